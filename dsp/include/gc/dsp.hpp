@@ -1,0 +1,122 @@
+// dsp — pure ECG signal processing: diagnostic filtering, multi-lead QRS detection, beat typing,
+// median beat, fiducials (QRS onset, J point, T end), per-lead measurements and signal quality.
+// No I/O, no protobuf, no SQLite: inputs are µV sample arrays, outputs are value types.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace gc::dsp {
+
+// Canonical lead names: I, II, III, aVR, aVL, aVF, V1..V9, V3R, V4R, V5R. Accepts common spellings
+// ("i", "AVR", "MLII" is *not* mapped). Returns nullopt for names it does not know.
+std::optional<std::string> canonical_lead_name(std::string_view name);
+
+// A multi-lead recording ready for analysis: samples [n_leads x n_samples], µV.
+struct SignalBlock {
+  double sample_rate_hz = 0;
+  std::vector<std::string> lead_names;         // canonical where known, else as given
+  std::vector<std::vector<float>> samples_uv;  // one vector per lead, all the same length
+};
+
+struct AnalysisOptions {
+  std::optional<double> mains_hz;  // 50 or 60; nullopt = auto-detect
+};
+
+// One detected beat. Sample indices count from 0 at the record's first sample; fiducials are
+// global across leads (earliest onset, latest offset).
+struct Beat {
+  std::int64_t r_sample = 0;
+  std::optional<std::int64_t> qrs_onset_sample;
+  std::optional<std::int64_t> qrs_offset_sample;  // J point
+  std::optional<std::int64_t> t_end_sample;
+  bool dominant = false;  // used to build the median beat
+  bool noisy = false;
+};
+
+// Median (representative) beat built from dominant beats. samples_uv [n_leads x length_samples].
+struct MedianBeat {
+  std::int64_t length_samples = 0;
+  std::int64_t r_index_samples = 0;  // position of the fiducial R inside the median beat
+  std::optional<std::int64_t> p_onset_samples;
+  std::optional<std::int64_t> qrs_onset_samples;
+  std::optional<std::int64_t> qrs_offset_samples;  // J point
+  std::optional<std::int64_t> t_end_samples;
+  int n_beats_used = 0;
+  std::vector<std::vector<float>> samples_uv;
+};
+
+// Measurements of one lead on the median beat; levels relative to the isoelectric (PR) level.
+struct LeadMeasurement {
+  std::string lead;
+  double st_j_uv = 0;        // ST deviation at the J point
+  double st_j60_uv = 0;      // at J+60 ms (J+40 ms when heart rate > 120 bpm; see st_late_offset_ms)
+  int st_late_offset_ms = 60;
+  double st_slope_uv_per_s = 0;  // J → J+60/40
+  double q_amplitude_uv = 0;     // ≤ 0
+  double r_amplitude_uv = 0;     // ≥ 0
+  double s_amplitude_uv = 0;     // ≤ 0
+  double q_duration_ms = 0;
+  double r_duration_ms = 0;
+  double s_duration_ms = 0;
+  double t_amplitude_uv = 0;           // signed peak of T relative to isoelectric level
+  double pr_segment_vs_tp_uv = 0;      // PR-segment level relative to the TP baseline (pericarditis)
+  double qrs_net_uv = 0;               // net QRS area sign/amplitude proxy: r + s + q (µV)
+  bool analysable = true;              // false when the lead failed quality
+};
+
+struct GlobalMeasurement {
+  std::optional<double> heart_rate_bpm;
+  std::optional<double> rr_irregularity;  // coefficient of variation of RR
+  std::optional<double> pr_ms;
+  std::optional<double> qrs_duration_ms;
+  std::optional<double> qt_ms;
+  std::optional<double> qtc_ms;  // Bazett
+  std::optional<double> qrs_axis_deg;
+  bool pacing_spikes = false;  // pacemaker stimuli detected before most QRS complexes
+};
+
+struct QualityProblem {
+  std::string lead;  // "" for the whole record
+  std::string kind;  // flat, lead_off, saturation, hf_noise, baseline_wander, mains, too_few_beats,
+                     // too_short, invalid_samples
+  std::string detail;
+};
+
+struct Quality {
+  bool ok = true;
+  std::vector<QualityProblem> problems;
+};
+
+struct Analysis {
+  double sample_rate_hz = 0;
+  std::vector<std::string> lead_names;
+  std::optional<double> mains_hz_detected;
+  std::vector<Beat> beats;
+  MedianBeat median;
+  std::vector<LeadMeasurement> per_lead;  // same order as lead_names
+  GlobalMeasurement global;
+  Quality quality;
+};
+
+// Full analysis. Never throws on odd signals (flat, saturated, 1 s or 24 h): problems are
+// reported in `quality`. Throws std::invalid_argument on structurally invalid input
+// (lead count mismatch, ragged leads, sample rate ≤ 0).
+Analysis analyze(const SignalBlock& block, const AnalysisOptions& options = {});
+
+// --- Building blocks, public for tests and benchmarks -------------------------------------
+
+// Diagnostic filter: zero-phase, 0.05–150 Hz equivalent with baseline removal that keeps the ST
+// segment, plus mains (50/60 Hz and harmonics) suppression. Input/output µV, same length.
+std::vector<float> filter_diagnostic(std::span<const float> samples_uv, double sample_rate_hz,
+                                     std::optional<double> mains_hz);
+
+// Multi-lead QRS detection on filtered leads [n_leads][n_samples] µV. Returns R sample indices,
+// strictly increasing.
+std::vector<std::int64_t> detect_qrs(const std::vector<std::vector<float>>& filtered_uv,
+                                     double sample_rate_hz);
+
+}  // namespace gc::dsp

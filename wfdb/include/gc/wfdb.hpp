@@ -1,0 +1,77 @@
+// wfdb — reads (and writes) PhysioNet WFDB records: .hea headers (LF or CRLF), signal formats 16
+// and 212 with byte offsets ("16+24"), per-lead gain/baseline ("1716(6)/mV"), header comments
+// (<age>, <sex>, "# Age:"), and annotation files (.atr, .q1c, LUDB per-lead files).
+// Errors name the file and, for headers, the line.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace gc::wfdb {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct SignalSpec {
+  std::string file_name;       // data file, relative to the header's folder
+  int format = 16;             // 16 or 212
+  std::int64_t byte_offset = 0;
+  double adc_gain_per_mv = 200;  // ADC units per physical unit (WFDB default 200)
+  std::int32_t baseline_adu = 0;
+  std::string units = "mV";
+  int adc_resolution_bits = 0;
+  std::int32_t adc_zero = 0;
+  std::int32_t initial_value = 0;
+  std::optional<std::int32_t> checksum;
+  std::string description;     // lead name as given ("i", "V1", "MLII")
+};
+
+struct Header {
+  std::string record_name;
+  double sample_rate_hz = 250;
+  std::int64_t n_samples = 0;  // per signal; 0 when not given (derived from the file size)
+  std::vector<SignalSpec> signals;
+  std::vector<std::string> comments;  // without the leading '#'
+  std::optional<int> age_years;
+  std::optional<char> sex;  // 'M' or 'F'
+};
+
+struct Record {
+  Header header;
+  std::vector<std::vector<std::int32_t>> samples_adu;  // [signal][sample], exactly as stored
+  // Physical values in µV: (adu - baseline) / gain * 1000 (mV units) — NaN never produced;
+  // WFDB's invalid-sample marker (-32768 in fmt 16, -2048 in 212) is reported via invalid_count.
+  std::vector<std::vector<float>> to_microvolts() const;
+  std::int64_t invalid_count() const;
+};
+
+Header read_header(const std::filesystem::path& hea_path);
+Record read_record(const std::filesystem::path& hea_path);
+
+// Writes a format-16 record (header + .dat) named `record_name` into `dir`.
+void write_record(const std::filesystem::path& dir, const std::string& record_name,
+                  const Header& header, const std::vector<std::vector<std::int32_t>>& samples_adu);
+
+struct Annotation {
+  std::int64_t sample = 0;
+  char symbol = '?';  // MIT code mapped to its mnemonic: 'N','V','(',')','p','t','[',']','+',...
+  int code = 0;       // raw annotation code
+  int subtype = 0;
+  int channel = 0;
+  int num = 0;
+  std::string aux;
+};
+
+// MIT-format annotation file (as written by wrann: .atr, .q1c, LUDB .i/.v1 …).
+std::vector<Annotation> read_annotations(const std::filesystem::path& path);
+
+// True for annotation symbols that denote a beat (N, L, R, B, A, a, J, S, V, r, F, e, j, n, E, /, f, Q, ?).
+bool is_beat_symbol(char symbol);
+
+}  // namespace gc::wfdb
