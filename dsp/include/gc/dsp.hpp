@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gc::dsp {
@@ -111,8 +112,22 @@ Analysis analyze(const SignalBlock& block, const AnalysisOptions& options = {});
 
 // Diagnostic filter: zero-phase, 0.05–150 Hz equivalent with baseline removal that keeps the ST
 // segment, plus mains (50/60 Hz and harmonics) suppression. Input/output µV, same length.
+// Zero-phase: gain ≥ 0 at every frequency, so waveform timing and the ST level are not shifted.
+// Baseline: x minus a near-Gaussian smoothing (σ 1.6 s, mirrored edges): passes ≥ 0.67 Hz
+// untouched (−3 dB ≈ 0.12 Hz), meets the AHA 2007 impulse test. No low-pass: the passband runs to
+// Nyquist (≥ 150 Hz at fs ≥ 300 Hz). Mains: narrow notches at mains_hz and its harmonics up to
+// 170 Hz; mains_hz = nullopt auto-detects on this lead and notches only when a line is present.
+// Any length, O(n) plus FFTs on bounded blocks; non-finite input samples are held at the last
+// finite value for filtering. Throws std::invalid_argument when sample_rate_hz ≤ 0.
 std::vector<float> filter_diagnostic(std::span<const float> samples_uv, double sample_rate_hz,
                                      std::optional<double> mains_hz);
+
+// Mains-interference detection: 50 or 60 when a narrow line at that frequency stands well above
+// the neighbouring spectrum (looks at the first ≤ 60 s), else nullopt. The multi-lead overload
+// takes a majority over leads, for one decision per record.
+std::optional<double> detect_mains_hz(std::span<const float> samples_uv, double sample_rate_hz);
+std::optional<double> detect_mains_hz(const std::vector<std::vector<float>>& leads_uv,
+                                      double sample_rate_hz);
 
 // Multi-lead QRS detection on filtered leads [n_leads][n_samples] µV. Returns R sample indices,
 // strictly increasing.

@@ -2,14 +2,22 @@
 // synchronous=FULL, foreign keys on), schema as versioned SQL migrations in storage/migrations/.
 // Samples are stored exactly as received (integers + resolution); events and audit rows are
 // append-only. The interface is narrow so that another backend (PostgreSQL) can implement it.
+//
+// Thread-safety: every Store method may be called from any thread; the SQLite implementation
+// serialises them with an internal mutex (one connection per Store). The slow part of
+// verify_device (PBKDF2) runs outside that mutex so a hello does not stall chunk commits.
+// Several processes may open the same database (WAL + busy timeout), e.g. `greenchannel device
+// add` while `serve` runs.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gc::storage {
@@ -63,6 +71,8 @@ struct StudyState {
   StudyHeader header;
   std::uint64_t next_sequence = 0;  // all chunks below are stored
   bool complete = false;
+  // Samples per lead stored so far: the first_sample_index the next chunk must carry.
+  std::uint64_t received_samples_per_lead = 0;
 };
 
 struct Chunk {
@@ -95,25 +105,69 @@ struct EventRecord {
   Stamp at;               // when it happened, by its source's clock
   std::optional<UnixMs> corrected_unix_ms;  // cart times corrected by the measured offset
   UnixMs recorded_ms = 0;                   // server clock when recorded
-  std::string detail_json;
+  std::string detail_json;  // a JSON object; empty means {}
+  std::string actor;        // who recorded it (user, device id, "server"); may be empty
+  // A correction names the event it corrects; the corrected event is never changed.
+  std::optional<std::int64_t> corrects_seq;
+};
+
+struct AuditRecord {
+  std::int64_t seq = 0;
+  UnixMs at_ms = 0;
+  std::string actor;   // "cli:<user>", "serve", "station:<user>"
+  std::string action;  // device_add, device_revoke, ...
+  std::string target;  // what it acted on, e.g. a device id
+  std::string detail;
 };
 
 // Result of appending a chunk: stored now, or a duplicate of a stored one (idempotent resend).
 enum class AppendResult { stored, duplicate };
+
+// Per-chunk outcome of a group commit: a rejected chunk (gap, conflicting resend, wrong size,
+// unknown or completed study) is not stored and does not prevent the others from being stored.
+struct ChunkOutcome {
+  enum class Status { stored, duplicate, rejected };
+  Status status = Status::rejected;
+  std::string error;  // why it was rejected; empty otherwise
+};
+
+struct OpenOptions {
+  // PRAGMA quick_check on open (O(database size); skip only for short-lived tools).
+  bool quick_check = true;
+  // How long a writer waits for another process's write lock before failing.
+  int busy_timeout_ms = 5000;
+  // Copy the WAL into the database from a background thread (own connection) instead of inside
+  // whichever commit crosses SQLite's auto-checkpoint threshold: keeps commit latency flat.
+  bool background_checkpoint = true;
+  // Written to the audit log for device changes made through this Store.
+  std::string audit_actor = "greenchannel";
+};
 
 class Store {
  public:
   // Opens (creating if needed) the database, applies pending migrations, refuses a database
   // newer than this build. Throws Error with a clear message.
   static std::unique_ptr<Store> open(const std::filesystem::path& db_path);
+  static std::unique_ptr<Store> open(const std::filesystem::path& db_path,
+                                     const OpenOptions& options);
+  // The schema version this build creates and understands.
+  static int latest_schema_version();
   virtual ~Store() = default;
 
   virtual int schema_version() = 0;
 
   // Devices (carts).
+  // An empty device_id generates "cart-" + 8 random hex digits; an existing id throws. The
+  // secret is 32 random bytes, base64url (43 characters); only PBKDF2-HMAC-SHA256 (random 16-byte
+  // salt, 100,000 iterations, count stored per device) is kept.
   virtual NewDevice add_device(const std::string& clinic, const std::string& device_id = "") = 0;
+  // false for an unknown or revoked device or a wrong secret. The first success per device and
+  // secret costs one PBKDF2 (tens of ms); later calls in the same process hit an in-memory cache
+  // keyed to the stored hash, so a revocation or re-registration (even by another process) is
+  // seen at once.
   virtual bool verify_device(const std::string& device_id, const std::string& secret) = 0;
   virtual std::vector<DeviceInfo> list_devices() = 0;
+  // true if the device exists (it is revoked now, or already was); false if unknown.
   virtual bool revoke_device(const std::string& device_id) = 0;
 
   // Studies and samples. begin_study is idempotent for the same (device, uid) and header; a
@@ -123,12 +177,26 @@ class Store {
                                                const std::string& study_uid) = 0;
   virtual std::vector<StudyState> open_studies(const std::string& device_id) = 0;
   // Durable when it returns (the transaction commits with synchronous=FULL). A chunk whose
-  // sequence is already stored is a duplicate (not stored again). Chunks must arrive in order:
-  // a sequence above next_sequence throws.
+  // sequence is already stored is a duplicate (not stored again) if it is byte-identical to the
+  // stored one, else it throws ("conflicting resend"). Chunks must arrive in order: a sequence
+  // above next_sequence throws ("gap"). Also refused: no samples, a count that is not a multiple
+  // of the study's lead count, first_sample_index != received_samples_per_lead, a completed
+  // study, an unknown study. expected_samples_per_lead is informational (not enforced here:
+  // per-study limits are the ingest server's).
   virtual AppendResult append_chunk(std::int64_t study_id, const Chunk& chunk) = 0;
   // Several chunks (possibly of several studies) in one transaction (group commit).
+  // All or nothing: if any chunk would be rejected, throws Error naming it and stores none.
   virtual std::vector<AppendResult> append_chunks(
       const std::vector<std::pair<std::int64_t, Chunk>>& chunks) = 0;
+  // Group commit for the ingest server: one transaction, one outcome per chunk (in order);
+  // rejected chunks are skipped, the others are durable when it returns. Throws Error only
+  // when the database itself fails (then nothing of the batch is stored).
+  virtual std::vector<ChunkOutcome> append_chunks_each(
+      const std::vector<std::pair<std::int64_t, Chunk>>& chunks);
+  virtual std::optional<StudyState> get_study(std::int64_t study_id);
+  // Recomputes the CRC over the stored bytes and checks the announced count against what is
+  // stored; on mismatch throws and the study stays open (resumable). Idempotent for a resent
+  // identical study end.
   virtual void complete_study(std::int64_t study_id, std::uint64_t total_samples_per_lead,
                               std::uint32_t samples_crc32) = 0;
   virtual StudySamples load_samples(std::int64_t study_id) = 0;
@@ -137,12 +205,22 @@ class Store {
   virtual std::int64_t save_analysis(std::int64_t study_id, const std::string& category,
                                      const std::string& tier, const std::string& json) = 0;
   virtual std::optional<std::string> analysis_json(std::int64_t study_id) = 0;
+  // raised_ms 0 means "now" and an empty state means "raised".
   virtual std::int64_t raise_alert(const AlertRecord& alert) = 0;
   virtual std::vector<AlertRecord> alerts_for_study(std::int64_t study_id) = 0;
+  // recorded_ms is set by the store (server clock); the caller's value is ignored.
   virtual std::int64_t append_event(const EventRecord& event) = 0;
   virtual std::vector<EventRecord> events_for_study(std::int64_t study_id) = 0;
+  // Events with seq > after_seq, oldest first (live feeds, reports); at most `limit`.
+  virtual std::vector<EventRecord> events_after(std::int64_t after_seq, std::size_t limit);
 
-  // Flushes the WAL into the main database file (used on clean shutdown).
+  // Append-only audit log (who changed what).
+  virtual std::int64_t append_audit(const std::string& actor, const std::string& action,
+                                    const std::string& target, const std::string& detail);
+  virtual std::vector<AuditRecord> audit_log(std::int64_t after_seq, std::size_t limit);
+
+  // Flushes the WAL into the main database file (used on clean shutdown). A checkpoint that
+  // another connection's open read blocks is not an error (SQLite finishes it later).
   virtual void checkpoint() = 0;
 };
 

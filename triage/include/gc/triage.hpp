@@ -40,15 +40,16 @@ struct Finding {
   Category category = Category::normal;
   bool stemi = false;
   Tier tier = Tier::routine;
-  std::vector<std::string> territories;     // keys: septal, anteroseptal, anterior, ...
-  std::vector<LeadST> elevated;             // leads meeting the STE criterion (contiguous)
-  std::vector<LeadST> depressed;            // reciprocal / diffuse ST depression ≥ 0.05 mV
-  std::vector<std::string> confounders;     // lbbb, paced, lvh, early_repolarization, pericarditis, brugada
-  std::vector<std::string> equivalents;     // posterior_suspected, de_winter, hyperacute_t, left_main
-  std::vector<std::string> culprit_hints;   // English text
-  std::vector<std::string> notes;           // e.g. "age/sex unknown: most sensitive threshold used"
+  std::vector<std::string> territories;  // keys: septal, anteroseptal, anterior, ...
+  std::vector<LeadST> elevated;          // leads meeting the STE criterion (contiguous)
+  std::vector<LeadST> depressed;         // reciprocal / diffuse ST depression ≥ 0.05 mV
+  std::vector<std::string> confounders;  // lbbb, paced, ivcd, lvh, early_repolarization,
+                                         // pericarditis, brugada, lv_aneurysm
+  std::vector<std::string> equivalents;  // posterior_suspected, de_winter, hyperacute_t, left_main
+  std::vector<std::string> culprit_hints;  // English text
+  std::vector<std::string> notes;          // e.g. "age/sex unknown: most sensitive threshold used"
   bool route_to_human = false;
-  bool repeat_ecg = false;                  // poor quality: ask the clinic to repeat
+  bool repeat_ecg = false;  // poor quality: ask the clinic to repeat
   std::string explanation_en;
   std::string explanation_zh;
 };
@@ -61,6 +62,54 @@ std::string_view territory_name_zh(std::string_view key);
 // Threshold (µV) for ST elevation at the J point in `lead` for this patient (§4).
 double ste_threshold_uv(std::string_view lead, const PatientContext& patient);
 
+// The clinical decision, in this order (each rule's rationale is at its code in evaluate.cpp):
+// 1. Quality: dsp quality not ok, or < 6 of the 12 standard leads analysable → poor_quality,
+//    repeat_ecg; tier urgent with chest pain (or when ST elevation already meets the criteria in
+//    the analysable leads), else routine.
+// 2. LBBB, ventricular pacing (spikes with QRS ≥ 120 ms, or < 60 ms = delineation fooled by the
+//    spike) or QRS ≥ 160 ms without a bundle-branch pattern ("ivcd"): Sgarbossa / Smith-modified
+//    Sgarbossa (concordant STE ≥ 0.1 mV any lead, concordant STD ≥ 0.1 mV V1–V3, discordant STE
+//    ≥ 0.1 mV with ST/S ≤ −0.25) → stemi, else confounded.
+// 3. ST elevation: J point ≥ ste_threshold_uv and J+60 ≥ half of it, in ≥ 2 contiguous leads
+//    (Cabrera aVL, I, −aVR, II, aVF, III; V1…V9; V3R…V5R). Absent or unanalysable leads break
+//    contiguity (a one-lead gap is noted and routed to a human). RBBB keeps the criteria.
+//    Explained by a mimic → confounded: Brugada type 1, pericarditis (diffuse STE, no reciprocity,
+//    PR depression, no Q waves), LVH (STE only V1–V3, < 25 % of S depth), LV aneurysm (QS V1–V4,
+//    small T/QRS), early repolarization (anterior STE, tall T, Smith 4-variable score < 18.2).
+//    Otherwise → stemi (critical) with territories, reciprocal depression and culprit hints.
+// 4. No ST elevation: left main pattern, de Winter, hyperacute T, posterior MI suspected (V1–V3
+//    STD, 12 leads) → stemi_equivalent (urgent); Brugada type 1 → confounded; any ST depression,
+//    isolated STE, wide QRS, LVH, anterior Q waves → abnormal; else normal.
+// Notes say when age/sex were unknown (most sensitive thresholds used).
 Finding evaluate(const dsp::Analysis& analysis, const PatientContext& patient);
+
+// --- Serial comparison (issue 4) ------------------------------------------------------------
+// Compares the same patient's earlier ECG with the current one: ST change at the J point per lead
+// (current − previous, µV). Dynamic ST change — |Δ| ≥ 100 µV in the same direction in ≥ 2
+// contiguous leads (Cabrera limb order incl. −aVR, V1→V9, V3R→V5R) — is strong evidence of an
+// evolving infarction and is flagged.
+struct LeadSTChange {
+  std::string lead;  // canonical name; "-aVR" is not listed (it mirrors aVR)
+  double previous_st_j_uv = 0;
+  double current_st_j_uv = 0;
+  double delta_uv = 0;  // current − previous
+};
+
+struct SerialChange {
+  std::vector<LeadSTChange> leads;         // leads analysable in both records, standard order
+  bool dynamic = false;                    // ≥ 100 µV in ≥ 2 contiguous leads, same direction
+  std::vector<std::string> rising_leads;   // leads of the qualifying rising runs
+  std::vector<std::string> falling_leads;  // leads of the qualifying falling runs
+  std::string text_en;
+  std::string text_zh;
+};
+
+inline constexpr double kDynamicSTChangeUv = 100;
+
+SerialChange compare_serial(const dsp::Analysis& previous, const dsp::Analysis& current);
+
+// Adds a serial comparison to a finding: its text joins the explanations and notes; a dynamic
+// change sends a record that is not already STEMI/poor-quality to a human (never downgrades).
+void attach_serial(Finding& finding, const SerialChange& change);
 
 }  // namespace gc::triage

@@ -19,8 +19,8 @@ class Error : public std::runtime_error {
 };
 
 struct SignalSpec {
-  std::string file_name;       // data file, relative to the header's folder
-  int format = 16;             // 16 or 212
+  std::string file_name;  // data file, relative to the header's folder
+  int format = 16;        // 16 or 212
   std::int64_t byte_offset = 0;
   double adc_gain_per_mv = 200;  // ADC units per physical unit (WFDB default 200)
   std::int32_t baseline_adu = 0;
@@ -29,13 +29,14 @@ struct SignalSpec {
   std::int32_t adc_zero = 0;
   std::int32_t initial_value = 0;
   std::optional<std::int32_t> checksum;
-  std::string description;     // lead name as given ("i", "V1", "MLII")
+  std::string description;  // lead name as given ("i", "V1", "MLII")
 };
 
 struct Header {
   std::string record_name;
   double sample_rate_hz = 250;
-  std::int64_t n_samples = 0;  // per signal; 0 when not given (derived from the file size)
+  std::int64_t n_samples = 0;  // per signal; 0 when not given: read_record derives it from the
+                               // data file size and stores it here
   std::vector<SignalSpec> signals;
   std::vector<std::string> comments;  // without the leading '#'
   std::optional<int> age_years;
@@ -45,16 +46,38 @@ struct Header {
 struct Record {
   Header header;
   std::vector<std::vector<std::int32_t>> samples_adu;  // [signal][sample], exactly as stored
-  // Physical values in µV: (adu - baseline) / gain * 1000 (mV units) — NaN never produced;
-  // WFDB's invalid-sample marker (-32768 in fmt 16, -2048 in 212) is reported via invalid_count.
+  // Physical values in µV: (adu - baseline) / gain * (µV per unit: mV 1000, uV/µV 1, V 1e6,
+  // nV 0.001) — NaN never produced; unknown units throw Error naming the lead.
+  // WFDB's invalid-sample marker (-32768 in fmt 16, -2048 in 212) is reported via invalid_count;
+  // in this µV view an invalid sample repeats the previous valid value of its lead (leading
+  // invalid samples take the first valid value; a lead with no valid sample reads 0 µV), so
+  // filters see no step — callers must consult invalid_count()/invalid_counts() and treat leads
+  // with invalid samples as questionable. samples_adu keeps the markers untouched.
   std::vector<std::vector<float>> to_microvolts() const;
   std::int64_t invalid_count() const;
+  std::vector<std::int64_t> invalid_counts() const;  // per signal
+  // Signals whose header checksum is present and differs from the 16-bit sum of the samples read.
+  std::vector<std::size_t> checksum_mismatches() const;
 };
+
+// µV per physical unit for a WFDB units string ("mV" → 1000, "uV"/"µV" → 1, "V" → 1e6,
+// "nV" → 0.001); Error for non-voltage units.
+double microvolts_per_unit(const std::string& units);
+
+// Invalid-sample marker of a storage format (-32768 for 16, -2048 for 212).
+std::int32_t invalid_sample_marker(int format);
+
+// WFDB checksum: the sum of the samples modulo 2^16, as a signed 16-bit value.
+std::int32_t checksum16(const std::vector<std::int32_t>& samples);
 
 Header read_header(const std::filesystem::path& hea_path);
 Record read_record(const std::filesystem::path& hea_path);
 
-// Writes a format-16 record (header + .dat) named `record_name` into `dir`.
+// Writes a format-16 record (header + .dat) named `record_name` into `dir`. Uses each signal's
+// gain, baseline, units, ADC zero and description from `header`; file name, format, offset,
+// initial value and checksum are computed. Comments are written as "#" lines; when age/sex are
+// set and no comment states them, "<age>: N" / "<sex>: M" lines are added. Samples outside the
+// int16 range throw Error: never silently clipped (-32768 is written as is = WFDB "invalid").
 void write_record(const std::filesystem::path& dir, const std::string& record_name,
                   const Header& header, const std::vector<std::vector<std::int32_t>>& samples_adu);
 
@@ -71,7 +94,8 @@ struct Annotation {
 // MIT-format annotation file (as written by wrann: .atr, .q1c, LUDB .i/.v1 …).
 std::vector<Annotation> read_annotations(const std::filesystem::path& path);
 
-// True for annotation symbols that denote a beat (N, L, R, B, A, a, J, S, V, r, F, e, j, n, E, /, f, Q, ?).
+// True for annotation symbols that denote a beat (N, L, R, B, A, a, J, S, V, r, F, e, j, n, E, /,
+// f, Q, ?).
 bool is_beat_symbol(char symbol);
 
 }  // namespace gc::wfdb

@@ -1,0 +1,493 @@
+// analyze() — the full dsp pipeline on one recording: input checks → raw-signal quality →
+// diagnostic filtering → multi-lead QRS detection → beat typing → median beat → global
+// delineation (median and per beat) → per-lead and global measurements → record quality.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <numbers>
+#include <stdexcept>
+#include <string>
+
+#include "beats_baseline.hpp"
+#include "beats_typing.hpp"
+#include "delineate_fiducials.hpp"
+#include "gc/dsp.hpp"
+#include "measure_leads.hpp"
+#include "median_beat.hpp"
+#include "quality_signal.hpp"
+
+namespace gc::dsp {
+
+namespace {
+
+using I64 = std::int64_t;
+
+constexpr double kMinDurationS = 2.5;
+constexpr int kMinDominantBeats = 3;
+constexpr double kFlatFractionUnusable = 0.5;    // ≥ half of the 1 s blocks flat: lead off
+constexpr double kFlatFractionIntermittent = 0.2;
+constexpr double kSaturatedFractionReport = 0.005;
+constexpr double kSaturatedFractionUnusable = 0.05;
+constexpr double kHfNoiseReport = 0.12;    // HF noise RMS / QRS peak-to-peak
+constexpr double kHfNoiseUnusable = 0.35;
+constexpr double kWanderReportUv = 2000;
+constexpr double kMainsResidualReportUv = 20;
+constexpr int kLocalTemplateHalf = 4;      // per-beat template: ±4 dominant beats
+
+std::string fmt(double v, int decimals = 0) {
+  const double p = std::pow(10.0, decimals);
+  const double r = std::round(v * p) / p;
+  std::string s = std::to_string(r);
+  const auto dot = s.find('.');
+  if (dot != std::string::npos) s.resize(decimals > 0 ? dot + 1 + static_cast<std::size_t>(decimals) : dot);
+  return s;
+}
+
+void validate(const SignalBlock& b) {
+  if (!(b.sample_rate_hz > 0) || !std::isfinite(b.sample_rate_hz)) {
+    throw std::invalid_argument("analyze: sample rate must be a positive number of Hz");
+  }
+  if (b.samples_uv.empty()) throw std::invalid_argument("analyze: no leads");
+  if (b.lead_names.size() != b.samples_uv.size()) {
+    throw std::invalid_argument("analyze: " + std::to_string(b.lead_names.size()) +
+                                " lead names for " + std::to_string(b.samples_uv.size()) + " leads");
+  }
+  for (const auto& l : b.samples_uv) {
+    if (l.size() != b.samples_uv[0].size()) {
+      throw std::invalid_argument("analyze: leads have different lengths (ragged block)");
+    }
+  }
+}
+
+std::optional<std::size_t> lead_index(const std::vector<std::string>& names, std::string_view n) {
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == n) return i;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
+  validate(block);
+  const double fs = block.sample_rate_hz;
+  const std::size_t nl = block.samples_uv.size();
+  const auto n = static_cast<I64>(block.samples_uv[0].size());
+  const auto S = [fs](double sec) { return static_cast<I64>(std::llround(sec * fs)); };
+
+  Analysis a;
+  a.sample_rate_hz = fs;
+  a.lead_names = block.lead_names;
+  a.per_lead.resize(nl);
+  for (std::size_t l = 0; l < nl; ++l) a.per_lead[l].lead = block.lead_names[l];
+  auto& problems = a.quality.problems;
+  const auto problem = [&](std::size_t l, std::string kind, std::string detail) {
+    problems.push_back({l < nl ? block.lead_names[l] : std::string(), std::move(kind), std::move(detail)});
+  };
+  std::vector<std::uint8_t> usable(nl, 1);
+
+  // --- 1. Non-finite samples: analysed as 0 µV, reported; the input is never modified. ------
+  std::vector<std::vector<float>> cleaned(nl);
+  std::vector<std::span<const float>> raw(nl);
+  for (std::size_t l = 0; l < nl; ++l) {
+    const auto& x = block.samples_uv[l];
+    I64 bad = 0;
+    for (const float v : x) bad += std::isfinite(v) ? 0 : 1;
+    if (bad > 0) {
+      cleaned[l] = x;
+      for (auto& v : cleaned[l]) {
+        if (!std::isfinite(v)) v = 0.f;
+      }
+      raw[l] = cleaned[l];
+      problem(l, "invalid_samples", std::to_string(bad) + " non-finite samples");
+      if (static_cast<double>(bad) > 0.01 * static_cast<double>(n)) usable[l] = 0;
+    } else {
+      raw[l] = x;
+    }
+  }
+  const double duration_s = static_cast<double>(n) / fs;
+  if (duration_s < kMinDurationS) {
+    problem(nl, "too_short", fmt(duration_s, 1) + " s recorded, at least " + fmt(kMinDurationS, 1) + " s needed");
+  }
+
+  // --- 2. Raw-signal quality per lead. ------------------------------------------------------
+  double mains50 = 0, mains60 = 0;
+  for (std::size_t l = 0; l < nl; ++l) {
+    const auto q = detail::raw_lead_quality(raw[l], fs);
+    if (q.flat_fraction >= kFlatFractionUnusable) {
+      problem(l, "flat", "no signal (peak-to-peak < 20 µV) in " + fmt(100 * q.flat_fraction) + " % of the record");
+      usable[l] = 0;
+      continue;
+    }
+    if (q.flat_fraction >= kFlatFractionIntermittent) {
+      problem(l, "lead_off", "signal lost in " + fmt(100 * q.flat_fraction) + " % of the record");
+      usable[l] = 0;
+    }
+    if (q.saturated_fraction >= kSaturatedFractionReport) {
+      problem(l, "saturation", fmt(100 * q.saturated_fraction, 1) + " % of samples clipped");
+      if (q.saturated_fraction >= kSaturatedFractionUnusable) usable[l] = 0;
+    }
+    if (q.wander_uv >= kWanderReportUv) {
+      problem(l, "baseline_wander", "baseline moves " + fmt(q.wander_uv / 1000.0, 1) + " mV");
+    }
+    mains50 += detail::tone_amplitude_uv(raw[l], fs, 50.0);
+    mains60 += detail::tone_amplitude_uv(raw[l], fs, 60.0);
+  }
+  // Mains frequency: the clearly stronger of 50/60 Hz, when present at all.
+  mains50 /= static_cast<double>(nl);
+  mains60 /= static_cast<double>(nl);
+  if (std::max(mains50, mains60) >= 5.0 && std::max(mains50, mains60) >= 2.0 * std::min(mains50, mains60)) {
+    a.mains_hz_detected = mains50 > mains60 ? 50.0 : 60.0;
+  }
+  const std::optional<double> mains_hz = options.mains_hz ? options.mains_hz : a.mains_hz_detected;
+
+  // --- 3. Filtering and QRS detection. -----------------------------------------------------
+  std::vector<std::vector<float>> filtered(nl);
+  for (std::size_t l = 0; l < nl; ++l) {
+    try {
+      filtered[l] = filter_diagnostic(raw[l], fs, mains_hz);
+    } catch (const std::exception& e) {
+      // The filter refuses some inputs (e.g. far too short); analyse nothing from this lead.
+      filtered[l].assign(static_cast<std::size_t>(n), 0.f);
+      if (usable[l]) problem(l, "filter_failed", e.what());
+      usable[l] = 0;
+    }
+    if (static_cast<I64>(filtered[l].size()) != n) filtered[l].resize(static_cast<std::size_t>(n), 0.f);
+    for (auto& v : filtered[l]) {
+      if (!std::isfinite(v)) v = 0.f;
+    }
+  }
+  const auto usable_filtered = [&] {
+    std::vector<std::vector<float>> u;
+    for (std::size_t l = 0; l < nl; ++l) {
+      if (usable[l]) u.push_back(filtered[l]);
+    }
+    return u;
+  };
+  std::vector<I64> r;
+  if (std::any_of(usable.begin(), usable.end(), [](auto u) { return u != 0; })) {
+    try {
+      r = detect_qrs(usable_filtered(), fs);
+    } catch (const std::exception& e) {
+      problem(nl, "detection_failed", e.what());
+    }
+  }
+  r.erase(std::remove_if(r.begin(), r.end(), [n](I64 s) { return s < 0 || s >= n; }), r.end());
+
+  // HF noise and mains residual need the beats (QRS excluded from the noise estimate).
+  for (std::size_t l = 0; l < nl; ++l) {
+    if (!usable[l]) continue;
+    const auto ns = detail::hf_noise(filtered[l], fs, r);
+    if (ns.qrs_ptp_uv > 0) {
+      const double ratio = ns.hf_rms_uv / ns.qrs_ptp_uv;
+      if (ratio >= kHfNoiseReport) {
+        problem(l, "hf_noise", "noise " + fmt(ns.hf_rms_uv) + " µV RMS against QRS " + fmt(ns.qrs_ptp_uv) + " µV");
+        if (ratio >= kHfNoiseUnusable) usable[l] = 0;
+      }
+    }
+    if (mains_hz) {
+      const double resid = detail::tone_amplitude_uv(filtered[l], fs, *mains_hz);
+      if (resid >= kMainsResidualReportUv) problem(l, "mains", fmt(resid) + " µV of " + fmt(*mains_hz) + " Hz left after filtering");
+    }
+  }
+
+  std::vector<std::span<const float>> an;  // analysable filtered leads
+  std::vector<std::size_t> an_idx;
+  for (std::size_t l = 0; l < nl; ++l) {
+    if (usable[l]) {
+      an.emplace_back(filtered[l]);
+      an_idx.push_back(l);
+    }
+  }
+  std::vector<std::span<const float>> all_f;
+  for (const auto& f : filtered) all_f.emplace_back(f);
+
+  // --- 4. Beats: typing, alignment. -------------------------------------------------------
+  a.beats.resize(r.size());
+  for (std::size_t i = 0; i < r.size(); ++i) a.beats[i].r_sample = r[i];
+  detail::BeatTypes bt;
+  if (!an.empty() && !r.empty()) bt = detail::type_beats(an, fs, r);
+  if (std::getenv("GC_ANALYZE_DEBUG")) {
+    for (std::size_t i = 0; i < r.size() && i < bt.cls.size(); ++i) {
+      std::fprintf(stderr, "beat %zu r %ld cls %d dom %d prem %d noisy %d\n", i, static_cast<long>(r[i]), bt.cls[i], bt.dominant[i], bt.premature[i], bt.noisy[i]);
+    }
+  }
+  std::vector<std::size_t> dom;  // dominant, not noisy
+  for (std::size_t i = 0; i < r.size() && !bt.dominant.empty(); ++i) {
+    a.beats[i].dominant = bt.dominant[i] != 0;
+    a.beats[i].noisy = bt.noisy[i] != 0;
+    if (bt.dominant[i] && !bt.noisy[i]) dom.push_back(i);
+  }
+  if (dom.size() < static_cast<std::size_t>(kMinDominantBeats)) {
+    // Too few clean beats: accept noisy dominant ones rather than nothing.
+    dom.clear();
+    for (std::size_t i = 0; i < r.size() && !bt.dominant.empty(); ++i) {
+      if (bt.dominant[i]) dom.push_back(i);
+    }
+  }
+
+  // RR statistics (all beats).
+  std::vector<double> rr;
+  for (std::size_t i = 1; i < r.size(); ++i) {
+    const double d = static_cast<double>(r[i] - r[i - 1]) / fs;
+    if (d >= 0.2 && d <= 3.0) rr.push_back(d);
+  }
+  double mean_rr_s = 0;
+  if (!rr.empty()) {
+    for (const double d : rr) mean_rr_s += d;
+    mean_rr_s /= static_cast<double>(rr.size());
+    a.global.heart_rate_bpm = 60.0 / mean_rr_s;
+    if (rr.size() >= 2) {
+      double var = 0;
+      for (const double d : rr) var += (d - mean_rr_s) * (d - mean_rr_s);
+      a.global.rr_irregularity = std::sqrt(var / static_cast<double>(rr.size() - 1)) / mean_rr_s;
+    }
+  }
+  const double hr = a.global.heart_rate_bpm.value_or(60.0);
+  // Median RR of the dominant beats (their own rhythm, ectopics excluded) for windows.
+  double dom_rr_samples = 60.0 / hr * fs;
+  {
+    std::vector<double> d;
+    for (std::size_t j = 0; j < r.size(); ++j) {
+      if (j > 0 && !bt.dominant.empty() && bt.dominant[j]) d.push_back(static_cast<double>(r[j] - r[j - 1]));
+    }
+    if (!d.empty()) {
+      std::nth_element(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(d.size() / 2), d.end());
+      dom_rr_samples = d[d.size() / 2];
+    }
+  }
+
+  if (static_cast<int>(dom.size()) < kMinDominantBeats) {
+    problem(nl, "too_few_beats", std::to_string(dom.size()) + " analysable beats, at least " +
+                                     std::to_string(kMinDominantBeats) + " needed");
+  }
+
+  // --- 5. Median beat and its delineation. -------------------------------------------------
+  detail::BeatWindow w{S(0.40), S(0.60)};
+  detail::Fiducials mfid;
+  std::vector<double> pr_vs_tp;  // from the median before the isoelectric spline
+  if (!dom.empty() && !an.empty()) {
+    std::vector<I64> fid;
+    for (const auto i : dom) fid.push_back(bt.aligned_r[i]);
+    const auto median_pass = [&] {
+      a.median.samples_uv = detail::median_beat(all_f, fid, w);
+      std::vector<std::span<const float>> m_an;
+      for (const auto l : an_idx) m_an.emplace_back(a.median.samples_uv[l]);
+      mfid = detail::delineate(m_an, fs, w.pre, dom_rr_samples);
+    };
+    median_pass();
+    // Residual wander (the 0.05 Hz corner lets slow breathing drift through) tilts ST against
+    // the PR level; a spline through each beat's PR level removes it, then the median is rebuilt.
+    if (mfid.qrs_onset && fid.size() >= 2) {
+      // PR-segment vs TP level needs the uncorrected median (the spline pins both to zero).
+      if (mfid.qrs_offset) {
+        pr_vs_tp.assign(nl, 0.0);
+        for (std::size_t l = 0; l < nl; ++l) {
+          LeadMeasurement tmp;
+          detail::measure_lead(a.median.samples_uv[l], fs, mfid, hr, dom_rr_samples, tmp);
+          pr_vs_tp[l] = tmp.pr_segment_vs_tp_uv;
+        }
+      }
+      // Pass 1: a knot in the PR segment of every clean dominant beat.
+      const I64 pr_offset = *mfid.qrs_onset - w.pre - S(0.020);
+      std::vector<I64> knots;
+      for (const auto f0 : fid) knots.push_back(f0 + pr_offset);
+      std::sort(knots.begin(), knots.end());
+      knots.erase(std::unique(knots.begin(), knots.end()), knots.end());
+      for (std::size_t l = 0; l < nl; ++l) detail::subtract_isoelectric_spline(filtered[l], knots, S(0.010));
+      median_pass();
+      // Pass 2: one knot per beat cannot follow wander faster than about half the heart rate
+      // (breathing at slow rates), so add TP knots — but only when the corrected median is
+      // flat and at the PR level there (a T end placed too early would otherwise pin the T wave).
+      bool tp_ok = mfid.t_end && mfid.qrs_onset;
+      if (tp_ok) {
+        const I64 tp_m = *mfid.t_end + S(0.06), pr_m = *mfid.qrs_onset - S(0.020);
+        tp_ok = tp_m + S(0.02) < w.len() && pr_m - S(0.01) >= 0;
+        for (std::size_t k = 0; tp_ok && k < an_idx.size(); ++k) {
+          const auto& m = a.median.samples_uv[an_idx[k]];
+          const double lvl = m[static_cast<std::size_t>(tp_m)] - m[static_cast<std::size_t>(pr_m)];
+          const double slope = m[static_cast<std::size_t>(tp_m + S(0.02))] - m[static_cast<std::size_t>(tp_m - S(0.02))];
+          if (std::fabs(lvl) > 60.0 || std::fabs(slope) > 30.0) tp_ok = false;
+        }
+      }
+      if (tp_ok) {
+        const I64 pr2 = *mfid.qrs_onset - w.pre - S(0.020);
+        std::vector<I64> knots2;
+        std::size_t n_tp = 0;
+        for (std::size_t j = 0; j < fid.size(); ++j) {
+          knots2.push_back(fid[j] + pr2);
+          if (j + 1 < fid.size()) {
+            const I64 tp = fid[j] + (*mfid.t_end - w.pre) + S(0.06);
+            const I64 next_p = fid[j + 1] + pr2 - S(0.20);
+            if (tp + S(0.02) < next_p) {
+              knots2.push_back(tp);
+              ++n_tp;
+            }
+          }
+        }
+        if (n_tp > 0) {
+          std::sort(knots2.begin(), knots2.end());
+          knots2.erase(std::unique(knots2.begin(), knots2.end()), knots2.end());
+          for (std::size_t l = 0; l < nl; ++l) detail::subtract_isoelectric_spline(filtered[l], knots2, S(0.010));
+          median_pass();
+        }
+      }
+    }
+    a.median.length_samples = w.len();
+    a.median.r_index_samples = w.pre;
+    a.median.n_beats_used = static_cast<int>(dom.size());
+    a.median.p_onset_samples = mfid.p_onset;
+    a.median.qrs_onset_samples = mfid.qrs_onset;
+    a.median.qrs_offset_samples = mfid.qrs_offset;
+    a.median.t_end_samples = mfid.t_end;
+    if (!mfid.qrs_onset || !mfid.qrs_offset) problem(nl, "delineation_failed", "no QRS limits on the median beat");
+
+    // --- 6. Per-beat fiducials from local templates (±K dominant beats). --------------------
+    const auto ref_rr = detail::local_reference_rr(r);
+    const std::size_t nd = dom.size();
+    const I64 L = w.len();
+    std::vector<std::vector<double>> sum(an.size(), std::vector<double>(static_cast<std::size_t>(L), 0.0));
+    std::vector<std::vector<float>> tmpl(an.size(), std::vector<float>(static_cast<std::size_t>(L), 0.f));
+    int count = 0;
+    const auto fits = [&](std::size_t j) {
+      const I64 c = bt.aligned_r[dom[j]];
+      return c - w.pre >= 0 && c + w.post < n;
+    };
+    const auto add = [&](std::size_t j, double sign) {
+      const I64 c = bt.aligned_r[dom[j]] - w.pre;
+      for (std::size_t l = 0; l < an.size(); ++l) {
+        const float* x = an[l].data() + c;
+        double* s = sum[l].data();
+        for (I64 k = 0; k < L; ++k) s[k] += sign * x[k];
+      }
+      count += sign > 0 ? 1 : -1;
+    };
+    std::size_t hi = 0;  // next dominant index to enter the window
+    std::size_t lo = 0;  // next to leave
+    for (std::size_t j = 0; j < nd; ++j) {
+      const std::size_t want_hi = std::min(nd, j + kLocalTemplateHalf + 1);
+      for (; hi < want_hi; ++hi) {
+        if (fits(hi)) add(hi, +1);
+      }
+      const std::size_t want_lo = j > static_cast<std::size_t>(kLocalTemplateHalf) ? j - kLocalTemplateHalf : 0;
+      for (; lo < want_lo; ++lo) {
+        if (fits(lo)) add(lo, -1);
+      }
+      const std::size_t i = dom[j];
+      detail::Fiducials bf = mfid;
+      if (count > 0 && mfid.qrs_onset && mfid.qrs_offset) {
+        std::vector<std::span<const float>> t_an;
+        for (std::size_t l = 0; l < an.size(); ++l) {
+          for (I64 k = 0; k < L; ++k) tmpl[l][static_cast<std::size_t>(k)] = static_cast<float>(sum[l][static_cast<std::size_t>(k)] / count);
+          t_an.emplace_back(tmpl[l]);
+        }
+        bf = detail::delineate(t_an, fs, w.pre, ref_rr[i] > 0 ? ref_rr[i] : dom_rr_samples, &mfid);
+        if (!bf.qrs_onset) bf.qrs_onset = mfid.qrs_onset;
+        if (!bf.qrs_offset) bf.qrs_offset = mfid.qrs_offset;
+        if (!bf.t_end) bf.t_end = mfid.t_end;
+      }
+      const I64 shift = bt.aligned_r[i] - w.pre;
+      const auto map = [&](const std::optional<I64>& v) -> std::optional<I64> {
+        if (!v) return std::nullopt;
+        const I64 s = *v + shift;
+        if (s < 0 || s >= n) return std::nullopt;
+        return s;
+      };
+      a.beats[i].qrs_onset_sample = map(bf.qrs_onset);
+      a.beats[i].qrs_offset_sample = map(bf.qrs_offset);
+      a.beats[i].t_end_sample = map(bf.t_end);
+    }
+
+    // Beats outside the clean dominant set (premature or noisy sinus beats, ectopics): delineated
+    // on their own samples — with the median's fiducials as hint when they share its morphology.
+    std::vector<std::uint8_t> done(r.size(), 0);
+    for (const auto i : dom) done[i] = 1;
+    std::vector<std::vector<float>> own(an.size(), std::vector<float>(static_cast<std::size_t>(L), 0.f));
+    for (std::size_t i = 0; i < r.size() && mfid.qrs_onset && mfid.qrs_offset; ++i) {
+      if (done[i] || bt.aligned_r.size() != r.size()) continue;
+      const I64 c = bt.aligned_r[i];
+      if (c - w.pre < 0 || c + w.post >= n) continue;
+      std::vector<std::span<const float>> t_an;
+      for (std::size_t l = 0; l < an.size(); ++l) {
+        std::copy(an[l].begin() + (c - w.pre), an[l].begin() + (c + w.post + 1), own[l].begin());
+        t_an.emplace_back(own[l]);
+      }
+      const bool same_shape = bt.dominant_class && bt.cls[i] == *bt.dominant_class;
+      const double rr_i = ref_rr[i] > 0 ? ref_rr[i] : dom_rr_samples;
+      const auto bf = detail::delineate(t_an, fs, w.pre, rr_i, same_shape ? &mfid : nullptr);
+      const I64 shift = c - w.pre;
+      const auto map = [&](const std::optional<I64>& v) -> std::optional<I64> {
+        if (!v) return std::nullopt;
+        const I64 s2 = *v + shift;
+        if (s2 < 0 || s2 >= n) return std::nullopt;
+        return s2;
+      };
+      a.beats[i].qrs_onset_sample = map(bf.qrs_onset);
+      a.beats[i].qrs_offset_sample = map(bf.qrs_offset);
+      a.beats[i].t_end_sample = map(bf.t_end);
+    }
+  }
+
+  // --- 7. Measurements. --------------------------------------------------------------------
+  const bool have_median = a.median.length_samples > 0 && mfid.qrs_onset && mfid.qrs_offset;
+  for (std::size_t l = 0; l < nl; ++l) {
+    auto& m = a.per_lead[l];
+    m.analysable = usable[l] && have_median;
+    if (have_median) detail::measure_lead(a.median.samples_uv[l], fs, mfid, hr, dom_rr_samples, m);
+    if (have_median && l < pr_vs_tp.size()) m.pr_segment_vs_tp_uv = pr_vs_tp[l];
+  }
+  if (have_median) {
+    const double ms = 1000.0 / fs;
+    a.global.qrs_duration_ms = static_cast<double>(*mfid.qrs_offset - *mfid.qrs_onset) * ms;
+    if (mfid.p_onset) a.global.pr_ms = static_cast<double>(*mfid.qrs_onset - *mfid.p_onset) * ms;
+    if (mfid.t_end) {
+      a.global.qt_ms = static_cast<double>(*mfid.t_end - *mfid.qrs_onset) * ms;
+      const double rr_s = dom_rr_samples / fs;
+      if (rr_s > 0) a.global.qtc_ms = *a.global.qt_ms / std::sqrt(rr_s);
+    }
+    // Frontal axis from the net QRS of I and aVF (aVF derived from I and II when absent).
+    const auto iI = lead_index(a.lead_names, "I"), iF = lead_index(a.lead_names, "aVF"),
+               iII = lead_index(a.lead_names, "II");
+    if (iI && usable[*iI]) {
+      std::optional<double> avf;
+      if (iF && usable[*iF]) avf = a.per_lead[*iF].qrs_net_uv;
+      else if (iII && usable[*iII]) avf = a.per_lead[*iII].qrs_net_uv - 0.5 * a.per_lead[*iI].qrs_net_uv;
+      const double x = a.per_lead[*iI].qrs_net_uv;
+      if (avf && (std::fabs(x) + std::fabs(*avf)) > 0) {
+        a.global.qrs_axis_deg = std::atan2(*avf, x) * 180.0 / std::numbers::pi;
+      }
+    }
+    // Pacing spikes on the raw input of the usable leads.
+    std::vector<std::span<const float>> raw_an;
+    for (std::size_t l = 0; l < nl; ++l) {
+      if (usable[l]) raw_an.push_back(raw[l]);
+    }
+    std::vector<I64> ons, ends;
+    for (const auto& b : a.beats) {
+      if (b.dominant && b.qrs_onset_sample && b.qrs_offset_sample) {
+        ons.push_back(*b.qrs_onset_sample);
+        ends.push_back(*b.qrs_offset_sample);
+      }
+    }
+    a.global.pacing_spikes = detail::detect_pacing(raw_an, fs, ons, ends);
+  }
+
+  // --- 8. Record quality verdict. ----------------------------------------------------------
+  const auto n_unusable = static_cast<std::size_t>(std::count(usable.begin(), usable.end(), 0));
+  bool ok = true;
+  for (const auto& p : problems) {
+    if (p.lead.empty()) ok = false;  // every record-level problem prevents a reliable read
+  }
+  if (n_unusable == nl) {
+    ok = false;
+    problem(nl, "no_usable_leads", "no lead carries an analysable signal");
+  } else if (n_unusable >= 3 || 2 * n_unusable >= nl) {
+    ok = false;
+    problem(nl, "too_many_bad_leads", std::to_string(n_unusable) + " of " + std::to_string(nl) + " leads unusable");
+  }
+  a.quality.ok = ok;
+  return a;
+}
+
+}  // namespace gc::dsp

@@ -1,0 +1,307 @@
+// Delineation on a beat template (see delineate_fiducials.hpp).
+#include "delineate_fiducials.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+namespace gc::dsp::detail {
+
+namespace {
+
+using I64 = std::int64_t;
+
+double env_or(const char* name, double fallback) {
+  const char* v = std::getenv(name);
+  return v ? std::atof(v) : fallback;
+}
+
+I64 clampi(I64 v, I64 lo, I64 hi) { return std::max(lo, std::min(hi, v)); }
+
+double percentile(std::vector<float> v, double p) {
+  if (v.empty()) return 0;
+  const auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
+// Walks from `from` in direction `step` (±1) until the velocity stays below `thr` for `persist`
+// samples; returns the sub-threshold sample nearest the QRS.
+std::optional<I64> walk_below(const std::vector<float>& v, I64 from, I64 limit, int step,
+                              double thr, I64 persist) {
+  I64 run = 0, start = 0;
+  for (I64 k = from; step < 0 ? k >= limit : k <= limit; k += step) {
+    if (v[static_cast<std::size_t>(k)] < thr) {
+      if (run == 0) start = k;
+      if (++run >= persist) return start;
+    } else {
+      run = 0;
+    }
+  }
+  if (run > 0) return start;  // reached the search limit while already below threshold
+  return std::nullopt;
+}
+
+}  // namespace
+
+const DelineationParams& delineation_params() {
+  // Environment overrides exist for calibration runs of `greenchannel eval delineation` only.
+  static const DelineationParams p = [] {
+    DelineationParams d;
+    d.onset_fraction = env_or("GC_DELIN_ON", d.onset_fraction);
+    d.offset_fraction = env_or("GC_DELIN_OFF", d.offset_fraction);
+    d.persist_s = env_or("GC_DELIN_PERSIST", d.persist_s);
+    d.t_end_shift_s = env_or("GC_DELIN_TSHIFT", d.t_end_shift_s);
+    d.lead_onset_fraction = env_or("GC_DELIN_LON", d.lead_onset_fraction);
+    d.t_ref_span_s = env_or("GC_DELIN_TSPAN", d.t_ref_span_s);
+    d.t_hint_tol_s = env_or("GC_DELIN_THINT", d.t_hint_tol_s);
+    d.t_min_rel_amp = env_or("GC_DELIN_TAMP", d.t_min_rel_amp);
+    d.t_rank_fraction = env_or("GC_DELIN_TRANK", d.t_rank_fraction);
+    d.lead_offset_fraction = env_or("GC_DELIN_LOFF", d.lead_offset_fraction);
+    d.lead_extend_on_s = env_or("GC_DELIN_EXTON", d.lead_extend_on_s);
+    d.lead_extend_off_s = env_or("GC_DELIN_EXTOFF", d.lead_extend_off_s);
+    d.lead_rank = static_cast<std::size_t>(env_or("GC_DELIN_RANK", static_cast<double>(d.lead_rank)));
+    return d;
+  }();
+  return p;
+}
+
+Fiducials delineate(const std::vector<std::span<const float>>& leads, double fs, I64 r,
+                    double rr, const Fiducials* hint) {
+  Fiducials f;
+  if (leads.empty()) return f;
+  const auto& prm = delineation_params();
+  const I64 L = static_cast<I64>(leads[0].size());
+  const auto S = [fs](double sec) { return static_cast<I64>(std::llround(sec * fs)); };
+  const I64 h = std::max<I64>(1, S(0.004));
+  if (L < 4 * h + 8 || r < 2 * h || r >= L - 2 * h) return f;
+
+  // Spatial velocity: Euclidean norm over leads of the (x[k+h] − x[k−h]) slopes.
+  std::vector<float> v(static_cast<std::size_t>(L), 0.f);
+  for (const auto& x : leads) {
+    for (I64 k = h; k < L - h; ++k) {
+      const float d = x[k + h] - x[k - h];
+      v[static_cast<std::size_t>(k)] += d * d;
+    }
+  }
+  for (auto& e : v) e = std::sqrt(e);
+
+  const I64 pk_lo = clampi(r - S(0.08), h, L - h - 1), pk_hi = clampi(r + S(0.08), h, L - h - 1);
+  I64 kp = pk_lo;
+  for (I64 k = pk_lo; k <= pk_hi; ++k) {
+    if (v[static_cast<std::size_t>(k)] > v[static_cast<std::size_t>(kp)]) kp = k;
+  }
+  const double vmax = v[static_cast<std::size_t>(kp)];
+  if (!(vmax > 0)) return f;
+  // Baseline activity: a low percentile of the velocity before the QRS (the PR segment).
+  const I64 b_lo = clampi(r - S(0.30), h, L - h - 1), b_hi = clampi(r - S(0.06), h, L - h - 1);
+  double vn = 0;
+  if (b_hi > b_lo + 2) {
+    vn = percentile(std::vector<float>(v.begin() + b_lo, v.begin() + b_hi), 0.10);
+  }
+  vn = std::min(vn, 0.5 * vmax);
+  const I64 persist = std::max<I64>(2, S(prm.persist_s));
+
+  I64 on_lo = clampi(r - S(0.20), h, kp), off_hi = clampi(r + S(0.20), kp, L - h - 1);
+  I64 on_from = kp, off_from = kp;
+  if (hint && hint->qrs_onset && hint->qrs_offset) {
+    on_lo = clampi(*hint->qrs_onset - S(0.04), h, kp);
+    off_hi = clampi(*hint->qrs_offset + S(0.04), kp, L - h - 1);
+    on_from = clampi(*hint->qrs_onset + S(0.04), on_lo, kp);
+    off_from = clampi(*hint->qrs_offset - S(0.04), kp, off_hi);
+  }
+  // Noise can keep the velocity above a low threshold all the way to the search limit; the
+  // threshold is then raised step by step (a noisy beat gets wider-tolerance limits, not none).
+  std::optional<I64> sp_on, sp_off;
+  for (double scale = 1.0; scale <= 8.0 && !sp_on; scale *= 2.0) {
+    sp_on = walk_below(v, on_from, on_lo, -1, vn + std::min(0.5, scale * prm.onset_fraction) * (vmax - vn), persist);
+  }
+  for (double scale = 1.0; scale <= 8.0 && !sp_off; scale *= 2.0) {
+    sp_off = walk_below(v, off_from, off_hi, +1, vn + std::min(0.5, scale * prm.offset_fraction) * (vmax - vn), persist);
+  }
+  if (!sp_on || !sp_off) return f;
+  f.qrs_onset = sp_on;
+  f.qrs_offset = sp_off;
+
+  // Per-lead limits: the QRS starts where the first lead leaves its baseline and ends where the
+  // last lead settles (the convention of multi-lead annotation). Only leads with a clear QRS
+  // (peak slope ≥ 20 % of the strongest lead) vote, and the k-th extreme is taken so that one
+  // noisy lead cannot drag the limit; the spatial limits bound how far a lead may extend them.
+  {
+    std::vector<I64> ons, offs;
+    std::vector<float> d(static_cast<std::size_t>(L), 0.f);
+    std::vector<double> peak(leads.size(), 0.0);
+    std::vector<I64> peak_at(leads.size(), r);
+    for (std::size_t l = 0; l < leads.size(); ++l) {
+      const auto& x = leads[l];
+      for (I64 k = pk_lo; k <= pk_hi; ++k) {
+        const double dk = std::fabs(x[k + h] - x[k - h]);
+        if (dk > peak[l]) {
+          peak[l] = dk;
+          peak_at[l] = k;
+        }
+      }
+    }
+    const double strongest = *std::max_element(peak.begin(), peak.end());
+    const I64 ext_on = std::max(on_lo, *sp_on - S(prm.lead_extend_on_s));
+    const I64 ext_off = std::min(off_hi, *sp_off + S(prm.lead_extend_off_s));
+    for (std::size_t l = 0; l < leads.size(); ++l) {
+      if (peak[l] < 0.2 * strongest) continue;
+      const auto& x = leads[l];
+      for (I64 k = std::max(h, b_lo); k <= std::min(L - h - 1, ext_off); ++k) {
+        d[static_cast<std::size_t>(k)] = std::fabs(x[k + h] - x[k - h]);
+      }
+      double dn = 0;
+      if (b_hi > b_lo + 2) dn = percentile(std::vector<float>(d.begin() + b_lo, d.begin() + b_hi), 0.10);
+      dn = std::min(dn, 0.5 * peak[l]);
+      const auto o = walk_below(d, peak_at[l], ext_on, -1, dn + prm.lead_onset_fraction * (peak[l] - dn), persist);
+      const auto e = walk_below(d, peak_at[l], ext_off, +1, dn + prm.lead_offset_fraction * (peak[l] - dn), persist);
+      if (o) ons.push_back(*o);
+      if (e) offs.push_back(*e);
+    }
+    const auto kth = [&](std::vector<I64>& v, bool smallest) -> std::optional<I64> {
+      if (v.empty()) return std::nullopt;
+      std::sort(v.begin(), v.end());
+      const std::size_t rank = std::min<std::size_t>(v.size() - 1, v.size() >= 6 ? prm.lead_rank : 0);
+      return smallest ? v[rank] : v[v.size() - 1 - rank];
+    };
+    if (const auto o = kth(ons, true)) f.qrs_onset = std::min(*sp_on, *o);
+    if (const auto e = kth(offs, false)) f.qrs_offset = std::max(*sp_off, *e);
+  }
+  const I64 on = *f.qrs_onset, J = *f.qrs_offset;
+
+  // --- T end, per lead, trapezium area ---------------------------------------------------
+  const I64 hs = std::max<I64>(1, S(0.010));  // smoothing half-width for the slow T wave
+  const I64 rr_i = static_cast<I64>(std::llround(rr));
+  I64 t_hi = r + std::min(rr_i - S(0.16), S(0.62));
+  t_hi = std::min(t_hi, L - 1 - 2 * hs);
+  I64 t_lo = J + S(0.06);
+  if (hint && hint->t_end) {
+    t_hi = std::min(t_hi, *hint->t_end + S(0.10));
+  }
+  std::optional<I64> t_end_latest;
+  if (t_hi > t_lo + S(0.10) && on - S(0.03) >= 0) {
+    struct LeadT {
+      double amp;
+      I64 t_end;
+      I64 t_peak;
+    };
+    std::vector<LeadT> lt;
+    std::vector<float> s(static_cast<std::size_t>(L), 0.f);
+    for (const auto& x : leads) {
+      double iso = 0;
+      const I64 i0 = on - S(0.03), i1 = std::max(i0 + 1, on - S(0.01));
+      for (I64 k = i0; k < i1; ++k) iso += x[k];
+      iso /= static_cast<double>(i1 - i0);
+      // Moving average over [t_lo − 2hs, t_hi + 2hs].
+      const I64 a = std::max<I64>(hs, t_lo - 2 * hs), b = std::min(L - 1 - hs, t_hi + 2 * hs);
+      double run = 0;
+      for (I64 k = a - hs; k <= a + hs; ++k) run += x[k];
+      for (I64 k = a; k <= b; ++k) {
+        s[static_cast<std::size_t>(k)] = static_cast<float>(run / static_cast<double>(2 * hs + 1));
+        if (k + hs + 1 < L) run += x[k + hs + 1] - x[k - hs];
+      }
+      const I64 pk_end = t_hi - S(0.04);
+      I64 kmax = t_lo, kmin = t_lo;
+      for (I64 k = t_lo; k <= pk_end; ++k) {
+        if (s[static_cast<std::size_t>(k)] > s[static_cast<std::size_t>(kmax)]) kmax = k;
+        if (s[static_cast<std::size_t>(k)] < s[static_cast<std::size_t>(kmin)]) kmin = k;
+      }
+      const double pmax = s[static_cast<std::size_t>(kmax)] - iso;
+      const double pmin = iso - s[static_cast<std::size_t>(kmin)];
+      const int pol = pmax >= pmin ? 1 : -1;
+      const I64 tpk = pol > 0 ? kmax : kmin;
+      const double amp = std::max(pmax, pmin);
+      // Steepest return towards baseline after the peak.
+      I64 xm = -1;
+      double best = 0;
+      for (I64 k = tpk + hs; k <= t_hi - S(0.02); ++k) {
+        const double ds = s[static_cast<std::size_t>(std::min(k + hs, b))] -
+                          s[static_cast<std::size_t>(std::max(k - hs, a))];
+        const double ret = -pol * ds;
+        if (ret > best) {
+          best = ret;
+          xm = k;
+        }
+      }
+      if (xm < 0) continue;
+      // The reference point lies a fixed span after the steepest descent: far enough to be past
+      // the T end, near enough that drift or a U wave further on cannot pull the knee late.
+      const I64 xr = std::min(t_hi, xm + S(prm.t_ref_span_s));
+      I64 te = xm;
+      double amax = -1;
+      const double sxm = s[static_cast<std::size_t>(xm)];
+      for (I64 t = xm; t <= xr; ++t) {
+        const double area = pol * (sxm - s[static_cast<std::size_t>(t)]) *
+                            static_cast<double>(2 * xr - xm - t);
+        if (area > amax) {
+          amax = area;
+          te = t;
+        }
+      }
+      lt.push_back({amp, te, tpk});
+      if (!hint && std::getenv("GC_DELIN_DEBUG")) std::fprintf(stderr, "lead %zu amp %.0f tpk %ld xm %ld xr %ld te %ld\n", lt.size() - 1, amp, static_cast<long>(tpk), static_cast<long>(xm), static_cast<long>(xr), static_cast<long>(te));
+    }
+    double amp_max = 0;
+    I64 peak_ref = 0;
+    for (const auto& e : lt) {
+      if (e.amp > amp_max) {
+        amp_max = e.amp;
+        peak_ref = e.t_peak;
+      }
+    }
+    std::vector<I64> ends;
+    for (const auto& e : lt) {
+      if (e.amp < prm.t_min_rel_amp * amp_max || e.amp < 30.0) continue;
+      // A lead whose "T peak" is far from the strongest lead's is tracking something else
+      // (a U wave, the next P wave, drift) and does not vote.
+      if (std::llabs(e.t_peak - peak_ref) > S(0.08)) continue;
+      ends.push_back(e.t_end);
+    }
+    if (!ends.empty()) {
+      std::sort(ends.begin(), ends.end());
+      // k-th latest over the leads with a clear T wave (k grows with the lead count so that a
+      // single lead's drift cannot decide).
+      const auto k = std::min<std::size_t>(ends.size() - 1, static_cast<std::size_t>(prm.t_rank_fraction * static_cast<double>(ends.size())));
+      t_end_latest = ends[ends.size() - 1 - k];
+    }
+  }
+  if (t_end_latest) {
+    I64 te = *t_end_latest + S(prm.t_end_shift_s);
+    // A beat's T end follows its rate but stays near the median beat's: a local template of a
+    // few beats is noisier than the median, so it may only move it a little.
+    if (hint && hint->t_end) te = clampi(te, *hint->t_end - S(prm.t_hint_tol_s), *hint->t_end + S(prm.t_hint_tol_s));
+    f.t_end = clampi(te, J + 1, L - 1);
+  }
+
+  // --- P onset (median beat only) ----------------------------------------------------------
+  if (!hint) {
+    const I64 hp = std::max<I64>(1, S(0.010));
+    const I64 p_lo = std::max<I64>(2 * hp, on - S(0.30)), p_hi = on - S(0.04);
+    if (p_hi > p_lo + S(0.06)) {
+      // Velocity of the smoothed leads (P is slow): slope over ±hp.
+      std::vector<float> vp(static_cast<std::size_t>(p_hi - p_lo + 1), 0.f);
+      for (const auto& x : leads) {
+        for (I64 k = p_lo; k <= p_hi; ++k) {
+          const float d = x[k + hp] - x[k - hp];
+          vp[static_cast<std::size_t>(k - p_lo)] += d * d;
+        }
+      }
+      for (auto& e : vp) e = std::sqrt(e);
+      const auto pk_it = std::max_element(vp.begin(), vp.end());
+      const double vpp = *pk_it;
+      const double vpn = percentile(vp, 0.10);
+      // A P wave must move clearly above the flat PR/TP activity.
+      if (vpp > 3.0 * vpn && vpp > 0.02 * vmax) {
+        const double thr = vpn + 0.2 * (vpp - vpn);
+        I64 k = static_cast<I64>(pk_it - vp.begin());
+        while (k > 0 && vp[static_cast<std::size_t>(k)] >= thr) --k;
+        if (k > 0) f.p_onset = p_lo + k;
+      }
+    }
+  }
+  return f;
+}
+
+}  // namespace gc::dsp::detail

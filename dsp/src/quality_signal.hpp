@@ -1,0 +1,35 @@
+// quality_signal — per-lead signal-quality statistics used by analyze(): flat line / lead-off,
+// saturation (clipping), high-frequency noise, baseline wander and mains residual.
+// Internal to gc_dsp.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace gc::dsp::detail {
+
+// Checks on the raw (unfiltered) lead, µV. Non-finite samples must already be replaced.
+struct RawLeadQuality {
+  double flat_fraction = 0;        // fraction of 1 s blocks with peak-to-peak < flat threshold
+  double saturated_fraction = 0;   // fraction of samples in runs stuck at the lead's min/max
+  double wander_uv = 0;            // range of 1 s block medians (baseline excursion)
+  double range_uv = 0;             // max − min over the lead
+};
+RawLeadQuality raw_lead_quality(std::span<const float> x_uv, double fs_hz);
+
+// Amplitude (µV, sine peak) of a single frequency by Goertzel over the whole lead.
+double tone_amplitude_uv(std::span<const float> x_uv, double fs_hz, double f_hz);
+
+// High-frequency (≳ 40 Hz) noise RMS outside the QRS complexes of a filtered lead, and the
+// median QRS peak-to-peak amplitude of that lead over the given beats.
+struct NoiseStats {
+  double hf_rms_uv = 0;
+  double qrs_ptp_uv = 0;
+};
+NoiseStats hf_noise(std::span<const float> filtered_uv, double fs_hz,
+                    std::span<const std::int64_t> r_samples);
+
+}  // namespace gc::dsp::detail

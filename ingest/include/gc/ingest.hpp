@@ -1,0 +1,103 @@
+// ingest — the server carts stream ECGs to (protocol v1, proto/README.md): one session per
+// connection on its own strand, authentication against storage, frame limits and read deadlines,
+// bounded outbound queues with backpressure, durable storage with group commit (acks only after
+// the SQLite commit), and analysis (dsp + triage) on a separate thread pool whose finding is stored,
+// alerted and pushed back to the cart. The cart side is in gc/cart_client.hpp.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/io_context.hpp>
+
+#include "gc/framing.hpp"
+#include "gc/storage.hpp"
+
+namespace gc::ingest {
+
+struct ServerConfig {
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t port = 0;  // 0 = ephemeral; Server::port() tells the bound one
+
+  proto::Limits limits;  // frame size, leads, rates, chunk and study sizes
+  std::chrono::milliseconds handshake_timeout{10'000};  // from accept to an accepted Hello
+  std::chrono::milliseconds idle_timeout{60'000};       // silence while the server waits to read
+  // Once a frame has begun it must be complete within this (slow-loris defence: trickling one
+  // byte now and then does not keep a half frame alive).
+  std::chrono::milliseconds frame_timeout{30'000};
+  std::chrono::milliseconds close_timeout{5'000};       // to flush a fatal error before closing
+
+  std::size_t max_connections = 10'000;
+  std::size_t max_outbound_frames = 256;      // per session; above it the session stops reading
+  std::size_t max_inflight_chunks = 64;       // per session, awaiting their commit
+  std::size_t max_open_studies_per_session = 8;
+  std::size_t read_buffer_bytes = 16 * 1024;
+
+  // Group commit: chunks of all sessions that arrive while a commit runs go into the next one;
+  // commit_delay waits a little longer to gather more (0 = adaptive only).
+  std::size_t max_chunks_per_commit = 1024;
+  std::chrono::microseconds commit_delay{0};
+
+  unsigned analysis_threads = 1;
+
+  // Authentication failures per peer address before it is refused without checking, per window.
+  unsigned max_auth_failures = 5;
+  std::chrono::seconds auth_failure_window{60};
+
+  // One line per event (connection, study, finding, error). Called from several threads, one call
+  // at a time. Empty = silent.
+  std::function<void(std::string_view line)> log;
+};
+
+// Counters for health and metrics endpoints; monotonic since start.
+struct ServerStats {
+  std::uint64_t connections_accepted = 0;
+  std::uint64_t connections_refused = 0;
+  std::uint64_t sessions_open = 0;
+  std::uint64_t frames_received = 0;
+  std::uint64_t bytes_received = 0;
+  std::uint64_t frames_rejected = 0;
+  std::uint64_t auth_failures = 0;
+  std::uint64_t chunks_stored = 0;
+  std::uint64_t chunks_duplicate = 0;
+  std::uint64_t commits = 0;
+  std::uint64_t studies_completed = 0;
+  std::uint64_t studies_analysed = 0;
+};
+
+class Server {
+ public:
+  // The store must outlive the server. All store calls happen on the server's storage thread.
+  Server(boost::asio::io_context& io, ServerConfig config, storage::Store& store);
+  ~Server();  // finish()es
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens (throws std::system_error when the address is taken), then accepts.
+  void start();
+  std::uint16_t port() const;
+  std::string address() const;  // "127.0.0.1:7800"
+
+  // Stops accepting and asks every session to finish what is in flight (commits, acks) and close.
+  // Thread-safe; returns at once. The io_context runs out of work when all sessions are closed.
+  void stop();
+
+  // After the io_context has stopped: waits for running analyses to be stored, stops the storage
+  // and analysis threads. Idempotent. The caller checkpoints the store afterwards if it wants.
+  void finish();
+
+  ServerStats stats() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace gc::ingest

@@ -1,0 +1,282 @@
+// The ingest server: listener, shared state, analysis scheduling (see gc/ingest.hpp).
+#include <algorithm>
+#include <iostream>
+
+#include <boost/json.hpp>
+
+#include "server_impl.hpp"
+
+namespace gc::ingest {
+
+using detail::Session;
+
+Server::Impl::Impl(asio::io_context& io_context, ServerConfig cfg, storage::Store& st)
+    : io(io_context),
+      config(std::move(cfg)),
+      store(st),
+      storage(st, config.max_chunks_per_commit, config.commit_delay),
+      analysis_pool(std::max(1u, config.analysis_threads)),
+      auth_pool(1),
+      acceptor(asio::make_strand(io_context)) {}
+
+void Server::Impl::log(const std::string& line) {
+  if (!config.log) {
+    return;
+  }
+  std::lock_guard lock(log_mutex);
+  config.log(line);
+}
+
+void Server::Impl::fail(const boost::system::error_code& ec, std::string_view what) {
+  // The expected ends of a connection are not news.
+  if (ec == asio::error::operation_aborted || ec == asio::error::eof ||
+      ec == asio::error::connection_reset) {
+    return;
+  }
+  log(std::string(what) + ": " + ec.message());
+}
+
+void Server::Impl::start() {
+  const tcp::endpoint endpoint(asio::ip::make_address(config.listen_address), config.port);
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(asio::socket_base::reuse_address(true));
+  acceptor.bind(endpoint);
+  acceptor.listen(asio::socket_base::max_listen_connections);
+  const tcp::endpoint bound = acceptor.local_endpoint();
+  bound_port = bound.port();
+  bound_address = bound.address().to_string() + ":" + std::to_string(bound.port());
+  do_accept();
+}
+
+void Server::Impl::do_accept() {
+  acceptor.async_accept(
+      asio::make_strand(io),
+      [self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {
+        if (ec) {
+          self->fail(ec, "accept");
+          if (ec == asio::error::operation_aborted || self->stopping) {
+            return;
+          }
+        } else {
+          ++self->counters.connections_accepted;
+          auto session = std::make_shared<Session>(std::move(socket), self);
+          bool over_cap = false;
+          {
+            std::lock_guard lock(self->sessions_mutex);
+            std::erase_if(self->sessions, [](const auto& w) { return w.expired(); });
+            over_cap = self->sessions.size() >= self->config.max_connections;
+            if (!over_cap) {
+              self->sessions.push_back(session);
+            }
+          }
+          if (over_cap) {
+            ++self->counters.connections_refused;
+            session->refuse(pb::Error::LIMIT_EXCEEDED,
+                            "server at its connection limit; retry later");
+          } else {
+            session->start();
+          }
+        }
+        if (!self->stopping) {
+          self->do_accept();
+        }
+      });
+}
+
+void Server::Impl::stop() {
+  stopping = true;
+  asio::post(acceptor.get_executor(), [self = shared_from_this()] {
+    boost::system::error_code ignored;
+    self->acceptor.close(ignored);
+  });
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(sessions_mutex);
+    for (const auto& w : sessions) {
+      if (auto s = w.lock()) {
+        live.push_back(std::move(s));
+      }
+    }
+  }
+  log("shutting down: no new connections; finishing " + std::to_string(live.size()) +
+      " sessions");
+  for (const auto& s : live) {
+    s->begin_shutdown();
+  }
+}
+
+void Server::Impl::finish() {
+  std::lock_guard finish_lock(finish_mutex);
+  if (finished) {
+    return;
+  }
+  finished = true;
+  {
+    // Analyses need the storage thread (load, then save): wait while it still runs.
+    std::unique_lock lock(analysis_mutex);
+    analysis_idle.wait(lock, [&] { return analysing.empty(); });
+  }
+  analysis_pool.join();
+  auth_pool.join();
+  storage.stop();
+}
+
+bool Server::Impl::auth_blocked(const std::string& address) {
+  std::lock_guard lock(auth_mutex);
+  const auto it = auth_failures.find(address);
+  if (it == auth_failures.end()) {
+    return false;
+  }
+  if (std::chrono::steady_clock::now() - it->second.window_start > config.auth_failure_window) {
+    auth_failures.erase(it);
+    return false;
+  }
+  return it->second.count >= config.max_auth_failures;
+}
+
+void Server::Impl::auth_failed(const std::string& address) {
+  std::lock_guard lock(auth_mutex);
+  const auto now = std::chrono::steady_clock::now();
+  if (auth_failures.size() > 10'000) {
+    std::erase_if(auth_failures, [&](const auto& kv) {
+      return now - kv.second.window_start > config.auth_failure_window;
+    });
+  }
+  AuthFailures& f = auth_failures[address];
+  if (f.count == 0 || now - f.window_start > config.auth_failure_window) {
+    f.count = 0;
+    f.window_start = now;
+  }
+  ++f.count;
+}
+
+void Server::Impl::schedule_analysis(std::int64_t study_id, const std::string& study_uid,
+                                     std::weak_ptr<Session> listener) {
+  {
+    std::lock_guard lock(analysis_mutex);
+    auto [it, inserted] = analysing.try_emplace(study_id);
+    it->second.push_back(std::move(listener));
+    if (!inserted) {
+      return;  // already running; this listener gets the same finding
+    }
+  }
+  storage.submit([self = shared_from_this(), study_id, study_uid](storage::Store& st) {
+    std::optional<storage::StudySamples> samples;
+    std::string error;
+    try {
+      samples = st.load_samples(study_id);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    // Analysis never runs on I/O or storage threads.
+    asio::post(self->analysis_pool, [self, study_id, study_uid, samples = std::move(samples),
+                                     error]() mutable {
+      detail::AnalysisOutcome outcome;
+      if (samples) {
+        outcome = detail::analyse_study(*samples);
+      } else {
+        storage::StudyHeader header;
+        header.study_uid = study_uid;
+        outcome = detail::failed_analysis(header, "stored samples could not be read: " + error);
+      }
+      self->storage.submit([self, study_id, outcome = std::move(outcome)](storage::Store& st) {
+        try {
+          const storage::UnixMs now = storage::now_unix_ms();
+          st.save_analysis(study_id, outcome.category, outcome.tier, outcome.json);
+          storage::EventRecord done;
+          done.study_id = study_id;
+          done.kind = "analysis_done";
+          done.at = storage::Stamp{now, "server", "server"};
+          done.recorded_ms = now;
+          done.detail_json = boost::json::serialize(boost::json::object{
+              {"category", outcome.category}, {"tier", outcome.tier},
+              {"analysed", outcome.analysed}});
+          st.append_event(done);
+
+          storage::AlertRecord alert;
+          alert.study_id = study_id;
+          alert.tier = outcome.tier;
+          alert.category = outcome.category;
+          alert.summary_en = outcome.finding.explanation_en();
+          alert.summary_zh = outcome.finding.explanation_zh();
+          alert.state = "raised";
+          alert.raised_ms = now;
+          const std::int64_t alert_id = st.raise_alert(alert);
+          storage::EventRecord raised;
+          raised.study_id = study_id;
+          raised.kind = "alert_raised";
+          raised.at = storage::Stamp{storage::now_unix_ms(), "server", "server"};
+          raised.recorded_ms = raised.at.unix_ms;
+          raised.detail_json = boost::json::serialize(
+              boost::json::object{{"alert_id", alert_id}, {"tier", outcome.tier}});
+          st.append_event(raised);
+        } catch (const std::exception& e) {
+          self->log("study " + outcome.finding.study_uid() +
+                    ": storing the analysis failed: " + e.what());
+        }
+        self->analysis_finished(study_id, outcome.finding);
+      });
+    });
+  });
+}
+
+void Server::Impl::analysis_finished(std::int64_t study_id, const pb::Finding& finding) {
+  std::vector<std::weak_ptr<Session>> listeners;
+  {
+    std::lock_guard lock(analysis_mutex);
+    if (auto it = analysing.find(study_id); it != analysing.end()) {
+      listeners = std::move(it->second);
+      analysing.erase(it);
+    }
+  }
+  analysis_idle.notify_all();
+  ++counters.studies_analysed;
+  std::string territories;
+  for (const auto& t : finding.territories()) {
+    territories += (territories.empty() ? "" : ",") + t;
+  }
+  log("finding " + finding.study_uid() + ": " + finding.category() + ", tier " + finding.tier() +
+      (territories.empty() ? "" : ", territories " + territories));
+  for (const auto& w : listeners) {
+    if (auto session = w.lock()) {
+      session->deliver_finding(finding);
+    }
+  }
+}
+
+// --- Server ------------------------------------------------------------------------------------
+
+Server::Server(boost::asio::io_context& io, ServerConfig config, storage::Store& store)
+    : impl_(std::make_shared<Impl>(io, std::move(config), store)) {}
+
+Server::~Server() { finish(); }
+
+void Server::start() { impl_->start(); }
+
+std::uint16_t Server::port() const { return impl_->bound_port; }
+
+std::string Server::address() const { return impl_->bound_address; }
+
+void Server::stop() { impl_->stop(); }
+
+void Server::finish() { impl_->finish(); }
+
+ServerStats Server::stats() const {
+  const auto& c = impl_->counters;
+  ServerStats s;
+  s.connections_accepted = c.connections_accepted;
+  s.connections_refused = c.connections_refused;
+  s.sessions_open = c.sessions_open;
+  s.frames_received = c.frames_received;
+  s.bytes_received = c.bytes_received;
+  s.frames_rejected = c.frames_rejected;
+  s.auth_failures = c.auth_failures;
+  s.chunks_stored = c.chunks_stored;
+  s.chunks_duplicate = c.chunks_duplicate;
+  s.commits = impl_->storage.commits();
+  s.studies_completed = c.studies_completed;
+  s.studies_analysed = c.studies_analysed;
+  return s;
+}
+
+}  // namespace gc::ingest

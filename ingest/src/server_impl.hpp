@@ -1,0 +1,191 @@
+// Internals of the ingest server: shared state (Server::Impl) and the per-connection Session.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio.hpp>
+
+#include "analysis.hpp"
+#include "gc/framing.hpp"
+#include "gc/ingest.hpp"
+#include "storage_worker.hpp"
+
+namespace gc::ingest {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+namespace pb = proto::pb;
+
+namespace detail {
+class Session;
+}
+
+struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
+  Impl(asio::io_context& io, ServerConfig config, storage::Store& store);
+
+  void log(const std::string& line);
+  // Logs an I/O error unless it is an expected one (operation aborted, peer closed).
+  void fail(const boost::system::error_code& ec, std::string_view what);
+
+  void start();
+  void stop();
+  void finish();
+  void do_accept();
+
+  // Authentication failure rate limiting, per peer address.
+  bool auth_blocked(const std::string& address);
+  void auth_failed(const std::string& address);
+
+  // Analysis of a completed study: runs once per study even if several sessions ask; every
+  // listener still connected gets the finding. The finding is stored either way.
+  void schedule_analysis(std::int64_t study_id, const std::string& study_uid,
+                         std::weak_ptr<detail::Session> listener);
+  void analysis_finished(std::int64_t study_id, const pb::Finding& finding);
+
+  asio::io_context& io;
+  const ServerConfig config;
+  storage::Store& store;
+  detail::StorageWorker storage;
+  asio::thread_pool analysis_pool;
+  asio::thread_pool auth_pool;  // PBKDF2 credential checks
+  tcp::acceptor acceptor;
+  std::atomic<std::uint16_t> bound_port{0};
+  std::string bound_address;
+  std::atomic<bool> stopping{false};
+  bool finished = false;
+  std::mutex finish_mutex;
+
+  std::mutex log_mutex;
+
+  std::mutex sessions_mutex;
+  std::vector<std::weak_ptr<detail::Session>> sessions;
+
+  std::mutex analysis_mutex;
+  std::condition_variable analysis_idle;
+  std::map<std::int64_t, std::vector<std::weak_ptr<detail::Session>>> analysing;
+
+  struct AuthFailures {
+    unsigned count = 0;
+    std::chrono::steady_clock::time_point window_start;
+  };
+  std::mutex auth_mutex;
+  std::map<std::string, AuthFailures> auth_failures;
+
+  struct Counters {
+    std::atomic<std::uint64_t> connections_accepted{0}, connections_refused{0}, sessions_open{0},
+        frames_received{0}, bytes_received{0}, frames_rejected{0}, auth_failures{0},
+        chunks_stored{0}, chunks_duplicate{0}, studies_completed{0}, studies_analysed{0};
+  } counters;
+};
+
+namespace detail {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, std::shared_ptr<Server::Impl> server);
+  ~Session();
+
+  void start();
+  // Refuses the connection with a fatal error frame (e.g. connection cap reached).
+  void refuse(pb::Error::Code code, const std::string& message);
+  // Stop reading, finish in-flight commits and acks, then close. Thread-safe.
+  void begin_shutdown();
+  // Pushes a finding to the cart if still connected. Thread-safe.
+  void deliver_finding(pb::Finding finding);
+
+ private:
+  enum class State { awaiting_hello, authenticating, ready, closing, closed };
+
+  struct OpenStudy {
+    std::int64_t study_id = 0;
+    std::size_t n_leads = 0;
+    std::uint32_t sample_rate_hz = 0;
+    std::uint64_t next_sequence = 0;  // the next new chunk expected from the cart
+    std::uint64_t durable_next = 0;   // every chunk below is committed
+    std::optional<std::uint64_t> next_first_sample;  // known once a chunk was seen this session
+    std::optional<std::uint32_t> running_crc;  // known when this session saw every chunk
+    bool complete = false;
+  };
+
+  // Reading and frame handling.
+  void pump();
+  bool may_process() const;
+  void start_read();
+  void on_read(const boost::system::error_code& ec, std::size_t n);
+  void handle_frame(std::string_view body);
+  void on_hello(const pb::Hello& hello);
+  void on_authenticated(bool ok, std::vector<storage::StudyState> open, const std::string& error,
+                        std::optional<std::int64_t> device_clock_ms);
+  void on_study_start(const pb::StudyStart& start);
+  void on_chunk(const pb::SampleChunk& chunk);
+  void on_chunk_committed(const std::string& uid, std::uint64_t sequence,
+                          std::optional<storage::AppendResult> result, const std::string& error);
+  void on_study_end(const pb::StudyEnd& end);
+  void submit_study_end();
+  void resend_finding(const std::string& uid, std::int64_t study_id);
+
+  // Writing.
+  void send(const pb::ServerMessage& message);
+  void do_write();
+  void on_write(const boost::system::error_code& ec);
+
+  // Errors, deadlines, closing.
+  void reject(pb::Error::Code code, const std::string& message, const std::string& study_uid = {},
+              bool fatal = true);
+  void arm_read_deadline();
+  void arm_close_deadline();
+  void maybe_finish_shutdown();
+  void close(const std::string& reason);
+  std::string who() const;
+
+  // Runs `f` on this session's strand later, keeping the io_context busy until it has run, so a
+  // storage completion is never dropped because the session had no socket operation pending.
+  template <class F>
+  void on_strand(F&& f) {
+    auto guard = asio::make_work_guard(strand_);
+    asio::post(strand_, [self = shared_from_this(), f = std::forward<F>(f),
+                         guard = std::move(guard)]() mutable { f(); });
+  }
+
+  tcp::socket socket_;
+  asio::any_io_executor strand_;
+  asio::steady_timer timer_;
+  std::shared_ptr<Server::Impl> server_;
+  const ServerConfig& config_;
+  proto::FrameDecoder decoder_;
+  std::vector<char> read_buffer_;
+  std::string peer_;          // "address:port"
+  std::string peer_address_;  // for rate limiting
+
+  State state_ = State::awaiting_hello;
+  bool shutting_down_ = false;
+  bool reading_ = false;
+  bool waiting_ = false;  // a storage step this session must see before the next frame
+  std::size_t inflight_ = 0;
+  std::uint64_t deadline_gen_ = 0;
+  std::chrono::steady_clock::time_point handshake_deadline_;
+  std::optional<std::chrono::steady_clock::time_point> partial_frame_since_;
+
+  std::deque<std::string> outbound_;
+  std::string write_buffer_;
+  std::size_t writing_frames_ = 0;
+  bool writing_ = false;
+
+  std::string device_id_;
+  std::optional<std::int64_t> clock_offset_ms_;  // server − device
+  std::map<std::string, OpenStudy> studies_;
+  std::optional<pb::StudyEnd> pending_end_;
+  bool counted_open_ = false;
+};
+
+}  // namespace detail
+}  // namespace gc::ingest

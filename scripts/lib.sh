@@ -1,0 +1,36 @@
+# Shared by scripts/demo and scripts/test: install missing Debian packages, configure, build.
+# shellcheck shell=bash
+set -euo pipefail
+
+GC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+GC_BUILD="${GC_BUILD:-$GC_ROOT/build}"
+GC_PACKAGES=(g++ cmake make pkg-config
+  libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
+  libeigen3-dev libfftw3-dev libprotobuf-dev protobuf-compiler libsqlite3-dev sqlite3 catch2
+  libssl-dev openssl)
+
+gc_install_packages() {
+  local missing=()
+  for p in "${GC_PACKAGES[@]}" "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$p")
+    fi
+  done
+  if ((${#missing[@]})); then
+    echo "==> installing: ${missing[*]}"
+    local sudo=""
+    if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+    $sudo apt-get update -q
+    # --no-install-recommends keeps Boost 1.74 (libboost-dev) out: it conflicts with 1.81.
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+}
+
+gc_build() {
+  local jobs
+  jobs="$(nproc 2>/dev/null || echo 2)"
+  echo "==> configuring $GC_BUILD (Release)"
+  cmake -S "$GC_ROOT" -B "$GC_BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  echo "==> building with $jobs jobs"
+  cmake --build "$GC_BUILD" -j "$jobs" "$@"
+}

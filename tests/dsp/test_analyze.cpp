@@ -1,0 +1,288 @@
+// Known-answer tests for dsp::analyze(): synthetic beat trains with exact fiducials and ST levels,
+// a real LUDB record against its annotations, signal-quality flags and input validation.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+#include <numbers>
+#include <random>
+
+#include "gc/dsp.hpp"
+#include "gc/wfdb.hpp"
+
+namespace {
+
+using gc::dsp::analyze;
+using gc::dsp::SignalBlock;
+
+// Hann pulse with exact support [a, b] (seconds) and peak `amp` — compact support gives exact
+// wave limits to test against.
+double hann(double t, double a, double b, double amp) {
+  if (t <= a || t >= b) return 0.0;
+  return amp * 0.5 * (1 - std::cos(2 * std::numbers::pi * (t - a) / (b - a)));
+}
+// Raised-cosine step from 0 (at a) to 1 (at b).
+double rise(double t, double a, double b) {
+  if (t <= a) return 0.0;
+  if (t >= b) return 1.0;
+  return 0.5 - 0.5 * std::cos(std::numbers::pi * (t - a) / (b - a));
+}
+
+// Beat geometry relative to R (seconds): QRS from −0.040 to +0.044, T ends at +0.360.
+constexpr double kOnset = -0.040, kJ = 0.044, kTEnd = 0.360;
+
+// One lead: P, Q, R, S, an ST plateau of `st_uv` from J (raised-cosine rise over the S wave's
+// second half) tapering to 0 at T end, and a T wave.
+double beat_value(double t, double scale, double st_uv) {
+  double v = hann(t, -0.200, -0.110, 120 * scale);           // P
+  v += hann(t, kOnset, -0.010, -150 * scale);                 // Q
+  v += hann(t, -0.022, 0.022, 1300 * scale);                  // R
+  v += hann(t, 0.010, kJ, -350 * scale);                      // S
+  v += hann(t, 0.140, kTEnd, 350 * scale);                    // T
+  const double plateau = rise(t, 0.027, kJ) * (1.0 - rise(t, 0.200, kTEnd));
+  return v + st_uv * plateau;
+}
+
+struct Synth {
+  SignalBlock block;
+  std::vector<std::int64_t> r;
+  std::vector<double> st_uv;
+};
+
+Synth synth_record(double fs, double seconds, double hr_bpm, int n_leads) {
+  Synth s;
+  s.block.sample_rate_hz = fs;
+  const char* names[] = {"I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"};
+  const auto n = static_cast<std::size_t>(seconds * fs);
+  const double rr = 60.0 / hr_bpm;
+  for (double t = 0.5; t < seconds - 0.2; t += rr) s.r.push_back(std::llround(t * fs));
+  for (int l = 0; l < n_leads; ++l) {
+    s.block.lead_names.push_back(names[l % 12]);
+    const double scale = (0.6 + 0.08 * l) * (l % 3 == 1 ? -1 : 1);  // varied amplitude, polarity
+    const double st = -200.0 + 40.0 * l;                       // −200 … +240 µV
+    s.st_uv.push_back(st);
+    std::vector<float> x(n, 0.f);
+    for (const auto r0 : s.r) {
+      const auto a = std::max<std::int64_t>(0, r0 - static_cast<std::int64_t>(0.3 * fs));
+      const auto b = std::min<std::int64_t>(static_cast<std::int64_t>(n), r0 + static_cast<std::int64_t>(0.45 * fs));
+      for (auto k = a; k < b; ++k) {
+        x[static_cast<std::size_t>(k)] += static_cast<float>(beat_value(static_cast<double>(k - r0) / fs, scale, st));
+      }
+    }
+    s.block.samples_uv.push_back(std::move(x));
+  }
+  return s;
+}
+
+bool all_finite(const gc::dsp::Analysis& a) {
+  const auto ok = [](double v) { return std::isfinite(v); };
+  for (const auto& m : a.per_lead) {
+    for (const double v : {m.st_j_uv, m.st_j60_uv, m.st_slope_uv_per_s, m.q_amplitude_uv, m.r_amplitude_uv,
+                           m.s_amplitude_uv, m.q_duration_ms, m.r_duration_ms, m.s_duration_ms,
+                           m.t_amplitude_uv, m.pr_segment_vs_tp_uv, m.qrs_net_uv}) {
+      if (!ok(v)) return false;
+    }
+  }
+  for (const auto& o : {a.global.heart_rate_bpm, a.global.rr_irregularity, a.global.pr_ms,
+                        a.global.qrs_duration_ms, a.global.qt_ms, a.global.qtc_ms, a.global.qrs_axis_deg}) {
+    if (o && !ok(*o)) return false;
+  }
+  for (const auto& l : a.median.samples_uv) {
+    for (const float v : l) {
+      if (!std::isfinite(v)) return false;
+    }
+  }
+  return true;
+}
+
+bool has_problem(const gc::dsp::Analysis& a, const std::string& lead, const std::string& kind) {
+  return std::any_of(a.quality.problems.begin(), a.quality.problems.end(),
+                     [&](const auto& p) { return p.lead == lead && p.kind == kind; });
+}
+
+}  // namespace
+
+TEST_CASE("analyze: synthetic 12-lead beat train gives known fiducials and ST levels", "[analyze]") {
+  const double fs = 500;
+  const auto s = synth_record(fs, 10.0, 72.0, 12);
+  const auto a = analyze(s.block);
+  for (const auto& p : a.quality.problems) UNSCOPED_INFO(p.lead << " " << p.kind << " " << p.detail);
+  REQUIRE(a.quality.ok);
+  REQUIRE(all_finite(a));
+  REQUIRE(a.beats.size() == s.r.size());
+  REQUIRE(a.global.heart_rate_bpm);
+  CHECK(*a.global.heart_rate_bpm == Approx(72.0).margin(1.0));
+
+  // Median-beat fiducials (relative to its R) within a few samples of the construction.
+  const auto r0 = a.median.r_index_samples;
+  REQUIRE(a.median.qrs_onset_samples);
+  REQUIRE(a.median.qrs_offset_samples);
+  REQUIRE(a.median.t_end_samples);
+  CHECK(std::llabs(*a.median.qrs_onset_samples - r0 - std::llround(kOnset * fs)) <= 4);
+  CHECK(std::llabs(*a.median.qrs_offset_samples - r0 - std::llround(kJ * fs)) <= 4);
+  CHECK(std::llabs(*a.median.t_end_samples - r0 - std::llround(kTEnd * fs)) <= 10);
+
+  // Per-beat fiducials: every beat, mapped to the record.
+  for (std::size_t i = 0; i < s.r.size(); ++i) {
+    const auto& b = a.beats[i];
+    CHECK(std::llabs(b.r_sample - s.r[i]) <= 3);
+    REQUIRE(b.qrs_onset_sample);
+    REQUIRE(b.qrs_offset_sample);
+    CHECK(std::llabs(*b.qrs_onset_sample - (s.r[i] + std::llround(kOnset * fs))) <= 4);
+    CHECK(std::llabs(*b.qrs_offset_sample - (s.r[i] + std::llround(kJ * fs))) <= 4);
+  }
+  // ST at J and J+60 per lead against the constructed plateau.
+  for (std::size_t l = 0; l < s.st_uv.size(); ++l) {
+    INFO("lead " << a.per_lead[l].lead << " ST " << s.st_uv[l]);
+    CHECK(a.per_lead[l].analysable);
+    CHECK(a.per_lead[l].st_j60_uv == Approx(s.st_uv[l]).margin(10.0));
+    CHECK(a.per_lead[l].st_j_uv == Approx(s.st_uv[l]).margin(10.0 + 0.05 * std::fabs(s.st_uv[l])));
+    CHECK(a.per_lead[l].st_late_offset_ms == 60);
+  }
+  REQUIRE(a.global.qrs_duration_ms);
+  CHECK(*a.global.qrs_duration_ms == Approx((kJ - kOnset) * 1000).margin(10.0));
+  REQUIRE(a.global.qt_ms);
+  CHECK(*a.global.qt_ms == Approx((kTEnd - kOnset) * 1000).margin(20.0));
+  CHECK_FALSE(a.global.pacing_spikes);
+}
+
+TEST_CASE("analyze: ST survives 0.3 Hz, 1 mV baseline wander", "[analyze]") {
+  const double fs = 500;
+  auto s = synth_record(fs, 10.0, 60.0, 8);
+  for (auto& x : s.block.samples_uv) {
+    for (std::size_t k = 0; k < x.size(); ++k) {
+      x[k] += static_cast<float>(1000.0 * std::sin(2 * std::numbers::pi * 0.3 * static_cast<double>(k) / fs + 0.7));
+    }
+  }
+  const auto a = analyze(s.block);
+  REQUIRE(a.quality.ok);
+  for (std::size_t l = 0; l < s.st_uv.size(); ++l) {
+    INFO("lead " << a.per_lead[l].lead);
+    CHECK(a.per_lead[l].st_j60_uv == Approx(s.st_uv[l]).margin(30.0));
+  }
+}
+
+TEST_CASE("analyze: fast rate measures ST at J+40 ms", "[analyze]") {
+  const auto s = synth_record(500, 10.0, 130.0, 8);
+  const auto a = analyze(s.block);
+  REQUIRE(a.global.heart_rate_bpm);
+  CHECK(*a.global.heart_rate_bpm > 120);
+  for (const auto& m : a.per_lead) CHECK(m.st_late_offset_ms == 40);
+}
+
+TEST_CASE("analyze: quality flags flat and saturated leads", "[analyze][quality]") {
+  auto s = synth_record(500, 10.0, 70.0, 12);
+  std::fill(s.block.samples_uv[7].begin(), s.block.samples_uv[7].end(), 0.f);  // V2 off
+  for (auto& v : s.block.samples_uv[9]) v = std::clamp(v, -120.f, 120.f);      // V4 clipped
+  const auto a = analyze(s.block);
+  CHECK(has_problem(a, "V2", "flat"));
+  CHECK_FALSE(a.per_lead[7].analysable);
+  CHECK(has_problem(a, "V4", "saturation"));
+  CHECK_FALSE(a.per_lead[9].analysable);
+  CHECK(a.quality.ok);  // two bad leads of twelve: still readable, those leads excluded
+  CHECK(all_finite(a));
+  CHECK_FALSE(has_problem(a, "I", "flat"));
+}
+
+TEST_CASE("analyze: unusable records are not ok and never produce NaN", "[analyze][quality]") {
+  SECTION("all zero") {
+    SignalBlock b;
+    b.sample_rate_hz = 500;
+    for (const char* n : {"I", "II", "V1", "V2"}) {
+      b.lead_names.push_back(n);
+      b.samples_uv.emplace_back(5000, 0.f);
+    }
+    const auto a = analyze(b);
+    CHECK_FALSE(a.quality.ok);
+    CHECK(has_problem(a, "I", "flat"));
+    CHECK(all_finite(a));
+  }
+  SECTION("one second") {
+    auto s = synth_record(500, 1.0, 70.0, 12);
+    const auto a = analyze(s.block);
+    CHECK_FALSE(a.quality.ok);
+    CHECK(has_problem(a, "", "too_short"));
+    CHECK(all_finite(a));
+  }
+  SECTION("non-finite samples") {
+    auto s = synth_record(500, 10.0, 70.0, 12);
+    s.block.samples_uv[2][1000] = std::numeric_limits<float>::quiet_NaN();
+    s.block.samples_uv[2][1001] = std::numeric_limits<float>::infinity();
+    const auto a = analyze(s.block);
+    CHECK(has_problem(a, "III", "invalid_samples"));
+    CHECK(all_finite(a));
+    CHECK(a.quality.ok);
+  }
+  SECTION("saturated record") {
+    auto s = synth_record(500, 10.0, 70.0, 12);
+    for (auto& x : s.block.samples_uv) {
+      for (auto& v : x) v = v > 0 ? 5000.f : -5000.f;
+    }
+    const auto a = analyze(s.block);
+    CHECK_FALSE(a.quality.ok);
+    CHECK(all_finite(a));
+  }
+  SECTION("random noise only") {
+    std::mt19937 rng(7);
+    std::normal_distribution<float> g(0.f, 300.f);
+    SignalBlock b;
+    b.sample_rate_hz = 360;
+    for (const char* n : {"MLII", "V5"}) {
+      b.lead_names.push_back(n);
+      std::vector<float> x(3600);
+      for (auto& v : x) v = g(rng);
+      b.samples_uv.push_back(std::move(x));
+    }
+    const auto a = analyze(b);
+    CHECK(all_finite(a));
+  }
+}
+
+TEST_CASE("analyze: structurally invalid input throws", "[analyze]") {
+  auto s = synth_record(500, 3.0, 70.0, 2);
+  auto ragged = s.block;
+  ragged.samples_uv[1].pop_back();
+  CHECK_THROWS_AS(analyze(ragged), std::invalid_argument);
+  auto bad_fs = s.block;
+  bad_fs.sample_rate_hz = 0;
+  CHECK_THROWS_AS(analyze(bad_fs), std::invalid_argument);
+  auto names = s.block;
+  names.lead_names.pop_back();
+  CHECK_THROWS_AS(analyze(names), std::invalid_argument);
+}
+
+TEST_CASE("analyze: LUDB record 1 fiducials near the cardiologist's annotations", "[analyze][ludb]") {
+  const std::filesystem::path dir = std::filesystem::path(GC_ECG_DATA_DIR) / "ludb" / "data";
+  if (!std::filesystem::exists(dir / "1.hea")) {
+    WARN("LUDB not available at " << dir.string());
+    return;
+  }
+  const auto rec = gc::wfdb::read_record(dir / "1.hea");
+  SignalBlock b;
+  b.sample_rate_hz = rec.header.sample_rate_hz;
+  b.samples_uv = rec.to_microvolts();
+  for (const auto& sig : rec.header.signals) {
+    b.lead_names.push_back(gc::dsp::canonical_lead_name(sig.description).value_or(sig.description));
+  }
+  const auto a = analyze(b);
+  REQUIRE(a.quality.ok);
+  CHECK(all_finite(a));
+  // Lead II annotations: '(' N ')' triplets; compare each annotated QRS with the matched beat.
+  const auto ann = gc::wfdb::read_annotations(dir / "1.ii");
+  int matched = 0;
+  for (std::size_t i = 1; i + 1 < ann.size(); ++i) {
+    if (ann[i].symbol != 'N' || ann[i - 1].symbol != '(' || ann[i + 1].symbol != ')') continue;
+    const auto it = std::min_element(a.beats.begin(), a.beats.end(), [&](const auto& x, const auto& y) {
+      return std::llabs(x.r_sample - ann[i].sample) < std::llabs(y.r_sample - ann[i].sample);
+    });
+    REQUIRE(it != a.beats.end());
+    REQUIRE(std::llabs(it->r_sample - ann[i].sample) < 75);
+    REQUIRE(it->qrs_onset_sample);
+    REQUIRE(it->qrs_offset_sample);
+    // Within 30 ms of the single-lead annotation (the global onset may precede lead II's).
+    CHECK(std::llabs(*it->qrs_onset_sample - ann[i - 1].sample) <= 15);
+    CHECK(std::llabs(*it->qrs_offset_sample - ann[i + 1].sample) <= 15);
+    ++matched;
+  }
+  CHECK(matched >= 5);
+}

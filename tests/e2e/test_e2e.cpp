@@ -1,0 +1,270 @@
+// End to end through the real CLI: `greenchannel serve` as a child process on an ephemeral
+// loopback port, a cart registered with `greenchannel device add`, a STEMI record streamed with
+// `greenchannel cart`; the stored samples must equal the record's integers bit for bit and a
+// critical alert must be raised; a truncated record fails clearly while the server keeps
+// serving; SIGTERM stops the server with exit status 0.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gc/storage.hpp"
+#include "gc/synth.hpp"
+#include "gc/wfdb.hpp"
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace {
+
+struct CommandResult {
+  int status = -1;
+  std::string out;
+};
+
+// Runs a shell command, capturing stdout (stderr passes through to the test log).
+CommandResult run(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::array<char, 4096> buffer{};
+  std::size_t n = 0;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
+    result.out.append(buffer.data(), n);
+  }
+  const int status = ::pclose(pipe);
+  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string quote(const std::string& s) { return "'" + s + "'"; }
+
+// `greenchannel serve` as a child process; its stdout is read on a thread (so the pipe never
+// fills and blocks the server) and kept for assertions.
+class ServeProcess {
+ public:
+  explicit ServeProcess(const fs::path& db) {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      ::dup2(fds[1], STDOUT_FILENO);
+      ::close(fds[0]);
+      ::close(fds[1]);
+      const std::string db_text = db.string();
+      ::execl(GC_CLI_PATH, GC_CLI_PATH, "serve", "--listen", "127.0.0.1:0", "--db",
+              db_text.c_str(), "--threads", "2", static_cast<char*>(nullptr));
+      std::_Exit(127);
+    }
+    ::close(fds[1]);
+    out_ = ::fdopen(fds[0], "r");
+    REQUIRE(out_ != nullptr);
+    // First line: "listening on 127.0.0.1:PORT".
+    char line[512];
+    REQUIRE(std::fgets(line, sizeof line, out_) != nullptr);
+    std::smatch match;
+    const std::string first(line);
+    REQUIRE(std::regex_search(first, match, std::regex(R"(listening on 127\.0\.0\.1:(\d+))")));
+    port_ = std::stoi(match[1].str());
+    reader_ = std::thread([this] {
+      char buffer[1024];
+      while (std::fgets(buffer, sizeof buffer, out_) != nullptr) {
+        std::lock_guard lock(mutex_);
+        lines_.emplace_back(buffer);
+      }
+    });
+  }
+  ~ServeProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (reader_.joinable()) reader_.join();
+    if (out_ != nullptr) std::fclose(out_);
+  }
+  int port() const { return port_; }
+  bool alive() { return ::waitpid(pid_, nullptr, WNOHANG) == 0; }
+  // SIGTERM, then the exit status (or -1 if it did not exit normally within the timeout).
+  int terminate(std::chrono::seconds timeout) {
+    REQUIRE(::kill(pid_, SIGTERM) == 0);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    int status = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        pid_ = -1;
+        reader_.join();
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1;
+  }
+  std::string output() {
+    std::lock_guard lock(mutex_);
+    std::string all;
+    for (const auto& l : lines_) all += l;
+    return all;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* out_ = nullptr;
+  int port_ = 0;
+  std::thread reader_;
+  std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
+// A STEMI record: a sample from sample_ecgs/ if present, else a synthetic anterior STEMI
+// written as WFDB into `dir`.
+fs::path stemi_record(const fs::path& dir) {
+  const fs::path samples = fs::path(GC_SOURCE_DIR) / "sample_ecgs";
+  if (fs::is_directory(samples)) {
+    std::vector<fs::path> candidates;
+    for (const auto& entry : fs::directory_iterator(samples)) {
+      const std::string name = entry.path().filename().string();
+      if (entry.path().extension() == ".hea" && name.find("stemi") != std::string::npos &&
+          name.find("anterior") != std::string::npos) {
+        candidates.push_back(entry.path());
+      }
+    }
+    if (!candidates.empty()) {
+      std::sort(candidates.begin(), candidates.end());
+      return candidates.front();
+    }
+  }
+  gc::synth::Spec spec;
+  spec.seed = 11;
+  spec.age_years = 58;
+  spec.sex = 'M';
+  spec.st_shift_uv = {{"V1", 150}, {"V2", 350}, {"V3", 400}, {"V4", 300}, {"V5", 150},
+                      {"II", -100}, {"III", -120}, {"aVF", -110}};
+  const gc::synth::Synthesized s = gc::synth::generate(spec);
+  gc::wfdb::Header header;
+  header.record_name = "e2e_stemi_anterior";
+  header.sample_rate_hz = s.sample_rate_hz;
+  header.n_samples = static_cast<std::int64_t>(s.samples_adu.front().size());
+  header.age_years = spec.age_years;
+  header.sex = spec.sex;
+  for (const auto& lead : s.lead_names) {
+    gc::wfdb::SignalSpec sig;
+    sig.file_name = header.record_name + ".dat";
+    sig.format = 16;
+    sig.adc_gain_per_mv = 1000.0 / s.resolution_uv_per_lsb;
+    sig.units = "mV";
+    sig.description = lead;
+    header.signals.push_back(sig);
+  }
+  gc::wfdb::write_record(dir, header.record_name, header, s.samples_adu);
+  return dir / (header.record_name + ".hea");
+}
+
+}  // namespace
+
+TEST_CASE("serve + device add + cart: a STEMI arrives bit for bit and raises a critical alert") {
+  std::random_device rd;
+  const fs::path dir = fs::temp_directory_path() / ("gc-e2e-" + std::to_string(::getpid()) + "-" +
+                                                    std::to_string(rd()));
+  fs::create_directories(dir);
+  const fs::path db = dir / "var" / "greenchannel.db";
+  const std::string cli = GC_CLI_PATH;
+
+  ServeProcess serve(db);
+  REQUIRE(serve.port() > 0);
+
+  const auto added = run(quote(cli) + " device add --clinic 'E2E clinic' --id cart-e2e --db " +
+                         quote(db.string()) + " --json");
+  REQUIRE(added.status == 0);
+  const json::object device = json::parse(added.out).as_object();
+  const std::string device_id(device.at("device_id").as_string());
+  const std::string secret(device.at("secret").as_string());
+  CHECK(device_id == "cart-e2e");
+
+  const fs::path record = stemi_record(dir);
+  INFO("record " << record);
+  const std::string cart = quote(cli) + " cart --server 127.0.0.1:" +
+                           std::to_string(serve.port()) + " --device " + quote(device_id) +
+                           " --secret " + quote(secret) + " --chest-pain --json --quiet ";
+
+  // A truncated record fails clearly on the cart side; the server is not affected.
+  {
+    const fs::path truncated_dir = dir / "truncated";
+    fs::create_directories(truncated_dir);
+    const auto header = gc::wfdb::read_header(record);
+    const fs::path dat = record.parent_path() / header.signals.front().file_name;
+    fs::copy_file(record, truncated_dir / record.filename());
+    const auto dat_size = fs::file_size(dat);
+    fs::copy_file(dat, truncated_dir / dat.filename());
+    fs::resize_file(truncated_dir / dat.filename(), dat_size / 3);
+    const auto broken = run(cart + quote((truncated_dir / record.filename()).string()) + " 2>&1");
+    CHECK(broken.status != 0);
+    CHECK(broken.out.find(record.stem().string()) != std::string::npos);  // names the file
+    CHECK(serve.alive());
+  }
+
+  const auto streamed = run(cart + quote(record.string()));
+  REQUIRE(streamed.status == 0);
+  const json::object result = json::parse(streamed.out).as_object();
+  CHECK(result.at("complete").as_bool());
+  CHECK(result.at("samples_exact").as_bool());
+  REQUIRE(result.at("finding").is_object());
+  const json::object& finding = result.at("finding").as_object();
+  INFO("finding " << json::serialize(finding));
+  CHECK(finding.at("category").as_string() == "stemi");
+  CHECK(finding.at("tier").as_string() == "critical");
+  CHECK(finding.at("stemi").as_bool());
+  const std::string study_uid(result.at("study_uid").as_string());
+
+  // The database, read by a second connection while the server runs (WAL).
+  {
+    gc::storage::OpenOptions options;
+    options.quick_check = false;
+    auto store = gc::storage::Store::open(db, options);
+    const auto state = store->find_study(device_id, study_uid);
+    REQUIRE(state);
+    CHECK(state->complete);
+    const auto stored = store->load_samples(state->study_id);
+    const gc::wfdb::Record source = gc::wfdb::read_record(record);
+    REQUIRE(stored.samples.size() == source.samples_adu.size());
+    for (std::size_t lead = 0; lead < source.samples_adu.size(); ++lead) {
+      std::vector<std::int32_t> expected = source.samples_adu[lead];
+      for (auto& v : expected) v -= source.header.signals[lead].baseline_adu;  // 0 for these
+      INFO("lead " << stored.header.leads[lead]);
+      CHECK(stored.samples[lead] == expected);
+    }
+    CHECK(stored.header.resolution_nv_per_lsb ==
+          Approx(1.0e6 / source.header.signals.front().adc_gain_per_mv).epsilon(1e-12));
+    const auto alerts = store->alerts_for_study(state->study_id);
+    REQUIRE(alerts.size() == 1);
+    CHECK(alerts.front().tier == "critical");
+    CHECK(alerts.front().category == "stemi");
+    REQUIRE(store->analysis_json(state->study_id));
+  }
+
+  CHECK(serve.terminate(std::chrono::seconds(20)) == 0);
+  const std::string log = serve.output();
+  CHECK(log.find("connection from") != std::string::npos);
+  CHECK(log.find("finding " + study_uid + ": stemi") != std::string::npos);
+  CHECK(log.find("stopped cleanly") != std::string::npos);
+
+  std::error_code ignored;
+  fs::remove_all(dir, ignored);
+}

@@ -1,0 +1,130 @@
+// Analyses, alerts and the append-only timeline / audit tables.
+#include <sqlite3.h>
+
+#include <catch2/catch.hpp>
+
+#include "storage_test_util.hpp"
+
+using namespace gc::storage;
+using gc::storage::test::make_header;
+using gc::storage::test::TempDir;
+
+namespace {
+
+// Executes SQL on a separate raw connection; returns SQLite's error message, or "" on success.
+std::string raw_exec(const std::filesystem::path& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
+  sqlite3_busy_timeout(h, 2000);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err);
+  std::string msg = rc == SQLITE_OK ? "" : (err != nullptr ? err : "error");
+  sqlite3_free(err);
+  sqlite3_close(h);
+  return msg;
+}
+
+}  // namespace
+
+TEST_CASE("events: appended, read back in order, corrections append", "[storage][events]") {
+  TempDir dir;
+  auto store = Store::open(dir.db());
+  const auto dev = store->add_device("Clinic A").device_id;
+  const auto study = store->begin_study(make_header(dev, "e-1")).study_id;
+
+  EventRecord fmc;
+  fmc.study_id = study;
+  fmc.kind = "fmc";
+  fmc.at = Stamp{1'778'573'100'000, "cart", "cart"};
+  fmc.corrected_unix_ms = 1'778'573'102'500;
+  fmc.actor = dev;
+  fmc.detail_json = R"({"offset_ms":2500})";
+  const auto before_ms = now_unix_ms();
+  const auto seq1 = store->append_event(fmc);
+
+  EventRecord fix = fmc;
+  fix.at = Stamp{1'778'573'040'000, "station:dr.wang", "server"};
+  fix.corrected_unix_ms.reset();
+  fix.actor = "dr.wang";
+  fix.corrects_seq = seq1;
+  fix.detail_json.clear();
+  const auto seq2 = store->append_event(fix);
+  CHECK(seq2 > seq1);
+
+  EventRecord global;  // not tied to a study
+  global.kind = "server_start";
+  global.at = Stamp{now_unix_ms(), "server", "server"};
+  store->append_event(global);
+
+  const auto events = store->events_for_study(study);
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].seq == seq1);
+  CHECK(events[0].kind == "fmc");
+  CHECK(events[0].at.unix_ms == 1'778'573'100'000);
+  CHECK(events[0].at.clock == "cart");
+  CHECK(events[0].corrected_unix_ms == std::optional<UnixMs>(1'778'573'102'500));
+  CHECK(events[0].detail_json == R"({"offset_ms":2500})");
+  CHECK(events[0].recorded_ms >= before_ms);
+  CHECK(events[1].corrects_seq == std::optional<std::int64_t>(seq1));
+  CHECK(events[1].detail_json == "{}");
+  CHECK(events[1].actor == "dr.wang");
+  CHECK(store->events_after(seq1, 10).size() == 2);
+  CHECK(store->events_after(0, 1).size() == 1);
+
+  EventRecord bad = fmc;
+  bad.detail_json = "{not json";
+  CHECK_THROWS_AS(store->append_event(bad), Error);
+  bad = fmc;
+  bad.corrects_seq = 999999;  // must name an existing event
+  CHECK_THROWS_AS(store->append_event(bad), Error);
+}
+
+TEST_CASE("events, audit log and stored chunks cannot be updated or deleted", "[storage][events]") {
+  TempDir dir;
+  {
+    auto store = Store::open(dir.db());
+    const auto dev = store->add_device("Clinic A").device_id;
+    const auto study = store->begin_study(make_header(dev, "e-2")).study_id;
+    store->append_chunk(study, gc::storage::test::make_chunk(0, 3, 10));
+    EventRecord e;
+    e.study_id = study;
+    e.kind = "ecg_received";
+    e.at = Stamp{now_unix_ms(), "server", "server"};
+    store->append_event(e);
+  }
+  CHECK(raw_exec(dir.db(), "UPDATE events SET kind = 'x'") == "events are append-only");
+  CHECK(raw_exec(dir.db(), "DELETE FROM events") == "events are append-only");
+  CHECK(raw_exec(dir.db(), "UPDATE audit_log SET actor = 'x'") == "audit_log is append-only");
+  CHECK(raw_exec(dir.db(), "DELETE FROM audit_log") == "audit_log is append-only");
+  CHECK(raw_exec(dir.db(), "UPDATE chunks SET samples = x'00'") == "chunks are immutable");
+  CHECK(raw_exec(dir.db(), "DELETE FROM chunks") == "chunks are immutable");
+  auto store = Store::open(dir.db());
+  CHECK(store->events_after(0, 10).size() == 1);
+}
+
+TEST_CASE("analyses and alerts", "[storage][events]") {
+  TempDir dir;
+  auto store = Store::open(dir.db());
+  const auto dev = store->add_device("Clinic A").device_id;
+  const auto study = store->begin_study(make_header(dev, "a-1")).study_id;
+  CHECK_FALSE(store->analysis_json(study).has_value());
+  store->save_analysis(study, "normal", "routine", R"({"v":1})");
+  store->save_analysis(study, "stemi", "critical", R"({"v":2})");
+  CHECK(store->analysis_json(study) == std::optional<std::string>(R"({"v":2})"));
+  CHECK_THROWS_AS(store->save_analysis(study + 100, "stemi", "critical", "{}"), Error);
+
+  AlertRecord a;
+  a.study_id = study;
+  a.tier = "critical";
+  a.category = "stemi";
+  a.summary_en = "Acute anterior STEMI";
+  a.summary_zh = "急性前壁ST段抬高型心肌梗死";
+  const auto before_ms = now_unix_ms();
+  const auto alert_id = store->raise_alert(a);
+  const auto alerts = store->alerts_for_study(study);
+  REQUIRE(alerts.size() == 1);
+  CHECK(alerts[0].alert_id == alert_id);
+  CHECK(alerts[0].state == "raised");
+  CHECK(alerts[0].raised_ms >= before_ms);
+  CHECK(alerts[0].summary_zh == a.summary_zh);
+}

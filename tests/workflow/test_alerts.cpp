@@ -1,0 +1,277 @@
+// Alert lifecycle, escalation (no acknowledgement → backup paged at the deadline) and webhook
+// delivery with retries against a local HTTP receiver.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "gc/alerts.hpp"
+#include "gc/webhook.hpp"
+
+using namespace gc::workflow;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr UnixMs kRaised = 1778573100000;  // 2026-05-12T16:05+08:00
+constexpr std::int64_t kMin = 60'000;
+
+Roster day_roster() {
+  Roster r;
+  r.add({kRaised - 8 * 3600'000, kRaised + 3600'000, {"dr_li", "dr_wang", "dr_zhang"}});
+  r.add({kRaised + 3600'000, kRaised + 12 * 3600'000, {"dr_zhao", "dr_sun"}});
+  return r;
+}
+
+// A one-thread HTTP receiver answering each request with the next programmed status
+// (or never answering, for timeouts). Records the bodies it received.
+class Receiver {
+ public:
+  explicit Receiver(std::deque<int> statuses, bool hang = false)
+      : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+        statuses_(std::move(statuses)),
+        hang_(hang) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Receiver() {
+    stop_ = true;
+    // Wake a blocked accept.
+    beast::error_code ec;
+    tcp::socket s(ioc_);
+    s.connect(acceptor_.local_endpoint(), ec);
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/hook"; }
+  std::vector<std::string> bodies() {
+    std::lock_guard lock(mu_);
+    return bodies_;
+  }
+
+ private:
+  void run() {
+    while (!stop_) {
+      tcp::socket sock(ioc_);
+      beast::error_code ec;
+      acceptor_.accept(sock, ec);
+      if (ec || stop_) return;
+      beast::flat_buffer buf;
+      http::request<http::string_body> req;
+      http::read(sock, buf, req, ec);
+      if (ec) continue;
+      {
+        std::lock_guard lock(mu_);
+        bodies_.push_back(req.body());
+      }
+      if (hang_) {
+        // Hold the connection without answering until the client gives up.
+        std::this_thread::sleep_for(std::chrono::milliseconds(400));
+        continue;
+      }
+      int status = 200;
+      if (!statuses_.empty()) {
+        status = statuses_.front();
+        statuses_.pop_front();
+      }
+      http::response<http::string_body> res{static_cast<http::status>(status), 11};
+      res.body() = "{}";
+      res.prepare_payload();
+      http::write(sock, res, ec);
+      sock.shutdown(tcp::socket::shutdown_both, ec);
+    }
+  }
+
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  std::deque<int> statuses_;
+  bool hang_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::vector<std::string> bodies_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("alert lifecycle: allowed transitions, reasons, actors, time order") {
+  AlertLifecycle a(AlertTier::critical, kRaised);
+  CHECK(a.state() == AlertState::raised);
+  CHECK_FALSE(a.acknowledged_ms());
+  a.apply({AlertState::acknowledged, kRaised + 2 * kMin, "station:dr_li", ""});
+  CHECK(*a.acknowledged_ms() == kRaised + 2 * kMin);
+  CHECK_THROWS_AS(a.apply({AlertState::green_channel, kRaised + 3 * kMin, "station:dr_li", ""}), Error);
+  CHECK_THROWS_AS(a.apply({AlertState::rejected, kRaised + 3 * kMin, "station:dr_li", ""}), Error);  // no reason
+  CHECK_THROWS_AS(a.apply({AlertState::confirmed, kRaised + kMin, "station:dr_li", ""}), Error);    // back in time
+  CHECK_THROWS_AS(a.apply({AlertState::confirmed, kRaised + 3 * kMin, "", ""}), Error);             // no actor
+  a.apply({AlertState::confirmed, kRaised + 3 * kMin, "station:dr_li", ""});
+  a.apply({AlertState::green_channel, kRaised + 3 * kMin, "station:dr_li", ""});
+  a.apply({AlertState::closed, kRaised + 50 * kMin, "station:dr_li", "wire crossed"});
+  CHECK(a.state() == AlertState::closed);
+  CHECK(a.transitions().size() == 5);
+  CHECK_THROWS_AS(a.apply({AlertState::acknowledged, kRaised + 51 * kMin, "x", ""}), Error);
+
+  AlertLifecycle r(AlertTier::urgent, kRaised);
+  r.apply({AlertState::rejected, kRaised + kMin, "station:dr_wang", "early repolarisation, old ECG identical"});
+  CHECK(*r.acknowledged_ms() == kRaised + kMin);  // rejecting means it was read
+  for (auto s : {AlertState::raised, AlertState::acknowledged, AlertState::confirmed, AlertState::rejected,
+                 AlertState::green_channel, AlertState::closed}) {
+    CHECK(parse_alert_state(key(s)) == s);
+  }
+}
+
+TEST_CASE("escalation: no acknowledgement → backup paged at the deadline") {
+  const EscalationPolicy policy;  // critical: 5 min
+  const Roster roster = day_roster();
+  AlertLifecycle a(AlertTier::critical, kRaised);
+
+  auto pages = pages_due(a, policy, roster, kRaised);
+  REQUIRE(pages.size() == 1);
+  CHECK(pages[0].who == "dr_li");
+  CHECK(pages[0].at_ms == kRaised);
+  CHECK(next_escalation_ms(a, policy, roster, kRaised) == kRaised + 5 * kMin);
+
+  // One millisecond before the deadline: still only the primary.
+  CHECK(pages_due(a, policy, roster, kRaised + 5 * kMin - 1).size() == 1);
+  pages = pages_due(a, policy, roster, kRaised + 5 * kMin);
+  REQUIRE(pages.size() == 2);
+  CHECK(pages[1].who == "dr_wang");
+  CHECK(pages[1].level == 1);
+  CHECK(pages[1].at_ms == kRaised + 5 * kMin);
+  // Still nobody at 10 min: the third in the chain.
+  pages = pages_due(a, policy, roster, kRaised + 10 * kMin);
+  REQUIRE(pages.size() == 3);
+  CHECK(pages[2].who == "dr_zhang");
+  CHECK(pages_due(a, policy, roster, kRaised + 60 * kMin).size() == 3);  // max_levels
+  CHECK_FALSE(next_escalation_ms(a, policy, roster, kRaised + 10 * kMin));
+}
+
+TEST_CASE("escalation: acknowledged in time → no backup page; routine → no paging") {
+  const EscalationPolicy policy;
+  const Roster roster = day_roster();
+  AlertLifecycle a(AlertTier::critical, kRaised);
+  a.apply({AlertState::acknowledged, kRaised + 4 * kMin, "station:dr_li", ""});
+  CHECK(pages_due(a, policy, roster, kRaised + 30 * kMin).size() == 1);
+  CHECK_FALSE(next_escalation_ms(a, policy, roster, kRaised + 4 * kMin));
+
+  // Acknowledged after the backup was paged: the backup page stands, no third.
+  AlertLifecycle late(AlertTier::critical, kRaised);
+  late.apply({AlertState::acknowledged, kRaised + 7 * kMin, "station:dr_wang", ""});
+  CHECK(pages_due(late, policy, roster, kRaised + 30 * kMin).size() == 2);
+
+  // Urgent: 15 min deadline.
+  AlertLifecycle urgent(AlertTier::urgent, kRaised);
+  CHECK(pages_due(urgent, policy, roster, kRaised + 14 * kMin).size() == 1);
+  CHECK(pages_due(urgent, policy, roster, kRaised + 15 * kMin).size() == 2);
+
+  AlertLifecycle routine(AlertTier::routine, kRaised);
+  CHECK(pages_due(routine, policy, roster, kRaised + 120 * kMin).empty());
+}
+
+TEST_CASE("escalation follows the roster at the time of each page") {
+  const EscalationPolicy policy;
+  const Roster roster = day_roster();
+  // Raised 3 min before the shift change at kRaised + 60 min.
+  AlertLifecycle a(AlertTier::critical, kRaised + 57 * kMin);
+  const auto pages = pages_due(a, policy, roster, kRaised + 70 * kMin);
+  REQUIRE(pages.size() == 3);
+  CHECK(pages[0].who == "dr_li");   // old shift's primary at raise
+  CHECK(pages[1].who == "dr_sun");  // new shift's backup at the deadline
+  CHECK(pages[2].who == "dr_sun");  // a two-person chain re-pages its last
+  Roster empty;
+  const auto nobody = pages_due(a, policy, empty, kRaised + 57 * kMin);
+  REQUIRE(nobody.size() == 1);
+  CHECK(nobody[0].who.empty());
+  CHECK(nobody[0].reason == "nobody on call");
+  Roster bad;
+  bad.add({0, 100, {"a"}});
+  CHECK_THROWS_AS(bad.add({50, 150, {"b"}}), Error);
+}
+
+TEST_CASE("webhook: retries 5xx with the backoff schedule, then delivers") {
+  Receiver rx({503, 500, 200});
+  WebhookConfig c;
+  c.url = rx.url();
+  c.backoff_ms = {100, 200, 400};
+  std::vector<std::int64_t> waits;
+  const auto sleeper = [&](std::chrono::milliseconds d) { waits.push_back(d.count()); };
+
+  const AlertLifecycle alert(AlertTier::critical, kRaised);
+  const Page page{kRaised + 5 * kMin, 1, "dr_wang", "not acknowledged within 5 min"};
+  const auto body = alert_notification_json(7, 3, alert, "疑似STEMI：下壁", "suspected STEMI: inferior", page, TimeZone{});
+  const auto r = post_json(c, body, sleeper);
+  CHECK(r.delivered);
+  REQUIRE(r.attempts.size() == 3);
+  CHECK(r.attempts[0].http_status == 503);
+  CHECK(r.attempts[1].http_status == 500);
+  CHECK(r.attempts[2].http_status == 200);
+  CHECK(waits == std::vector<std::int64_t>{100, 200});
+  const auto bodies = rx.bodies();
+  REQUIRE(bodies.size() == 3);
+  const auto j = boost::json::parse(bodies[2]);
+  CHECK(j.at("alert_id").as_int64() == 7);
+  CHECK(j.at("page").at("who").as_string() == "dr_wang");
+  CHECK(j.at("summary_zh").as_string() == "疑似STEMI：下壁");
+  CHECK(j.at("at").as_string() == "2026-05-12T16:10:00+08:00");
+}
+
+TEST_CASE("webhook: gives up after the schedule; a 4xx is not retried") {
+  {
+    Receiver rx({500, 500, 500});
+    WebhookConfig c;
+    c.url = rx.url();
+    c.backoff_ms = {10, 10};
+    const auto r = post_json(c, "{}", [](std::chrono::milliseconds) {});
+    CHECK_FALSE(r.delivered);
+    CHECK(r.attempts.size() == 3);
+    CHECK(r.attempts.back().error == "HTTP 500");
+  }
+  {
+    Receiver rx({400});
+    WebhookConfig c;
+    c.url = rx.url();
+    const auto r = post_json(c, "{}", [](std::chrono::milliseconds) {});
+    CHECK_FALSE(r.delivered);
+    CHECK(r.attempts.size() == 1);
+    CHECK(r.attempts[0].http_status == 400);
+  }
+}
+
+TEST_CASE("webhook: a receiver that never answers times out and is retried") {
+  Receiver rx({}, /*hang=*/true);
+  WebhookConfig c;
+  c.url = rx.url();
+  c.timeout_ms = 150;
+  c.backoff_ms = {1};
+  const auto r = post_json(c, "{}", [](std::chrono::milliseconds) {});
+  CHECK_FALSE(r.delivered);
+  REQUIRE(r.attempts.size() == 2);
+  CHECK(r.attempts[0].error == "timeout");
+  CHECK_FALSE(r.attempts[0].http_status);
+}
+
+TEST_CASE("webhook: URLs") {
+  const auto u = parse_http_url("http://10.0.0.5:8080/sms/send?x=1");
+  CHECK(u.host == "10.0.0.5");
+  CHECK(u.port == "8080");
+  CHECK(u.target == "/sms/send?x=1");
+  CHECK(parse_http_url("http://gateway").target == "/");
+  CHECK(parse_http_url("http://gateway").port == "80");
+  CHECK_THROWS_AS(parse_http_url("https://gateway/x"), Error);
+  CHECK_THROWS_AS(parse_http_url("ftp://gateway/x"), Error);
+  CHECK_THROWS_AS(parse_http_url("http://gateway:abc/"), Error);
+  // Nothing listening: a transport error on every attempt, not an exception.
+  WebhookConfig c;
+  c.url = "http://127.0.0.1:1/none";
+  c.backoff_ms = {1};
+  const auto r = post_json(c, "{}", [](std::chrono::milliseconds) {});
+  CHECK_FALSE(r.delivered);
+  CHECK(r.attempts.size() == 2);
+  CHECK_FALSE(r.attempts[0].error.empty());
+}

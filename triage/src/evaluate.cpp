@@ -1,0 +1,1123 @@
+// triage: the clinical decision. Quality gating, Fourth Universal Definition ST-elevation criteria
+// with contiguity, territories, reciprocity, STEMI equivalents, confounders and the alert tier,
+// with the rationale in English and Chinese. Every rule and its why is stated where it is coded.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gc/triage.hpp"
+#include "leads.hpp"
+#include "text.hpp"
+
+namespace gc::triage {
+
+namespace {
+
+using detail::display_lead;
+using detail::format_mv;
+using detail::join;
+using detail::LeadTable;
+using detail::LeadView;
+
+// --- Rule constants (µV, ms) -----------------------------------------------------------------
+
+// ST at J+60 must reach this fraction of the J-point threshold: a true injury current lifts the
+// whole ST segment, whereas a J point placed on the QRS tail (slurred S, J notch) is high only at
+// J.
+constexpr double kLateConfirmFraction = 0.5;
+constexpr double kDepressionUv = 50;       // "ST depression" as listed/reported (0.5 mm)
+constexpr double kDeepDepressionUv = 100;  // left main / Sgarbossa / de Winter (1 mm)
+constexpr double kWideQrsMs = 120;
+constexpr double kSgarbossaUv = 100;
+constexpr double kImplausibleQrsMs = 60;
+constexpr double kSeptalQUv = 50;
+constexpr double kIvcdQrsMs = 160;
+constexpr double kMaxRbbbQrsMs = 180;
+constexpr double kSmithRatio = 0.25;         // discordant STE / S depth (Smith-modified Sgarbossa)
+constexpr double kLvhArmstrongRatio = 0.25;  // LVH: STE ≥ 25 % of S depth in V1–V3 → not LVH alone
+constexpr double kSokolowUv = 3500;
+constexpr double kCornellMaleUv = 2800;
+constexpr double kCornellFemaleUv = 2000;
+constexpr double kSmithErThreshold = 18.2;  // 4-variable LAD-occlusion vs early repolarization
+constexpr double kErStToTRatio = 0.25;      // early repolarization: T ≥ 4 × ST elevation
+constexpr double kLvAneurysmSumRatio = 0.22;
+constexpr double kLvAneurysmLeadRatio = 0.36;
+constexpr double kMinAnalysableStandardLeads = 6;
+
+bool has(const std::vector<std::string>& v, std::string_view x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// QS complex: no R wave worth the name (< 0.1 mV above the J level — on a QS complex the measured
+// "R" can be the elevated J point itself) and a deep negative deflection (≥ 0.3 mV).
+bool is_qs(const LeadView& v) {
+  return v.r_uv - std::max(0.0, v.st_j_uv) < 100 && v.negative_uv() <= -300;
+}
+
+// Chinese names of dsp::QualityProblem kinds (unknown kinds are shown as given).
+std::string quality_kind_zh(const std::string& kind) {
+  static const std::map<std::string, std::string> names = {
+      {"flat", "直线（无信号）"},          {"lead_off", "导联脱落"},
+      {"saturation", "信号饱和"},          {"hf_noise", "高频噪声（肌电干扰）"},
+      {"baseline_wander", "基线漂移"},     {"mains", "工频干扰"},
+      {"too_few_beats", "可分析心搏过少"}, {"too_short", "记录过短"},
+      {"invalid_samples", "无效采样点"}};
+  auto it = names.find(kind);
+  return it == names.end() ? kind : it->second;
+}
+
+struct ConfounderText {
+  const char* key;
+  const char* short_en;  // as a reason in a sentence
+  const char* en;        // with its rationale
+  const char* zh;
+};
+
+constexpr ConfounderText kConfounderText[] = {
+    {"lbbb", "LBBB", "left bundle branch block", "左束支传导阻滞"},
+    {"paced", "ventricular pacing", "ventricular pacing", "心室起搏"},
+    {"ivcd", "wide QRS (IVCD or undetected ventricular pacing)",
+     "wide QRS ≥ 160 ms without a bundle-branch pattern (IVCD, or ventricular pacing whose spikes "
+     "were not detected)",
+     "QRS 显著增宽（室内传导阻滞或未识别的心室起搏）"},
+    {"lvh", "LVH",
+     "left ventricular hypertrophy (ST elevation V1–V3 proportionate to deep S waves)",
+     "左心室肥厚（V1–V3 ST 段抬高与深 S 波相称）"},
+    {"early_repolarization", "early repolarization", "early repolarization pattern", "早复极"},
+    {"pericarditis", "pericarditis", "pericarditis pattern (diffuse ST elevation, PR depression)",
+     "心包炎样改变（广泛 ST 段抬高、PR 段压低）"},
+    {"brugada", "Brugada pattern", "Brugada type-1 pattern (coved ST elevation V1–V2)",
+     "Brugada 1 型（V1–V2 穹窿型 ST 段抬高）"},
+    {"lv_aneurysm", "LV aneurysm", "old anterior MI / LV aneurysm (Q waves, small T/QRS)",
+     "陈旧性前壁心梗/室壁瘤（Q 波、T/QRS 比值小）"},
+};
+
+const ConfounderText& confounder_text(const std::string& key) {
+  for (const auto& c : kConfounderText) {
+    if (key == c.key) return c;
+  }
+  return kConfounderText[0];
+}
+
+struct Culprit {
+  std::string en, zh;
+};
+
+class Evaluator {
+ public:
+  Evaluator(const dsp::Analysis& analysis, const PatientContext& patient)
+      : a_(analysis), p_(patient), table_(analysis) {}
+
+  Finding run();
+
+ private:
+  const dsp::Analysis& a_;
+  const PatientContext& p_;
+  LeadTable table_;
+  Finding f_;
+
+  double thr(const std::string& lead) const { return ste_threshold_uv(lead, p_); }
+  bool meets_ste(const LeadView& v) const {
+    const double t = thr(v.name);
+    return v.st_j_uv >= t && v.st_late_uv >= kLateConfirmFraction * t;
+  }
+  bool depressed(const LeadView& v, double uv) const {
+    return v.st_j_uv <= -uv && v.st_late_uv <= -0.5 * uv;
+  }
+  std::optional<double> qrs_ms() const { return a_.global.qrs_duration_ms; }
+  bool wide_qrs() const { return qrs_ms() && *qrs_ms() >= kWideQrsMs; }
+  double st(std::string_view lead) const {
+    auto v = table_.find(lead);
+    return v ? v->st_j_uv : 0.0;
+  }
+
+  void threshold_notes();
+  bool gate_quality();
+  std::vector<std::vector<std::string>> ste_runs() const;
+  void gap_notes(std::vector<std::string>& en, std::vector<std::string>& zh) const;
+  std::vector<std::string> territories_of(const std::set<std::string>& e) const;
+  std::vector<std::string> reciprocal_leads_for(const std::vector<std::string>& territories) const;
+  void list_depressions(const std::set<std::string>& exclude);
+
+  bool detect_lbbb() const;
+  bool detect_rbbb() const;
+  bool detect_lvh() const;
+  bool lvh_strain() const;
+  bool detect_brugada() const;
+  bool pr_depression() const;
+  std::optional<double> smith_er_value() const;
+
+  bool sgarbossa(const std::string& reason_key);
+  std::optional<std::string> explain_ste_by_confounder(const std::set<std::string>& e);
+  bool left_main_pattern() const;
+  bool de_winter(std::vector<std::string>& leads) const;
+  bool hyperacute_t(std::vector<std::string>& leads) const;
+  bool posterior_std(std::vector<std::string>& leads) const;
+  bool anterior_q_waves(std::vector<std::string>& leads) const;
+  bool pathological_q_waves(std::vector<std::string>& leads) const;
+  std::vector<Culprit> culprits(const std::set<std::string>& e) const;
+
+  void finish_stemi(const std::vector<std::vector<std::string>>& runs,
+                    const std::set<std::string>& e);
+  void finish_confounded(const std::string& key, const std::string& en, const std::string& zh);
+  void finish_no_ste();
+  void set_tier();
+  std::string ste_text(const std::vector<std::vector<std::string>>& runs,
+                       std::string_view sep = ", ") const;
+};
+
+// --- Notes on thresholds ------------------------------------------------------------------
+
+void Evaluator::threshold_notes() {
+  if (p_.sex == Sex::unknown) {
+    f_.notes.push_back(
+        "sex unknown: most sensitive ST-elevation thresholds used (V2–V3 0.15 mV, V7–V9 and "
+        "V3R–V5R 0.05 mV)");
+  } else if (p_.sex == Sex::male && !p_.age_years) {
+    f_.notes.push_back(
+        "age unknown: most sensitive ST-elevation thresholds for men used (V2–V3 0.20 mV, V7–V9 "
+        "and V3R–V5R 0.05 mV)");
+  }
+}
+
+// --- Quality gating -----------------------------------------------------------------------
+
+bool Evaluator::gate_quality() {
+  int analysable = 0;
+  for (auto lead : detail::kTwelveLeads) analysable += table_.has(lead) ? 1 : 0;
+  const bool too_few = analysable < kMinAnalysableStandardLeads;
+  if (a_.quality.ok && !too_few) return false;
+
+  f_.category = Category::poor_quality;
+  f_.repeat_ecg = true;
+  f_.route_to_human = true;
+  std::vector<std::string> problems, problems_zh;
+  for (const auto& pr : a_.quality.problems) {
+    std::string item = pr.lead.empty() ? pr.kind : pr.lead + " " + pr.kind;
+    std::string item_zh = (pr.lead.empty() ? "" : pr.lead + " ") + quality_kind_zh(pr.kind);
+    if (!pr.detail.empty()) item += " (" + pr.detail + ")";
+    problems.push_back(item);
+    problems_zh.push_back(item_zh);
+  }
+  if (too_few) {
+    problems.push_back("only " + std::to_string(analysable) +
+                       " of the 12 standard leads analysable");
+    problems_zh.push_back("12 个标准导联中仅 " + std::to_string(analysable) + " 个可分析");
+  }
+  const std::string list = problems.empty() ? "unspecified" : join(problems, "; ");
+  const std::string list_zh = problems_zh.empty() ? "未说明" : join(problems_zh, "；");
+  f_.explanation_en = "Poor ECG quality: " + list + ". Repeat the ECG.";
+  f_.explanation_zh = "心电图质量差，请重新记录。问题：" + list_zh;
+
+  // Safety net (documented deviation): ST elevation that already meets the criteria in the
+  // analysable leads makes the repeat request urgent even without reported chest pain.
+  std::set<std::string> e;
+  for (const auto& r : ste_runs()) e.insert(r.begin(), r.end());
+  if (!e.empty()) {
+    std::vector<std::string> shown;
+    for (auto lead : detail::kStandardOrder) {
+      if (e.count(std::string(lead))) shown.push_back(std::string(lead));
+    }
+    if (e.count("-aVR")) shown.push_back(display_lead("-aVR"));
+    f_.notes.push_back("ST elevation meeting criteria in analysable leads " + join(shown, ", ") +
+                       " despite poor quality: urgent repeat and human read");
+    f_.explanation_en += " ST elevation seen in " + join(shown, ", ") + ": urgent human read.";
+    f_.explanation_zh += "；" + join(shown, "、") + " 导联可见 ST 段抬高，请紧急人工判读";
+    f_.tier = Tier::urgent;
+  } else {
+    f_.tier = p_.chest_pain ? Tier::urgent : Tier::routine;
+  }
+  return true;
+}
+
+// --- ST elevation runs ----------------------------------------------------------------------
+
+std::vector<std::vector<std::string>> Evaluator::ste_runs() const {
+  std::vector<std::vector<std::string>> out;
+  auto pred = [this](const LeadView& v) { return meets_ste(v); };
+  auto keep = [&out](std::vector<std::vector<std::string>> rs) {
+    for (auto& r : rs) {
+      if (r.size() >= 2) out.push_back(std::move(r));
+    }
+  };
+  keep(detail::runs(detail::kChestChain, table_, pred));
+  keep(detail::runs(detail::kRightChain, table_, pred));
+  keep(detail::runs(detail::kLimbChain, table_, pred));
+  return out;
+}
+
+// Two leads meeting the criterion with exactly one recorded-but-unanalysable lead between them are
+// not contiguous (we do not guess the missing lead), but a human should look.
+void Evaluator::gap_notes(std::vector<std::string>& en, std::vector<std::string>& zh) const {
+  auto scan = [&](auto const& chain) {
+    for (std::size_t i = 0; i + 2 < chain.size(); ++i) {
+      auto a = table_.find(chain[i]);
+      auto c = table_.find(chain[i + 2]);
+      if (a && c && meets_ste(*a) && meets_ste(*c) && !table_.has(chain[i + 1]) &&
+          table_.recorded(chain[i + 1])) {
+        en.push_back("ST elevation in " + display_lead(chain[i]) + " and " +
+                     display_lead(chain[i + 2]) + " with " + display_lead(chain[i + 1]) +
+                     " not analysable: contiguity cannot be assessed");
+        zh.push_back(display_lead(chain[i]) + " 与 " + display_lead(chain[i + 2]) + " ST 段抬高，" +
+                     display_lead(chain[i + 1]) + " 导联无法分析，相邻性无法判断");
+      }
+    }
+  };
+  scan(detail::kChestChain);
+  scan(detail::kRightChain);
+  scan(detail::kLimbChain);
+}
+
+// Territories from the set of elevated leads: the most specific consistent set.
+std::vector<std::string> Evaluator::territories_of(const std::set<std::string>& e) const {
+  std::vector<std::string> t;
+  const bool v1v2 = e.count("V1") || e.count("V2");
+  const bool v3v4 = e.count("V3") || e.count("V4");
+  const bool v5v6 = e.count("V5") || e.count("V6");
+  // Extensive anterior: elevation spans septal to lateral precordium (at least V2–V5 and V1 or
+  // V6, i.e. ≥ 5 of V1–V6); V1–V6 with I/aVL adds high lateral separately.
+  const bool extensive = e.count("V2") && e.count("V3") && e.count("V4") && e.count("V5") &&
+                         (e.count("V1") || e.count("V6"));
+  if (extensive) {
+    t.push_back("extensive_anterior");
+  } else {
+    if (v1v2 && v3v4) {
+      t.push_back("anteroseptal");
+    } else if (v1v2) {
+      t.push_back("septal");
+    } else if (v3v4) {
+      t.push_back("anterior");
+    }
+    if (v5v6) t.push_back("lateral");
+  }
+  if (e.count("I") || e.count("aVL")) t.push_back("high_lateral");
+  if (e.count("II") || e.count("III") || e.count("aVF")) t.push_back("inferior");
+  if (e.count("V7") || e.count("V8") || e.count("V9")) t.push_back("posterior");
+  if (e.count("V3R") || e.count("V4R") || e.count("V5R")) t.push_back("right_ventricle");
+  // −aVR alone with neither I nor II elevated cannot form a run, so it needs no territory.
+  return t;
+}
+
+// The leads where reciprocal ST depression is expected for the given territories.
+std::vector<std::string> Evaluator::reciprocal_leads_for(
+    const std::vector<std::string>& territories) const {
+  std::set<std::string> r;
+  for (const auto& t : territories) {
+    if (t == "inferior" || t == "right_ventricle") r.insert({"I", "aVL"});
+    if (t == "high_lateral") r.insert({"II", "III", "aVF"});
+    if (t == "septal" || t == "anteroseptal" || t == "anterior" || t == "extensive_anterior") {
+      r.insert({"II", "III", "aVF"});
+    }
+    if (t == "lateral") r.insert({"III", "aVF", "V1"});
+    if (t == "posterior") r.insert({"V1", "V2", "V3"});
+  }
+  std::vector<std::string> out;
+  for (auto lead : detail::kStandardOrder) {
+    if (r.count(std::string(lead))) out.emplace_back(lead);
+  }
+  return out;
+}
+
+void Evaluator::list_depressions(const std::set<std::string>& exclude) {
+  for (auto lead : detail::kStandardOrder) {
+    const std::string name(lead);
+    if (exclude.count(name)) continue;
+    auto v = table_.find(name);
+    if (v && depressed(*v, kDepressionUv)) {
+      f_.depressed.push_back({name, v->st_j_uv, v->st_late_uv, -kDepressionUv});
+    }
+  }
+}
+
+// --- Confounder detectors -------------------------------------------------------------------
+
+// LBBB: QRS ≥ 120 ms, QS/rS in V1, dominant monophasic R in ≥ 2 of I, aVL, V5, V6: no septal q
+// (< 0.05 mV — its absence is the hallmark of LBBB) and S ≤ 1/3 of R (V5–V6 may keep an S wave
+// with a leftward axis, so they are not required).
+bool Evaluator::detect_lbbb() const {
+  if (!wide_qrs()) return false;
+  auto v1 = table_.find("V1");
+  if (!v1 || v1->qrs_net_uv >= 0 || -v1->negative_uv() < 2 * v1->r_uv) return false;
+  int monophasic = 0;
+  for (const char* lead : {"I", "aVL", "V5", "V6"}) {
+    auto v = table_.find(lead);
+    if (!v) continue;
+    const bool mono = v->r_uv >= 200 && -v->s_uv <= 0.33 * v->r_uv && -v->q_uv < kSeptalQUv;
+    if (mono) ++monophasic;
+  }
+  return monophasic >= 2;
+}
+
+// RBBB (only reported; it does not invalidate ST-elevation criteria because the ST changes it
+// causes are confined to V1–V3 and are depressions): QRS ≥ 120 ms with a dominant R in V1.
+bool Evaluator::detect_rbbb() const {
+  // Beyond 180 ms a dominant R in V1 is rarely plain RBBB (biventricular or LV pacing, ventricular
+  // rhythm): such a QRS is left to the wide-QRS ("ivcd") confounder.
+  if (!wide_qrs() || *qrs_ms() >= kMaxRbbbQrsMs) return false;
+  auto v1 = table_.find("V1");
+  return v1 && v1->qrs_net_uv > 0 && v1->r_uv >= 0.5 * -v1->negative_uv();
+}
+
+// LVH by voltage: Sokolow–Lyon S(V1) + max R(V5, V6) ≥ 3.5 mV, or Cornell R(aVL) + S(V3) > 2.8 mV
+// men / 2.0 mV women. Unknown sex uses the male Cornell value so that LVH is not assumed too
+// easily (LVH is used to discount ST elevation).
+bool Evaluator::detect_lvh() const {
+  auto v1 = table_.find("V1");
+  auto v5 = table_.find("V5");
+  auto v6 = table_.find("V6");
+  if (v1 && (v5 || v6)) {
+    const double r = std::max(v5 ? v5->r_uv : 0.0, v6 ? v6->r_uv : 0.0);
+    if (-v1->negative_uv() + r >= kSokolowUv) return true;
+  }
+  auto avl = table_.find("aVL");
+  auto v3 = table_.find("V3");
+  if (avl && v3) {
+    const double cornell = avl->r_uv - v3->negative_uv();
+    const double limit = p_.sex == Sex::female ? kCornellFemaleUv : kCornellMaleUv;
+    if (cornell > limit) return true;
+  }
+  return false;
+}
+
+// Strain: discordant ST depression or T inversion in a lateral lead with a dominant R.
+bool Evaluator::lvh_strain() const {
+  for (const char* lead : {"I", "aVL", "V5", "V6"}) {
+    auto v = table_.find(lead);
+    if (v && v->qrs_net_uv > 0 && (depressed(*v, kDepressionUv) || v->t_uv <= -100)) return true;
+  }
+  return false;
+}
+
+// Brugada type 1: coved ST elevation ≥ 2 mm in V1 or V2 descending into a negative T wave.
+bool Evaluator::detect_brugada() const {
+  for (const char* lead : {"V1", "V2"}) {
+    auto v = table_.find(lead);
+    if (v && v->st_j_uv >= 200 && v->st_late_uv < v->st_j_uv - 50 && v->t_uv < 0) return true;
+  }
+  return false;
+}
+
+// PR-segment depression (pericarditis): ≥ 0.05 mV below TP in ≥ 2 leads other than aVR/V1, or PR
+// elevation ≥ 0.05 mV in aVR.
+bool Evaluator::pr_depression() const {
+  int count = 0;
+  for (auto lead : detail::kTwelveLeads) {
+    if (lead == "aVR" || lead == "V1") continue;
+    auto v = table_.find(lead);
+    if (v && v->pr_vs_tp_uv <= -50) ++count;
+  }
+  auto avr = table_.find("aVR");
+  return count >= 2 || (avr && avr->pr_vs_tp_uv >= 50);
+}
+
+// Smith's 4-variable formula (Driver et al. 2017) separating subtle LAD occlusion from benign
+// early repolarization: 0.052·QTc − 0.151·QRS amplitude V2 − 0.268·R V4 + 1.062·STE60 V3
+// (ms and mm); ≥ 18.2 favours LAD occlusion. Needs V2, V3, V4 and QTc.
+std::optional<double> Evaluator::smith_er_value() const {
+  auto v2 = table_.find("V2");
+  auto v3 = table_.find("V3");
+  auto v4 = table_.find("V4");
+  if (!v2 || !v3 || !v4 || !a_.global.qtc_ms) return std::nullopt;
+  return 0.052 * *a_.global.qtc_ms - 0.151 * v2->qrs_peak_to_peak_uv() / 100.0 -
+         0.268 * v4->r_uv / 100.0 + 1.062 * v3->st_late_uv / 100.0;
+}
+
+// --- LBBB / paced: Sgarbossa and Smith-modified Sgarbossa ------------------------------------
+
+bool Evaluator::sgarbossa(const std::string& reason_key) {
+  std::vector<std::string> hits_en, hits_zh;
+  std::set<std::string> leads;
+  for (auto lead_sv : detail::kStandardOrder) {
+    const std::string lead(lead_sv);
+    auto v = table_.find(lead);
+    if (!v) continue;
+    const bool positive = v->qrs_net_uv > 0;
+    const bool confirmed_up = v->st_j_uv >= kSgarbossaUv && v->st_late_uv >= 0.5 * kSgarbossaUv;
+    if (positive && confirmed_up) {
+      hits_en.push_back("concordant ST↑ " + lead + " " + format_mv(v->st_j_uv));
+      hits_zh.push_back(lead + " 同向 ST 段抬高 " + format_mv(v->st_j_uv));
+      leads.insert(lead);
+      f_.elevated.push_back({lead, v->st_j_uv, v->st_late_uv, kSgarbossaUv});
+      continue;
+    }
+    const bool v1to3 = lead == "V1" || lead == "V2" || lead == "V3";
+    if (v1to3 && !positive && v->st_j_uv <= -kSgarbossaUv && v->st_late_uv <= -0.5 * kSgarbossaUv) {
+      hits_en.push_back("concordant ST↓ " + lead + " " + format_mv(v->st_j_uv));
+      hits_zh.push_back(lead + " 同向 ST 段压低 " + format_mv(v->st_j_uv));
+      f_.depressed.push_back({lead, v->st_j_uv, v->st_late_uv, -kSgarbossaUv});
+      continue;
+    }
+    const double s_depth = -v->negative_uv();
+    if (!positive && confirmed_up && s_depth > 0 && v->st_j_uv / -s_depth <= -kSmithRatio) {
+      char ratio[32];
+      std::snprintf(ratio, sizeof ratio, "%.2f", v->st_j_uv / -s_depth);
+      hits_en.push_back("discordant ST↑ " + lead + " " + format_mv(v->st_j_uv) + ", ST/S " + ratio);
+      hits_zh.push_back(lead + " 反向 ST 段抬高 " + format_mv(v->st_j_uv) + "，ST/S " + ratio);
+      leads.insert(lead);
+      f_.elevated.push_back({lead, v->st_j_uv, v->st_late_uv, kSgarbossaUv});
+    }
+  }
+  const auto& names = confounder_text(reason_key);
+  const std::string what_en = names.short_en;
+  const std::string what_zh = names.zh;
+  if (hits_en.empty()) return false;
+
+  f_.category = Category::stemi;
+  f_.stemi = true;
+  f_.route_to_human = true;
+  f_.territories = territories_of(leads);
+  std::vector<std::string> terr_en, terr_zh;
+  for (const auto& t : f_.territories) {
+    terr_en.emplace_back(territory_name_en(t));
+    terr_zh.emplace_back(territory_name_zh(t));
+  }
+  f_.notes.push_back("Sgarbossa / Smith-modified Sgarbossa criteria positive in " + what_en);
+  f_.explanation_en =
+      what_en + " with positive (Smith-modified) Sgarbossa criteria: " + join(hits_en, "; ") +
+      " → acute " + (terr_en.empty() ? std::string("") : join(terr_en, " + ") + " ") +
+      "STEMI (occlusion MI) likely";
+  f_.explanation_zh = what_zh + "，Sgarbossa（Smith 改良）标准阳性：" + join(hits_zh, "；") +
+                      " → 急性" + (terr_zh.empty() ? std::string("") : join(terr_zh, "、") + " ") +
+                      "STEMI 可能";
+  return true;
+}
+
+// --- ST elevation explained by a confounder ------------------------------------------------
+
+// Returns the confounder key when the ST elevation pattern is better explained by a mimic; sets
+// explanation fragments via finish_confounded by the caller.
+std::optional<std::string> Evaluator::explain_ste_by_confounder(const std::set<std::string>& e) {
+  auto subset_of = [&e](std::initializer_list<const char*> allowed) {
+    std::set<std::string> a(allowed.begin(), allowed.end());
+    return std::all_of(e.begin(), e.end(), [&a](const std::string& x) { return a.count(x) != 0; });
+  };
+
+  // Brugada type 1 with ST elevation confined to V1–V3.
+  if (detect_brugada() && subset_of({"V1", "V2", "V3"})) return "brugada";
+
+  // Pericarditis: diffuse ST elevation (≥ 6 leads, limb and chest) without reciprocal depression
+  // (aVR and V1 excepted), with PR depression, and neither the STE III > II of inferior STEMI nor
+  // pathological Q waves (pericarditis does not make Q waves; an infarct does).
+  {
+    int diffuse = 0, limb = 0, chest = 0;
+    bool reciprocal = false;
+    for (auto lead : detail::kTwelveLeads) {
+      if (lead == "aVR") continue;
+      auto v = table_.find(lead);
+      if (!v) continue;
+      if (v->st_j_uv >= 50 && v->st_late_uv >= 25) {
+        ++diffuse;
+        (lead[0] == 'V' ? chest : limb) += 1;
+      }
+      if (lead != "V1" && depressed(*v, kDepressionUv)) reciprocal = true;
+    }
+    const bool iii_gt_ii = st("III") > st("II") + 25;
+    std::vector<std::string> q_leads;
+    const bool q_waves = pathological_q_waves(q_leads);  // infarction, not pericarditis
+    if (diffuse >= 6 && limb >= 2 && chest >= 2 && !reciprocal && !iii_gt_ii && !q_waves &&
+        pr_depression()) {
+      return "pericarditis";
+    }
+  }
+
+  // LVH: ST elevation confined to V1–V3 that is < 25 % of the S depth (Armstrong et al.) is the
+  // expected discordant repolarisation of LVH.
+  if (detect_lvh() && subset_of({"V1", "V2", "V3"})) {
+    bool all_small = true;
+    for (const auto& lead : e) {
+      auto v = table_.find(lead);
+      const double s_depth = v ? -v->negative_uv() : 0;
+      if (!v || s_depth <= 0 || v->st_j_uv >= kLvhArmstrongRatio * s_depth) all_small = false;
+    }
+    if (all_small) return "lvh";
+  }
+
+  // LV aneurysm (old anterior MI with persistent ST elevation): QS/Q waves in ≥ 2 of V1–V4 and
+  // small T relative to QRS (Smith: no lead T/QRS > 0.36 and ΣT/ΣQRS V1–V4 < 0.22).
+  if (subset_of({"V1", "V2", "V3", "V4", "V5", "V6", "I", "aVL"})) {
+    int q_waves = 0;
+    double sum_t = 0, sum_qrs = 0;
+    bool any_large = false;
+    bool all_present = true;
+    for (const char* lead : {"V1", "V2", "V3", "V4"}) {
+      auto v = table_.find(lead);
+      if (!v) {
+        all_present = false;
+        continue;
+      }
+      const bool qs = is_qs(*v);
+      const bool q = v->q_uv <= -100 && v->q_duration_ms >= 40;
+      if (qs || q) ++q_waves;
+      const double depth = -v->negative_uv();
+      sum_t += v->t_uv;
+      sum_qrs += depth;
+      if (depth > 0 && v->t_uv / depth > kLvAneurysmLeadRatio) any_large = true;
+    }
+    if (all_present && q_waves >= 2 && sum_qrs > 0 && !any_large &&
+        sum_t / sum_qrs < kLvAneurysmSumRatio) {
+      return "lv_aneurysm";
+    }
+  }
+
+  // Early repolarization: anterior ST elevation (within V1–V6, touching V2–V4), narrow QRS, no
+  // limb-lead reciprocal depression, no Q waves in V2–V4, tall T waves (ST/T < 0.25) and Smith's
+  // formula < 18.2. Age is not used: the formula and the T/ST proportion carry the information.
+  if (subset_of({"V1", "V2", "V3", "V4", "V5", "V6"}) &&
+      (e.count("V2") || e.count("V3") || e.count("V4")) && !wide_qrs()) {
+    bool reciprocal = false;
+    for (const char* lead : {"I", "II", "III", "aVL", "aVF"}) {
+      auto v = table_.find(lead);
+      if (v && depressed(*v, kDepressionUv)) reciprocal = true;
+    }
+    bool q_waves = false;
+    for (const char* lead : {"V2", "V3", "V4"}) {
+      auto v = table_.find(lead);
+      if (v && (v->q_uv <= -100 || is_qs(*v))) q_waves = true;
+    }
+    // Tall T relative to the ST elevation (ST/T < 0.25 in every elevated lead), the ER hallmark.
+    bool tall_t = true;
+    for (const auto& lead : e) {
+      auto v = table_.find(lead);
+      if (!v || v->t_uv <= 0 || v->st_j_uv / v->t_uv >= kErStToTRatio) tall_t = false;
+    }
+    auto value = smith_er_value();
+    if (!reciprocal && !q_waves && tall_t && value && *value < kSmithErThreshold) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "Smith 4-variable LAD-occlusion score %.1f < %.1f", *value,
+                    kSmithErThreshold);
+      f_.notes.emplace_back(buf);
+      return "early_repolarization";
+    }
+  }
+  return std::nullopt;
+}
+
+// --- STEMI equivalents ----------------------------------------------------------------------
+
+// ST depression ≥ 0.1 mV in ≥ 8 leads with ST elevation in aVR and/or V1.
+bool Evaluator::left_main_pattern() const {
+  int count = 0;
+  for (auto lead : detail::kTwelveLeads) {
+    if (lead == "aVR") continue;
+    auto v = table_.find(lead);
+    if (v && depressed(*v, kDeepDepressionUv)) ++count;
+  }
+  auto avr = table_.find("aVR");
+  auto v1 = table_.find("V1");
+  const bool ste = (avr && avr->st_j_uv >= 100) || (v1 && v1->st_j_uv >= 100);
+  return count >= 8 && ste;
+}
+
+// de Winter: upsloping ST depression ≥ 1 mm at J in ≥ 2 contiguous of V1–V4 that is still
+// depressed (≥ 0.5 mm) at J+60 and runs into tall positive T waves (≥ 0.5 mV). The J+60 condition
+// separates it from the common benign J-point depression whose ST is back at baseline by J+60.
+bool Evaluator::de_winter(std::vector<std::string>& leads) const {
+  auto pred = [](const LeadView& v) {
+    const bool anterior = v.name == "V1" || v.name == "V2" || v.name == "V3" || v.name == "V4";
+    return anterior && v.st_j_uv <= -kDeepDepressionUv && v.st_late_uv >= v.st_j_uv + 50 &&
+           v.st_late_uv <= -kDepressionUv && v.t_uv >= 500;
+  };
+  for (auto& r : detail::runs(detail::kChestChain, table_, pred)) {
+    if (r.size() >= 2) leads.insert(leads.end(), r.begin(), r.end());
+  }
+  return !leads.empty();
+}
+
+// Hyperacute T: T waves taller than the whole QRS (peak to peak) and large in absolute terms
+// (≥ 0.5 mV limb, ≥ 1.0 mV chest), without ST depression, in ≥ 2 contiguous leads, narrow QRS.
+bool Evaluator::hyperacute_t(std::vector<std::string>& leads) const {
+  if (wide_qrs()) return false;
+  auto pred = [](const LeadView& v) {
+    const bool chest = v.name[0] == 'V';
+    const double min_t = chest ? 1000 : 500;
+    return v.t_uv >= min_t && v.t_uv >= v.qrs_peak_to_peak_uv() && v.st_j_uv >= 0 &&
+           v.st_late_uv >= 50;
+  };
+  for (auto& r : detail::runs(detail::kChestChain, table_, pred)) {
+    if (r.size() >= 2) leads.insert(leads.end(), r.begin(), r.end());
+  }
+  for (auto& r : detail::runs(detail::kLimbChain, table_, pred)) {
+    if (r.size() >= 2) leads.insert(leads.end(), r.begin(), r.end());
+  }
+  return !leads.empty();
+}
+
+// Posterior MI suspected: ST depression ≥ 0.05 mV in ≥ 2 contiguous of V1–V3 (≥ 0.1 mV in at least
+// one) with upright T, narrow QRS and no dominant-R bundle branch block (RBBB depresses V1–V3).
+bool Evaluator::posterior_std(std::vector<std::string>& leads) const {
+  if (wide_qrs()) return false;
+  auto pred = [this](const LeadView& v) {
+    const bool v1to3 = v.name == "V1" || v.name == "V2" || v.name == "V3";
+    return v1to3 && depressed(v, kDepressionUv) && v.t_uv > 0;
+  };
+  for (auto& r : detail::runs(detail::kChestChain, table_, pred)) {
+    if (r.size() < 2) continue;
+    bool deep = false;
+    for (const auto& lead : r) {
+      auto v = table_.find(lead);
+      if (v && v->st_j_uv <= -kDeepDepressionUv) deep = true;
+    }
+    if (deep) leads.insert(leads.end(), r.begin(), r.end());
+  }
+  return !leads.empty();
+}
+
+// Pathological Q or QS complexes in ≥ 2 contiguous of V1–V4, at least one of them beyond V1 (a QS
+// in V1 alone is a normal variant). Q: ≥ 0.1 mV deep and ≥ 40 ms; QS: see is_qs().
+bool Evaluator::anterior_q_waves(std::vector<std::string>& leads) const {
+  auto pred = [](const LeadView& v) {
+    const bool anterior = v.name == "V1" || v.name == "V2" || v.name == "V3" || v.name == "V4";
+    return anterior && (is_qs(v) || (v.q_uv <= -100 && v.q_duration_ms >= 40));
+  };
+  for (auto& r : detail::runs(detail::kChestChain, table_, pred)) {
+    if (r.size() >= 2) leads.insert(leads.end(), r.begin(), r.end());
+  }
+  return !leads.empty();
+}
+
+// Pathological Q/QS in ≥ 2 contiguous leads anywhere: the anterior rule above, or in the limb
+// chain (Q ≥ 0.1 mV and ≥ 40 ms, or QS), excluding the inverted aVR.
+bool Evaluator::pathological_q_waves(std::vector<std::string>& leads) const {
+  anterior_q_waves(leads);
+  auto pred = [](const LeadView& v) {
+    return v.name != detail::kMinusAvr && (is_qs(v) || (v.q_uv <= -100 && v.q_duration_ms >= 40));
+  };
+  for (auto& r : detail::runs(detail::kLimbChain, table_, pred)) {
+    if (r.size() >= 2) leads.insert(leads.end(), r.begin(), r.end());
+  }
+  return !leads.empty();
+}
+
+// --- Culprit artery hints -------------------------------------------------------------------
+
+std::vector<Culprit> Evaluator::culprits(const std::set<std::string>& e) const {
+  std::vector<Culprit> out;
+  const bool inferior = e.count("II") || e.count("III") || e.count("aVF");
+  const bool rv =
+      e.count("V3R") || e.count("V4R") || e.count("V5R") || (inferior && st("V1") >= 100);
+  const bool anterior = e.count("V1") || e.count("V2") || e.count("V3") || e.count("V4");
+  if (inferior) {
+    const bool iii_gt_ii = st("III") > st("II");
+    const bool lateral = e.count("I") || e.count("aVL") || e.count("V5") || e.count("V6");
+    if (iii_gt_ii && rv) {
+      out.push_back(
+          {"proximal RCA with right-ventricular involvement (STE III > II, STE " +
+               std::string(e.count("V4R")
+                               ? "V4R"
+                               : (e.count("V3R") || e.count("V5R") ? "right-sided leads" : "V1")) +
+               ")",
+           "右冠状动脉近段闭塞合并右室受累（III 导联抬高 > II）"});
+    } else if (iii_gt_ii) {
+      out.push_back({"RCA (STE III > II)", "右冠状动脉（III 导联抬高 > II）"});
+    } else if (lateral) {
+      out.push_back({"LCx (inferior with lateral STE, STE III ≤ II)",
+                     "左回旋支（下壁合并侧壁抬高，III ≤ II）"});
+    }
+    std::vector<std::string> v13;
+    for (const char* lead : {"V1", "V2", "V3"}) {
+      auto v = table_.find(lead);
+      if (v && depressed(*v, kDepressionUv)) v13.emplace_back(lead);
+    }
+    if (v13.size() >= 2 && !e.count("V7") && !e.count("V8") && !e.count("V9")) {
+      out.push_back({"posterior extension suspected (ST↓ " + join(v13, ", ") + "): record V7–V9",
+                     "疑似合并后壁受累（" + join(v13, "、") + " ST 段压低），请加做 V7–V9"});
+    }
+  }
+  if (anterior && !inferior) {
+    auto avl = table_.find("aVL");
+    if ((e.count("V1") || e.count("V2")) && (e.count("V3") || e.count("V4")) && avl &&
+        avl->st_j_uv >= 100) {
+      out.push_back(
+          {"proximal LAD (V1–V4 with aVL elevation)", "前降支近段（V1–V4 合并 aVL 抬高）"});
+    } else {
+      out.push_back({"LAD", "前降支"});
+    }
+  }
+  if (!inferior && !anterior && (e.count("V7") || e.count("V8") || e.count("V9"))) {
+    out.push_back({"LCx or RCA (posterior)", "回旋支或右冠（后壁）"});
+  }
+  if (left_main_pattern()) {
+    out.push_back({"left main / multivessel disease (STE aVR with diffuse ST depression)",
+                   "左主干/多支病变（aVR 抬高伴广泛 ST 段压低）"});
+  }
+  return out;
+}
+
+// --- Text -----------------------------------------------------------------------------------
+
+// "V1–V6 0.35 mV (3.5 mm), I/aVL 0.15 mV (1.5 mm)" — one item per run, maximum ST in the run.
+std::string Evaluator::ste_text(const std::vector<std::vector<std::string>>& runs,
+                                std::string_view sep) const {
+  std::vector<std::string> items;
+  for (const auto& r : runs) {
+    double max_uv = 0;
+    for (const auto& lead : r) max_uv = std::max(max_uv, st(lead));
+    std::string label;
+    if (r.front()[0] == 'V') {
+      label = r.front() + "–" + r.back();
+    } else {
+      std::vector<std::string> shown;  // limb leads in the familiar I, II, III, aVR, aVL, aVF order
+      for (const char* lead : {"I", "II", "III", "-aVR", "aVL", "aVF"}) {
+        if (std::find(r.begin(), r.end(), lead) != r.end()) shown.push_back(display_lead(lead));
+      }
+      label = join(shown, "/");
+    }
+    items.push_back(label + " " + format_mv(max_uv));
+  }
+  return join(items, sep);
+}
+
+// --- Outcomes -------------------------------------------------------------------------------
+
+void Evaluator::finish_stemi(const std::vector<std::vector<std::string>>& runs,
+                             const std::set<std::string>& e) {
+  f_.category = Category::stemi;
+  f_.stemi = true;
+  f_.route_to_human = true;  // the cardiologist confirms before the green channel opens
+  f_.territories = territories_of(e);
+  for (auto lead : detail::kStandardOrder) {
+    const std::string name(lead);
+    if (!e.count(name)) continue;
+    auto v = table_.find(name);
+    f_.elevated.push_back({name, v->st_j_uv, v->st_late_uv, thr(name)});
+  }
+  if (e.count("-aVR")) {
+    auto v = table_.find("-aVR");
+    f_.elevated.push_back({"-aVR", v->st_j_uv, v->st_late_uv, thr("-aVR")});
+  }
+  list_depressions(e);
+
+  std::vector<std::string> terr_en, terr_zh;
+  for (const auto& t : f_.territories) {
+    terr_en.emplace_back(territory_name_en(t));
+    const std::string zh(territory_name_zh(t));
+    if (std::find(terr_zh.begin(), terr_zh.end(), zh) == terr_zh.end()) terr_zh.push_back(zh);
+  }
+  const auto recip = reciprocal_leads_for(f_.territories);
+  std::vector<std::string> recip_hit, other_std;
+  for (const auto& d : f_.depressed) {
+    if (std::find(recip.begin(), recip.end(), d.lead) != recip.end()) {
+      recip_hit.push_back(d.lead);
+    } else if (d.lead != "aVR") {
+      other_std.push_back(d.lead);
+    }
+  }
+
+  std::string en = "ST↑ " + ste_text(runs);
+  std::string zh = "ST 段抬高 " + ste_text(runs, "，");
+  if (!recip_hit.empty()) {
+    en += "; reciprocal ST↓ " + join(recip_hit, ", ");
+    zh += "；对应导联 ST 段压低 " + join(recip_hit, "、");
+  }
+  if (!other_std.empty()) {
+    en += "; ST↓ " + join(other_std, ", ");
+    zh += "；ST 段压低 " + join(other_std, "、");
+  }
+  en += " → acute " + join(terr_en, " + ") + " STEMI";
+  zh += " → 急性" + join(terr_zh, "、") + " STEMI";
+  for (const auto& c : culprits(e)) {
+    f_.culprit_hints.push_back(c.en);
+    en += "; culprit: " + c.en;
+    zh += "；提示：" + c.zh;
+  }
+  if (detect_rbbb()) {
+    f_.notes.push_back("RBBB present: ST-elevation criteria remain valid in RBBB");
+  }
+  if (detect_lvh()) {
+    f_.notes.push_back("LVH voltage criteria met: ST elevation exceeds what LVH explains");
+  }
+  f_.explanation_en = en;
+  f_.explanation_zh = zh;
+}
+
+void Evaluator::finish_confounded(const std::string& key, const std::string& en,
+                                  const std::string& zh) {
+  f_.category = Category::confounded;
+  f_.route_to_human = true;
+  if (std::find(f_.confounders.begin(), f_.confounders.end(), key) == f_.confounders.end()) {
+    f_.confounders.push_back(key);
+  }
+  f_.explanation_en = en;
+  f_.explanation_zh = zh;
+}
+
+void Evaluator::finish_no_ste() {
+  list_depressions({});
+  std::vector<std::string> en, zh;
+
+  std::vector<std::string> leads;
+  if (left_main_pattern()) {
+    f_.category = Category::stemi_equivalent;
+    f_.equivalents.push_back("left_main");
+    f_.culprit_hints.push_back("left main / multivessel disease");
+    std::vector<std::string> std_leads;
+    for (const auto& d : f_.depressed) {
+      if (d.st_j_uv <= -kDeepDepressionUv) std_leads.push_back(d.lead);
+    }
+    const double avr = st("aVR"), v1 = st("V1");
+    std::string up = avr >= 100 ? "aVR " + format_mv(avr) : "";
+    if (v1 >= 100) up += std::string(up.empty() ? "" : ", ") + "V1 " + format_mv(v1);
+    en.push_back("ST↓ ≥ 0.1 mV in " + std::to_string(std_leads.size()) + " leads (" +
+                 join(std_leads, ", ") + ") with ST↑ " + up +
+                 " → left main / multivessel ischaemia (STEMI equivalent)");
+    zh.push_back(std::to_string(std_leads.size()) + " 个导联 ST 段压低 ≥ 0.1 mV（" +
+                 join(std_leads, "、") + "），" + up +
+                 " ST 段抬高 → 左主干/多支病变缺血（STEMI 等危症）");
+  }
+  leads.clear();
+  if (de_winter(leads)) {
+    f_.category = Category::stemi_equivalent;
+    f_.equivalents.push_back("de_winter");
+    en.push_back("upsloping ST↓ with tall T in " + join(leads, ", ") +
+                 " → de Winter pattern (proximal LAD occlusion equivalent)");
+    zh.push_back(join(leads, "、") +
+                 " 上斜型 ST 段压低伴高大 T 波 → de Winter 综合征（前降支近段闭塞等危症）");
+  }
+  leads.clear();
+  if (hyperacute_t(leads)) {
+    f_.category = Category::stemi_equivalent;
+    f_.equivalents.push_back("hyperacute_t");
+    std::vector<std::string> shown;
+    for (const auto& l : leads) shown.push_back(display_lead(l));
+    en.push_back("hyperacute T waves (T ≥ QRS amplitude) in " + join(shown, ", ") +
+                 " → possible early occlusion MI");
+    zh.push_back(join(shown, "、") + " 超急性 T 波（T ≥ QRS 振幅）→ 早期闭塞性心梗可能");
+  }
+  leads.clear();
+  // de Winter's upsloping precordial depression is not read a second time as posterior MI.
+  if (!has(f_.equivalents, "de_winter") && posterior_std(leads)) {
+    const bool posterior_recorded = table_.has("V7") || table_.has("V8") || table_.has("V9");
+    if (posterior_recorded) {
+      f_.notes.push_back("ST depression " + join(leads, ", ") +
+                         " without ST elevation in the recorded posterior leads");
+      en.push_back("ST↓ " + join(leads, ", ") + " without posterior ST↑ (V7–V9 recorded)");
+      zh.push_back(join(leads, "、") + " ST 段压低，后壁导联未见抬高");
+      if (f_.category != Category::stemi_equivalent) f_.category = Category::abnormal;
+    } else {
+      f_.category = Category::stemi_equivalent;
+      f_.equivalents.push_back("posterior_suspected");
+      en.push_back("ST↓ " + join(leads, ", ") +
+                   " with upright T → posterior MI suspected: record V7–V9 now");
+      zh.push_back(join(leads, "、") + " ST 段压低伴直立 T 波 → 疑似后壁心梗，请立即加做 V7–V9");
+    }
+  }
+  if (f_.category == Category::stemi_equivalent) {
+    f_.route_to_human = true;
+    f_.explanation_en = join(en, "; ");
+    f_.explanation_zh = join(zh, "；");
+    return;
+  }
+
+  // Not an emergency pattern: normal or abnormal, with what was seen.
+  if (detect_brugada()) {
+    const auto& t = confounder_text("brugada");
+    finish_confounded("brugada", std::string(t.en) + ": route to a human",
+                      std::string(t.zh) + "，需人工判读");
+    return;
+  }
+  std::vector<std::string> std_leads;
+  for (const auto& d : f_.depressed) {
+    if (d.lead != "aVR") std_leads.push_back(d.lead);
+  }
+  if (!std_leads.empty()) {
+    double max_uv = 0;
+    for (const auto& d : f_.depressed) {
+      if (d.lead != "aVR") max_uv = std::max(max_uv, -d.st_j_uv);
+    }
+    en.push_back("ST↓ " + join(std_leads, ", ") + " (max " + format_mv(max_uv) +
+                 "), no ST-elevation criteria met");
+    zh.push_back(join(std_leads, "、") + " ST 段压低（最大 " + format_mv(max_uv) +
+                 "），未达 STEMI 标准");
+  }
+  // Single leads that meet the criterion without a contiguous partner.
+  std::vector<std::string> isolated;
+  for (auto lead : detail::kStandardOrder) {
+    auto v = table_.find(lead);
+    if (v && lead != "aVR" && meets_ste(*v)) isolated.push_back(std::string(lead));
+  }
+  if (!isolated.empty()) {
+    en.push_back("ST↑ in " + join(isolated, ", ") + " without a contiguous lead");
+    zh.push_back(join(isolated, "、") + " ST 段抬高，但无相邻导联");
+  }
+  // Anterior Q waves with some ST elevation: infarction of undetermined age. Not a STEMI call,
+  // but a human should compare with an earlier ECG (an evolved anterior STEMI looks like this).
+  std::vector<std::string> q_leads;
+  if (anterior_q_waves(q_leads)) {
+    double max_late_uv = 0;
+    for (const auto& l : q_leads) max_late_uv = std::max(max_late_uv, table_.find(l)->st_late_uv);
+    f_.route_to_human = true;
+    const std::string note =
+        "Q/QS waves " + join(q_leads, ", ") + " (anterior MI of undetermined age)" +
+        (max_late_uv >= kDepressionUv ? ", ST↑ at J+60 up to " + format_mv(max_late_uv) : "") +
+        ": compare with a previous ECG";
+    f_.notes.push_back(note);
+    en.push_back(note);
+    zh.push_back(join(q_leads, "、") + " 导联 Q/QS 波（前壁心梗，时间不确定）" +
+                 (max_late_uv >= kDepressionUv ? "，J+60 ST 段抬高最大 " + format_mv(max_late_uv)
+                                               : std::string()) +
+                 "：请与既往心电图比较");
+  }
+  std::vector<std::string> gap_en, gap_zh;
+  gap_notes(gap_en, gap_zh);
+  if (!gap_en.empty()) {
+    f_.route_to_human = true;
+    for (const auto& g : gap_en) f_.notes.push_back(g);
+    en.insert(en.end(), gap_en.begin(), gap_en.end());
+    zh.insert(zh.end(), gap_zh.begin(), gap_zh.end());
+  }
+  if (wide_qrs()) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.0f ms", *qrs_ms());
+    if (detect_rbbb()) {
+      en.push_back(std::string("RBBB (QRS ") + buf + "); ST-elevation criteria remain valid");
+      zh.push_back(std::string("右束支传导阻滞（QRS ") + buf + "），STEMI 标准仍适用");
+      f_.notes.push_back("RBBB present: ST-elevation criteria remain valid in RBBB");
+    } else {
+      en.push_back(std::string("wide QRS ") + buf);
+      zh.push_back(std::string("QRS 增宽 ") + buf);
+    }
+  }
+  if (detect_lvh()) {
+    const bool strain = lvh_strain();
+    en.push_back(strain ? "LVH voltage with strain pattern" : "LVH voltage criteria");
+    zh.push_back(strain ? "左心室肥厚伴劳损" : "左心室高电压");
+    f_.notes.push_back(strain ? "LVH with strain: secondary ST-T changes expected"
+                              : "LVH voltage criteria met");
+  }
+  if (a_.global.pacing_spikes) {
+    en.push_back("pacing spikes with narrow QRS (atrial pacing): ST criteria apply");
+    zh.push_back("起搏信号、QRS 不宽（心房起搏），STEMI 标准适用");
+  }
+  if (en.empty()) {
+    f_.category = Category::normal;
+    f_.explanation_en = "No ST-elevation criteria met; no significant ST deviation";
+    f_.explanation_zh = "未达 STEMI 诊断标准，无明显 ST 段偏移";
+  } else {
+    f_.category = Category::abnormal;
+    f_.explanation_en = join(en, "; ");
+    f_.explanation_zh = join(zh, "；");
+  }
+}
+
+void Evaluator::set_tier() {
+  switch (f_.category) {
+    case Category::stemi:
+      f_.tier = Tier::critical;
+      break;
+    case Category::stemi_equivalent:
+      f_.tier = Tier::urgent;
+      break;
+    case Category::confounded:
+    case Category::poor_quality:
+      f_.tier = p_.chest_pain ? Tier::urgent : Tier::routine;
+      break;
+    case Category::abnormal:
+    case Category::normal:
+      f_.tier = Tier::routine;
+      break;
+  }
+}
+
+Finding Evaluator::run() {
+  threshold_notes();
+  if (gate_quality()) return f_;
+
+  // LBBB and ventricular pacing invalidate the ST-elevation criteria: Sgarbossa instead.
+  // Pacing spikes with a narrow QRS (60–119 ms) are atrial pacing: STE criteria apply. A QRS
+  // measured shorter than 60 ms next to pacing spikes is not physiological — the spike has fooled
+  // the delineation — so it is treated as ventricular pacing.
+  const bool paced =
+      a_.global.pacing_spikes && (!qrs_ms() || wide_qrs() || *qrs_ms() < kImplausibleQrsMs);
+  const bool lbbb = !paced && detect_lbbb();
+  // A very wide QRS (≥ 160 ms) without a bundle-branch pattern — ventricular pacing whose spikes
+  // were not detected, or severe IVCD — distorts repolarisation like LBBB: Sgarbossa rules apply.
+  // A nonspecific IVCD of 120–159 ms keeps the ordinary criteria, as the guidelines do.
+  const bool ivcd = !paced && !lbbb && qrs_ms() && *qrs_ms() >= kIvcdQrsMs && !detect_rbbb();
+  if (paced || lbbb || ivcd) {
+    const std::string key = paced ? "paced" : (lbbb ? "lbbb" : "ivcd");
+    f_.confounders.push_back(key);
+    // With an implausible QRS measurement the ST levels are taken at the wrong place: Sgarbossa
+    // cannot be assessed, so the record goes to a human without it.
+    const bool unreliable = qrs_ms() && *qrs_ms() < kImplausibleQrsMs;
+    if (unreliable) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf,
+                    "QRS measured %.0f ms next to pacing spikes: delineation unreliable, Sgarbossa "
+                    "not assessed",
+                    *qrs_ms());
+      f_.notes.emplace_back(buf);
+    }
+    if (unreliable || !sgarbossa(key)) {
+      const auto& t = confounder_text(key);
+      list_depressions({});
+      // What the ST segments show, for the human who reads it.
+      std::vector<std::string> up, down;
+      for (auto lead : detail::kStandardOrder) {
+        auto v = table_.find(lead);
+        if (v && v->st_j_uv >= kSgarbossaUv) up.emplace_back(lead);
+      }
+      for (const auto& d : f_.depressed) down.push_back(d.lead);
+      std::string seen_en, seen_zh;
+      if (!up.empty()) {
+        seen_en += "; ST↑ ≥ 0.1 mV " + join(up, ", ");
+        seen_zh += "；ST 段抬高 ≥ 0.1 mV：" + join(up, "、");
+      }
+      if (!down.empty()) {
+        seen_en += "; ST↓ " + join(down, ", ");
+        seen_zh += "；ST 段压低：" + join(down, "、");
+      }
+      const std::string verdict_en =
+          unreliable ? "Sgarbossa criteria not assessable (QRS delineation unreliable)"
+                     : "(Smith-modified) Sgarbossa criteria are negative";
+      const std::string verdict_zh = unreliable ? "QRS 测量不可靠，无法评估 Sgarbossa 标准"
+                                                : "Sgarbossa（Smith 改良）标准阴性";
+      finish_confounded(
+          key,
+          std::string(t.en) + ": STEMI criteria do not apply and " + verdict_en + seen_en +
+              " → human read required",
+          std::string(t.zh) + "：STEMI 标准不适用，" + verdict_zh + seen_zh + " → 需人工判读");
+    }
+    set_tier();
+    return f_;
+  }
+
+  const auto runs = ste_runs();
+  std::set<std::string> e;
+  for (const auto& r : runs) e.insert(r.begin(), r.end());
+
+  if (!e.empty()) {
+    if (auto key = explain_ste_by_confounder(e)) {
+      const auto& t = confounder_text(*key);
+      for (auto lead : detail::kStandardOrder) {
+        const std::string name(lead);
+        if (auto v = table_.find(name); v && e.count(name)) {
+          f_.elevated.push_back({name, v->st_j_uv, v->st_late_uv, thr(name)});
+        }
+      }
+      list_depressions(e);
+      finish_confounded(*key,
+                        "ST↑ " + ste_text(runs) +
+                            " meets the voltage criteria but is explained by " + t.en +
+                            " → not called STEMI; human read required",
+                        "ST 段抬高 " + ste_text(runs, "，") + " 达到电压标准，但可由" + t.zh +
+                            "解释 → 不诊断 STEMI，需人工判读");
+    } else {
+      finish_stemi(runs, e);
+    }
+  } else {
+    finish_no_ste();
+  }
+  set_tier();
+  return f_;
+}
+
+}  // namespace
+
+Finding evaluate(const dsp::Analysis& analysis, const PatientContext& patient) {
+  return Evaluator(analysis, patient).run();
+}
+
+}  // namespace gc::triage
