@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
     }
     mit = heas.front();
   }
-  std::printf("bench_dsp (one thread; wall-clock medians)\n\n");
+  std::printf("bench_dsp (one thread; medians of wall-clock and thread CPU time)\n\n");
   bench_record(ludb, runs_short);
   bench_record(mit, runs_long);
   return 0;

@@ -1,9 +1,9 @@
 // bench_report [N_CASES]: audit report over N synthetic cases (default 100,000; target < 2 s for
 // aggregation plus all three renderings). Reports the time of each stage and cases/s.
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 
 #include "gc/case_synth.hpp"
@@ -45,14 +45,15 @@ int main(int argc, char** argv) {
   const auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
   const double total = secs(t0, t4);
   std::printf("cases: %zu (synthesis %.3f s, not counted)\n", r.cases.size(), synth_s);
-  std::printf("aggregate %.3f s, json %.3f s (%.1f MB), csv %.3f s (%.1f MB), html %.3f s (%.1f MB)\n",
-              secs(t0, t1), secs(t1, t2), static_cast<double>(json.size()) / 1e6, secs(t2, t3),
-              static_cast<double>(csv.size()) / 1e6, secs(t3, t4), static_cast<double>(html.size()) / 1e6);
+  std::printf(
+      "aggregate %.3f s, json %.3f s (%.1f MB), csv %.3f s (%.1f MB), html %.3f s (%.1f MB)\n",
+      secs(t0, t1), secs(t1, t2), static_cast<double>(json.size()) / 1e6, secs(t2, t3),
+      static_cast<double>(csv.size()) / 1e6, secs(t3, t4), static_cast<double>(html.size()) / 1e6);
   // `greenchannel report` renders one format per run: aggregation + that rendering.
   std::printf("one report (aggregate + one format): html %.3f s, csv %.3f s, json %.3f s\n",
               secs(t0, t1) + secs(t3, t4), secs(t0, t1) + secs(t2, t3), secs(t0, t2));
-  std::printf("all three: %.3f s wall, %.3f s CPU, %.0f cases/s (target: 100,000 cases < 2 s)%s\n", total,
-              cpu_s, static_cast<double>(r.cases.size()) / total,
+  std::printf("all three: %.3f s wall, %.3f s CPU, %.0f cases/s (target: 100,000 cases < 2 s)%s\n",
+              total, cpu_s, static_cast<double>(r.cases.size()) / total,
               total < 2.0 || n != 100'000 ? "" : " — over target (check the machine's load)");
   return 0;
 }

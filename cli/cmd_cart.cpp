@@ -17,6 +17,7 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <iomanip>
 #include <iostream>
 #include <limits>
@@ -26,6 +27,7 @@
 #include "commands.hpp"
 #include "gc/cart_client.hpp"
 #include "gc/dsp.hpp"
+#include "gc/tls.hpp"
 #include "gc/triage.hpp"
 #include "gc/wfdb.hpp"
 #include "record_input.hpp"
@@ -90,12 +92,14 @@ Converted convert(const wfdb::Record& record, const std::string& where) {
   std::int64_t max_abs = 0;
   for (std::size_t i = 0; i < adu.size(); ++i) {
     for (const std::int32_t v : adu[i]) {
-      max_abs = std::max<std::int64_t>(max_abs, std::abs(std::int64_t{v} - signals[i].baseline_adu));
+      max_abs =
+          std::max<std::int64_t>(max_abs, std::abs(std::int64_t{v} - signals[i].baseline_adu));
     }
   }
-  const bool same_resolution = std::all_of(resolution_nv.begin(), resolution_nv.end(), [&](double r) {
-    return std::abs(r - resolution_nv.front()) <= 1e-12 * resolution_nv.front();
-  });
+  const bool same_resolution =
+      std::all_of(resolution_nv.begin(), resolution_nv.end(), [&](double r) {
+        return std::abs(r - resolution_nv.front()) <= 1e-12 * resolution_nv.front();
+      });
   study.samples.resize(adu.size());
 
   if (same_resolution) {
@@ -117,9 +121,8 @@ Converted convert(const wfdb::Record& record, const std::string& where) {
   const bool same_units = std::all_of(signals.begin(), signals.end(), [&](const auto& s) {
     return nv_per_unit(s.units, where) == units;
   });
-  const bool integer_gains = std::all_of(gains.begin(), gains.end(), [](double g) {
-    return std::abs(g - std::round(g)) < 1e-9;
-  });
+  const bool integer_gains = std::all_of(
+      gains.begin(), gains.end(), [](double g) { return std::abs(g - std::round(g)) < 1e-9; });
   if (same_units && integer_gains) {
     std::int64_t lcm = 1;
     bool fits = true;
@@ -164,8 +167,8 @@ Converted convert(const wfdb::Record& record, const std::string& where) {
   for (std::size_t i = 0; i < adu.size(); ++i) {
     study.samples[i].reserve(adu[i].size());
     for (const std::int32_t v : adu[i]) {
-      const double nv = static_cast<double>(std::int64_t{v} - signals[i].baseline_adu) *
-                        resolution_nv[i];
+      const double nv =
+          static_cast<double>(std::int64_t{v} - signals[i].baseline_adu) * resolution_nv[i];
       study.samples[i].push_back(static_cast<std::int32_t>(std::llround(nv / step)));
     }
   }
@@ -237,8 +240,8 @@ void print_text(const std::string& record, const Converted& converted,
             << format_number(s.resolution_nv_per_lsb) << " nV/step (" << converted.mode << ")\n"
             << "  acknowledged " << r.chunks_acked << "/" << r.chunks << " chunks as durable"
             << "; resent " << r.chunks_resent << ", reconnects " << r.reconnects << std::fixed
-            << std::setprecision(1) << "; ack latency p50 " << r.ack_latency_p50_ms
-            << " ms, max " << r.ack_latency_max_ms << " ms\n"
+            << std::setprecision(1) << "; ack latency p50 " << r.ack_latency_p50_ms << " ms, max "
+            << r.ack_latency_max_ms << " ms\n"
             << "  study " << (r.complete ? "complete" : "NOT complete") << ": " << r.detail << "\n";
   for (const auto& e : r.errors) {
     std::cout << "  server error " << proto::code_name(e.code()) << ": " << e.message() << "\n";
@@ -284,21 +287,24 @@ int cmd_cart(int argc, char** argv) {
   double timeout_s = 10;
   double finding_timeout_s = 60;
   double chaos = 0;
+  std::string ca_file;
+  std::string fingerprint;
   po::options_description desc(
-      "usage: greenchannel cart --server HOST:PORT --device ID --secret S [options] RECORD.hea...\n\n"
+      "usage: greenchannel cart --server HOST:PORT --device ID --secret S [options] "
+      "RECORD.hea...\n\n"
       "Streams WFDB records to a greenchannel server as a cart would (protocol v1) and prints the\n"
       "acknowledgements and the finding. Age and sex come from the header unless given here.\n"
       "Unacknowledged chunks are kept and resent after a reconnect.\n\noptions");
   desc.add_options()("help,h", "show this help")(
       "server", po::value(&server)->default_value("127.0.0.1:7800"), "server HOST:PORT")(
       "device", po::value(&config.device_id)->required(), "device id (from `device add`)")(
-      "secret", po::value(&config.secret)->required(), "device secret (from `device add`)")(
+      "secret", po::value(&config.secret),
+      "device secret (from `device add`); default: $GC_CART_SECRET (keeps it out of `ps`)")(
       "age", po::value(&age), "patient age in years")("sex", po::value(&sex), "M or F")(
-      "chest-pain", "the patient has chest pain")(
-      "patient", po::value(&patient), "pseudonymous patient id")(
+      "chest-pain", "the patient has chest pain")("patient", po::value(&patient),
+                                                  "pseudonymous patient id")(
       "study-uid", po::value(&study_uid), "study UID (one record only; default: generated)")(
-      "eight-channel",
-      "send only I, II and chest leads; the server derives III, aVR, aVL, aVF")(
+      "eight-channel", "send only I, II and chest leads; the server derives III, aVR, aVL, aVF")(
       "realtime", "pace chunks at the rate the samples would be acquired")(
       "chunk-ms", po::value(&chunk_ms)->default_value(200), "chunk duration")(
       "timeout-s", po::value(&timeout_s)->default_value(10), "connect/ack timeout")(
@@ -306,8 +312,11 @@ int cmd_cart(int argc, char** argv) {
       "how long to wait for the finding")(
       "chaos", po::value(&chaos)->default_value(0),
       "probability of dropping the connection after each frame (fault testing)")(
-      "json", "print one JSON object per record (JSON lines)")(
-      "quiet,q", "no progress lines")(
+      "tls", "connect with TLS 1.2+ (verified by --fingerprint, --ca or the system store)")(
+      "fingerprint", po::value(&fingerprint),
+      "pin the server certificate's SHA-256 fingerprint (as `serve --tls` prints it); implies "
+      "--tls")("ca", po::value(&ca_file), "verify the server with this CA (PEM); implies --tls")(
+      "json", "print one JSON object per record (JSON lines)")("quiet,q", "no progress lines")(
       "record", po::value<std::vector<std::string>>(), "record header(s)");
   po::positional_options_description pos;
   pos.add("record", -1);
@@ -320,6 +329,15 @@ int cmd_cart(int argc, char** argv) {
     }
     po::notify(vm);
     if (vm.count("record") == 0U) throw po::error("no record given");
+    if (config.secret.empty()) {
+      const char* env = std::getenv("GC_CART_SECRET");
+      if (env == nullptr || *env == '\0')
+        throw po::error("--secret or $GC_CART_SECRET is required");
+      config.secret = env;
+    }
+    if (!study_uid.empty() && !proto::is_valid_identifier(study_uid, 128)) {
+      throw po::error("--study-uid must be 1..128 characters of [A-Za-z0-9._:-]");
+    }
     if (!sex.empty() && sex != "M" && sex != "F") throw po::error("--sex must be M or F");
     if (vm.count("age") && (age < 0 || age > 130)) throw po::error("--age must be 0..130");
     if (chunk_ms < 10 || chunk_ms > 10'000) throw po::error("--chunk-ms must be 10..10000");
@@ -355,12 +373,16 @@ int cmd_cart(int argc, char** argv) {
   config.finding_timeout =
       std::chrono::milliseconds(static_cast<std::int64_t>(finding_timeout_s * 1000));
   config.chaos_drop_probability = chaos;
-  config.chaos_seed = static_cast<std::uint64_t>(
-      std::chrono::steady_clock::now().time_since_epoch().count());
+  config.chaos_seed =
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   if (!quiet) {
     config.log = [](std::string_view line) { std::cerr << "cart: " << line << "\n"; };
   }
 
+  if (vm.count("tls") != 0U || !fingerprint.empty() || !ca_file.empty()) {
+    config.tls = ingest::make_cart_tls_context(ca_file, fingerprint);
+    config.tls_verify_host_name = fingerprint.empty();
+  }
   ingest::CartClient client(config);
   int status = 0;
   for (const auto& given : records) {
@@ -384,7 +406,7 @@ int cmd_cart(int argc, char** argv) {
         study = std::move(eight);
       }
       study.age_years = vm.count("age") ? std::optional<int>(age) : record.header.age_years;
-      study.sex = !sex.empty() ? sex
+      study.sex = !sex.empty()        ? sex
                   : record.header.sex ? std::string(1, *record.header.sex)
                                       : std::string();
       study.chest_pain = vm.count("chest-pain") != 0U;
@@ -392,11 +414,10 @@ int cmd_cart(int argc, char** argv) {
       const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::system_clock::now().time_since_epoch())
                               .count();
-      study.study_uid = !study_uid.empty()
-                            ? study_uid
-                            : sanitize_uid_part(config.device_id, 40) + ":" +
-                                  sanitize_uid_part(hea.stem().string(), 60) + ":" +
-                                  std::to_string(now_ms);
+      study.study_uid = !study_uid.empty() ? study_uid
+                                           : sanitize_uid_part(config.device_id, 40) + ":" +
+                                                 sanitize_uid_part(hea.stem().string(), 60) + ":" +
+                                                 std::to_string(now_ms);
       if (!converted.exact) {
         std::cerr << "greenchannel cart: note: " << hea.string() << ": " << converted.mode << "\n";
       }
@@ -417,8 +438,8 @@ int cmd_cart(int argc, char** argv) {
                        {"samples_exact", converted.exact},
                        {"ack_latency_p50_ms", result.ack_latency_p50_ms},
                        {"ack_latency_max_ms", result.ack_latency_max_ms}};
-        o["finding"] = result.finding ? json::value(finding_json(*result.finding))
-                                      : json::value(nullptr);
+        o["finding"] =
+            result.finding ? json::value(finding_json(*result.finding)) : json::value(nullptr);
         std::cout << json::serialize(o) << std::endl;
       } else {
         print_text(hea.string(), converted, result);

@@ -1,8 +1,8 @@
 // `greenchannel case …`: open cases, record time nodes / flags / delay reasons (appended, never
 // overwritten; corrections name what they correct), show a case's timeline and intervals, and
 // fill a database with a synthetic demo month.
-#include <boost/program_options.hpp>
 #include <algorithm>
+#include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -31,8 +31,10 @@ constexpr const char* kUsage =
     "  open --clinic NAME [--patient ID] [--device ID] [--at TIME] --by USER\n"
     "                                   open a case by hand; prints its id\n"
     "  event CASE_ID KIND --at TIME --by USER [--reason TEXT] [--corrects SEQ]\n"
-    "                                   record a time node, e.g. wire_crossing --at 2026-05-12T16:54+08:00;\n"
-    "                                   a correction names the event it corrects (--corrects SEQ) and\n"
+    "                                   record a time node, e.g. wire_crossing --at "
+    "2026-05-12T16:54+08:00;\n"
+    "                                   a correction names the event it corrects (--corrects SEQ) "
+    "and\n"
     "                                   needs --reason; nothing is overwritten\n"
     "  flag CASE_ID FLAG [--no] --by USER\n"
     "                                   transfer, bypassed_ed, bypassed_ccu (--no withdraws it)\n"
@@ -40,14 +42,17 @@ constexpr const char* kUsage =
     "                                   record why an interval (e.g. d2w) was late\n"
     "  close CASE_ID --outcome stemi|not_stemi --by USER\n"
     "  show CASE_ID [--rules cn-cpc-2021] [--tz Asia/Shanghai]\n"
-    "                                   every event (superseded ones marked), the effective timeline,\n"
+    "                                   every event (superseded ones marked), the effective "
+    "timeline,\n"
     "                                   intervals and order problems\n"
     "  synth --month 2026-05 [--cases 60] [--seed 1]\n"
-    "                                   store a synthetic demo month (transfers, lysis, late cases)\n"
+    "                                   store a synthetic demo month (transfers, lysis, late "
+    "cases)\n"
     "Each accepts --db PATH (default: var/greenchannel.db), --tz ZONE (for --at and display;\n"
     "default Asia/Shanghai) and --help. Time nodes: symptom_onset call_for_help fmc first_ecg\n"
     "ecg_transmitted ecg_diagnosis dapt_loading cath_lab_activation_decision ambulance_dispatch\n"
-    "door_out door_in cath_lab_team_activated cath_lab_arrival arterial_puncture angiography_start\n"
+    "door_out door_in cath_lab_team_activated cath_lab_arrival arterial_puncture "
+    "angiography_start\n"
     "wire_crossing procedure_end thrombolysis_start thrombolysis_end.\n";
 
 storage::UnixMs now_ms() {
@@ -65,8 +70,10 @@ struct Common {
 void add_common(po::options_description& desc, Common& c, bool needs_user) {
   desc.add_options()("help,h", "show this help")(
       "db", po::value(&c.db)->default_value(default_db_path().string()), "SQLite database")(
-      "tz", po::value(&c.tz_name)->default_value("Asia/Shanghai"), "time zone for --at and display");
-  if (needs_user) desc.add_options()("by", po::value(&c.by)->required(), "who records it (user name)");
+      "tz", po::value(&c.tz_name)->default_value("Asia/Shanghai"),
+      "time zone for --at and display");
+  if (needs_user)
+    desc.add_options()("by", po::value(&c.by)->required(), "who records it (user name)");
 }
 
 std::optional<int> parse(int argc, char** argv, const po::options_description& desc,
@@ -110,10 +117,12 @@ int case_open(int argc, char** argv) {
   po::options_description desc("options");
   add_common(desc, c, true);
   desc.add_options()("clinic", po::value(&clinic)->required(), "clinic (or EMS station)")(
-      "patient", po::value(&patient), "pseudonymous patient id")("device", po::value(&device), "cart id")(
-      "at", po::value(&at), "opening time (default: now)");
+      "patient", po::value(&patient), "pseudonymous patient id")(
+      "device", po::value(&device), "cart id")("at", po::value(&at), "opening time (default: now)");
   po::variables_map vm;
-  if (auto rc = parse(argc, argv, desc, nullptr, vm, "usage: greenchannel case open --clinic NAME --by USER")) return *rc;
+  if (auto rc = parse(argc, argv, desc, nullptr, vm,
+                      "usage: greenchannel case open --clinic NAME --by USER"))
+    return *rc;
   const auto tz = workflow::parse_time_zone(c.tz_name);
   auto store = open_store(c);
   storage::CaseRecord r;
@@ -136,7 +145,8 @@ int case_event(int argc, char** argv) {
   add_common(desc, c, true);
   desc.add_options()("case", po::value(&case_id)->required(), "case id")(
       "kind", po::value(&kind_text)->required(), "time node kind")(
-      "at", po::value(&at)->required(), "when: 2026-05-12T16:54+08:00, '2026-05-12 16:54' (in --tz)")(
+      "at", po::value(&at)->required(),
+      "when: 2026-05-12T16:54+08:00, '2026-05-12 16:54' (in --tz)")(
       "reason", po::value(&reason), "note; required for a correction")(
       "corrects", po::value(&corrects), "seq of the event this corrects")(
       "source", po::value(&source)->default_value("cli"), "cli, api or station:<user>");
@@ -144,7 +154,8 @@ int case_event(int argc, char** argv) {
   pos.add("case", 1).add("kind", 1);
   po::variables_map vm;
   if (auto rc = parse(argc, argv, desc, &pos, vm,
-                      "usage: greenchannel case event CASE_ID KIND --at TIME --by USER [--reason TEXT] [--corrects SEQ]")) {
+                      "usage: greenchannel case event CASE_ID KIND --at TIME --by USER [--reason "
+                      "TEXT] [--corrects SEQ]")) {
     return *rc;
   }
   const auto kind = workflow::parse_node_kind(kind_text);
@@ -173,16 +184,19 @@ int case_event(int argc, char** argv) {
     // Recording the same node twice is almost always a correction someone forgot to name.
     const auto t = workflow::resolve(before);
     if (const auto& existing = t.nodes[static_cast<std::size_t>(*kind)]) {
-      std::cerr << "greenchannel case event: " << kind_text << " is already recorded for case " << case_id
-                << " (seq " << existing->seq << ", " << workflow::format_local(existing->at_ms, tz)
-                << "); to correct it add --corrects " << existing->seq << " --reason TEXT\n";
+      std::cerr << "greenchannel case event: " << kind_text << " is already recorded for case "
+                << case_id << " (seq " << existing->seq << ", "
+                << workflow::format_local(existing->at_ms, tz) << "); to correct it add --corrects "
+                << existing->seq << " --reason TEXT\n";
       return 1;
     }
   }
   const auto seq = store->append_node(workflow::to_record(case_id, e));
-  std::cout << "case " << case_id << ": " << kind_text << " (" << workflow::label_zh(*kind) << ") at "
-            << workflow::format_local(e.raw_ms, tz) << " recorded as seq " << seq
-            << (e.supersedes ? " (corrects seq " + std::to_string(*e.supersedes) + ")" : std::string()) << "\n";
+  std::cout << "case " << case_id << ": " << kind_text << " (" << workflow::label_zh(*kind)
+            << ") at " << workflow::format_local(e.raw_ms, tz) << " recorded as seq " << seq
+            << (e.supersedes ? " (corrects seq " + std::to_string(*e.supersedes) + ")"
+                             : std::string())
+            << "\n";
   print_problems(load(*store, case_id));
   return 0;
 }
@@ -194,11 +208,14 @@ int case_flag(int argc, char** argv) {
   po::options_description desc("options");
   add_common(desc, c, true);
   desc.add_options()("case", po::value(&case_id)->required(), "case id")(
-      "flag", po::value(&flag_text)->required(), "transfer, bypassed_ed or bypassed_ccu")("no", "withdraw the flag");
+      "flag", po::value(&flag_text)->required(), "transfer, bypassed_ed or bypassed_ccu")(
+      "no", "withdraw the flag");
   po::positional_options_description pos;
   pos.add("case", 1).add("flag", 1);
   po::variables_map vm;
-  if (auto rc = parse(argc, argv, desc, &pos, vm, "usage: greenchannel case flag CASE_ID FLAG [--no] --by USER")) return *rc;
+  if (auto rc = parse(argc, argv, desc, &pos, vm,
+                      "usage: greenchannel case flag CASE_ID FLAG [--no] --by USER"))
+    return *rc;
   const auto flag = workflow::parse_case_flag(flag_text);
   if (!flag) {
     std::cerr << "greenchannel case flag: unknown flag '" << flag_text << "'\n";
@@ -212,7 +229,8 @@ int case_flag(int argc, char** argv) {
   f.actor = c.by;
   f.recorded_ms = now_ms();
   const auto seq = store->append_flag(workflow::to_record(case_id, f));
-  std::cout << "case " << case_id << ": " << flag_text << " = " << (f.value ? "yes" : "no") << " (seq " << seq << ")\n";
+  std::cout << "case " << case_id << ": " << flag_text << " = " << (f.value ? "yes" : "no")
+            << " (seq " << seq << ")\n";
   return 0;
 }
 
@@ -223,11 +241,14 @@ int case_delay(int argc, char** argv) {
   po::options_description desc("options");
   add_common(desc, c, true);
   desc.add_options()("case", po::value(&case_id)->required(), "case id")(
-      "reason", po::value(&reason)->required(), "why")("interval", po::value(&interval), "rule key, e.g. d2w");
+      "reason", po::value(&reason)->required(), "why")("interval", po::value(&interval),
+                                                       "rule key, e.g. d2w");
   po::positional_options_description pos;
   pos.add("case", 1);
   po::variables_map vm;
-  if (auto rc = parse(argc, argv, desc, &pos, vm, "usage: greenchannel case delay CASE_ID --reason TEXT --by USER")) return *rc;
+  if (auto rc = parse(argc, argv, desc, &pos, vm,
+                      "usage: greenchannel case delay CASE_ID --reason TEXT --by USER"))
+    return *rc;
   auto store = open_store(c);
   workflow::DelayReason r;
   r.interval_key = interval;
@@ -250,7 +271,9 @@ int case_close(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("case", 1);
   po::variables_map vm;
-  if (auto rc = parse(argc, argv, desc, &pos, vm, "usage: greenchannel case close CASE_ID --outcome stemi|not_stemi --by USER")) return *rc;
+  if (auto rc = parse(argc, argv, desc, &pos, vm,
+                      "usage: greenchannel case close CASE_ID --outcome stemi|not_stemi --by USER"))
+    return *rc;
   if (!workflow::parse_outcome(outcome) || outcome == "pending") {
     std::cerr << "greenchannel case close: --outcome must be stemi or not_stemi\n";
     return 2;
@@ -272,7 +295,8 @@ int case_show(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("case", 1);
   po::variables_map vm;
-  if (auto rc = parse(argc, argv, desc, &pos, vm, "usage: greenchannel case show CASE_ID")) return *rc;
+  if (auto rc = parse(argc, argv, desc, &pos, vm, "usage: greenchannel case show CASE_ID"))
+    return *rc;
   const auto tz = workflow::parse_time_zone(c.tz_name);
   const auto& table = workflow::rule_table(rules);
   auto store = open_store(c);
@@ -284,11 +308,13 @@ int case_show(int argc, char** argv) {
   const auto kase = workflow::to_case(*bundle);
   const auto t = workflow::resolve(kase);
   const auto& i = kase.info;
-  std::cout << "case " << i.case_id << "  clinic " << i.clinic << "  patient " << (i.patient_id.empty() ? "-" : i.patient_id)
-            << "  cart " << (i.device_id.empty() ? "-" : i.device_id) << "\n  opened "
-            << workflow::format_local(i.opened_ms, tz) << " (" << tz.name << ")  state " << i.state << "  outcome "
-            << workflow::key(i.outcome) << "  pathway " << workflow::key(t.pathway);
-  for (auto f : {workflow::CaseFlag::transfer, workflow::CaseFlag::bypassed_ed, workflow::CaseFlag::bypassed_ccu}) {
+  std::cout << "case " << i.case_id << "  clinic " << i.clinic << "  patient "
+            << (i.patient_id.empty() ? "-" : i.patient_id) << "  cart "
+            << (i.device_id.empty() ? "-" : i.device_id) << "\n  opened "
+            << workflow::format_local(i.opened_ms, tz) << " (" << tz.name << ")  state " << i.state
+            << "  outcome " << workflow::key(i.outcome) << "  pathway " << workflow::key(t.pathway);
+  for (auto f : {workflow::CaseFlag::transfer, workflow::CaseFlag::bypassed_ed,
+                 workflow::CaseFlag::bypassed_ccu}) {
     if (t.flag(f)) std::cout << "  [" << workflow::key(f) << "]";
   }
   std::cout << "\n  studies:";
@@ -301,10 +327,12 @@ int case_show(int argc, char** argv) {
   }
   for (const auto& e : kase.nodes) {
     const bool dead = std::find(superseded.begin(), superseded.end(), e.seq) != superseded.end();
-    std::cout << "  " << std::setw(6) << e.seq << "  " << std::left << std::setw(29) << workflow::key(e.kind)
-              << std::right << workflow::format_local(e.raw_ms, tz);
-    if (e.corrected_ms) std::cout << " → " << workflow::format_local(*e.corrected_ms, tz) << " (clock corrected)";
-    std::cout << "  " << e.source << (e.actor.empty() ? "" : " by " + e.actor) << " clock " << e.clock;
+    std::cout << "  " << std::setw(6) << e.seq << "  " << std::left << std::setw(29)
+              << workflow::key(e.kind) << std::right << workflow::format_local(e.raw_ms, tz);
+    if (e.corrected_ms)
+      std::cout << " → " << workflow::format_local(*e.corrected_ms, tz) << " (clock corrected)";
+    std::cout << "  " << e.source << (e.actor.empty() ? "" : " by " + e.actor) << " clock "
+              << e.clock;
     if (e.supersedes) std::cout << "  corrects " << *e.supersedes;
     if (dead) std::cout << "  [superseded]";
     if (!e.note.empty()) std::cout << "  — " << e.note;
@@ -316,9 +344,8 @@ int case_show(int argc, char** argv) {
   for (auto k : workflow::all_node_kinds()) {
     if (t.nodes[static_cast<std::size_t>(k)]) order.push_back(k);
   }
-  std::stable_sort(order.begin(), order.end(), [&](NodeKind a, NodeKind b) {
-    return *t.at(a) < *t.at(b);
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](NodeKind a, NodeKind b) { return *t.at(a) < *t.at(b); });
   for (auto k : order) {
     const auto& n = *t.nodes[static_cast<std::size_t>(k)];
     std::cout << "  " << workflow::format_local(n.at_ms, tz) << "  " << workflow::label_zh(k) << " "
@@ -363,7 +390,9 @@ int case_synth(int argc, char** argv) {
       "cases", po::value(&n_cases)->default_value(60), "number of cases")(
       "seed", po::value(&seed)->default_value(1), "same seed, same month");
   po::variables_map vm;
-  if (auto rc = parse(argc, argv, desc, nullptr, vm, "usage: greenchannel case synth --month 2026-05 [--cases 60]")) return *rc;
+  if (auto rc = parse(argc, argv, desc, nullptr, vm,
+                      "usage: greenchannel case synth --month 2026-05 [--cases 60]"))
+    return *rc;
   const auto tz = workflow::parse_time_zone(c.tz_name);
   workflow::SynthCasesOptions so;
   so.from_ms = workflow::parse_instant(month + "-01", tz);

@@ -376,8 +376,8 @@ int eval_stemi(int argc, char** argv) {
       auto reason = [&conf](const char* k) {
         return std::find(conf.begin(), conf.end(), k) != conf.end();
       };
-      if ((token == "mimic_LBBB" && reason("lbbb")) ||
-          (token == "mimic_paced" && reason("paced"))) {
+      if (c == triage::Category::confounded && ((token == "mimic_LBBB" && reason("lbbb")) ||
+                                                (token == "mimic_paced" && reason("paced")))) {
         ++s.right_reason;
       }
       if (c == triage::Category::confounded &&
@@ -401,7 +401,7 @@ int eval_stemi(int argc, char** argv) {
   }
   for (const char* cls : {"mimic_LBBB", "mimic_paced"}) {
     const auto& s = per_class[cls];
-    std::cout << cls << ": routed to a human with the exact reason " << pct(s.right_reason, s.n)
+    std::cout << cls << ": confounded with the exact reason " << pct(s.right_reason, s.n)
               << "; as a wide-QRS confounder (lbbb/paced/ivcd) " << pct(s.wide_qrs_reason, s.n)
               << "\n";
   }

@@ -15,6 +15,7 @@
 #include "commands.hpp"
 #include "gc/ingest.hpp"
 #include "gc/storage.hpp"
+#include "gc/tls.hpp"
 #include "paths.hpp"
 
 namespace gc::cli {
@@ -73,13 +74,18 @@ int cmd_serve(int argc, char** argv) {
   std::size_t max_connections = 10'000;
   double idle_timeout_s = 60;
   double handshake_timeout_s = 10;
+  std::int64_t commit_delay_us = 0;
+  std::string tls_cert;
+  std::string tls_key;
   po::options_description desc(
       "usage: greenchannel serve [options]\n\n"
       "Runs the ingest daemon: carts connect, authenticate and stream ECGs (protocol v1);\n"
       "every acknowledged chunk is durable in SQLite; each completed study is analysed and its\n"
       "alert raised. Prints \"listening on ADDRESS:PORT\" first, then one line per event.\n"
       "SIGINT/SIGTERM stop it cleanly (in-flight commits finish, WAL checkpointed, exit 0).\n"
-      "Plain TCP is only allowed on loopback addresses until TLS lands.\n\noptions");
+      "With --tls the server uses TLS 1.2+ (a key and self-signed certificate are created next to\n"
+      "the database on first start; carts pin the printed SHA-256 fingerprint). Plain TCP is\n"
+      "only allowed on loopback addresses.\n\noptions");
   desc.add_options()("help,h", "show this help")(
       "listen", po::value(&listen)->default_value("127.0.0.1:7800"),
       "address:port to listen on (port 0 = any free port)")(
@@ -95,6 +101,11 @@ int cmd_serve(int argc, char** argv) {
       "close a cart that sends nothing for this long")(
       "handshake-timeout-s", po::value(&handshake_timeout_s)->default_value(10),
       "close a connection that sends no valid hello within this time")(
+      "commit-delay-us", po::value(&commit_delay_us)->default_value(0),
+      "group commit: wait this long to gather more chunks per transaction (0 = adaptive only)")(
+      "tls", "serve TLS 1.2+ (certificate created on first start unless given)")(
+      "tls-cert", po::value(&tls_cert), "PEM certificate (chain) for --tls")(
+      "tls-key", po::value(&tls_key), "PEM private key for --tls")(
       "quiet,q", "log nothing but the listening line and errors");
   po::variables_map vm;
   try {
@@ -113,9 +124,10 @@ int cmd_serve(int argc, char** argv) {
   try {
     std::tie(config.listen_address, config.port) = parse_listen(listen);
     const auto address = asio::ip::make_address(config.listen_address);
-    if (!address.is_loopback()) {
+    const bool tls_requested = vm.count("tls") != 0U || !tls_cert.empty() || !tls_key.empty();
+    if (!address.is_loopback() && !tls_requested) {
       std::cerr << "greenchannel serve: refusing to serve plain TCP on the non-loopback address "
-                << config.listen_address << " (TLS is required off loopback)\n";
+                << config.listen_address << " (use --tls)\n";
       return 2;
     }
   } catch (const std::exception& e) {
@@ -127,6 +139,8 @@ int cmd_serve(int argc, char** argv) {
     return 2;
   }
   config.limits.max_frame_bytes = max_frame_bytes;
+  config.commit_delay =
+      std::chrono::microseconds(std::clamp<std::int64_t>(commit_delay_us, 0, 100'000));
   config.max_connections = max_connections;
   config.analysis_threads = std::max(1u, analysis_threads);
   config.idle_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(idle_timeout_s * 1000));
@@ -144,6 +158,22 @@ int cmd_serve(int argc, char** argv) {
   if (db_path.has_parent_path()) {
     std::filesystem::create_directories(db_path.parent_path());
   }
+  std::string tls_line;
+  if (vm.count("tls") != 0U || !tls_cert.empty() || !tls_key.empty()) {
+    if (tls_cert.empty() != tls_key.empty()) {
+      std::cerr << "greenchannel serve: --tls-cert and --tls-key go together\n";
+      return 2;
+    }
+    const std::filesystem::path tls_dir =
+        (db_path.has_parent_path() ? db_path.parent_path() : std::filesystem::path(".")) / "tls";
+    const ingest::TlsFiles files{
+        tls_cert.empty() ? tls_dir / "server.crt" : std::filesystem::path(tls_cert),
+        tls_key.empty() ? tls_dir / "server.key" : std::filesystem::path(tls_key)};
+    const bool created = tls_cert.empty() && ingest::ensure_server_certificate(files);
+    config.tls = ingest::make_server_tls_context(files);
+    tls_line = "tls: certificate " + files.certificate.string() + (created ? " (created)" : "") +
+               ", SHA-256 fingerprint " + ingest::certificate_fingerprint_sha256(files.certificate);
+  }
   storage::OpenOptions open_options;
   open_options.audit_actor = "serve";
   auto store = storage::Store::open(db_path, open_options);
@@ -151,7 +181,10 @@ int cmd_serve(int argc, char** argv) {
   asio::io_context io;
   ingest::Server server(io, config, *store);
   server.start();
-  std::cout << "listening on " << server.address() << std::endl;
+  std::cout << "listening on " << server.address() << (config.tls ? " (TLS)" : "") << std::endl;
+  if (!tls_line.empty()) {
+    std::cout << utc_now_text() << " " << tls_line << std::endl;
+  }
   if (!quiet) {
     std::cout << utc_now_text() << " database " << db_path.string() << " (schema version "
               << store->schema_version() << ")" << std::endl;
@@ -162,12 +195,18 @@ int cmd_serve(int argc, char** argv) {
     if (ec) {
       return;
     }
+    // Back to the default disposition: a second signal ends the process at once (acknowledged
+    // data is durable; carts resend anything unacknowledged). No pending wait is left, so the
+    // io_context runs out of work once the sessions have finished.
+    boost::system::error_code ignored;
+    signals.clear(ignored);
     std::cout << utc_now_text() << " received " << (signal == SIGINT ? "SIGINT" : "SIGTERM")
-              << ": stopping" << std::endl;
+              << ": stopping (send it again to stop at once)" << std::endl;
     server.stop();
   });
 
-  const unsigned n_threads = threads != 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned n_threads =
+      threads != 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < n_threads; ++i) {
     pool.emplace_back([&io] { io.run(); });

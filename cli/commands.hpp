@@ -12,7 +12,7 @@ int cmd_synth(int argc, char** argv);   // synthetic ECGs (cmd_synth.cpp)
 int cmd_eval(int argc, char** argv);    // accuracy evaluations over ../shared/ecg-data (cmd_eval.cpp)
 
 // Evaluations, dispatched by cmd_eval.
-int eval_qrs(int argc, char** argv);          // cmd_eval_dsp.cpp
+int eval_qrs(int argc, char** argv);          // cmd_eval_qrs.cpp
 int eval_delineation(int argc, char** argv);  // cmd_eval_dsp.cpp
 int eval_st(int argc, char** argv);           // cmd_eval_dsp.cpp
 int eval_stemi(int argc, char** argv);        // cmd_eval_stemi.cpp

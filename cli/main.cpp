@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "commands.hpp"
+#include "workflow_commands.hpp"
 
 namespace {
 
@@ -21,6 +22,8 @@ constexpr Command kCommands[] = {
     {"analyze", gc::cli::cmd_analyze, "analyse a WFDB record offline (--json for the contract)"},
     {"synth", gc::cli::cmd_synth, "generate synthetic ECG records"},
     {"eval", gc::cli::cmd_eval, "measure accuracy on the annotated databases"},
+    {"case", gc::cli::cmd_case, "chest-pain cases: time nodes, flags, delay reasons"},
+    {"report", gc::cli::cmd_report, "audit report of time-node intervals (html, csv, json)"},
 };
 
 void usage(std::ostream& out) {

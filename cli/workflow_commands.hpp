@@ -4,7 +4,7 @@
 
 namespace gc::cli {
 
-int cmd_case(int argc, char** argv);    // case open|event|flag|delay|close|show|synth (cmd_case.cpp)
+int cmd_case(int argc, char** argv);  // case open|event|flag|delay|close|show|synth (cmd_case.cpp)
 int cmd_report(int argc, char** argv);  // audit report: html|csv|json (cmd_report.cpp)
 
 }  // namespace gc::cli

@@ -1,4 +1,5 @@
 # Writes OUT: a C++ table of (version, sql) from FILES named NNNN_description.sql.
+string(REPLACE "|" ";" FILES "${FILES}")
 set(body "// generated from storage/migrations/*.sql — do not edit\n#include <string_view>\n#include <utility>\n#include <vector>\nnamespace gc::storage::detail {\nconst std::vector<std::pair<int, std::string_view>>& migrations() {\n  static const std::vector<std::pair<int, std::string_view>> all = {\n")
 foreach(f IN LISTS FILES)
   get_filename_component(name ${f} NAME)

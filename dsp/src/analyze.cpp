@@ -2,12 +2,13 @@
 // diagnostic filtering → multi-lead QRS detection → beat typing → median beat → global
 // delineation (median and per beat) → per-lead and global measurements → record quality.
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <numbers>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "beats_baseline.hpp"
 #include "beats_typing.hpp"
@@ -34,6 +35,7 @@ constexpr double kHfNoiseUnusable = 0.35;
 constexpr double kWanderReportUv = 2000;
 constexpr double kMainsResidualReportUv = 20;
 constexpr int kLocalTemplateHalf = 4;      // per-beat template: ±4 dominant beats
+constexpr std::size_t kDelineateStride = 3; // delineate every 3rd local template
 
 std::string fmt(double v, int decimals = 0) {
   const double p = std::pow(10.0, decimals);
@@ -93,7 +95,8 @@ Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
   for (std::size_t l = 0; l < nl; ++l) {
     const auto& x = block.samples_uv[l];
     I64 bad = 0;
-    for (const float v : x) bad += std::isfinite(v) ? 0 : 1;
+    // Exponent bits all ones = Inf or NaN; written on the bits so the loop vectorises.
+    for (const float v : x) bad += (std::bit_cast<std::uint32_t>(v) & 0x7f800000u) == 0x7f800000u;
     if (bad > 0) {
       cleaned[l] = x;
       for (auto& v : cleaned[l]) {
@@ -168,17 +171,20 @@ Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
   std::vector<I64> r;
   if (std::any_of(usable.begin(), usable.end(), [](auto u) { return u != 0; })) {
     try {
-      r = detect_qrs(usable_filtered(), fs);
+      const bool all_usable = std::all_of(usable.begin(), usable.end(), [](auto u) { return u != 0; });
+      r = all_usable ? detect_qrs(filtered, fs) : detect_qrs(usable_filtered(), fs);
     } catch (const std::exception& e) {
       problem(nl, "detection_failed", e.what());
     }
   }
   r.erase(std::remove_if(r.begin(), r.end(), [n](I64 s) { return s < 0 || s >= n; }), r.end());
 
+  std::vector<double> qrs_ptp(nl, 0.0);
   // HF noise and mains residual need the beats (QRS excluded from the noise estimate).
   for (std::size_t l = 0; l < nl; ++l) {
     if (!usable[l]) continue;
     const auto ns = detail::hf_noise(filtered[l], fs, r);
+    qrs_ptp[l] = ns.qrs_ptp_uv;
     if (ns.qrs_ptp_uv > 0) {
       const double ratio = ns.hf_rms_uv / ns.qrs_ptp_uv;
       if (ratio >= kHfNoiseReport) {
@@ -207,11 +213,20 @@ Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
   a.beats.resize(r.size());
   for (std::size_t i = 0; i < r.size(); ++i) a.beats[i].r_sample = r[i];
   detail::BeatTypes bt;
-  if (!an.empty() && !r.empty()) bt = detail::type_beats(an, fs, r);
-  if (std::getenv("GC_ANALYZE_DEBUG")) {
-    for (std::size_t i = 0; i < r.size() && i < bt.cls.size(); ++i) {
-      std::fprintf(stderr, "beat %zu r %ld cls %d dom %d prem %d noisy %d\n", i, static_cast<long>(r[i]), bt.cls[i], bt.dominant[i], bt.premature[i], bt.noisy[i]);
+  if (!an.empty() && !r.empty()) {
+    // Typing needs morphology, not every lead: the 8 leads with the largest QRS carry it (the
+    // derived limb leads add nothing the others do not already show).
+    std::vector<std::span<const float>> typing = an;
+    if (typing.size() > 8) {
+      std::vector<std::size_t> order(an.size());
+      for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+      std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+        return qrs_ptp[an_idx[x]] > qrs_ptp[an_idx[y]];
+      });
+      typing.clear();
+      for (std::size_t k = 0; k < 8; ++k) typing.push_back(an[order[k]]);
     }
+    bt = detail::type_beats(typing, fs, r);
   }
   std::vector<std::size_t> dom;  // dominant, not noisy
   for (std::size_t i = 0; i < r.size() && !bt.dominant.empty(); ++i) {
@@ -266,26 +281,32 @@ Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
   // --- 5. Median beat and its delineation. -------------------------------------------------
   detail::BeatWindow w{S(0.40), S(0.60)};
   detail::Fiducials mfid;
-  std::vector<double> pr_vs_tp;  // from the median before the isoelectric spline
+  std::vector<double> pr_vs_tp;  // from the mean beat before the isoelectric spline
   if (!dom.empty() && !an.empty()) {
     std::vector<I64> fid;
     for (const auto i : dom) fid.push_back(bt.aligned_r[i]);
-    const auto median_pass = [&] {
-      a.median.samples_uv = detail::median_beat(all_f, fid, w);
+    // The baseline passes only need fiducials for knot placement: a mean beat is enough there
+    // and far cheaper; the reported median beat is built once, at the end.
+    std::vector<std::vector<float>> cur;
+    const auto delineate_on = [&](const std::vector<std::vector<float>>& t) {
       std::vector<std::span<const float>> m_an;
-      for (const auto l : an_idx) m_an.emplace_back(a.median.samples_uv[l]);
+      for (const auto l : an_idx) m_an.emplace_back(t[l]);
       mfid = detail::delineate(m_an, fs, w.pre, dom_rr_samples);
     };
-    median_pass();
+    const auto mean_pass = [&] {
+      cur = detail::mean_beat(all_f, fid, w);
+      delineate_on(cur);
+    };
+    mean_pass();
     // Residual wander (the 0.05 Hz corner lets slow breathing drift through) tilts ST against
     // the PR level; a spline through each beat's PR level removes it, then the median is rebuilt.
     if (mfid.qrs_onset && fid.size() >= 2) {
-      // PR-segment vs TP level needs the uncorrected median (the spline pins both to zero).
+      // PR-segment vs TP level needs the uncorrected beat (the spline pins both to zero).
       if (mfid.qrs_offset) {
         pr_vs_tp.assign(nl, 0.0);
         for (std::size_t l = 0; l < nl; ++l) {
           LeadMeasurement tmp;
-          detail::measure_lead(a.median.samples_uv[l], fs, mfid, hr, dom_rr_samples, tmp);
+          detail::measure_lead(cur[l], fs, mfid, hr, dom_rr_samples, tmp);
           pr_vs_tp[l] = tmp.pr_segment_vs_tp_uv;
         }
       }
@@ -296,16 +317,18 @@ Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
       std::sort(knots.begin(), knots.end());
       knots.erase(std::unique(knots.begin(), knots.end()), knots.end());
       for (std::size_t l = 0; l < nl; ++l) detail::subtract_isoelectric_spline(filtered[l], knots, S(0.010));
-      median_pass();
+      mean_pass();
       // Pass 2: one knot per beat cannot follow wander faster than about half the heart rate
       // (breathing at slow rates), so add TP knots — but only when the corrected median is
       // flat and at the PR level there (a T end placed too early would otherwise pin the T wave).
-      bool tp_ok = mfid.t_end && mfid.qrs_onset;
+      // (Long recordings average wander out over hundreds of beats at random phases: the extra
+      // pass only pays for a standard 10 s ECG.)
+      bool tp_ok = mfid.t_end && mfid.qrs_onset && duration_s < 60.0;
       if (tp_ok) {
         const I64 tp_m = *mfid.t_end + S(0.06), pr_m = *mfid.qrs_onset - S(0.020);
         tp_ok = tp_m + S(0.02) < w.len() && pr_m - S(0.01) >= 0;
         for (std::size_t k = 0; tp_ok && k < an_idx.size(); ++k) {
-          const auto& m = a.median.samples_uv[an_idx[k]];
+          const auto& m = cur[an_idx[k]];
           const double lvl = m[static_cast<std::size_t>(tp_m)] - m[static_cast<std::size_t>(pr_m)];
           const double slope = m[static_cast<std::size_t>(tp_m + S(0.02))] - m[static_cast<std::size_t>(tp_m - S(0.02))];
           if (std::fabs(lvl) > 60.0 || std::fabs(slope) > 30.0) tp_ok = false;
@@ -330,10 +353,11 @@ Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
           std::sort(knots2.begin(), knots2.end());
           knots2.erase(std::unique(knots2.begin(), knots2.end()), knots2.end());
           for (std::size_t l = 0; l < nl; ++l) detail::subtract_isoelectric_spline(filtered[l], knots2, S(0.010));
-          median_pass();
         }
       }
     }
+    a.median.samples_uv = detail::median_beat(all_f, fid, w);
+    delineate_on(a.median.samples_uv);
     a.median.length_samples = w.len();
     a.median.r_index_samples = w.pre;
     a.median.n_beats_used = static_cast<int>(dom.size());
@@ -363,20 +387,28 @@ Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
       }
       count += sign > 0 ? 1 : -1;
     };
+    // A short record's local templates are all but the median beat itself: per-beat
+    // delineation only pays when there are clearly more beats than one template window.
+    const bool per_beat = nd > 4 * static_cast<std::size_t>(kLocalTemplateHalf) && mfid.qrs_onset && mfid.qrs_offset;
+    std::optional<detail::Fiducials> last_bf;
     std::size_t hi = 0;  // next dominant index to enter the window
     std::size_t lo = 0;  // next to leave
     for (std::size_t j = 0; j < nd; ++j) {
       const std::size_t want_hi = std::min(nd, j + kLocalTemplateHalf + 1);
-      for (; hi < want_hi; ++hi) {
+      for (; per_beat && hi < want_hi; ++hi) {
         if (fits(hi)) add(hi, +1);
       }
       const std::size_t want_lo = j > static_cast<std::size_t>(kLocalTemplateHalf) ? j - kLocalTemplateHalf : 0;
-      for (; lo < want_lo; ++lo) {
+      for (; per_beat && lo < want_lo; ++lo) {
         if (fits(lo)) add(lo, -1);
       }
       const std::size_t i = dom[j];
       detail::Fiducials bf = mfid;
-      if (count > 0 && mfid.qrs_onset && mfid.qrs_offset) {
+      // Neighbouring local templates differ by one beat in nine: delineating every
+      // kDelineateStride-th one and reusing it for the beats in between costs nothing in accuracy.
+      if (per_beat && count > 0 && j % kDelineateStride != 0 && last_bf) {
+        bf = *last_bf;
+      } else if (per_beat && count > 0) {
         std::vector<std::span<const float>> t_an;
         for (std::size_t l = 0; l < an.size(); ++l) {
           for (I64 k = 0; k < L; ++k) tmpl[l][static_cast<std::size_t>(k)] = static_cast<float>(sum[l][static_cast<std::size_t>(k)] / count);
@@ -386,6 +418,7 @@ Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
         if (!bf.qrs_onset) bf.qrs_onset = mfid.qrs_onset;
         if (!bf.qrs_offset) bf.qrs_offset = mfid.qrs_offset;
         if (!bf.t_end) bf.t_end = mfid.t_end;
+        last_bf = bf;
       }
       const I64 shift = bt.aligned_r[i] - w.pre;
       const auto map = [&](const std::optional<I64>& v) -> std::optional<I64> {
@@ -485,6 +518,24 @@ Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
   } else if (n_unusable >= 3 || 2 * n_unusable >= nl) {
     ok = false;
     problem(nl, "too_many_bad_leads", std::to_string(n_unusable) + " of " + std::to_string(nl) + " leads unusable");
+  }
+  // Key leads: two neighbouring chest leads lost leave a territory unreadable, and without
+  // both I and II the frontal plane is gone — repeat rather than read around the hole.
+  const auto lost = [&](std::string_view name) {
+    const auto i = lead_index(a.lead_names, name);
+    return i && !usable[*i];
+  };
+  const char* const chest[] = {"V1", "V2", "V3", "V4", "V5", "V6"};
+  for (std::size_t k = 0; k + 1 < std::size(chest); ++k) {
+    if (lost(chest[k]) && lost(chest[k + 1]) && n_unusable < nl) {
+      ok = false;
+      problem(nl, "key_leads_unusable", std::string(chest[k]) + " and " + chest[k + 1] + " both unusable");
+      break;
+    }
+  }
+  if (lost("I") && lost("II") && n_unusable < nl) {
+    ok = false;
+    problem(nl, "key_leads_unusable", "I and II both unusable");
   }
   a.quality.ok = ok;
   return a;

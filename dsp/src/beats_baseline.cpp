@@ -47,23 +47,28 @@ void subtract_isoelectric_spline(std::vector<float>& x, std::span<const std::int
       M[i] = (rhs[i - 1] - upper[i - 1] * M[i + 1]) / diag[i - 1];
     }
   }
-  std::size_t seg = 0;
-  for (std::int64_t i = 0; i < n; ++i) {
-    const double ti = static_cast<double>(i);
-    double base;
-    if (ti <= t.front()) {
-      base = y.front();
-    } else if (ti >= t.back()) {
-      base = y.back();
-    } else {
-      while (seg + 2 < m && ti > t[seg + 1]) ++seg;
-      const double h = t[seg + 1] - t[seg];
-      const double a = (t[seg + 1] - ti) / h, b = (ti - t[seg]) / h;
-      base = a * y[seg] + b * y[seg + 1] +
-             ((a * a * a - a) * M[seg] + (b * b * b - b) * M[seg + 1]) * h * h / 6.0;
+  // Evaluate segment by segment as a cubic in u = i − t[seg] (Horner): a few flops per sample.
+  const auto sub = [&](std::int64_t from, std::int64_t to, double c0, double c1, double c2, double c3,
+                       double origin) {
+    for (std::int64_t i = std::max<std::int64_t>(0, from); i < std::min(n, to); ++i) {
+      const double u = static_cast<double>(i) - origin;
+      const double base = ((c3 * u + c2) * u + c1) * u + c0;
+      x[static_cast<std::size_t>(i)] = static_cast<float>(x[static_cast<std::size_t>(i)] - base);
     }
-    if (std::isfinite(base)) x[static_cast<std::size_t>(i)] = static_cast<float>(x[static_cast<std::size_t>(i)] - base);
+  };
+  const auto first = static_cast<std::int64_t>(t.front()), last = static_cast<std::int64_t>(t.back());
+  sub(0, first, y.front(), 0, 0, 0, 0);
+  for (std::size_t seg = 0; seg + 1 < m; ++seg) {
+    const double h = t[seg + 1] - t[seg];
+    // S(u) = y0 + b u + c u² + d u³ with the natural-spline second derivatives M.
+    const double c0 = y[seg];
+    const double c1 = (y[seg + 1] - y[seg]) / h - h * (2 * M[seg] + M[seg + 1]) / 6.0;
+    const double c2 = M[seg] / 2.0;
+    const double c3 = (M[seg + 1] - M[seg]) / (6.0 * h);
+    if (!std::isfinite(c1) || !std::isfinite(c3)) continue;
+    sub(static_cast<std::int64_t>(t[seg]), static_cast<std::int64_t>(t[seg + 1]), c0, c1, c2, c3, t[seg]);
   }
+  sub(last, n, y.back(), 0, 0, 0, 0);
 }
 
 }  // namespace gc::dsp::detail

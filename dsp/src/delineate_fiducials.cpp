@@ -3,8 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 
 namespace gc::dsp::detail {
 
@@ -12,14 +10,14 @@ namespace {
 
 using I64 = std::int64_t;
 
-double env_or(const char* name, double fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::atof(v) : fallback;
-}
-
 I64 clampi(I64 v, I64 lo, I64 hi) { return std::max(lo, std::min(hi, v)); }
 
-double percentile(std::vector<float> v, double p) {
+// p-th quantile of [first, last) without touching the input (a reused scratch buffer keeps
+// the per-beat delineation allocation-free).
+double percentile(std::vector<float>::const_iterator first, std::vector<float>::const_iterator last,
+                  double p) {
+  thread_local std::vector<float> v;
+  v.assign(first, last);
   if (v.empty()) return 0;
   const auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
   std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
@@ -27,14 +25,31 @@ double percentile(std::vector<float> v, double p) {
 }
 
 // Walks from `from` in direction `step` (±1) until the velocity stays below `thr` for `persist`
-// samples; returns the sub-threshold sample nearest the QRS.
+// samples; returns the sub-threshold sample nearest the QRS. A quiet stretch that is followed
+// (within `rearm_span`) by activity above `thr_high` is a pause inside the complex — a broad S
+// nadir, a notch — and the walk continues past it.
 std::optional<I64> walk_below(const std::vector<float>& v, I64 from, I64 limit, int step,
-                              double thr, I64 persist) {
+                              double thr, I64 persist, double thr_high = 0, I64 rearm_span = 0) {
   I64 run = 0, start = 0;
   for (I64 k = from; step < 0 ? k >= limit : k <= limit; k += step) {
     if (v[static_cast<std::size_t>(k)] < thr) {
       if (run == 0) start = k;
-      if (++run >= persist) return start;
+      if (++run >= persist) {
+        bool resumes = false;
+        I64 resume_at = k;
+        if (thr_high > thr && rearm_span > 0) {
+          for (I64 j = k + step, m = 0; m < rearm_span && (step < 0 ? j >= limit : j <= limit); j += step, ++m) {
+            if (v[static_cast<std::size_t>(j)] > thr_high) {
+              resumes = true;
+              resume_at = j;
+              break;
+            }
+          }
+        }
+        if (!resumes) return start;
+        run = 0;
+        k = resume_at;  // continue the walk beyond the renewed activity
+      }
     } else {
       run = 0;
     }
@@ -46,24 +61,8 @@ std::optional<I64> walk_below(const std::vector<float>& v, I64 from, I64 limit, 
 }  // namespace
 
 const DelineationParams& delineation_params() {
-  // Environment overrides exist for calibration runs of `greenchannel eval delineation` only.
-  static const DelineationParams p = [] {
-    DelineationParams d;
-    d.onset_fraction = env_or("GC_DELIN_ON", d.onset_fraction);
-    d.offset_fraction = env_or("GC_DELIN_OFF", d.offset_fraction);
-    d.persist_s = env_or("GC_DELIN_PERSIST", d.persist_s);
-    d.t_end_shift_s = env_or("GC_DELIN_TSHIFT", d.t_end_shift_s);
-    d.lead_onset_fraction = env_or("GC_DELIN_LON", d.lead_onset_fraction);
-    d.t_ref_span_s = env_or("GC_DELIN_TSPAN", d.t_ref_span_s);
-    d.t_hint_tol_s = env_or("GC_DELIN_THINT", d.t_hint_tol_s);
-    d.t_min_rel_amp = env_or("GC_DELIN_TAMP", d.t_min_rel_amp);
-    d.t_rank_fraction = env_or("GC_DELIN_TRANK", d.t_rank_fraction);
-    d.lead_offset_fraction = env_or("GC_DELIN_LOFF", d.lead_offset_fraction);
-    d.lead_extend_on_s = env_or("GC_DELIN_EXTON", d.lead_extend_on_s);
-    d.lead_extend_off_s = env_or("GC_DELIN_EXTOFF", d.lead_extend_off_s);
-    d.lead_rank = static_cast<std::size_t>(env_or("GC_DELIN_RANK", static_cast<double>(d.lead_rank)));
-    return d;
-  }();
+  // Calibrated on QTDB and LUDB together (`greenchannel eval delineation`); see the header.
+  static const DelineationParams p;
   return p;
 }
 
@@ -98,7 +97,7 @@ Fiducials delineate(const std::vector<std::span<const float>>& leads, double fs,
   const I64 b_lo = clampi(r - S(0.30), h, L - h - 1), b_hi = clampi(r - S(0.06), h, L - h - 1);
   double vn = 0;
   if (b_hi > b_lo + 2) {
-    vn = percentile(std::vector<float>(v.begin() + b_lo, v.begin() + b_hi), 0.10);
+    vn = percentile(v.begin() + b_lo, v.begin() + b_hi, 0.10);
   }
   vn = std::min(vn, 0.5 * vmax);
   const I64 persist = std::max<I64>(2, S(prm.persist_s));
@@ -115,10 +114,12 @@ Fiducials delineate(const std::vector<std::span<const float>>& leads, double fs,
   // threshold is then raised step by step (a noisy beat gets wider-tolerance limits, not none).
   std::optional<I64> sp_on, sp_off;
   for (double scale = 1.0; scale <= 8.0 && !sp_on; scale *= 2.0) {
-    sp_on = walk_below(v, on_from, on_lo, -1, vn + std::min(0.5, scale * prm.onset_fraction) * (vmax - vn), persist);
+    sp_on = walk_below(v, on_from, on_lo, -1, vn + std::min(0.5, scale * prm.onset_fraction) * (vmax - vn), persist,
+                       vn + prm.rearm_fraction * (vmax - vn), S(prm.rearm_span_s));
   }
   for (double scale = 1.0; scale <= 8.0 && !sp_off; scale *= 2.0) {
-    sp_off = walk_below(v, off_from, off_hi, +1, vn + std::min(0.5, scale * prm.offset_fraction) * (vmax - vn), persist);
+    sp_off = walk_below(v, off_from, off_hi, +1, vn + std::min(0.5, scale * prm.offset_fraction) * (vmax - vn), persist,
+                        vn + prm.rearm_fraction * (vmax - vn), S(prm.rearm_span_s));
   }
   if (!sp_on || !sp_off) return f;
   f.qrs_onset = sp_on;
@@ -153,7 +154,7 @@ Fiducials delineate(const std::vector<std::span<const float>>& leads, double fs,
         d[static_cast<std::size_t>(k)] = std::fabs(x[k + h] - x[k - h]);
       }
       double dn = 0;
-      if (b_hi > b_lo + 2) dn = percentile(std::vector<float>(d.begin() + b_lo, d.begin() + b_hi), 0.10);
+      if (b_hi > b_lo + 2) dn = percentile(d.begin() + b_lo, d.begin() + b_hi, 0.10);
       dn = std::min(dn, 0.5 * peak[l]);
       const auto o = walk_below(d, peak_at[l], ext_on, -1, dn + prm.lead_onset_fraction * (peak[l] - dn), persist);
       const auto e = walk_below(d, peak_at[l], ext_off, +1, dn + prm.lead_offset_fraction * (peak[l] - dn), persist);
@@ -175,6 +176,9 @@ Fiducials delineate(const std::vector<std::span<const float>>& leads, double fs,
   const I64 hs = std::max<I64>(1, S(0.010));  // smoothing half-width for the slow T wave
   const I64 rr_i = static_cast<I64>(std::llround(rr));
   I64 t_hi = r + std::min(rr_i - S(0.16), S(0.62));
+  // Physiological bound: the search ends where QTc (Bazett) would reach qtc_max_s; a T end found
+  // there still reads as a very long QT, but later waves (U, the next P) are not mistaken for T.
+  if (rr > 0) t_hi = std::min(t_hi, on + S(prm.qtc_max_s * std::sqrt(rr / fs)));
   t_hi = std::min(t_hi, L - 1 - 2 * hs);
   I64 t_lo = J + S(0.06);
   if (hint && hint->t_end) {
@@ -241,7 +245,6 @@ Fiducials delineate(const std::vector<std::span<const float>>& leads, double fs,
         }
       }
       lt.push_back({amp, te, tpk});
-      if (!hint && std::getenv("GC_DELIN_DEBUG")) std::fprintf(stderr, "lead %zu amp %.0f tpk %ld xm %ld xr %ld te %ld\n", lt.size() - 1, amp, static_cast<long>(tpk), static_cast<long>(xm), static_cast<long>(xr), static_cast<long>(te));
     }
     double amp_max = 0;
     I64 peak_ref = 0;
@@ -291,7 +294,7 @@ Fiducials delineate(const std::vector<std::span<const float>>& leads, double fs,
       for (auto& e : vp) e = std::sqrt(e);
       const auto pk_it = std::max_element(vp.begin(), vp.end());
       const double vpp = *pk_it;
-      const double vpn = percentile(vp, 0.10);
+      const double vpn = percentile(vp.begin(), vp.end(), 0.10);
       // A P wave must move clearly above the flat PR/TP activity.
       if (vpp > 3.0 * vpn && vpp > 0.02 * vmax) {
         const double thr = vpn + 0.2 * (vpp - vpn);

@@ -1,12 +1,13 @@
 // delineate_fiducials — QRS onset, J point, T end and P onset on a beat template (median beat or
 // local average), global across leads: QRS limits from the multi-lead spatial velocity (any lead
 // still moving keeps the QRS open, so onset is the earliest and J the latest across leads), T end
-// per lead by the trapezium-area method (Vázquez-Seisdedos et al. 2011), then the latest across
-// leads with a clear T wave. Internal to gc_dsp.
+// per lead by the trapezium-area method (Vázquez-Seisdedos et al. 2011), then a late-ranked vote
+// over the leads with a clear T wave. Per-lead QRS limits extend the spatial ones so that a
+// 12-lead record gets the earliest onset / latest offset of any lead. Internal to gc_dsp.
 #pragma once
 
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <vector>
@@ -20,15 +21,20 @@ struct Fiducials {
   std::optional<std::int64_t> t_end;
 };
 
+// Thresholds calibrated with `greenchannel eval delineation` on QTDB (2 leads, 250 Hz) and LUDB
+// (12 leads, 500 Hz) together — one setting for both, none per record or per database.
 struct DelineationParams {
-  double onset_fraction = 0.06;   // of (peak − baseline) spatial velocity
+  double onset_fraction = 0.06;        // spatial velocity threshold, of (peak − baseline)
   double offset_fraction = 0.10;
-  double persist_s = 0.016;       // the velocity must stay below threshold this long
-  double t_end_shift_s = 0.0;     // calibration offset added to the trapezium T end
-  double t_hint_tol_s = 0.03;         // per-beat T end within this of the median beat's
-  double t_ref_span_s = 0.15;         // trapezium reference point: steepest descent + span
-  double t_min_rel_amp = 0.25;        // leads voting on T end: T amplitude ≥ this × largest
-  double t_rank_fraction = 0.2;       // T end = k-th latest vote, k = fraction × votes
+  double persist_s = 0.016;            // the velocity must stay below threshold this long
+  double rearm_fraction = 0.30;        // ... and not climb back above this within rearm_span_s
+  double rearm_span_s = 0.04;
+  double t_end_shift_s = 0.0;          // calibration offset added to the trapezium T end
+  double qtc_max_s = 0.62;             // T end search stops at this QTc (Bazett)
+  double t_hint_tol_s = 0.03;          // per-beat T end within this of the median beat's
+  double t_ref_span_s = 0.15;          // trapezium reference point: steepest descent + span
+  double t_min_rel_amp = 0.5;          // leads voting on T end: T amplitude ≥ this × largest
+  double t_rank_fraction = 0.1;        // T end = k-th latest vote, k = fraction × votes
   double lead_onset_fraction = 0.04;   // per-lead slope threshold, of the lead's QRS peak slope
   double lead_offset_fraction = 0.06;
   double lead_extend_on_s = 0.03;      // how far per-lead limits may extend the spatial ones
@@ -39,7 +45,7 @@ const DelineationParams& delineation_params();
 
 // leads: template samples [n_leads][len] µV (analysable leads only), fiducial R at r_index.
 // rr_samples: the beat's reference RR. `hint` (from the median beat) narrows the searches for
-// per-beat templates to ±40 ms (QRS) / ±80 ms (T) around the hinted positions.
+// per-beat templates to ±40 ms (QRS) / ±30 ms (T) around the hinted positions.
 Fiducials delineate(const std::vector<std::span<const float>>& leads, double fs_hz,
                     std::int64_t r_index, double rr_samples, const Fiducials* hint = nullptr);
 

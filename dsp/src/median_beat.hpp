@@ -22,4 +22,10 @@ std::vector<std::vector<float>> median_beat(const std::vector<std::span<const fl
                                             std::span<const std::int64_t> fiducials,
                                             const BeatWindow& w, std::size_t max_beats = 256);
 
+// Sample-wise mean over the same beats (edges as in median_beat). Cheap; for intermediate
+// fiducials where robustness to one odd beat matters less.
+std::vector<std::vector<float>> mean_beat(const std::vector<std::span<const float>>& leads,
+                                          std::span<const std::int64_t> fiducials,
+                                          const BeatWindow& w, std::size_t max_beats = 256);
+
 }  // namespace gc::dsp::detail

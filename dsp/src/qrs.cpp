@@ -1,14 +1,16 @@
-// Multi-lead QRS detection. Each lead is turned into a QRS-energy envelope (light low-pass,
-// 16 ms difference, square, 100 ms moving integration); envelopes are normalised by their local
-// QRS level and combined with weights from their local signal-to-noise ratio, so flat, lead-off or
-// noisy leads drop out. Beats are picked on the combined envelope with adaptive thresholds,
-// refractory period, T-wave discrimination and search-back (Pan–Tompkins / OSEA logic), and each
-// beat's fiducial is the largest deflection of the weighted leads around the envelope peak.
+// Multi-lead QRS detection, for 1 to 18+ leads at any rate and length. Leads are reduced to block
+// means at ≥ 125 Hz; each becomes a QRS envelope (20 ms smoothing, 16 ms difference, RMS over
+// 100 ms). Envelopes are normalised by their local QRS level (median of 2 s window maxima) and
+// averaged with weights 1/(background/QRS)², so flat, lead-off or momentarily noisy leads drop
+// out. Beats are picked on the combined envelope with OSEA-like adaptive thresholds (medians of
+// the last 8 QRS and noise peaks, capped so artefacts cannot lock the detector out), a 200 ms
+// refractory period, T-wave rejection by slope (window lengthening with RR like QT) and
+// search-back after 1.5 RR. The fiducial is the largest weighted deflection of the full-rate leads
+// within ±80 ms of the envelope peak.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <numeric>
 #include <optional>
 #include <stdexcept>
 #include <vector>
@@ -228,8 +230,11 @@ std::vector<std::int64_t> detect_qrs_traced(const std::vector<std::vector<float>
       const std::int64_t a = j * decim;
       const std::int64_t b = std::min(n_full, a + decim);
       float sum = 0;
-      for (std::int64_t i = a; i < b; ++i) sum += std::isfinite(lead[i]) ? lead[i] : 0.0f;
-      reduced[j] = sum / static_cast<float>(b - a);
+      for (std::int64_t i = a; i < b; ++i) {
+        sum += std::isfinite(lead[i]) ? std::clamp(lead[i], -kMaxAbsUv, kMaxAbsUv) : 0.0f;
+      }
+      // Clamp to ±10 V: no ECG gets near it, and squares of absurd inputs cannot overflow.
+      reduced[j] = std::clamp(sum / static_cast<float>(b - a), -kMaxAbsUv, kMaxAbsUv);
     }
     features.push_back(lead_features(reduced, fs));
   }
@@ -260,7 +265,6 @@ std::vector<std::int64_t> detect_qrs_traced(const std::vector<std::vector<float>
 
   // Adaptive thresholding (OSEA-like: medians of the last 8 QRS and noise peaks).
   const std::int64_t refractory = samples_for(kRefractoryS, fs);
-  const std::int64_t t_wave_window = samples_for(kTWaveWindowS, fs);
   std::vector<float> qrs_heights{1.0f};  // envelopes are normalised to the local QRS level
   std::vector<float> noise_heights;
   {
@@ -285,6 +289,11 @@ std::vector<std::int64_t> detect_qrs_traced(const std::vector<std::vector<float>
     std::nth_element(tail.begin(), tail.begin() + static_cast<std::ptrdiff_t>(tail.size() / 2), tail.end());
     return static_cast<double>(tail[tail.size() / 2]);
   };
+  // Where a T wave can follow a QRS: 360 ms up to 60 bpm, lengthening like QT (√RR) below.
+  auto t_wave_window = [&]() {
+    const double rr_s = mean_rr() / fs;
+    return static_cast<std::int64_t>(std::llround(kTWaveWindowS * std::sqrt(std::max(1.0, rr_s)) * fs));
+  };
   auto accept = [&](std::size_t c) {
     if (!detected.empty()) rr.push_back(cands[c].index - cands[detected.back()].index);
     detected.push_back(c);
@@ -307,7 +316,7 @@ std::vector<std::int64_t> detect_qrs_traced(const std::vector<std::vector<float>
           if (cand.index - cands[j].index < refractory) continue;
           // Skipped peaks must still look like a QRS: not a shallow T wave after the last beat,
           // and not far below the local QRS level (≈ 1 after normalisation).
-          const bool t_wave_like = cands[j].index - last < t_wave_window &&
+          const bool t_wave_like = cands[j].index - last < t_wave_window() &&
                                    cands[j].slope < kTWaveSlopeRatio * detected_slope.back();
           if (t_wave_like || cands[j].height < kSearchBackFloor) continue;
           if (cands[j].height > thr2 && (!best || cands[j].height > cands[*best].height)) best = j;
@@ -346,7 +355,7 @@ std::vector<std::int64_t> detect_qrs_traced(const std::vector<std::vector<float>
         }
         continue;
       }
-      if (gap < t_wave_window && gap < static_cast<std::int64_t>(0.6 * mean_rr()) &&
+      if (gap < t_wave_window() &&
           cand.slope < kTWaveSlopeRatio * detected_slope.back()) {
         noise_heights.push_back(cand.height);  // T wave: shallower than the QRS before it
         note('T');

@@ -19,28 +19,46 @@ RawLeadQuality raw_lead_quality(std::span<const float> x, double fs_hz) {
   RawLeadQuality q;
   const std::size_t n = x.size();
   if (n == 0) return q;
-  const auto [mn_it, mx_it] = std::minmax_element(x.begin(), x.end());
-  const double mn = *mn_it, mx = *mx_it;
-  q.range_uv = mx - mn;
 
-  // 1 s blocks: peak-to-peak (flatness) and block median (baseline wander).
+  // One pass over 1 s blocks: block min/max (flatness, and the lead's extremes) and a decimated
+  // block median (baseline wander).
   const std::size_t block = std::max<std::size_t>(1, static_cast<std::size_t>(fs_hz));
   std::size_t n_blocks = 0, n_flat = 0;
   std::vector<double> block_median;
+  std::vector<float> block_lo, block_hi;
   std::vector<float> tmp;
-  tmp.reserve(block);
+  tmp.reserve(block / 8 + 1);
   for (std::size_t b = 0; b < n; b += block) {
     const std::size_t e = std::min(n, b + block);
-    if (e - b < block / 2 && n_blocks > 0) break;  // ignore a short tail
-    const auto [lo, hi] = std::minmax_element(x.begin() + b, x.begin() + e);
-    if (*hi - *lo < kFlatPtpUv) ++n_flat;
+    // Eight independent lanes so the compiler can keep them in one vector register.
+    float lo8[8], hi8[8];
+    for (int j = 0; j < 8; ++j) lo8[j] = hi8[j] = x[b];
+    std::size_t i = b;
+    for (; i + 8 <= e; i += 8) {
+      for (int j = 0; j < 8; ++j) {
+        lo8[j] = x[i + j] < lo8[j] ? x[i + j] : lo8[j];
+        hi8[j] = x[i + j] > hi8[j] ? x[i + j] : hi8[j];
+      }
+    }
+    for (; i < e; ++i) {
+      lo8[0] = x[i] < lo8[0] ? x[i] : lo8[0];
+      hi8[0] = x[i] > hi8[0] ? x[i] : hi8[0];
+    }
+    const float lo = *std::min_element(lo8, lo8 + 8), hi = *std::max_element(hi8, hi8 + 8);
+    block_lo.push_back(lo);
+    block_hi.push_back(hi);
+    if (e - b < block / 2 && n_blocks > 0) continue;  // a short tail: extremes only
+    if (hi - lo < kFlatPtpUv) ++n_flat;
     // Decimated median keeps this cheap; wander is slow, so 1 of 8 samples is plenty.
     tmp.clear();
     for (std::size_t i = b; i < e; i += 8) tmp.push_back(x[i]);
-    std::nth_element(tmp.begin(), tmp.begin() + tmp.size() / 2, tmp.end());
+    std::nth_element(tmp.begin(), tmp.begin() + static_cast<std::ptrdiff_t>(tmp.size() / 2), tmp.end());
     block_median.push_back(tmp[tmp.size() / 2]);
     ++n_blocks;
   }
+  const double mn = *std::min_element(block_lo.begin(), block_lo.end());
+  const double mx = *std::max_element(block_hi.begin(), block_hi.end());
+  q.range_uv = mx - mn;
   q.flat_fraction = n_blocks ? static_cast<double>(n_flat) / static_cast<double>(n_blocks) : 0;
   // Wander: baseline excursion within 10 s (an ECG's span), the 90th percentile over the
   // record so that one movement artefact in a Holter recording does not flag all of it.
@@ -60,7 +78,25 @@ RawLeadQuality raw_lead_quality(std::span<const float> x, double fs_hz) {
   }
 
   // Saturation: runs of ≥ 10 ms stuck at the lead's minimum or maximum (a clipped amplifier).
-  if (mx - mn > kFlatPtpUv) {
+  // Clipping repeats beat after beat: only when the lead's extreme is reached in more than
+  // one 1 s block is the (full-length) run scan worth doing.
+  std::size_t blocks_at_rail = 0;
+  for (std::size_t i = 0; i < block_lo.size(); ++i) {
+    if (block_hi[i] >= mx - kRailToleranceUv || block_lo[i] <= mn + kRailToleranceUv) ++blocks_at_rail;
+  }
+  // And only if enough samples sit at a rail to reach the reporting level at all (a vectorisable
+  // count over the blocks that touch a rail).
+  std::size_t rail_samples = 0;
+  for (std::size_t i = 0; i < block_lo.size() && blocks_at_rail >= 2; ++i) {
+    if (!(block_hi[i] >= mx - kRailToleranceUv || block_lo[i] <= mn + kRailToleranceUv)) continue;
+    const std::size_t a = i * block, e = std::min(n, a + block);
+    for (std::size_t k = a; k < e; ++k) {
+      rail_samples += static_cast<std::size_t>(x[k] >= mx - kRailToleranceUv) +
+                      static_cast<std::size_t>(x[k] <= mn + kRailToleranceUv);
+    }
+  }
+  const bool worth_scanning = static_cast<double>(rail_samples) >= 0.004 * static_cast<double>(n);
+  if (mx - mn > kFlatPtpUv && (blocks_at_rail >= 2 || n <= block) && worth_scanning) {
     const std::size_t min_run = std::max<std::size_t>(3, static_cast<std::size_t>(0.010 * fs_hz));
     // A clipped wave hits the rail steeply; a smooth plateau that happens to be the lead's
     // extreme (a flat ST segment) approaches it gently and is not clipping.
@@ -70,22 +106,38 @@ RawLeadQuality raw_lead_quality(std::span<const float> x, double fs_hz) {
       const bool out = e + 2 < n && std::fabs(x[e + 2] - x[e]) >= steep;
       return in || out;
     };
-    std::size_t stuck = 0, run = 0, start = 0;
-    int run_side = 0;
-    for (std::size_t i = 0; i <= n; ++i) {
-      int side = 0;
-      if (i < n) {
-        if (x[i] >= mx - kRailToleranceUv) side = 1;
-        else if (x[i] <= mn + kRailToleranceUv) side = -1;
+    std::size_t stuck = 0;
+    const auto at_rail = [&](std::size_t i) {
+      return block_hi[i] >= mx - kRailToleranceUv || block_lo[i] <= mn + kRailToleranceUv;
+    };
+    // Scan only runs of consecutive blocks that touch a rail (a run of stuck samples never
+    // crosses a block that does not).
+    for (std::size_t bi = 0; bi < block_lo.size();) {
+      if (!at_rail(bi)) {
+        ++bi;
+        continue;
       }
-      if (side != 0 && side == run_side) {
-        ++run;
-      } else {
-        if (run >= min_run && steep_edge(start, start + run - 1)) stuck += run;
-        run = side != 0 ? 1 : 0;
-        run_side = side;
-        start = i;
+      std::size_t bj = bi;
+      while (bj < block_lo.size() && at_rail(bj)) ++bj;
+      const std::size_t a = bi * block, e = std::min(n, bj * block);
+      std::size_t run = 0, start = a;
+      int run_side = 0;
+      for (std::size_t i = a; i <= e; ++i) {
+        int side = 0;
+        if (i < e) {
+          if (x[i] >= mx - kRailToleranceUv) side = 1;
+          else if (x[i] <= mn + kRailToleranceUv) side = -1;
+        }
+        if (side != 0 && side == run_side) {
+          ++run;
+        } else {
+          if (run >= min_run && steep_edge(start, start + run - 1)) stuck += run;
+          run = side != 0 ? 1 : 0;
+          run_side = side;
+          start = i;
+        }
       }
+      bi = bj;
     }
     q.saturated_fraction = static_cast<double>(stuck) / static_cast<double>(n);
   }
@@ -96,9 +148,9 @@ double tone_amplitude_uv(std::span<const float> x, double fs_hz, double f_hz) {
   const std::size_t n = x.size();
   if (n < 16 || f_hz <= 0 || f_hz >= fs_hz / 2) return 0;
   // Goertzel on the mean-removed signal, over a whole number of cycles to limit leakage.
-  // 20 s from the middle of the record is plenty for a stationary tone and keeps long
-  // recordings cheap.
-  const std::size_t keep = std::min(n, static_cast<std::size_t>(20.0 * fs_hz));
+  // 2 s from the middle of the record (100 mains cycles, 0.5 Hz resolution) is plenty for a
+  // stationary tone and keeps the check cheap.
+  const std::size_t keep = std::min(n, static_cast<std::size_t>(2.0 * fs_hz));
   x = x.subspan((n - keep) / 2, keep);
   const std::size_t n_used = keep;
   const double cycles = std::floor(static_cast<double>(n_used) * f_hz / fs_hz);
@@ -126,25 +178,33 @@ NoiseStats hf_noise(std::span<const float> x, double fs_hz, std::span<const std:
   NoiseStats s;
   const auto n = static_cast<std::int64_t>(x.size());
   if (n < 8) return s;
-  // Residual after a moving average of fs/40 samples ≈ content above ~40 Hz.
+  // Residual after a centred moving average of fs/40 samples ≈ content above ~40 Hz, summed over
+  // the stretches between QRS windows (segment loops, no per-sample beat test).
   const std::int64_t half = std::max<std::int64_t>(1, static_cast<std::int64_t>(fs_hz / 80.0));
   const std::int64_t pre = static_cast<std::int64_t>(0.06 * fs_hz);
   const std::int64_t post = static_cast<std::int64_t>(0.08 * fs_hz);
+  const double inv = 1.0 / static_cast<double>(2 * half + 1);
   double acc = 0;
   std::int64_t cnt = 0;
-  double run = 0;  // running sum over [i-half, i+half]
-  for (std::int64_t i = 0; i < std::min<std::int64_t>(n, half); ++i) run += x[i];
-  std::size_t beat = 0;
-  for (std::int64_t i = 0; i < n; ++i) {
-    if (i + half < n) run += x[i + half];
-    if (i - half - 1 >= 0) run -= x[i - half - 1];
-    if (i < half || i + half >= n) continue;
-    while (beat < r.size() && r[beat] + post < i) ++beat;
-    if (beat < r.size() && i >= r[beat] - pre && i <= r[beat] + post) continue;
-    const double d = x[i] - run / static_cast<double>(2 * half + 1);
-    acc += d * d;
-    ++cnt;
+  const auto segment = [&](std::int64_t a, std::int64_t b) {  // [a, b)
+    a = std::max(a, half);
+    b = std::min(b, n - half);
+    if (b <= a) return;
+    double run = 0;
+    for (std::int64_t k = a - half; k <= a + half; ++k) run += x[k];
+    for (std::int64_t i = a; i < b; ++i) {
+      const double d = x[i] - run * inv;
+      acc += d * d;
+      if (i + half + 1 < n) run += x[i + half + 1] - x[i - half];
+    }
+    cnt += b - a;
+  };
+  std::int64_t from = 0;
+  for (const auto ri : r) {
+    segment(from, ri - pre);
+    from = std::max(from, ri + post + 1);
   }
+  segment(from, n);
   s.hf_rms_uv = cnt ? std::sqrt(acc / static_cast<double>(cnt)) : 0;
   std::vector<float> ptp;
   ptp.reserve(r.size());

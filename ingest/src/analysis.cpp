@@ -129,13 +129,11 @@ json::object contract_json(const dsp::Analysis& analysis, const triage::Finding&
   for (const auto& lead : finding.elevated) {
     elevated.emplace_back(lead.lead);
   }
-  root["finding"] = json::object{{"category", triage::to_string(finding.category)},
-                                 {"stemi", finding.stemi},
-                                 {"territories", strings(finding.territories)},
-                                 {"elevated_leads", std::move(elevated)},
-                                 {"confounders", strings(finding.confounders)},
-                                 {"explanation_en", finding.explanation_en},
-                                 {"explanation_zh", finding.explanation_zh}};
+  root["finding"] = json::object{
+      {"category", triage::to_string(finding.category)}, {"stemi", finding.stemi},
+      {"territories", strings(finding.territories)},     {"elevated_leads", std::move(elevated)},
+      {"confounders", strings(finding.confounders)},     {"explanation_en", finding.explanation_en},
+      {"explanation_zh", finding.explanation_zh}};
   json::array problems;
   for (const auto& p : analysis.quality.problems) {
     problems.push_back(json::object{{"lead", p.lead}, {"kind", p.kind}});
@@ -224,8 +222,8 @@ AnalysisOutcome failed_analysis(const storage::StudyHeader& header, const std::s
   finding.route_to_human = true;
   finding.explanation_en = "The ECG could not be analysed (" + reason +
                            "). Repeat the ECG now; a cardiologist will read this one.";
-  finding.explanation_zh =
-      "心电图无法自动分析（" + reason + "），请立即重新采集心电图；心内科医生将人工判读本份心电图。";
+  finding.explanation_zh = "心电图无法自动分析（" + reason +
+                           "），请立即重新采集心电图；心内科医生将人工判读本份心电图。";
   json::object root{
       {"finding", json::object{{"category", "poor_quality"},
                                {"stemi", false},
@@ -234,10 +232,9 @@ AnalysisOutcome failed_analysis(const storage::StudyHeader& header, const std::s
                                {"confounders", json::array{}},
                                {"explanation_en", finding.explanation_en},
                                {"explanation_zh", finding.explanation_zh}}},
-      {"quality",
-       json::object{{"ok", false},
-                    {"problems", json::array{json::object{{"lead", ""},
-                                                          {"kind", "analysis_failed"}}}}}},
+      {"quality", json::object{{"ok", false},
+                               {"problems", json::array{json::object{
+                                                {"lead", ""}, {"kind", "analysis_failed"}}}}}},
       {"error", reason}};
   return finish_outcome(header, finding, std::move(root), false);
 }
@@ -275,17 +272,42 @@ pb::Finding finding_from_json(const std::string& study_uid, const std::string& t
     out.set_stemi(bool_at(finding, "stemi"));
     out.set_explanation_en(string_at(finding, "explanation_en"));
     out.set_explanation_zh(string_at(finding, "explanation_zh"));
-    for (const char* key : {"territories", "confounders"}) {
+    const auto each_string = [&](std::string_view key, auto add) {
       if (const json::value* list = finding.if_contains(key); list && list->is_array()) {
         for (const auto& item : list->as_array()) {
           if (item.is_string()) {
-            (std::string_view(key) == "territories" ? out.add_territories()
-                                                    : out.add_confounders())
-                ->assign(item.as_string().c_str());
+            add(std::string(item.as_string()));
           }
         }
       }
-    }
+    };
+    each_string("territories", [&](std::string v) { out.add_territories(std::move(v)); });
+    each_string("confounders", [&](std::string v) { out.add_confounders(std::move(v)); });
+    each_string("notes", [&](std::string v) { out.add_notes(std::move(v)); });
+    const auto number = [](const json::object& o, std::string_view key) {
+      const json::value* v = o.if_contains(key);
+      return v && v->is_number() ? v->to_number<double>() : 0.0;
+    };
+    const auto lead_st = [&](std::string_view key, auto* repeated) {
+      if (const json::value* list = finding.if_contains(key); list && list->is_array()) {
+        for (const auto& item : list->as_array()) {
+          if (!item.is_object()) {
+            continue;
+          }
+          const json::object& o = item.as_object();
+          pb::LeadST* l = repeated->Add();
+          l->set_lead(string_at(o, "lead"));
+          l->set_st_j_uv(number(o, "st_j_uv"));
+          l->set_st_late_uv(number(o, "st_late_uv"));
+          l->set_threshold_uv(number(o, "threshold_uv"));
+        }
+      }
+    };
+    lead_st("elevated", out.mutable_elevated());
+    lead_st("depressed", out.mutable_depressed());
+    out.set_tier(string_at(finding, "tier"));
+    out.set_route_to_human(bool_at(finding, "route_to_human"));
+    out.set_repeat_ecg(bool_at(finding, "repeat_ecg"));
   }
   if (const json::value* a = root.as_object().if_contains("alert"); a && a->is_object()) {
     out.set_tier(string_at(a->as_object(), "tier"));

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 
 #include "gc/storage.hpp"
 
@@ -26,7 +27,9 @@ struct ConnectionLost : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-std::int64_t now_ms() { return storage::now_unix_ms(); }
+std::int64_t now_ms() {
+  return storage::now_unix_ms();
+}
 
 bool retryable(pb::Error::Code code) {
   return code == pb::Error::INTERNAL || code == pb::Error::TIMEOUT;
@@ -56,12 +59,12 @@ std::vector<std::int32_t> interleave(const std::vector<std::vector<std::int32_t>
 
 class CartClient::Impl {
  public:
-  explicit Impl(CartConfig config)
-      : config_(std::move(config)), chaos_(config_.chaos_seed) {}
+  explicit Impl(CartConfig config) : config_(std::move(config)), chaos_(config_.chaos_seed) {}
 
   CartResult send_study(const CartStudy& study);
   std::optional<pb::HelloAck> hello_ack() const { return hello_ack_; }
   void close() {
+    tls_.reset();
     boost::system::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
@@ -83,8 +86,18 @@ class CartClient::Impl {
   void maybe_chaos();
 
   CartConfig config_;
+  template <class F>
+  void with_stream(F&& f) {
+    if (tls_) {
+      f(*tls_);
+    } else {
+      f(socket_);
+    }
+  }
+
   asio::io_context io_;
   tcp::socket socket_{io_};
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
   bool connected_ = false;
   std::optional<proto::FrameDecoder> decoder_;
   std::array<char, 16 * 1024> buffer_{};
@@ -120,17 +133,36 @@ void CartClient::Impl::connect() {
     throw ConnectionLost("cannot resolve " + config_.host + ": " + ec.message());
   }
   ec = asio::error::would_block;
-  asio::async_connect(socket_, endpoints,
-                      [&](const boost::system::error_code& result, const tcp::endpoint&) {
-                        ec = result;
-                      });
+  asio::async_connect(
+      socket_, endpoints,
+      [&](const boost::system::error_code& result, const tcp::endpoint&) { ec = result; });
   run_for(config_.io_timeout, true);
   if (ec) {
-    throw ConnectionLost("cannot connect to " + config_.host + ":" +
-                         std::to_string(config_.port) + ": " +
-                         (ec == asio::error::would_block ? "timed out" : ec.message()));
+    throw ConnectionLost("cannot connect to " + config_.host + ":" + std::to_string(config_.port) +
+                         ": " + (ec == asio::error::would_block ? "timed out" : ec.message()));
   }
   socket_.set_option(tcp::no_delay(true));
+  if (config_.tls) {
+    tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *config_.tls);
+    if (config_.tls_verify_host_name) {
+      tls_->set_verify_callback(asio::ssl::host_name_verification(config_.host));
+    }
+    SSL_set_tlsext_host_name(tls_->native_handle(), config_.host.c_str());
+    ec = asio::error::would_block;
+    tls_->async_handshake(asio::ssl::stream_base::client,
+                          [&](const boost::system::error_code& result) { ec = result; });
+    run_for(config_.io_timeout, true);
+    if (ec) {
+      const std::string why =
+          ec == asio::error::would_block ? std::string("timed out") : ec.message();
+      close();
+      // A server that cannot be verified is not retried: that would not change.
+      if (ec != asio::error::would_block && ec.category() == asio::error::get_ssl_category()) {
+        throw CartError("TLS handshake with " + config_.host + " failed: " + why);
+      }
+      throw ConnectionLost("TLS handshake failed: " + why);
+    }
+  }
   connected_ = true;
 
   pb::CartMessage hello_message;
@@ -160,8 +192,8 @@ void CartClient::Impl::connect() {
     }
     if (m->has_hello_ack()) {
       hello_ack_ = m->hello_ack();
-      log("connected to " + config_.host + ":" + std::to_string(config_.port) +
-          " (clock offset " + std::to_string(hello_ack_->device_clock_offset_ms()) + " ms, " +
+      log("connected to " + config_.host + ":" + std::to_string(config_.port) + " (clock offset " +
+          std::to_string(hello_ack_->device_clock_offset_ms()) + " ms, " +
           std::to_string(hello_ack_->open_studies_size()) + " open studies)");
       return;
     }
@@ -175,13 +207,16 @@ void CartClient::Impl::write(const google::protobuf::MessageLite& message) {
   }
   const std::string frame = proto::encode_frame(message);
   boost::system::error_code ec = asio::error::would_block;
-  asio::async_write(socket_, asio::buffer(frame),
-                    [&](const boost::system::error_code& result, std::size_t) { ec = result; });
+  with_stream([&](auto& stream) {
+    asio::async_write(stream, asio::buffer(frame),
+                      [&](const boost::system::error_code& result, std::size_t) { ec = result; });
+  });
   run_for(config_.io_timeout, true);
   if (ec) {
     connected_ = false;
-    throw ConnectionLost("write failed: " +
-                         (ec == asio::error::would_block ? std::string("timed out") : ec.message()));
+    throw ConnectionLost("write failed: " + (ec == asio::error::would_block
+                                                 ? std::string("timed out")
+                                                 : ec.message()));
   }
   last_send_ms_ = now_ms();
 }
@@ -199,11 +234,13 @@ std::optional<pb::ServerMessage> CartClient::Impl::read(Clock::duration timeout)
     }
     boost::system::error_code ec = asio::error::would_block;
     std::size_t n = 0;
-    socket_.async_read_some(asio::buffer(buffer_),
-                            [&](const boost::system::error_code& result, std::size_t bytes) {
-                              ec = result;
-                              n = bytes;
-                            });
+    with_stream([&](auto& stream) {
+      stream.async_read_some(asio::buffer(buffer_),
+                             [&](const boost::system::error_code& result, std::size_t bytes) {
+                               ec = result;
+                               n = bytes;
+                             });
+    });
     const auto started = Clock::now();
     run_for(timeout, false);
     if (ec == asio::error::operation_aborted || ec == asio::error::would_block) {
@@ -292,8 +329,9 @@ CartResult CartClient::Impl::send_study(const CartStudy& study) {
   pb::PatientContext* patient = start->mutable_patient();
   patient->set_pseudonymous_id(study.patient_id);
   patient->set_age_years(static_cast<std::uint32_t>(std::max(0, study.age_years.value_or(0))));
-  patient->set_sex(study.sex == "M" ? pb::SEX_MALE : study.sex == "F" ? pb::SEX_FEMALE
-                                                                      : pb::SEX_UNKNOWN);
+  patient->set_sex(study.sex == "M"   ? pb::SEX_MALE
+                   : study.sex == "F" ? pb::SEX_FEMALE
+                                      : pb::SEX_UNKNOWN);
   patient->set_chest_pain(study.chest_pain);
   if (study.symptom_onset_unix_ms) {
     set_instant(patient->mutable_symptom_onset(), *study.symptom_onset_unix_ms);
@@ -323,8 +361,11 @@ CartResult CartClient::Impl::send_study(const CartStudy& study) {
   std::vector<std::optional<Clock::time_point>> sent_at(n_chunks);
   std::vector<double> latencies_ms;
   const Clock::time_point stream_start = Clock::now();
+  // Reconnects in a row without progress; any acknowledgement resets it, so a link that keeps
+  // dropping but moves the study forward is never given up on.
+  int failures = 0;
 
-  for (int attempt = 0;; ++attempt) {
+  for (;;) {
     try {
       if (!connected_) {
         connect();
@@ -345,7 +386,8 @@ CartResult CartClient::Impl::send_study(const CartStudy& study) {
           // acks of an earlier connection's chunks are harmless here
         }
       }
-      acked_next = std::max<std::uint64_t>(acked_next, std::min(started->next_sequence(), n_chunks));
+      acked_next =
+          std::max<std::uint64_t>(acked_next, std::min(started->next_sequence(), n_chunks));
       if (next_to_send > acked_next) {
         result.chunks_resent += next_to_send - acked_next;
       }
@@ -394,6 +436,9 @@ CartResult CartClient::Impl::send_study(const CartStudy& study) {
               sent_at[s].reset();
             }
           }
+          if (through > acked_next) {
+            failures = 0;
+          }
           acked_next = std::max(acked_next, through);
         } else if (!handle_common(*m, result)) {
           // StudyStarted repeats, acks for other studies: nothing to do.
@@ -422,6 +467,7 @@ CartResult CartClient::Impl::send_study(const CartStudy& study) {
           handle_common(*m, result);
         }
       }
+      failures = 0;
       result.complete = ack->complete();
       result.detail = ack->detail();
       result.chunks_acked = acked_next;
@@ -437,8 +483,8 @@ CartResult CartClient::Impl::send_study(const CartStudy& study) {
           ping.mutable_ping()->mutable_device_clock()->set_clock("cart");
           write(ping);
         }
-        auto m = read(std::min<Clock::duration>(finding_deadline - Clock::now(),
-                                                config_.ping_interval));
+        auto m =
+            read(std::min<Clock::duration>(finding_deadline - Clock::now(), config_.ping_interval));
         if (m) {
           handle_common(*m, result);
         }
@@ -449,14 +495,15 @@ CartResult CartClient::Impl::send_study(const CartStudy& study) {
       }
       break;
     } catch (const ConnectionLost& lost) {
-      if (attempt >= config_.max_reconnects) {
+      if (failures >= config_.max_reconnects) {
         throw CartError("study " + study.study_uid + ": giving up after " +
-                        std::to_string(attempt) + " reconnects: " + lost.what());
+                        std::to_string(failures) + " reconnects without progress: " + lost.what());
       }
+      ++failures;
       ++result.reconnects;
       log("connection lost (" + std::string(lost.what()) + "); reconnecting");
       close();
-      std::this_thread::sleep_for(config_.reconnect_backoff * (attempt + 1));
+      std::this_thread::sleep_for(config_.reconnect_backoff * failures);
       // Everything not acknowledged is resent after StudyStarted tells where the server stands;
       // a study that was already ended is ended again (the server re-acks and re-pushes).
     }
@@ -473,10 +520,16 @@ CartClient::CartClient(CartConfig config) : impl_(std::make_unique<Impl>(std::mo
 
 CartClient::~CartClient() = default;
 
-CartResult CartClient::send_study(const CartStudy& study) { return impl_->send_study(study); }
+CartResult CartClient::send_study(const CartStudy& study) {
+  return impl_->send_study(study);
+}
 
-std::optional<pb::HelloAck> CartClient::hello_ack() const { return impl_->hello_ack(); }
+std::optional<pb::HelloAck> CartClient::hello_ack() const {
+  return impl_->hello_ack();
+}
 
-void CartClient::close() { impl_->close(); }
+void CartClient::close() {
+  impl_->close();
+}
 
 }  // namespace gc::ingest

@@ -1,6 +1,7 @@
 // The ingest server: listener, shared state, analysis scheduling (see gc/ingest.hpp).
 #include <algorithm>
 #include <iostream>
+#include <set>
 
 #include <boost/json.hpp>
 
@@ -17,7 +18,8 @@ Server::Impl::Impl(asio::io_context& io_context, ServerConfig cfg, storage::Stor
       storage(st, config.max_chunks_per_commit, config.commit_delay),
       analysis_pool(std::max(1u, config.analysis_threads)),
       auth_pool(1),
-      acceptor(asio::make_strand(io_context)) {}
+      acceptor(asio::make_strand(io_context)),
+      accept_retry(acceptor.get_executor()) {}
 
 void Server::Impl::log(const std::string& line) {
   if (!config.log) {
@@ -45,42 +47,98 @@ void Server::Impl::start() {
   const tcp::endpoint bound = acceptor.local_endpoint();
   bound_port = bound.port();
   bound_address = bound.address().to_string() + ":" + std::to_string(bound.port());
+  recover();
   do_accept();
 }
 
-void Server::Impl::do_accept() {
-  acceptor.async_accept(
-      asio::make_strand(io),
-      [self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {
-        if (ec) {
-          self->fail(ec, "accept");
-          if (ec == asio::error::operation_aborted || self->stopping) {
-            return;
+void Server::Impl::recover() {
+  // Crash recovery: a study acknowledged as complete whose analysis never got stored (the server
+  // died in between) is analysed now, without waiting for its cart to come back.
+  storage.submit([self = shared_from_this()](storage::Store& st) {
+    std::set<std::int64_t> received;
+    std::set<std::int64_t> analysed;
+    try {
+      std::int64_t after = 0;
+      for (;;) {
+        const auto events = st.events_after(after, 10'000);
+        if (events.empty()) {
+          break;
+        }
+        for (const auto& e : events) {
+          after = std::max(after, e.seq);
+          if (!e.study_id) {
+            continue;
           }
-        } else {
-          ++self->counters.connections_accepted;
-          auto session = std::make_shared<Session>(std::move(socket), self);
-          bool over_cap = false;
-          {
-            std::lock_guard lock(self->sessions_mutex);
-            std::erase_if(self->sessions, [](const auto& w) { return w.expired(); });
-            over_cap = self->sessions.size() >= self->config.max_connections;
-            if (!over_cap) {
-              self->sessions.push_back(session);
-            }
-          }
-          if (over_cap) {
-            ++self->counters.connections_refused;
-            session->refuse(pb::Error::LIMIT_EXCEEDED,
-                            "server at its connection limit; retry later");
-          } else {
-            session->start();
+          if (e.kind == "ecg_received") {
+            received.insert(*e.study_id);
+          } else if (e.kind == "analysis_done") {
+            analysed.insert(*e.study_id);
           }
         }
-        if (!self->stopping) {
+      }
+      std::vector<std::pair<std::int64_t, std::string>> pending;
+      for (const std::int64_t id : received) {
+        if (analysed.contains(id) || st.analysis_json(id)) {
+          continue;
+        }
+        const auto state = st.get_study(id);
+        if (state && state->complete) {
+          pending.emplace_back(id, state->header.study_uid);
+        }
+      }
+      if (!pending.empty()) {
+        self->log("recovery: " + std::to_string(pending.size()) +
+                  " completed studies were never analysed; analysing them now");
+      }
+      for (const auto& [id, uid] : pending) {
+        self->schedule_analysis(id, uid, {});
+      }
+    } catch (const std::exception& e) {
+      self->log(std::string("recovery scan failed: ") + e.what());
+    }
+  });
+}
+
+void Server::Impl::do_accept() {
+  acceptor.async_accept(asio::make_strand(io), [self = shared_from_this()](
+                                                   const boost::system::error_code& ec,
+                                                   tcp::socket socket) {
+    if (ec) {
+      self->fail(ec, "accept");
+      if (ec == asio::error::operation_aborted || self->stopping) {
+        return;
+      }
+      // E.g. out of file descriptors: back off instead of spinning on a failing accept.
+      self->accept_retry.expires_after(std::chrono::milliseconds(100));
+      self->accept_retry.async_wait([self](const boost::system::error_code& wait_ec) {
+        if (!wait_ec && !self->stopping) {
           self->do_accept();
         }
       });
+      return;
+    } else {
+      ++self->counters.connections_accepted;
+      auto session = std::make_shared<Session>(std::move(socket), self);
+      bool over_cap = false;
+      {
+        std::lock_guard lock(self->sessions_mutex);
+        std::erase_if(self->sessions, [](const auto& w) { return w.expired(); });
+        over_cap = self->sessions.size() >= self->config.max_connections;
+        if (!over_cap) {
+          self->sessions.push_back(session);
+        }
+      }
+      if (over_cap) {
+        ++self->counters.connections_refused;
+        session->refuse(pb::Error::LIMIT_EXCEEDED, "server at its connection limit; retry later");
+      } else {
+        session->start();
+      }
+    }
+    if (!self->stopping) {
+      self->do_accept();
+    }
+  });
 }
 
 void Server::Impl::stop() {
@@ -88,6 +146,7 @@ void Server::Impl::stop() {
   asio::post(acceptor.get_executor(), [self = shared_from_this()] {
     boost::system::error_code ignored;
     self->acceptor.close(ignored);
+    self->accept_retry.cancel();
   });
   std::vector<std::shared_ptr<Session>> live;
   {
@@ -98,8 +157,7 @@ void Server::Impl::stop() {
       }
     }
   }
-  log("shutting down: no new connections; finishing " + std::to_string(live.size()) +
-      " sessions");
+  log("shutting down: no new connections; finishing " + std::to_string(live.size()) + " sessions");
   for (const auto& s : live) {
     s->begin_shutdown();
   }
@@ -181,35 +239,49 @@ void Server::Impl::schedule_analysis(std::int64_t study_id, const std::string& s
       }
       self->storage.submit([self, study_id, outcome = std::move(outcome)](storage::Store& st) {
         try {
-          const storage::UnixMs now = storage::now_unix_ms();
+          // The alert goes first and at most once per study: if the server dies between these
+          // writes, the re-analysis after a reconnect finds the alert and does not repeat it,
+          // whereas the other order could lose the alert of a STEMI for good.
+          if (st.alerts_for_study(study_id).empty()) {
+            storage::AlertRecord alert;
+            alert.study_id = study_id;
+            alert.tier = outcome.tier;
+            alert.category = outcome.category;
+            alert.summary_en = outcome.finding.explanation_en();
+            alert.summary_zh = outcome.finding.explanation_zh();
+            alert.state = "raised";
+            alert.raised_ms = storage::now_unix_ms();
+            const std::int64_t alert_id = st.raise_alert(alert);
+            storage::EventRecord raised;
+            raised.study_id = study_id;
+            raised.kind = "alert_raised";
+            raised.at = storage::Stamp{alert.raised_ms, "server", "server"};
+            raised.recorded_ms = raised.at.unix_ms;
+            raised.actor = "server";
+            raised.detail_json = boost::json::serialize(boost::json::object{
+                {"alert_id", alert_id}, {"tier", outcome.tier}, {"category", outcome.category}});
+            st.append_event(raised);
+            if (self->config.on_alert_raised) {
+              try {
+                self->config.on_alert_raised(st, alert, alert_id);
+              } catch (const std::exception& e) {
+                self->log("study " + outcome.finding.study_uid() + ": on_alert_raised hook: " +
+                          e.what());
+              }
+            }
+          }
           st.save_analysis(study_id, outcome.category, outcome.tier, outcome.json);
           storage::EventRecord done;
           done.study_id = study_id;
           done.kind = "analysis_done";
-          done.at = storage::Stamp{now, "server", "server"};
-          done.recorded_ms = now;
-          done.detail_json = boost::json::serialize(boost::json::object{
-              {"category", outcome.category}, {"tier", outcome.tier},
-              {"analysed", outcome.analysed}});
+          done.at = storage::Stamp{storage::now_unix_ms(), "server", "server"};
+          done.recorded_ms = done.at.unix_ms;
+          done.actor = "server";
+          done.detail_json =
+              boost::json::serialize(boost::json::object{{"category", outcome.category},
+                                                         {"tier", outcome.tier},
+                                                         {"analysed", outcome.analysed}});
           st.append_event(done);
-
-          storage::AlertRecord alert;
-          alert.study_id = study_id;
-          alert.tier = outcome.tier;
-          alert.category = outcome.category;
-          alert.summary_en = outcome.finding.explanation_en();
-          alert.summary_zh = outcome.finding.explanation_zh();
-          alert.state = "raised";
-          alert.raised_ms = now;
-          const std::int64_t alert_id = st.raise_alert(alert);
-          storage::EventRecord raised;
-          raised.study_id = study_id;
-          raised.kind = "alert_raised";
-          raised.at = storage::Stamp{storage::now_unix_ms(), "server", "server"};
-          raised.recorded_ms = raised.at.unix_ms;
-          raised.detail_json = boost::json::serialize(
-              boost::json::object{{"alert_id", alert_id}, {"tier", outcome.tier}});
-          st.append_event(raised);
         } catch (const std::exception& e) {
           self->log("study " + outcome.finding.study_uid() +
                     ": storing the analysis failed: " + e.what());
@@ -249,17 +321,29 @@ void Server::Impl::analysis_finished(std::int64_t study_id, const pb::Finding& f
 Server::Server(boost::asio::io_context& io, ServerConfig config, storage::Store& store)
     : impl_(std::make_shared<Impl>(io, std::move(config), store)) {}
 
-Server::~Server() { finish(); }
+Server::~Server() {
+  finish();
+}
 
-void Server::start() { impl_->start(); }
+void Server::start() {
+  impl_->start();
+}
 
-std::uint16_t Server::port() const { return impl_->bound_port; }
+std::uint16_t Server::port() const {
+  return impl_->bound_port;
+}
 
-std::string Server::address() const { return impl_->bound_address; }
+std::string Server::address() const {
+  return impl_->bound_address;
+}
 
-void Server::stop() { impl_->stop(); }
+void Server::stop() {
+  impl_->stop();
+}
 
-void Server::finish() { impl_->finish(); }
+void Server::finish() {
+  impl_->finish();
+}
 
 ServerStats Server::stats() const {
   const auto& c = impl_->counters;

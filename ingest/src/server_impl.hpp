@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 
 #include "analysis.hpp"
 #include "gc/framing.hpp"
@@ -40,6 +41,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   void stop();
   void finish();
   void do_accept();
+  void recover();
 
   // Authentication failure rate limiting, per peer address.
   bool auth_blocked(const std::string& address);
@@ -58,6 +60,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   asio::thread_pool analysis_pool;
   asio::thread_pool auth_pool;  // PBKDF2 credential checks
   tcp::acceptor acceptor;
+  asio::steady_timer accept_retry;  // back-off after a failed accept
   std::atomic<std::uint16_t> bound_port{0};
   std::string bound_address;
   std::atomic<bool> stopping{false};
@@ -109,10 +112,10 @@ class Session : public std::enable_shared_from_this<Session> {
     std::int64_t study_id = 0;
     std::size_t n_leads = 0;
     std::uint32_t sample_rate_hz = 0;
-    std::uint64_t next_sequence = 0;  // the next new chunk expected from the cart
-    std::uint64_t durable_next = 0;   // every chunk below is committed
+    std::uint64_t next_sequence = 0;                 // the next new chunk expected from the cart
+    std::uint64_t durable_next = 0;                  // every chunk below is committed
     std::optional<std::uint64_t> next_first_sample;  // known once a chunk was seen this session
-    std::optional<std::uint32_t> running_crc;  // known when this session saw every chunk
+    std::optional<std::uint32_t> running_crc;        // known when this session saw every chunk
     bool complete = false;
   };
 
@@ -127,8 +130,10 @@ class Session : public std::enable_shared_from_this<Session> {
                         std::optional<std::int64_t> device_clock_ms);
   void on_study_start(const pb::StudyStart& start);
   void on_chunk(const pb::SampleChunk& chunk);
+  void submit_chunk(const OpenStudy& study, const pb::SampleChunk& chunk);
   void on_chunk_committed(const std::string& uid, std::uint64_t sequence,
-                          std::optional<storage::AppendResult> result, const std::string& error);
+                          std::optional<storage::AppendResult> result, const std::string& error,
+                          bool rejected);
   void on_study_end(const pb::StudyEnd& end);
   void submit_study_end();
   void resend_finding(const std::string& uid, std::int64_t study_id);
@@ -156,7 +161,18 @@ class Session : public std::enable_shared_from_this<Session> {
                          guard = std::move(guard)]() mutable { f(); });
   }
 
-  tcp::socket socket_;
+  // Runs f(stream) on the TLS stream when there is one, else on the plain socket.
+  template <class F>
+  void with_stream(F&& f) {
+    if (tls_) {
+      f(*tls_);
+    } else {
+      f(socket_);
+    }
+  }
+
+  tcp::socket socket_;  // the lowest layer, also under TLS
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
   asio::any_io_executor strand_;
   asio::steady_timer timer_;
   std::shared_ptr<Server::Impl> server_;

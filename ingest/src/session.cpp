@@ -10,13 +10,16 @@ namespace gc::ingest::detail {
 
 namespace {
 
-std::int64_t now_ms() { return storage::now_unix_ms(); }
+std::int64_t now_ms() {
+  return storage::now_unix_ms();
+}
 
 std::optional<storage::Stamp> cart_stamp(bool present, const pb::Instant& instant) {
   if (!present) {
     return std::nullopt;
   }
-  return storage::Stamp{instant.unix_ms(), "cart", instant.clock().empty() ? "cart" : instant.clock()};
+  return storage::Stamp{instant.unix_ms(), "cart",
+                        instant.clock().empty() ? "cart" : instant.clock()};
 }
 
 storage::StudyHeader header_of(const std::string& device_id, const pb::StudyStart& start) {
@@ -65,7 +68,8 @@ std::string header_difference(const storage::StudyHeader& a, const storage::Stud
     return "patient.first_medical_contact";
   }
   if (!same_stamp(a.acquired_at, b.acquired_at)) return "acquired_at";
-  if (a.expected_samples_per_lead != b.expected_samples_per_lead) return "expected_samples_per_lead";
+  if (a.expected_samples_per_lead != b.expected_samples_per_lead)
+    return "expected_samples_per_lead";
   return {};
 }
 
@@ -98,6 +102,9 @@ Session::Session(tcp::socket socket, std::shared_ptr<Server::Impl> server)
       config_(server_->config),
       decoder_(server_->config.limits.max_frame_bytes),
       read_buffer_(std::max<std::size_t>(server_->config.read_buffer_bytes, 512)) {
+  if (server_->config.tls) {
+    tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *server_->config.tls);
+  }
   boost::system::error_code ec;
   const tcp::endpoint endpoint = socket_.remote_endpoint(ec);
   if (!ec) {
@@ -124,14 +131,37 @@ void Session::start() {
     ++self->server_->counters.sessions_open;
     self->handshake_deadline_ = std::chrono::steady_clock::now() + self->config_.handshake_timeout;
     self->server_->log("connection from " + self->peer_);
-    self->pump();
+    if (!self->tls_) {
+      self->pump();
+      return;
+    }
+    // The TLS handshake counts against the handshake deadline too.
+    const std::uint64_t gen = ++self->deadline_gen_;
+    self->timer_.expires_at(self->handshake_deadline_);
+    self->timer_.async_wait([self, gen](const boost::system::error_code& ec) {
+      if (!ec && gen == self->deadline_gen_) {
+        self->close("no TLS handshake within the handshake deadline");
+      }
+    });
+    self->tls_->async_handshake(asio::ssl::stream_base::server,
+                                [self](const boost::system::error_code& ec) {
+                                  ++self->deadline_gen_;
+                                  self->timer_.cancel();
+                                  if (self->state_ == State::closed) {
+                                    return;
+                                  }
+                                  if (ec) {
+                                    self->close("TLS handshake failed: " + ec.message());
+                                    return;
+                                  }
+                                  self->pump();
+                                });
   });
 }
 
 void Session::refuse(pb::Error::Code code, const std::string& message) {
-  asio::dispatch(strand_, [self = shared_from_this(), code, message] {
-    self->reject(code, message);
-  });
+  asio::dispatch(strand_,
+                 [self = shared_from_this(), code, message] { self->reject(code, message); });
 }
 
 void Session::begin_shutdown() {
@@ -190,9 +220,11 @@ void Session::start_read() {
   }
   reading_ = true;
   arm_read_deadline();
-  socket_.async_read_some(asio::buffer(read_buffer_),
-                          [self = shared_from_this()](const boost::system::error_code& ec,
-                                                      std::size_t n) { self->on_read(ec, n); });
+  with_stream([this](auto& stream) {
+    stream.async_read_some(asio::buffer(read_buffer_),
+                           [self = shared_from_this()](const boost::system::error_code& ec,
+                                                       std::size_t n) { self->on_read(ec, n); });
+  });
 }
 
 void Session::on_read(const boost::system::error_code& ec, std::size_t n) {
@@ -322,8 +354,8 @@ void Session::on_authenticated(bool ok, std::vector<storage::StudyState> open,
   if (!ok) {
     ++server_->counters.auth_failures;
     server_->auth_failed(peer_address_);
-    reject(pb::Error::UNAUTHENTICATED, "device '" + device_id_ +
-                                           "' is unknown or revoked, or its credential is wrong");
+    reject(pb::Error::UNAUTHENTICATED,
+           "device '" + device_id_ + "' is unknown or revoked, or its credential is wrong");
     return;
   }
   state_ = State::ready;
@@ -399,13 +431,22 @@ void Session::on_study_start(const pb::StudyStart& start) {
               e.corrected_unix_ms = at->unix_ms + *offset;
             }
             e.recorded_ms = now_ms();
-            e.detail_json = detail_json({{"study_uid", header.study_uid.c_str()},
-                                         {"device_id", header.device_id.c_str()}});
+            e.actor = header.device_id;
+            e.detail_json = detail_json(
+                {{"study_uid", header.study_uid.c_str()}, {"device_id", header.device_id.c_str()}});
             store.append_event(e);
           };
           event("symptom_onset", header.symptom_onset);
           event("fmc", header.first_medical_contact);
           event("first_ecg", header.acquired_at);
+          if (self->config_.on_study_created) {
+            try {
+              self->config_.on_study_created(store, header, state->study_id, offset);
+            } catch (const std::exception& e) {
+              self->server_->log("study " + header.study_uid + ": on_study_created hook: " +
+                                 e.what());
+            }
+          }
         }
       }
     } catch (const std::exception& e) {
@@ -466,22 +507,20 @@ void Session::on_chunk(const pb::SampleChunk& chunk) {
   }
   OpenStudy& study = it->second;
   const std::uint64_t sequence = chunk.sequence();
-  if (sequence < study.durable_next) {
-    // A resend of a stored chunk: acknowledge again, store nothing.
-    ++server_->counters.chunks_duplicate;
-    pb::ServerMessage m;
-    m.mutable_chunk_ack()->set_study_uid(uid);
-    m.mutable_chunk_ack()->set_sequence(sequence);
-    send(m);
-    return;
-  }
-  if (sequence < study.next_sequence) {
-    return;  // a resend of a chunk whose commit is under way: its ack follows
-  }
   if (study.complete) {
-    reject(pb::Error::PROTOCOL_VIOLATION, "chunk " + std::to_string(sequence) + " for study '" +
-                                              uid + "' which is already complete",
-           uid);
+    if (sequence < study.durable_next) {
+      // A late resend to a finished study: acknowledge again, store nothing.
+      ++server_->counters.chunks_duplicate;
+      pb::ServerMessage m;
+      m.mutable_chunk_ack()->set_study_uid(uid);
+      m.mutable_chunk_ack()->set_sequence(sequence);
+      send(m);
+      return;
+    }
+    reject(
+        pb::Error::PROTOCOL_VIOLATION,
+        "chunk " + std::to_string(sequence) + " for study '" + uid + "' which is already complete",
+        uid);
     return;
   }
   try {
@@ -489,6 +528,15 @@ void Session::on_chunk(const pb::SampleChunk& chunk) {
   } catch (const proto::ProtocolError& e) {
     reject(e.code(), e.what(), uid);
     return;
+  }
+  if (sequence < study.durable_next) {
+    // A resend of a stored chunk: the store compares it with what it holds (same → duplicate,
+    // acknowledged again; different → refused) and stores nothing.
+    submit_chunk(study, chunk);
+    return;
+  }
+  if (sequence < study.next_sequence) {
+    return;  // a resend of a chunk whose commit is under way: its ack follows
   }
   if (sequence > study.next_sequence) {
     reject(pb::Error::PROTOCOL_VIOLATION,
@@ -507,40 +555,52 @@ void Session::on_chunk(const pb::SampleChunk& chunk) {
            uid);
     return;
   }
-  storage::Chunk row;
-  row.sequence = sequence;
-  row.first_sample_index = chunk.first_sample_index();
-  row.samples.assign(chunk.samples().begin(), chunk.samples().end());
   if (study.running_crc) {
-    study.running_crc = storage::samples_crc32(row.samples, *study.running_crc);
+    const std::vector<std::int32_t> values(chunk.samples().begin(), chunk.samples().end());
+    study.running_crc = storage::samples_crc32(values, *study.running_crc);
   }
   study.next_sequence = sequence + 1;
   study.next_first_sample = chunk.first_sample_index() + per_lead;
+  submit_chunk(study, chunk);
+}
+
+void Session::submit_chunk(const OpenStudy& study, const pb::SampleChunk& chunk) {
+  storage::Chunk row;
+  row.sequence = chunk.sequence();
+  row.first_sample_index = chunk.first_sample_index();
+  row.samples.assign(chunk.samples().begin(), chunk.samples().end());
   ++inflight_;
   server_->storage.append(
       study.study_id, std::move(row),
-      [self = shared_from_this(), uid, sequence](std::optional<storage::AppendResult> result,
-                                                 std::string error) {
-        self->on_strand([self, uid, sequence, result, error = std::move(error)] {
-          self->on_chunk_committed(uid, sequence, result, error);
+      [self = shared_from_this(), uid = chunk.study_uid(), sequence = chunk.sequence()](
+          std::optional<storage::AppendResult> result, std::string error, bool rejected) {
+        self->on_strand([self, uid, sequence, result, error = std::move(error), rejected] {
+          self->on_chunk_committed(uid, sequence, result, error, rejected);
         });
       });
 }
 
 void Session::on_chunk_committed(const std::string& uid, std::uint64_t sequence,
                                  std::optional<storage::AppendResult> result,
-                                 const std::string& error) {
+                                 const std::string& error, bool rejected) {
   --inflight_;
   if (state_ == State::closed) {
     return;
   }
   if (!result) {
-    server_->log(who() + ": storage error on chunk " + std::to_string(sequence) + " of " + uid +
-                 ": " + error);
+    server_->log(who() + ": chunk " + std::to_string(sequence) + " of " + uid +
+                 (rejected ? " refused by storage: " : " not stored (storage error): ") + error);
     if (state_ == State::ready) {
-      reject(pb::Error::INTERNAL,
-             "chunk " + std::to_string(sequence) + " could not be stored; reconnect and resend",
-             uid);
+      if (rejected) {
+        // The cart sent something inconsistent with what is stored (e.g. a resend whose samples
+        // differ): resending will not help.
+        reject(pb::Error::PROTOCOL_VIOLATION,
+               "chunk " + std::to_string(sequence) + " refused: " + error, uid);
+      } else {
+        reject(pb::Error::INTERNAL,
+               "chunk " + std::to_string(sequence) + " could not be stored; reconnect and resend",
+               uid);
+      }
     }
     maybe_finish_shutdown();
     return;
@@ -553,14 +613,11 @@ void Session::on_chunk_committed(const std::string& uid, std::uint64_t sequence,
   if (auto it = studies_.find(uid); it != studies_.end()) {
     it->second.durable_next = std::max(it->second.durable_next, sequence + 1);
   }
-  if (state_ == State::ready || state_ == State::closing) {
-    // Acks still go out while closing after a shutdown request: the chunk is durable.
+  if (state_ == State::ready) {
     pb::ServerMessage m;
     m.mutable_chunk_ack()->set_study_uid(uid);
     m.mutable_chunk_ack()->set_sequence(sequence);
-    if (state_ == State::ready) {
-      send(m);
-    }
+    send(m);
   }
   if (pending_end_ && inflight_ == 0) {
     submit_study_end();
@@ -643,8 +700,9 @@ void Session::submit_study_end() {
         e.kind = "ecg_received";
         e.at = storage::Stamp{now_ms(), "server", "server"};
         e.recorded_ms = e.at.unix_ms;
-        e.detail_json = detail_json({{"study_uid", end.study_uid().c_str()},
-                                     {"samples_per_lead", samples_per_lead}});
+        e.actor = "server";
+        e.detail_json = detail_json(
+            {{"study_uid", end.study_uid().c_str()}, {"samples_per_lead", samples_per_lead}});
         store.append_event(e);
       }
     } catch (const std::exception& e) {
@@ -734,10 +792,11 @@ void Session::do_write() {
   writing_frames_ = outbound_.size();
   outbound_.clear();
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(write_buffer_),
-                    [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                      self->on_write(ec);
-                    });
+  with_stream([this](auto& stream) {
+    asio::async_write(stream, asio::buffer(write_buffer_),
+                      [self = shared_from_this()](const boost::system::error_code& ec,
+                                                  std::size_t) { self->on_write(ec); });
+  });
 }
 
 void Session::on_write(const boost::system::error_code& ec) {
@@ -806,9 +865,9 @@ void Session::arm_read_deadline() {
     const auto ms = [](std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; };
     self->reject(pb::Error::TIMEOUT,
                  why == Why::handshake ? "no hello within " + ms(self->config_.handshake_timeout)
-                 : why == Why::frame   ? "frame not completed within " +
-                                           ms(self->config_.frame_timeout)
-                                       : "no data for " + ms(self->config_.idle_timeout));
+                 : why == Why::frame
+                     ? "frame not completed within " + ms(self->config_.frame_timeout)
+                     : "no data for " + ms(self->config_.idle_timeout));
   });
 }
 

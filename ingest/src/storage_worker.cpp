@@ -13,7 +13,9 @@ StorageWorker::StorageWorker(storage::Store& store, std::size_t max_chunks_per_c
       commit_delay_(commit_delay),
       thread_([this] { run(); }) {}
 
-StorageWorker::~StorageWorker() { stop(); }
+StorageWorker::~StorageWorker() {
+  stop();
+}
 
 void StorageWorker::submit(Task task) {
   {
@@ -121,19 +123,20 @@ void StorageWorker::commit(std::vector<PendingChunk>& batch) {
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (!failure.empty()) {
-      batch[i].done(std::nullopt, failure);
+      batch[i].done(std::nullopt, failure, false);
       continue;
     }
     switch (outcomes[i].status) {
       case storage::ChunkOutcome::Status::stored:
-        batch[i].done(storage::AppendResult::stored, {});
+        batch[i].done(storage::AppendResult::stored, {}, false);
         break;
       case storage::ChunkOutcome::Status::duplicate:
-        batch[i].done(storage::AppendResult::duplicate, {});
+        batch[i].done(storage::AppendResult::duplicate, {}, false);
         break;
       case storage::ChunkOutcome::Status::rejected:
         batch[i].done(std::nullopt,
-                      outcomes[i].error.empty() ? "chunk rejected by storage" : outcomes[i].error);
+                      outcomes[i].error.empty() ? "chunk rejected by storage" : outcomes[i].error,
+                      true);
         break;
     }
   }

@@ -21,8 +21,10 @@ namespace gc::ingest::detail {
 
 class StorageWorker {
  public:
-  // error is empty on success.
-  using AppendDone = std::function<void(std::optional<storage::AppendResult>, std::string error)>;
+  // On success: the result and an empty error. Otherwise no result and the error; `rejected`
+  // tells a chunk the store refused (gap, conflicting resend) from a database failure.
+  using AppendDone =
+      std::function<void(std::optional<storage::AppendResult>, std::string error, bool rejected)>;
   using Task = std::function<void(storage::Store&)>;
 
   StorageWorker(storage::Store& store, std::size_t max_chunks_per_commit,

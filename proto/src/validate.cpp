@@ -75,17 +75,16 @@ bool is_valid_identifier(std::string_view text, std::size_t max_chars) {
     return false;
   }
   return std::all_of(text.begin(), text.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == ':' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == ':' || c == '-';
   });
 }
 
 void validate_hello(const pb::Hello& hello, const Limits& limits) {
   if (hello.protocol_version() != kProtocolVersion) {
-    invalid("hello.protocol_version", "unsupported version " +
-                                          std::to_string(hello.protocol_version()) +
-                                          " (this server speaks " +
-                                          std::to_string(kProtocolVersion) + ")");
+    invalid("hello.protocol_version",
+            "unsupported version " + std::to_string(hello.protocol_version()) +
+                " (this server speaks " + std::to_string(kProtocolVersion) + ")");
   }
   check_identifier(hello.device_id(), limits.max_device_id_chars, "hello.device_id");
   if (hello.credential().empty()) {
@@ -103,9 +102,9 @@ void validate_study_start(const pb::StudyStart& start, const Limits& limits) {
 
   const int n_leads = start.leads_size();
   if (n_leads < 1 || static_cast<std::size_t>(n_leads) > limits.max_leads) {
-    reject(pb::Error::LIMIT_EXCEEDED, "study_start.leads",
-           "needs 1.." + std::to_string(limits.max_leads) + " leads, got " +
-               std::to_string(n_leads));
+    reject(
+        pb::Error::LIMIT_EXCEEDED, "study_start.leads",
+        "needs 1.." + std::to_string(limits.max_leads) + " leads, got " + std::to_string(n_leads));
   }
   std::set<std::string_view> seen;
   for (int i = 0; i < n_leads; ++i) {
@@ -113,8 +112,9 @@ void validate_study_start(const pb::StudyStart& start, const Limits& limits) {
     const std::string field = "study_start.leads[" + std::to_string(i) + "]";
     if (!is_known_lead(lead)) {
       reject(pb::Error::UNKNOWN_LEAD, field,
-             "unknown lead " + quoted(lead) + " (use the canonical names I, II, III, aVR, aVL, "
-                                              "aVF, V1..V9, V3R, V4R, V5R)");
+             "unknown lead " + quoted(lead) +
+                 " (use the canonical names I, II, III, aVR, aVL, "
+                 "aVF, V1..V9, V3R, V4R, V5R)");
     }
     if (!seen.insert(lead).second) {
       invalid(field, "lead " + quoted(lead) + " listed twice");
@@ -134,17 +134,16 @@ void validate_study_start(const pb::StudyStart& start, const Limits& limits) {
 
   if (start.sample_rate_hz() < limits.min_sample_rate_hz ||
       start.sample_rate_hz() > limits.max_sample_rate_hz) {
-    invalid("study_start.sample_rate_hz",
-            "must be " + std::to_string(limits.min_sample_rate_hz) + ".." +
-                std::to_string(limits.max_sample_rate_hz) + " Hz, got " +
-                std::to_string(start.sample_rate_hz()));
+    invalid("study_start.sample_rate_hz", "must be " + std::to_string(limits.min_sample_rate_hz) +
+                                              ".." + std::to_string(limits.max_sample_rate_hz) +
+                                              " Hz, got " + std::to_string(start.sample_rate_hz()));
   }
   const double resolution = start.resolution_nv_per_lsb();
   if (!std::isfinite(resolution) || resolution < limits.min_resolution_nv_per_lsb ||
       resolution > limits.max_resolution_nv_per_lsb) {
     invalid("study_start.resolution_nv_per_lsb",
-            "must be a finite value in " + std::to_string(limits.min_resolution_nv_per_lsb) +
-                ".." + std::to_string(limits.max_resolution_nv_per_lsb) + " nV, got " +
+            "must be a finite value in " + std::to_string(limits.min_resolution_nv_per_lsb) + ".." +
+                std::to_string(limits.max_resolution_nv_per_lsb) + " nV, got " +
                 std::to_string(resolution));
   }
   const std::uint64_t max_samples = limits.max_samples_per_lead(start.sample_rate_hz());
@@ -160,9 +159,9 @@ void validate_study_start(const pb::StudyStart& start, const Limits& limits) {
     check_text(patient.pseudonymous_id(), limits.max_text_chars,
                "study_start.patient.pseudonymous_id");
     if (patient.age_years() > limits.max_age_years) {
-      invalid("study_start.patient.age_years",
-              "must be 0 (unknown) .. " + std::to_string(limits.max_age_years) + ", got " +
-                  std::to_string(patient.age_years()));
+      invalid("study_start.patient.age_years", "must be 0 (unknown) .. " +
+                                                   std::to_string(limits.max_age_years) + ", got " +
+                                                   std::to_string(patient.age_years()));
     }
     if (!pb::Sex_IsValid(patient.sex())) {
       invalid("study_start.patient.sex", "unknown value " + std::to_string(patient.sex()));
@@ -190,8 +189,8 @@ void validate_study_end(const pb::StudyEnd& end, const Limits& limits) {
   }
 }
 
-void validate_chunk(const pb::SampleChunk& chunk, std::size_t n_leads,
-                    std::uint32_t sample_rate_hz, const Limits& limits) {
+void validate_chunk(const pb::SampleChunk& chunk, std::size_t n_leads, std::uint32_t sample_rate_hz,
+                    const Limits& limits) {
   check_identifier(chunk.study_uid(), limits.max_study_uid_chars, "chunk.study_uid");
   const auto n_values = static_cast<std::size_t>(chunk.samples_size());
   if (n_values == 0) {

@@ -45,8 +45,10 @@ struct CaseStore::Impl {
   }
 
   std::int64_t insert_case(const CaseRecord& c) {
-    db->query("INSERT INTO cases (patient_id, device_id, clinic, opened_ms, state, outcome, created_by) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?)")
+    db->query(
+          "INSERT INTO cases (patient_id, device_id, clinic, opened_ms, state, outcome, "
+          "created_by) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?)")
         .bind(1, c.patient_id)
         .bind(2, c.device_id)
         .bind(3, c.clinic)
@@ -60,8 +62,9 @@ struct CaseStore::Impl {
 
   std::int64_t insert_node(const TimeNodeRecord& n) {
     if (n.kind.empty()) throw Error("time node without a kind");
-    db->query("INSERT INTO time_nodes (case_id, kind, raw_ms, corrected_ms, source, actor, clock, "
-              "recorded_ms, supersedes, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    db->query(
+          "INSERT INTO time_nodes (case_id, kind, raw_ms, corrected_ms, source, actor, clock, "
+          "recorded_ms, supersedes, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .bind(1, n.case_id)
         .bind(2, n.kind)
         .bind(3, n.raw_ms)
@@ -77,8 +80,9 @@ struct CaseStore::Impl {
   }
 
   std::int64_t insert_flag(const CaseFlagRecord& f) {
-    db->query("INSERT INTO case_flags (case_id, flag, value, source, actor, recorded_ms) "
-              "VALUES (?, ?, ?, ?, ?, ?)")
+    db->query(
+          "INSERT INTO case_flags (case_id, flag, value, source, actor, recorded_ms) "
+          "VALUES (?, ?, ?, ?, ?, ?)")
         .bind(1, f.case_id)
         .bind(2, f.flag)
         .bind(3, std::int64_t{f.value ? 1 : 0})
@@ -90,8 +94,9 @@ struct CaseStore::Impl {
   }
 
   std::int64_t insert_reason(const DelayReasonRecord& r) {
-    db->query("INSERT INTO delay_reasons (case_id, interval_key, reason, actor, recorded_ms) "
-              "VALUES (?, ?, ?, ?, ?)")
+    db->query(
+          "INSERT INTO delay_reasons (case_id, interval_key, reason, actor, recorded_ms) "
+          "VALUES (?, ?, ?, ?, ?)")
         .bind(1, r.case_id)
         .bind(2, r.interval_key)
         .bind(3, r.reason)
@@ -103,7 +108,8 @@ struct CaseStore::Impl {
 
   // Fills the rows of the bundles (keyed by case id) with one query per table.
   void load_rows(std::vector<CaseBundle>& bundles, const std::string& case_filter_sql,
-                 const std::vector<std::int64_t>& binds_int, const std::optional<std::string>& clinic) {
+                 const std::vector<std::int64_t>& binds_int,
+                 const std::optional<std::string>& clinic) {
     std::unordered_map<std::int64_t, CaseBundle*> by_id;
     by_id.reserve(bundles.size());
     for (auto& b : bundles) by_id.emplace(b.info.case_id, &b);
@@ -113,9 +119,10 @@ struct CaseStore::Impl {
       if (clinic) q.bind(i, *clinic);
     };
     {
-      auto q = db->query("SELECT seq, case_id, kind, raw_ms, corrected_ms, source, actor, clock, "
-                         "recorded_ms, supersedes, note FROM time_nodes WHERE case_id IN (" +
-                         case_filter_sql + ") ORDER BY seq");
+      auto q = db->query(
+          "SELECT seq, case_id, kind, raw_ms, corrected_ms, source, actor, clock, "
+          "recorded_ms, supersedes, note FROM time_nodes WHERE case_id IN (" +
+          case_filter_sql + ") ORDER BY seq");
       bind_all(q);
       while (q.step()) {
         const auto it = by_id.find(q.int64(1));
@@ -126,19 +133,23 @@ struct CaseStore::Impl {
       }
     }
     {
-      auto q = db->query("SELECT seq, case_id, flag, value, source, actor, recorded_ms FROM case_flags "
-                         "WHERE case_id IN (" + case_filter_sql + ") ORDER BY seq");
+      auto q = db->query(
+          "SELECT seq, case_id, flag, value, source, actor, recorded_ms FROM case_flags "
+          "WHERE case_id IN (" +
+          case_filter_sql + ") ORDER BY seq");
       bind_all(q);
       while (q.step()) {
         const auto it = by_id.find(q.int64(1));
         if (it == by_id.end()) continue;
-        it->second->flags.push_back(CaseFlagRecord{q.int64(0), q.int64(1), q.text(2), q.int64(3) != 0,
-                                                   q.text(4), q.text(5), q.int64(6)});
+        it->second->flags.push_back(CaseFlagRecord{
+            q.int64(0), q.int64(1), q.text(2), q.int64(3) != 0, q.text(4), q.text(5), q.int64(6)});
       }
     }
     {
-      auto q = db->query("SELECT seq, case_id, interval_key, reason, actor, recorded_ms FROM delay_reasons "
-                         "WHERE case_id IN (" + case_filter_sql + ") ORDER BY seq");
+      auto q = db->query(
+          "SELECT seq, case_id, interval_key, reason, actor, recorded_ms FROM delay_reasons "
+          "WHERE case_id IN (" +
+          case_filter_sql + ") ORDER BY seq");
       bind_all(q);
       while (q.step()) {
         const auto it = by_id.find(q.int64(1));
@@ -179,7 +190,8 @@ std::unique_ptr<CaseStore> CaseStore::open(const std::filesystem::path& db_path,
     sqlite3_busy_timeout(impl->db->handle(), 5000);
     impl->db->exec("PRAGMA foreign_keys = ON");
     impl->db->exec("PRAGMA synchronous = FULL");
-    if (impl->db->pragma_text("SELECT count(*) FROM sqlite_master WHERE name = 'time_nodes'") != "1") {
+    if (impl->db->pragma_text("SELECT count(*) FROM sqlite_master WHERE name = 'time_nodes'") !=
+        "1") {
       throw Error("schema has no case tables (migration 0002 missing)");
     }
   } catch (const Error& e) {
@@ -203,9 +215,10 @@ CaseRecord CaseStore::find_or_open_case(const std::string& device_id, const std:
                                         std::int64_t window_ms) {
   Transaction tx(*impl_->db);  // find and open atomically: two ECGs at once make one case
   if (!patient_id.empty()) {
-    auto q = impl_->db->query(std::string("SELECT ") + Impl::kCaseColumns +
-                              " FROM cases WHERE device_id = ? AND patient_id = ? AND state = 'open' "
-                              "AND opened_ms > ? AND opened_ms <= ? ORDER BY opened_ms DESC, id DESC LIMIT 1");
+    auto q = impl_->db->query(
+        std::string("SELECT ") + Impl::kCaseColumns +
+        " FROM cases WHERE device_id = ? AND patient_id = ? AND state = 'open' "
+        "AND opened_ms > ? AND opened_ms <= ? ORDER BY opened_ms DESC, id DESC LIMIT 1");
     q.bind(1, device_id).bind(2, patient_id).bind(3, at_ms - window_ms).bind(4, at_ms);
     if (q.step()) {
       auto found = Impl::read_case(q);
@@ -228,14 +241,15 @@ CaseRecord CaseStore::find_or_open_case(const std::string& device_id, const std:
 }
 
 std::optional<CaseRecord> CaseStore::get_case(std::int64_t case_id) {
-  auto q = impl_->db->query(std::string("SELECT ") + Impl::kCaseColumns + " FROM cases WHERE id = ?");
+  auto q =
+      impl_->db->query(std::string("SELECT ") + Impl::kCaseColumns + " FROM cases WHERE id = ?");
   q.bind(1, case_id);
   if (!q.step()) return std::nullopt;
   return Impl::read_case(q);
 }
 
-void CaseStore::set_state(std::int64_t case_id, const std::string& state, const std::string& outcome,
-                          const std::string& actor) {
+void CaseStore::set_state(std::int64_t case_id, const std::string& state,
+                          const std::string& outcome, const std::string& actor) {
   Transaction tx(*impl_->db);
   impl_->require_case(case_id);
   impl_->db->query("UPDATE cases SET state = ?, outcome = ? WHERE id = ?")
@@ -243,7 +257,8 @@ void CaseStore::set_state(std::int64_t case_id, const std::string& state, const 
       .bind(2, outcome)
       .bind(3, case_id)
       .run();
-  impl_->audit(actor, "case_state", std::to_string(case_id), "state=" + state + " outcome=" + outcome);
+  impl_->audit(actor, "case_state", std::to_string(case_id),
+               "state=" + state + " outcome=" + outcome);
   tx.commit();
 }
 
@@ -310,13 +325,14 @@ std::optional<CaseBundle> CaseStore::load_case(std::int64_t case_id) {
 std::vector<CaseBundle> CaseStore::load_cases(UnixMs from_ms, UnixMs to_ms,
                                               const std::optional<std::string>& clinic,
                                               std::int64_t margin_ms) {
-  const std::string filter = std::string("SELECT id FROM cases WHERE opened_ms >= ? AND opened_ms < ?") +
-                             (clinic ? " AND clinic = ?" : "");
+  const std::string filter =
+      std::string("SELECT id FROM cases WHERE opened_ms >= ? AND opened_ms < ?") +
+      (clinic ? " AND clinic = ?" : "");
   const std::vector<std::int64_t> binds = {from_ms - margin_ms, to_ms + margin_ms};
   std::vector<CaseBundle> out;
   {
-    auto q = impl_->db->query(std::string("SELECT ") + Impl::kCaseColumns + " FROM cases WHERE id IN (" +
-                              filter + ") ORDER BY id");
+    auto q = impl_->db->query(std::string("SELECT ") + Impl::kCaseColumns +
+                              " FROM cases WHERE id IN (" + filter + ") ORDER BY id");
     q.bind(1, binds[0]).bind(2, binds[1]);
     if (clinic) q.bind(3, *clinic);
     while (q.step()) out.push_back(CaseBundle{Impl::read_case(q), {}, {}, {}, {}});

@@ -106,7 +106,6 @@ TEST_CASE("analyze: synthetic 12-lead beat train gives known fiducials and ST le
   const double fs = 500;
   const auto s = synth_record(fs, 10.0, 72.0, 12);
   const auto a = analyze(s.block);
-  for (const auto& p : a.quality.problems) UNSCOPED_INFO(p.lead << " " << p.kind << " " << p.detail);
   REQUIRE(a.quality.ok);
   REQUIRE(all_finite(a));
   REQUIRE(a.beats.size() == s.r.size());
@@ -162,6 +161,39 @@ TEST_CASE("analyze: ST survives 0.3 Hz, 1 mV baseline wander", "[analyze]") {
   }
 }
 
+TEST_CASE("analyze: premature wide beats are typed out of the median beat", "[analyze]") {
+  const double fs = 500;
+  auto s = synth_record(fs, 10.0, 60.0, 8);
+  // Every third beat gets an ectopic companion 450 ms after it: a wide (120 ms), tall, negative
+  // complex with a discordant T — premature and of a different morphology.
+  std::vector<std::int64_t> pvc;
+  for (std::size_t i = 0; i + 1 < s.r.size(); i += 3) pvc.push_back(s.r[i] + static_cast<std::int64_t>(0.55 * fs));
+  for (auto& x : s.block.samples_uv) {
+    for (const auto p : pvc) {
+      for (std::int64_t k = p - 60; k < p + 200 && k < static_cast<std::int64_t>(x.size()); ++k) {
+        const double t = static_cast<double>(k - p) / fs;
+        x[static_cast<std::size_t>(k)] += static_cast<float>(hann(t, -0.06, 0.06, -1500) + hann(t, 0.10, 0.38, 400));
+      }
+    }
+  }
+  const auto a = analyze(s.block);
+  REQUIRE(a.quality.ok);
+  int dominant_pvcs = 0, dominant = 0;
+  for (const auto& b : a.beats) {
+    const bool is_pvc = std::any_of(pvc.begin(), pvc.end(), [&](auto p) { return std::llabs(b.r_sample - p) < 40; });
+    if (b.dominant) {
+      ++dominant;
+      if (is_pvc) ++dominant_pvcs;
+    }
+  }
+  CHECK(dominant_pvcs == 0);
+  CHECK(dominant >= static_cast<int>(s.r.size()) - 2);
+  for (std::size_t l = 0; l < s.st_uv.size(); ++l) {
+    INFO("lead " << a.per_lead[l].lead);
+    CHECK(a.per_lead[l].st_j60_uv == Approx(s.st_uv[l]).margin(15.0));
+  }
+}
+
 TEST_CASE("analyze: fast rate measures ST at J+40 ms", "[analyze]") {
   const auto s = synth_record(500, 10.0, 130.0, 8);
   const auto a = analyze(s.block);
@@ -182,6 +214,16 @@ TEST_CASE("analyze: quality flags flat and saturated leads", "[analyze][quality]
   CHECK(a.quality.ok);  // two bad leads of twelve: still readable, those leads excluded
   CHECK(all_finite(a));
   CHECK_FALSE(has_problem(a, "I", "flat"));
+}
+
+TEST_CASE("analyze: two neighbouring chest leads off make the record not ok", "[analyze][quality]") {
+  auto s = synth_record(500, 10.0, 70.0, 12);
+  std::fill(s.block.samples_uv[7].begin(), s.block.samples_uv[7].end(), 0.f);  // V2
+  std::fill(s.block.samples_uv[8].begin(), s.block.samples_uv[8].end(), 0.f);  // V3
+  const auto a = analyze(s.block);
+  CHECK_FALSE(a.quality.ok);
+  CHECK(has_problem(a, "", "key_leads_unusable"));
+  CHECK(all_finite(a));
 }
 
 TEST_CASE("analyze: unusable records are not ok and never produce NaN", "[analyze][quality]") {

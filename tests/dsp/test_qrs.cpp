@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <numbers>
 #include <random>
 #include <vector>
@@ -119,6 +120,30 @@ TEST_CASE("qrs: lead-off and noisy leads among good ones", "[qrs]") {
   INFO("tp " << sc.tp << " fn " << sc.fn << " fp " << sc.fp);
   CHECK(sc.fn == 0);
   CHECK(sc.fp == 0);
+}
+
+TEST_CASE("qrs: a 2-hour record (filter blocks, long envelopes) and non-finite samples", "[qrs]") {
+  const double fs = 250;
+  Synthetic s = synthetic(fs, 2 * 3600, 2, 23);
+  // A burst of invalid samples must not poison anything beyond it.
+  for (std::size_t i = 100000; i < 100050; ++i) s.leads[1][i] = std::numeric_limits<float>::quiet_NaN();
+  const auto f = filtered(s.leads, fs);
+  for (const auto& lead : f) REQUIRE(std::all_of(lead.begin(), lead.end(), [](float v) { return std::isfinite(v); }));
+  const auto det = gc::dsp::detect_qrs(f, fs);
+  const Score sc = score(s.r, det, fs);
+  INFO("beats " << s.r.size() << " tp " << sc.tp << " fn " << sc.fn << " fp " << sc.fp);
+  CHECK(sc.fn == 0);
+  CHECK(sc.fp == 0);
+  std::vector<std::vector<float>> raw_nan = {std::vector<float>(5000, std::numeric_limits<float>::quiet_NaN())};
+  CHECK(gc::dsp::detect_qrs(raw_nan, 500).empty());
+  // Absurd but finite amplitudes: no overflow into inf/NaN, beats still found where they are.
+  Synthetic huge = synthetic(500, 10, 2, 29);
+  for (auto& lead : huge.leads) {
+    for (float& v : lead) v *= 1e30f;
+  }
+  const auto det_huge = gc::dsp::detect_qrs(filtered(huge.leads, 500), 500);
+  CHECK(std::is_sorted(det_huge.begin(), det_huge.end()));
+  CHECK(det_huge.size() <= huge.r.size() + 2);
 }
 
 TEST_CASE("qrs: noise without beats gives no detections", "[qrs]") {

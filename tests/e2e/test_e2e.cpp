@@ -53,13 +53,15 @@ CommandResult run(const std::string& command) {
   return result;
 }
 
-std::string quote(const std::string& s) { return "'" + s + "'"; }
+std::string quote(const std::string& s) {
+  return "'" + s + "'";
+}
 
 // `greenchannel serve` as a child process; its stdout is read on a thread (so the pipe never
 // fills and blocks the server) and kept for assertions.
 class ServeProcess {
  public:
-  explicit ServeProcess(const fs::path& db) {
+  explicit ServeProcess(const fs::path& db, const std::string& listen = "127.0.0.1:0") {
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
     pid_ = ::fork();
@@ -69,7 +71,7 @@ class ServeProcess {
       ::close(fds[0]);
       ::close(fds[1]);
       const std::string db_text = db.string();
-      ::execl(GC_CLI_PATH, GC_CLI_PATH, "serve", "--listen", "127.0.0.1:0", "--db",
+      ::execl(GC_CLI_PATH, GC_CLI_PATH, "serve", "--listen", listen.c_str(), "--db",
               db_text.c_str(), "--threads", "2", static_cast<char*>(nullptr));
       std::_Exit(127);
     }
@@ -100,6 +102,11 @@ class ServeProcess {
     if (out_ != nullptr) std::fclose(out_);
   }
   int port() const { return port_; }
+  void kill_hard() {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
   bool alive() { return ::waitpid(pid_, nullptr, WNOHANG) == 0; }
   // SIGTERM, then the exit status (or -1 if it did not exit normally within the timeout).
   int terminate(std::chrono::seconds timeout) {
@@ -155,8 +162,8 @@ fs::path stemi_record(const fs::path& dir) {
   spec.seed = 11;
   spec.age_years = 58;
   spec.sex = 'M';
-  spec.st_shift_uv = {{"V1", 150}, {"V2", 350}, {"V3", 400}, {"V4", 300}, {"V5", 150},
-                      {"II", -100}, {"III", -120}, {"aVF", -110}};
+  spec.st_shift_uv = {{"V1", 150}, {"V2", 350},  {"V3", 400},   {"V4", 300},
+                      {"V5", 150}, {"II", -100}, {"III", -120}, {"aVF", -110}};
   const gc::synth::Synthesized s = gc::synth::generate(spec);
   gc::wfdb::Header header;
   header.record_name = "e2e_stemi_anterior";
@@ -181,8 +188,8 @@ fs::path stemi_record(const fs::path& dir) {
 
 TEST_CASE("serve + device add + cart: a STEMI arrives bit for bit and raises a critical alert") {
   std::random_device rd;
-  const fs::path dir = fs::temp_directory_path() / ("gc-e2e-" + std::to_string(::getpid()) + "-" +
-                                                    std::to_string(rd()));
+  const fs::path dir = fs::temp_directory_path() /
+                       ("gc-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
   fs::create_directories(dir);
   const fs::path db = dir / "var" / "greenchannel.db";
   const std::string cli = GC_CLI_PATH;
@@ -200,9 +207,9 @@ TEST_CASE("serve + device add + cart: a STEMI arrives bit for bit and raises a c
 
   const fs::path record = stemi_record(dir);
   INFO("record " << record);
-  const std::string cart = quote(cli) + " cart --server 127.0.0.1:" +
-                           std::to_string(serve.port()) + " --device " + quote(device_id) +
-                           " --secret " + quote(secret) + " --chest-pain --json --quiet ";
+  const std::string cart = quote(cli) + " cart --server 127.0.0.1:" + std::to_string(serve.port()) +
+                           " --device " + quote(device_id) + " --secret " + quote(secret) +
+                           " --chest-pain --json --quiet ";
 
   // A truncated record fails clearly on the cart side; the server is not affected.
   {
@@ -265,6 +272,68 @@ TEST_CASE("serve + device add + cart: a STEMI arrives bit for bit and raises a c
   CHECK(log.find("finding " + study_uid + ": stemi") != std::string::npos);
   CHECK(log.find("stopped cleanly") != std::string::npos);
 
+  std::error_code ignored;
+  fs::remove_all(dir, ignored);
+}
+
+TEST_CASE(
+    "server killed with SIGKILL mid-stream: carts resume, every sample stored once, bit for bit") {
+  std::random_device rd;
+  const fs::path dir = fs::temp_directory_path() /
+                       ("gc-e2e-kill-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+  fs::create_directories(dir);
+  const fs::path db = dir / "greenchannel.db";
+  const std::string cli = GC_CLI_PATH;
+  const fs::path record = stemi_record(dir);
+
+  auto serve = std::make_unique<ServeProcess>(db);
+  const int port = serve->port();
+  const auto added = run(quote(cli) + " device add --clinic kill --id cart-kill --db " +
+                         quote(db.string()) + " --json");
+  REQUIRE(added.status == 0);
+  const json::object device = json::parse(added.out).as_object();
+  const std::string secret(device.at("secret").as_string());
+
+  // Three carts stream in real time (100 ms chunks, 10 s each) as separate processes.
+  constexpr int kCarts = 3;
+  std::vector<std::thread> carts;
+  std::vector<CommandResult> results(kCarts);
+  for (int i = 0; i < kCarts; ++i) {
+    carts.emplace_back([&, i] {
+      results[i] = run(quote(cli) + " cart --server 127.0.0.1:" + std::to_string(port) +
+                       " --device cart-kill --secret " + quote(secret) +
+                       " --realtime --chunk-ms 100 --timeout-s 3 --json --quiet --study-uid kill-" +
+                       std::to_string(i) + " " + quote(record.string()));
+    });
+  }
+  // Kill the server hard twice at uneven points and restart it on the same port.
+  std::mt19937 rng(rd());
+  for (int k = 0; k < 2; ++k) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500 + rng() % 2000));
+    serve->kill_hard();
+    serve = std::make_unique<ServeProcess>(db, "127.0.0.1:" + std::to_string(port));
+  }
+  for (auto& t : carts) t.join();
+
+  const gc::wfdb::Record source = gc::wfdb::read_record(record);
+  gc::storage::OpenOptions options;
+  options.quick_check = false;
+  auto store = gc::storage::Store::open(db, options);
+  for (int i = 0; i < kCarts; ++i) {
+    INFO("cart " << i << " output " << results[i].out);
+    CHECK(results[i].status == 0);
+    const auto state = store->find_study("cart-kill", "kill-" + std::to_string(i));
+    REQUIRE(state);
+    CHECK(state->complete);
+    const auto stored = store->load_samples(state->study_id);
+    REQUIRE(stored.samples.size() == source.samples_adu.size());
+    for (std::size_t lead = 0; lead < stored.samples.size(); ++lead) {
+      CHECK(stored.samples[lead] == source.samples_adu[lead]);  // none lost, none doubled
+    }
+    CHECK(store->analysis_json(state->study_id).has_value());
+    CHECK(store->alerts_for_study(state->study_id).size() == 1);
+  }
+  CHECK(serve->terminate(std::chrono::seconds(20)) == 0);
   std::error_code ignored;
   fs::remove_all(dir, ignored);
 }

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -37,8 +38,11 @@ inline fs::path unique_temp_dir(const std::string& prefix) {
 // A server on 127.0.0.1:<ephemeral> with a fresh database, run on one background thread.
 class TestServer {
  public:
-  explicit TestServer(ingest::ServerConfig config = {}) : dir_(unique_temp_dir("gc-ingest")) {
+  explicit TestServer(ingest::ServerConfig config = {},
+                      const std::function<void(storage::Store&)>& before_start = {})
+      : dir_(unique_temp_dir("gc-ingest")) {
     store_ = storage::Store::open(dir_ / "test.db");
+    if (before_start) before_start(*store_);
     config.log = [this](std::string_view line) {
       std::lock_guard lock(log_mutex_);
       log_.emplace_back(line);
@@ -170,7 +174,9 @@ inline pb::CartMessage chunk(const std::string& uid, std::uint64_t sequence, int
   c->set_sequence(sequence);
   c->set_first_sample_index(sequence * static_cast<std::uint64_t>(per_lead));
   for (int k = 0; k < per_lead * n_leads; ++k) {
-    c->add_samples(static_cast<std::int32_t>((sequence * 7919 + static_cast<std::uint64_t>(k) * 31) % 4001) - 2000);
+    c->add_samples(
+        static_cast<std::int32_t>((sequence * 7919 + static_cast<std::uint64_t>(k) * 31) % 4001) -
+        2000);
   }
   return m;
 }

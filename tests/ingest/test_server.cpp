@@ -6,6 +6,7 @@
 
 #include "gc/cart_client.hpp"
 #include "gc/synth.hpp"
+#include "gc/tls.hpp"
 #include "ingest/ingest_test_util.hpp"
 
 using namespace gc::test;
@@ -26,18 +27,16 @@ pb::HelloAck authenticate(RawClient& client, const gc::storage::NewDevice& devic
 
 pb::StudyStarted start_study(RawClient& client, const std::string& uid) {
   client.send(study_start(uid));
-  auto m = client.read_until([](const pb::ServerMessage& s) {
-    return s.has_study_started() || s.has_error();
-  });
+  auto m = client.read_until(
+      [](const pb::ServerMessage& s) { return s.has_study_started() || s.has_error(); });
   REQUIRE(m);
   REQUIRE(m->has_study_started());
   return m->study_started();
 }
 
 std::uint64_t read_ack(RawClient& client) {
-  auto m = client.read_until([](const pb::ServerMessage& s) {
-    return s.has_chunk_ack() || s.has_error();
-  });
+  auto m = client.read_until(
+      [](const pb::ServerMessage& s) { return s.has_chunk_ack() || s.has_error(); });
   REQUIRE(m);
   REQUIRE(m->has_chunk_ack());
   return m->chunk_ack().sequence();
@@ -57,6 +56,7 @@ CartStudy synthetic_study(const std::string& uid, std::map<std::string, double> 
   study.age_years = 60;
   study.sex = "M";
   study.chest_pain = true;
+  study.acquired_at_unix_ms = 1'795'000'000'000;  // a real cart's acquisition time is fixed
   return study;
 }
 
@@ -367,6 +367,17 @@ TEST_CASE("cart client streams a study; the finding is stored, alerted and pushe
   for (const char* kind : {"first_ecg", "ecg_received", "analysis_done", "alert_raised"}) {
     CHECK(std::find(kinds.begin(), kinds.end(), kind) != kinds.end());
   }
+  // Sending the same study again (a cart that lost the finding) re-acks and re-pushes it from
+  // the stored analysis, storing nothing new.
+  CartClient again(cart_config(server.port(), device));
+  const auto repeat = again.send_study(study);
+  CHECK(repeat.complete);
+  REQUIRE(repeat.finding);
+  CHECK(repeat.finding->category() == result.finding->category());
+  CHECK(repeat.finding->tier() == result.finding->tier());
+  CHECK(repeat.finding->elevated_size() == result.finding->elevated_size());
+  CHECK(server.store().alerts_for_study(state->study_id).size() == 1);
+  CHECK(server.store().load_samples(state->study_id).samples == study.samples);
   // The cart's acquisition time is kept raw, with a corrected copy from the measured offset.
   for (const auto& e : server.store().events_for_study(state->study_id)) {
     if (e.kind == "first_ecg") {
@@ -492,7 +503,8 @@ TEST_CASE("many carts at once: group commit batches their chunks, nothing lost o
   constexpr int kCarts = 24;
   constexpr std::uint64_t kChunks = 20;
   std::vector<gc::storage::NewDevice> devices;
-  for (int i = 0; i < kCarts; ++i) devices.push_back(server.add_device("cart-many-" + std::to_string(i)));
+  for (int i = 0; i < kCarts; ++i)
+    devices.push_back(server.add_device("cart-many-" + std::to_string(i)));
   std::vector<std::thread> carts;
   std::atomic<int> completed{0};
   for (int i = 0; i < kCarts; ++i) {
@@ -502,14 +514,16 @@ TEST_CASE("many carts at once: group commit batches their chunks, nothing lost o
       if (!client.read_until([](const pb::ServerMessage& m) { return m.has_hello_ack(); })) return;
       const std::string uid = "many-" + std::to_string(i);
       client.send(study_start(uid));
-      if (!client.read_until([](const pb::ServerMessage& m) { return m.has_study_started(); })) return;
+      if (!client.read_until([](const pb::ServerMessage& m) { return m.has_study_started(); }))
+        return;
       // Pipelined: all chunks at once, then the acks.
       std::string burst;
       for (std::uint64_t s = 0; s < kChunks; ++s) burst += gc::proto::encode_frame(chunk(uid, s));
       client.send_bytes(burst);
       std::uint64_t acked = 0;
       while (acked < kChunks) {
-        auto m = client.read_until([](const pb::ServerMessage& x) { return x.has_chunk_ack() || x.has_error(); });
+        auto m = client.read_until(
+            [](const pb::ServerMessage& x) { return x.has_chunk_ack() || x.has_error(); });
         if (!m || m->has_error()) return;
         acked = std::max(acked, m->chunk_ack().sequence() + 1);
       }
@@ -554,4 +568,143 @@ TEST_CASE("beyond the connection cap a cart is refused with LIMIT_EXCEEDED") {
   auto pong = a.read();
   REQUIRE(pong);
   CHECK(pong->has_pong());
+}
+
+TEST_CASE("crash recovery: a completed study that was never analysed is analysed at start") {
+  std::int64_t study_id = 0;
+  const auto prepare = [&](gc::storage::Store& store) {
+    // What a server that died right after the StudyAck leaves behind.
+    store.add_device("recovery clinic", "cart-recover");
+    const CartStudy study = synthetic_study("recover-1", {{"V2", 300}, {"V3", 300}});
+    gc::storage::StudyHeader header;
+    header.device_id = "cart-recover";
+    header.study_uid = study.study_uid;
+    header.leads = study.leads;
+    header.sample_rate_hz = study.sample_rate_hz;
+    header.resolution_nv_per_lsb = study.resolution_nv_per_lsb;
+    header.age_years = 60;
+    header.sex = "M";
+    study_id = store.begin_study(header).study_id;
+    gc::storage::Chunk chunk;
+    chunk.samples = gc::ingest::interleave(study.samples);
+    REQUIRE(store.append_chunk(study_id, chunk) == gc::storage::AppendResult::stored);
+    store.complete_study(study_id, study.samples.front().size(),
+                         gc::storage::samples_crc32(chunk.samples));
+    gc::storage::EventRecord received;
+    received.study_id = study_id;
+    received.kind = "ecg_received";
+    received.at = {gc::storage::now_unix_ms(), "server", "server"};
+    received.recorded_ms = received.at.unix_ms;
+    store.append_event(received);
+  };
+  TestServer server({}, prepare);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!server.store().analysis_json(study_id) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE(server.store().analysis_json(study_id));
+  // The analysis and the alert are two writes; give the second a moment.
+  while (server.store().alerts_for_study(study_id).empty() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(server.store().alerts_for_study(study_id).size() == 1);
+}
+
+TEST_CASE("a resend whose samples differ from the stored chunk is refused") {
+  TestServer server;
+  const auto device = server.add_device("cart-conflict");
+  RawClient client(server.port());
+  authenticate(client, device);
+  start_study(client, "conflict-1");
+  client.send(chunk("conflict-1", 0));
+  CHECK(read_ack(client) == 0);
+  auto altered = chunk("conflict-1", 0);
+  altered.mutable_chunk()->set_samples(5, altered.chunk().samples(5) + 1);
+  client.send(altered);
+  const auto error = client.read_error();
+  REQUIRE(error);
+  CHECK(error->code() == pb::Error::PROTOCOL_VIOLATION);
+  CHECK(error->message().find("chunk 0") != std::string::npos);
+  const auto state = server.store().find_study(device.device_id, "conflict-1");
+  REQUIRE(state);
+  const auto stored = server.store().load_samples(state->study_id);
+  const auto original = chunk("conflict-1", 0);
+  CHECK(stored.samples[2][1] == original.chunk().samples(5));  // sample 1 of lead 2 unchanged
+}
+
+TEST_CASE(
+    "TLS: a cart pinning the server's fingerprint streams; a wrong pin or plain TCP gets nothing") {
+  const fs::path tls_dir = unique_temp_dir("gc-tls");
+  const gc::ingest::TlsFiles files{tls_dir / "server.crt", tls_dir / "server.key"};
+  REQUIRE(gc::ingest::ensure_server_certificate(files));
+  CHECK_FALSE(gc::ingest::ensure_server_certificate(files));  // kept on the next start
+  CHECK((fs::status(files.private_key).permissions() & fs::perms::others_read) == fs::perms::none);
+  const std::string fingerprint = gc::ingest::certificate_fingerprint_sha256(files.certificate);
+  CHECK(gc::ingest::normalize_fingerprint(fingerprint).size() == 64);
+
+  gc::ingest::ServerConfig config;
+  config.tls = gc::ingest::make_server_tls_context(files);
+  config.handshake_timeout = std::chrono::milliseconds(2000);
+  TestServer server(config);
+  const auto device = server.add_device("cart-tls");
+
+  CartConfig cart_cfg = cart_config(server.port(), device);
+  cart_cfg.tls = gc::ingest::make_cart_tls_context("", fingerprint);
+  cart_cfg.tls_verify_host_name = false;
+  CartClient cart(cart_cfg);
+  const CartStudy study = synthetic_study("tls-1", {});
+  const auto result = cart.send_study(study);
+  CHECK(result.complete);
+  CHECK(result.finding.has_value());
+  const auto state = server.store().find_study(device.device_id, "tls-1");
+  REQUIRE(state);
+  CHECK(server.store().load_samples(state->study_id).samples == study.samples);
+
+  // Verified by the CA file (the self-signed certificate) and the host name 127.0.0.1.
+  CartConfig ca_cfg = cart_config(server.port(), device);
+  ca_cfg.tls = gc::ingest::make_cart_tls_context(files.certificate.string(), "");
+  CHECK(CartClient(ca_cfg).send_study(synthetic_study("tls-2", {})).complete);
+
+  CartConfig wrong = cart_config(server.port(), device);
+  wrong.tls = gc::ingest::make_cart_tls_context("", std::string(64, 'A'));
+  wrong.tls_verify_host_name = false;
+  CHECK_THROWS_AS(CartClient(wrong).send_study(synthetic_study("tls-wrong", {})),
+                  gc::ingest::CartError);
+  CHECK_FALSE(server.store().find_study(device.device_id, "tls-wrong"));
+
+  // A plain-TCP cart gets no protocol at all: the TLS handshake fails and the server closes.
+  RawClient plain(server.port());
+  plain.send(hello(device.device_id, device.secret));
+  CHECK_FALSE(plain.read());
+  std::error_code ignored;
+  fs::remove_all(tls_dir, ignored);
+}
+
+TEST_CASE("workflow hooks: study created once (not on resume), alert raised once") {
+  std::atomic<int> created{0};
+  std::atomic<int> alerted{0};
+  std::optional<std::int64_t> offset;
+  gc::ingest::ServerConfig config;
+  config.on_study_created = [&](gc::storage::Store& store, const gc::storage::StudyHeader& header,
+                                std::int64_t study_id, std::optional<std::int64_t> off) {
+    CHECK(store.get_study(study_id)->header.study_uid == header.study_uid);
+    offset = off;
+    ++created;
+  };
+  config.on_alert_raised = [&](gc::storage::Store&, const gc::storage::AlertRecord& alert,
+                               std::int64_t alert_id) {
+    CHECK(alert_id > 0);
+    CHECK_FALSE(alert.tier.empty());
+    ++alerted;
+  };
+  TestServer server(config);
+  const auto device = server.add_device("cart-hooks");
+  const CartStudy study = synthetic_study("hooks-1", {});
+  CHECK(CartClient(cart_config(server.port(), device)).send_study(study).complete);
+  CHECK(CartClient(cart_config(server.port(), device)).send_study(study).complete);  // again
+  CHECK(created == 1);
+  CHECK(alerted == 1);
+  REQUIRE(offset.has_value());
+  CHECK(std::abs(*offset) < 60'000);  // same machine: the measured clock offset is small
 }

@@ -272,15 +272,18 @@ TEST_CASE("validation accepts a well-formed session and names fields in errors")
           pb::Error::LIMIT_EXCEEDED);
   }
   SECTION("chunks: multiple of the lead count, within limits") {
-    CHECK(error_code_of([&] { gc::proto::validate_chunk(make_chunk(0, 801).chunk(), 8, 500, limits); },
-                        &message) == pb::Error::PROTOCOL_VIOLATION);
+    CHECK(error_code_of(
+              [&] { gc::proto::validate_chunk(make_chunk(0, 801).chunk(), 8, 500, limits); },
+              &message) == pb::Error::PROTOCOL_VIOLATION);
     CHECK(message.find("multiple of the 8 leads") != std::string::npos);
-    CHECK(error_code_of([&] { gc::proto::validate_chunk(make_chunk(0, 0).chunk(), 8, 500, limits); }) ==
-          pb::Error::PROTOCOL_VIOLATION);
+    CHECK(error_code_of([&] {
+            gc::proto::validate_chunk(make_chunk(0, 0).chunk(), 8, 500, limits);
+          }) == pb::Error::PROTOCOL_VIOLATION);
     gc::proto::Limits small = limits;
     small.max_chunk_values = 400;
-    CHECK(error_code_of([&] { gc::proto::validate_chunk(make_chunk(0, 800).chunk(), 8, 500, small); }) ==
-          pb::Error::LIMIT_EXCEEDED);
+    CHECK(error_code_of([&] {
+            gc::proto::validate_chunk(make_chunk(0, 800).chunk(), 8, 500, small);
+          }) == pb::Error::LIMIT_EXCEEDED);
     pb::SampleChunk late = make_chunk(0, 800).chunk();
     late.set_first_sample_index(limits.max_samples_per_lead(500) - 50);
     CHECK(error_code_of([&] { gc::proto::validate_chunk(late, 8, 500, limits); }) ==

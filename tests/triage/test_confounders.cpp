@@ -25,6 +25,7 @@ gc::dsp::Analysis lbbb_ecg() {
   set_st(a, "V2", 200);
   set_st(a, "V3", 150);
   set_st(a, {"I", "aVL", "V5", "V6"}, -100);  // discordant depression, expected in LBBB
+  for (const char* l : {"I", "aVL", "V5", "V6"}) lead(a, l).r_duration_ms = 120;  // broad R
   return a;
 }
 
@@ -349,4 +350,49 @@ TEST_CASE("RBBB-like V1 with QRS ≥ 180 ms is not plain RBBB → ivcd", "[triag
   const auto f = evaluate(a, patient(Sex::male, 74));
   CHECK(f.category == Category::confounded);
   CHECK(has(f.confounders, "ivcd"));
+}
+
+TEST_CASE("Sgarbossa needs a clear QRS polarity and ST beyond 1 mm at J and J+60",
+          "[triage][confounder][lbbb]") {
+  auto a = lbbb_ecg();
+  // Equiphasic V4 (net 0): 0.15 mV ST elevation is neither concordant nor discordant.
+  set_qrs(a, "V4", 0, 800, -800);
+  set_st(a, "V4", 150);
+  CHECK_FALSE(evaluate(a, patient(Sex::male, 70)).stemi);
+  // Concordant elevation at J only (J+60 0.08 mV) is not enough.
+  auto b = lbbb_ecg();
+  set_st(b, {"V5", "V6"}, 150);
+  lead(b, "V5").st_j60_uv = 80;
+  lead(b, "V6").st_j60_uv = 80;
+  CHECK_FALSE(evaluate(b, patient(Sex::male, 70)).stemi);
+  lead(b, "V6").st_j60_uv = 100;
+  CHECK(evaluate(b, patient(Sex::male, 70)).stemi);
+}
+
+TEST_CASE("LBBB uses Strauss QRS durations: 140 ms men, 130 ms women",
+          "[triage][confounder][lbbb]") {
+  auto a = lbbb_ecg();
+  a.global.qrs_duration_ms = 139;
+  CHECK_FALSE(has(evaluate(a, patient(Sex::male, 70)).confounders, "lbbb"));
+  CHECK(has(evaluate(a, patient(Sex::female, 70)).confounders, "lbbb"));
+  a.global.qrs_duration_ms = 129;
+  CHECK_FALSE(has(evaluate(a, patient(Sex::female, 70)).confounders, "lbbb"));
+  a.global.qrs_duration_ms = 140;
+  CHECK(has(evaluate(a, patient(Sex::male, 70)).confounders, "lbbb"));
+}
+
+TEST_CASE("LBBB needs QS/rS in V2 as well as V1", "[triage][confounder][lbbb]") {
+  auto a = lbbb_ecg();
+  set_qrs(a, "V2", 0, 900, -300);  // early transition: not left bundle branch block
+  const auto f = evaluate(a, patient(Sex::male, 70));
+  CHECK_FALSE(has(f.confounders, "lbbb"));
+}
+
+TEST_CASE("LBBB needs a broad lateral R (≥ 90 ms): anterior QS with narrow R is not LBBB",
+          "[triage][confounder][lbbb]") {
+  auto a = lbbb_ecg();
+  for (const char* l : {"I", "aVL", "V5", "V6"}) lead(a, l).r_duration_ms = 89;
+  CHECK_FALSE(has(evaluate(a, patient(Sex::male, 70)).confounders, "lbbb"));
+  for (const char* l : {"I", "aVL"}) lead(a, l).r_duration_ms = 90;
+  CHECK(has(evaluate(a, patient(Sex::male, 70)).confounders, "lbbb"));
 }

@@ -1,11 +1,11 @@
 // Alert lifecycle, escalation (no acknowledgement → backup paged at the deadline) and webhook
 // delivery with retries against a local HTTP receiver.
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
-#include <atomic>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -49,7 +49,9 @@ class Receiver {
     s.connect(acceptor_.local_endpoint(), ec);
     thread_.join();
   }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/hook"; }
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/hook";
+  }
   std::vector<std::string> bodies() {
     std::lock_guard lock(mu_);
     return bodies_;
@@ -106,10 +108,13 @@ TEST_CASE("alert lifecycle: allowed transitions, reasons, actors, time order") {
   CHECK_FALSE(a.acknowledged_ms());
   a.apply({AlertState::acknowledged, kRaised + 2 * kMin, "station:dr_li", ""});
   CHECK(*a.acknowledged_ms() == kRaised + 2 * kMin);
-  CHECK_THROWS_AS(a.apply({AlertState::green_channel, kRaised + 3 * kMin, "station:dr_li", ""}), Error);
-  CHECK_THROWS_AS(a.apply({AlertState::rejected, kRaised + 3 * kMin, "station:dr_li", ""}), Error);  // no reason
-  CHECK_THROWS_AS(a.apply({AlertState::confirmed, kRaised + kMin, "station:dr_li", ""}), Error);    // back in time
-  CHECK_THROWS_AS(a.apply({AlertState::confirmed, kRaised + 3 * kMin, "", ""}), Error);             // no actor
+  CHECK_THROWS_AS(a.apply({AlertState::green_channel, kRaised + 3 * kMin, "station:dr_li", ""}),
+                  Error);
+  CHECK_THROWS_AS(a.apply({AlertState::rejected, kRaised + 3 * kMin, "station:dr_li", ""}),
+                  Error);  // no reason
+  CHECK_THROWS_AS(a.apply({AlertState::confirmed, kRaised + kMin, "station:dr_li", ""}),
+                  Error);  // back in time
+  CHECK_THROWS_AS(a.apply({AlertState::confirmed, kRaised + 3 * kMin, "", ""}), Error);  // no actor
   a.apply({AlertState::confirmed, kRaised + 3 * kMin, "station:dr_li", ""});
   a.apply({AlertState::green_channel, kRaised + 3 * kMin, "station:dr_li", ""});
   a.apply({AlertState::closed, kRaised + 50 * kMin, "station:dr_li", "wire crossed"});
@@ -118,10 +123,11 @@ TEST_CASE("alert lifecycle: allowed transitions, reasons, actors, time order") {
   CHECK_THROWS_AS(a.apply({AlertState::acknowledged, kRaised + 51 * kMin, "x", ""}), Error);
 
   AlertLifecycle r(AlertTier::urgent, kRaised);
-  r.apply({AlertState::rejected, kRaised + kMin, "station:dr_wang", "early repolarisation, old ECG identical"});
+  r.apply({AlertState::rejected, kRaised + kMin, "station:dr_wang",
+           "early repolarisation, old ECG identical"});
   CHECK(*r.acknowledged_ms() == kRaised + kMin);  // rejecting means it was read
-  for (auto s : {AlertState::raised, AlertState::acknowledged, AlertState::confirmed, AlertState::rejected,
-                 AlertState::green_channel, AlertState::closed}) {
+  for (auto s : {AlertState::raised, AlertState::acknowledged, AlertState::confirmed,
+                 AlertState::rejected, AlertState::green_channel, AlertState::closed}) {
     CHECK(parse_alert_state(key(s)) == s);
   }
 }
@@ -204,7 +210,8 @@ TEST_CASE("webhook: retries 5xx with the backoff schedule, then delivers") {
 
   const AlertLifecycle alert(AlertTier::critical, kRaised);
   const Page page{kRaised + 5 * kMin, 1, "dr_wang", "not acknowledged within 5 min"};
-  const auto body = alert_notification_json(7, 3, alert, "疑似STEMI：下壁", "suspected STEMI: inferior", page, TimeZone{});
+  const auto body = alert_notification_json(7, 3, alert, "疑似STEMI：下壁",
+                                            "suspected STEMI: inferior", page, TimeZone{});
   const auto r = post_json(c, body, sleeper);
   CHECK(r.delivered);
   REQUIRE(r.attempts.size() == 3);

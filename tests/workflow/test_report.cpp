@@ -16,7 +16,9 @@ namespace {
 const TimeZone kShanghai;
 constexpr std::int64_t kMin = 60'000;
 
-UnixMs day(const char* date_time) { return parse_instant(date_time, kShanghai); }
+UnixMs day(const char* date_time) {
+  return parse_instant(date_time, kShanghai);
+}
 
 ReportOptions may_2026() {
   ReportOptions o;
@@ -37,7 +39,8 @@ TimeNodeEvent ev(NodeKind k, UnixMs t) {
 }
 
 // A primary-PCI case with the given FMC→ECG and door→wire minutes.
-Case pci_case(std::int64_t id, const std::string& clinic, UnixMs fmc, int fmc2ecg_min, int d2w_min) {
+Case pci_case(std::int64_t id, const std::string& clinic, UnixMs fmc, int fmc2ecg_min,
+              int d2w_min) {
   Case c;
   c.info.case_id = id;
   c.info.clinic = clinic;
@@ -184,8 +187,9 @@ TEST_CASE("report: ratio checks for remote ECG transmission and ED bypass") {
     return c;
   };
   // 1 of 4 transmitted (25 %: fails), 2 of 4 bypassed (50 %: passes).
-  std::vector<Case> cases = {ambulance(1, true, true), ambulance(2, false, true), ambulance(3, false, false),
-                             ambulance(4, false, false), pci_case(9, "walk-in", day("2026-05-06T08:00"), 5, 50)};
+  std::vector<Case> cases = {ambulance(1, true, true), ambulance(2, false, true),
+                             ambulance(3, false, false), ambulance(4, false, false),
+                             pci_case(9, "walk-in", day("2026-05-06T08:00"), 5, 50)};
   const Report r = build_report(cases, may_2026());
   std::map<std::string, const CheckResult*> checks;
   for (const auto& c : r.checks) checks[c.key] = &c;
@@ -213,7 +217,8 @@ TEST_CASE("report: the seed case is listed compliant in every format") {
   CHECK(c.at("nodes").at("wire_crossing").as_string() == "2026-05-12T16:54:00+08:00");
 
   const auto csv = to_csv(r);
-  CHECK(csv.find("\r\n42,P-seed,石桥乡卫生院,cart-shiqiao-01,transfer_pci,stemi,yes,") != std::string::npos);
+  CHECK(csv.find("\r\n42,P-seed,石桥乡卫生院,cart-shiqiao-01,transfer_pci,stemi,yes,") !=
+        std::string::npos);
   CHECK(csv.find("2026-05-12 16:54") != std::string::npos);
 
   const auto html = to_html(r);
@@ -261,14 +266,16 @@ TEST_CASE("report: CSV totals agree with JSON totals on a synthetic month") {
     const auto compare = [&](const char* section, const json::value& period) {
       const std::string label(period.at("label").as_string());
       for (const auto& rule : period.at("rules").as_array()) {
-        const std::string k = std::string(section) + "|" + label + "|" + std::string(rule.at("key").as_string());
+        const std::string k =
+            std::string(section) + "|" + label + "|" + std::string(rule.at("key").as_string());
         INFO(k);
         REQUIRE(rows.count(k) == 1);
         auto& row = rows[k];
         for (const char* field : {"n_applicable", "n_measured", "n_compliant"}) {
           CHECK(std::stoll(row[field]) == rule.at(field).as_int64());
         }
-        for (const char* field : {"pct_compliant", "mean_min", "median_min", "min_min", "max_min"}) {
+        for (const char* field :
+             {"pct_compliant", "mean_min", "median_min", "min_min", "max_min"}) {
           if (rule.at(field).is_null()) {
             CHECK(row[field].empty());
           } else {
@@ -302,7 +309,8 @@ TEST_CASE("report: a synthetic month looks like a real one") {
   const auto a = synth_cases(so);
   const auto b = synth_cases(so);
   REQUIRE(a.size() == b.size());
-  for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i].nodes.size() == b[i].nodes.size());  // deterministic
+  for (std::size_t i = 0; i < a.size(); ++i)
+    CHECK(a[i].nodes.size() == b[i].nodes.size());  // deterministic
   const Report r = build_report(a, may_2026());
   std::map<Pathway, int> pathways;
   for (const auto& row : r.cases) pathways[row.pathway]++;
@@ -310,7 +318,7 @@ TEST_CASE("report: a synthetic month looks like a real one") {
   CHECK(pathways[Pathway::transfer_pci] > 0);
   CHECK(pathways[Pathway::lysis] > 0);
   CHECK(pathways[Pathway::not_stemi] > 0);
-  CHECK_FALSE(r.outliers.empty());  // some late cases …
+  CHECK_FALSE(r.outliers.empty());               // some late cases …
   CHECK(*r.totals.rules[2].pct_compliant > 50);  // … but most on time
   std::size_t with_reason = 0;
   for (const auto& o : r.outliers) with_reason += !o.delay_reasons.empty();

@@ -89,7 +89,8 @@ TEST_CASE("rule tables: versions and targets as in DESIGN.md §5") {
   CHECK(cn.ratios[0].min_pct == 30);
   CHECK(cn.ratios[1].min_pct == 30);
   CHECK(applies(find(rule_table("esc-2023"), "dx2w_transfer").pathways, Pathway::transfer_pci));
-  CHECK_FALSE(applies(find(rule_table("esc-2023"), "dx2w_transfer").pathways, Pathway::primary_pci));
+  CHECK_FALSE(
+      applies(find(rule_table("esc-2023"), "dx2w_transfer").pathways, Pathway::primary_pci));
 }
 
 TEST_CASE("every rule: value, target boundary, pathway filter, missing nodes") {
@@ -99,23 +100,27 @@ TEST_CASE("every rule: value, target boundary, pathway filter, missing nodes") {
       const Pathway p = first_pathway(rule.pathways);
 
       // Known answer: 17.5 min apart.
-      const auto v = compute_interval(rule, timeline(p, rule.from, kT0, rule.to, kT0 + 17 * kMin + 30'000));
+      const auto v =
+          compute_interval(rule, timeline(p, rule.from, kT0, rule.to, kT0 + 17 * kMin + 30'000));
       CHECK(v.applicable);
       REQUIRE(v.minutes);
       CHECK(*v.minutes == Approx(17.5).margin(1e-9));
       CHECK(v.rule == &rule);
 
       // Exactly at the target: compliant for "≤", not for "<".
-      const auto at_target = compute_interval(
-          rule, timeline(p, rule.from, kT0, rule.to, kT0 + static_cast<std::int64_t>(rule.target_min) * kMin));
+      const auto at_target =
+          compute_interval(rule, timeline(p, rule.from, kT0, rule.to,
+                                          kT0 + static_cast<std::int64_t>(rule.target_min) * kMin));
       REQUIRE(at_target.compliant);
       CHECK(*at_target.compliant == !rule.case_strict);
       // One second over: never compliant. One minute under: always.
       const auto over = compute_interval(
-          rule, timeline(p, rule.from, kT0, rule.to, kT0 + static_cast<std::int64_t>(rule.target_min) * kMin + 1000));
+          rule, timeline(p, rule.from, kT0, rule.to,
+                         kT0 + static_cast<std::int64_t>(rule.target_min) * kMin + 1000));
       CHECK(over.compliant == false);
       const auto under = compute_interval(
-          rule, timeline(p, rule.from, kT0, rule.to, kT0 + static_cast<std::int64_t>(rule.target_min - 1) * kMin));
+          rule, timeline(p, rule.from, kT0, rule.to,
+                         kT0 + static_cast<std::int64_t>(rule.target_min - 1) * kMin));
       CHECK(under.compliant == true);
 
       // Missing end node: no value, a reason naming it.
@@ -128,13 +133,16 @@ TEST_CASE("every rule: value, target boundary, pathway filter, missing nodes") {
       CHECK(m.missing_reason() == std::string(key(rule.to)) + " not recorded");
 
       // Reversed order: no (negative) value.
-      const auto reversed = compute_interval(rule, timeline(p, rule.from, kT0, rule.to, kT0 - kMin));
+      const auto reversed =
+          compute_interval(rule, timeline(p, rule.from, kT0, rule.to, kT0 - kMin));
       CHECK_FALSE(reversed.minutes);
 
       // A pathway the rule does not cover: not applicable.
-      for (auto other : {Pathway::primary_pci, Pathway::transfer_pci, Pathway::lysis, Pathway::not_stemi}) {
+      for (auto other :
+           {Pathway::primary_pci, Pathway::transfer_pci, Pathway::lysis, Pathway::not_stemi}) {
         if (applies(rule.pathways, other)) continue;
-        const auto na = compute_interval(rule, timeline(other, rule.from, kT0, rule.to, kT0 + kMin));
+        const auto na =
+            compute_interval(rule, timeline(other, rule.from, kT0, rule.to, kT0 + kMin));
         CHECK_FALSE(na.applicable);
         CHECK_FALSE(na.minutes);
       }
@@ -144,27 +152,32 @@ TEST_CASE("every rule: value, target boundary, pathway filter, missing nodes") {
 
 TEST_CASE("door→needle falls back to FMC for lysis where the patient presented") {
   const auto& d2n = find(rule_table("cn-cpc-2021"), "d2n");
-  Timeline t = timeline(Pathway::lysis, NodeKind::fmc, kT0, NodeKind::thrombolysis_start, kT0 + 24 * kMin);
+  Timeline t =
+      timeline(Pathway::lysis, NodeKind::fmc, kT0, NodeKind::thrombolysis_start, kT0 + 24 * kMin);
   auto v = compute_interval(d2n, t);
   REQUIRE(v.minutes);
   CHECK(*v.minutes == Approx(24).margin(1e-9));
   CHECK(v.compliant == true);
   // With a door-in recorded, the door is used.
-  t.nodes[static_cast<std::size_t>(NodeKind::door_in)] = EffectiveNode{kT0 + 10 * kMin, 3, false, false};
+  t.nodes[static_cast<std::size_t>(NodeKind::door_in)] =
+      EffectiveNode{kT0 + 10 * kMin, 3, false, false};
   v = compute_interval(d2n, t);
   CHECK(*v.minutes == Approx(14).margin(1e-9));
   // Neither: the reason names both.
   Timeline none;
   none.pathway = Pathway::lysis;
-  none.nodes[static_cast<std::size_t>(NodeKind::thrombolysis_start)] = EffectiveNode{kT0, 1, false, false};
+  none.nodes[static_cast<std::size_t>(NodeKind::thrombolysis_start)] =
+      EffectiveNode{kT0, 1, false, false};
   CHECK(compute_interval(d2n, none).missing_reason() == "door_in (or fmc) not recorded");
 }
 
 TEST_CASE("ESC and ACC/AHA split the same clock by pathway") {
   // Diagnosis 16:08, wire 16:54 (46 min), FMC 16:05 (49 min to wire).
   Timeline t;
-  t.nodes[static_cast<std::size_t>(NodeKind::fmc)] = EffectiveNode{kT0 - 49 * kMin, 1, false, false};
-  t.nodes[static_cast<std::size_t>(NodeKind::ecg_diagnosis)] = EffectiveNode{kT0 - 46 * kMin, 2, false, false};
+  t.nodes[static_cast<std::size_t>(NodeKind::fmc)] =
+      EffectiveNode{kT0 - 49 * kMin, 1, false, false};
+  t.nodes[static_cast<std::size_t>(NodeKind::ecg_diagnosis)] =
+      EffectiveNode{kT0 - 46 * kMin, 2, false, false};
   t.nodes[static_cast<std::size_t>(NodeKind::wire_crossing)] = EffectiveNode{kT0, 3, false, false};
   const auto& esc = rule_table("esc-2023");
   const auto& acc = rule_table("acc-aha-2013");

@@ -10,7 +10,9 @@ namespace {
 
 const TimeZone kShanghai;
 
-UnixMs at(const char* hhmm) { return parse_instant(std::string("2026-05-12T") + hhmm + "+08:00", kShanghai); }
+UnixMs at(const char* hhmm) {
+  return parse_instant(std::string("2026-05-12T") + hhmm + "+08:00", kShanghai);
+}
 
 TimeNodeEvent ev(NodeKind k, UnixMs t, const std::string& source = "cli") {
   TimeNodeEvent e;
@@ -134,12 +136,13 @@ TEST_CASE("an uncorrected duplicate and a dangling correction are reported") {
   CHECK(*t.at(NodeKind::door_in) == at("16:27"));  // latest recorded wins, and it is flagged
 }
 
-TEST_CASE("cart clock offset measured at hello corrects cart times; raw is kept") {
+TEST_CASE("cart clock offset measured at hello corrects cart times and the raw time is kept") {
   // The cart clock runs 3 min 20 s fast: its 16:08:20 is the server's 16:05:00.
   const std::int64_t cart_ahead_ms = 200'000;
   const UnixMs cart_raw = at("16:08") + 20'000;
   CHECK(correct_cart_time(cart_raw, cart_ahead_ms) == at("16:05"));
-  const auto e = cart_node_event(NodeKind::first_ecg, cart_raw, cart_ahead_ms, "cart-7", at("16:05"));
+  const auto e =
+      cart_node_event(NodeKind::first_ecg, cart_raw, cart_ahead_ms, "cart-7", at("16:05"));
   CHECK(e.raw_ms == cart_raw);
   REQUIRE(e.corrected_ms);
   CHECK(*e.corrected_ms == at("16:05"));
@@ -180,7 +183,8 @@ TEST_CASE("impossible orders are flagged, not rejected") {
     Case c;
     c.append(ev(NodeKind::arterial_puncture, at("16:40")));
     c.append(ev(NodeKind::angiography_start, at("16:35")));
-    CHECK(has_order_violation(resolve(c), NodeKind::arterial_puncture, NodeKind::angiography_start));
+    CHECK(
+        has_order_violation(resolve(c), NodeKind::arterial_puncture, NodeKind::angiography_start));
   }
   SECTION("diagnosis before first ECG") {
     Case c;
@@ -243,9 +247,11 @@ TEST_CASE("time zones: fixed offsets, parsing and formatting") {
   CHECK(format_local(t, parse_time_zone("UTC")) == "2026-05-12 08:54");
   CHECK(format_iso(t, kShanghai) == "2026-05-12T16:54:00+08:00");
   CHECK(local_month(parse_instant("2026-05-31T23:30+08:00", kShanghai), kShanghai) == "2026-05");
-  CHECK(local_month(parse_instant("2026-05-31T23:30+08:00", kShanghai), parse_time_zone("UTC")) == "2026-05");
+  CHECK(local_month(parse_instant("2026-05-31T23:30+08:00", kShanghai), parse_time_zone("UTC")) ==
+        "2026-05");
   CHECK(local_month(parse_instant("2026-06-01T00:30+08:00", kShanghai), kShanghai) == "2026-06");
-  CHECK(local_month(parse_instant("2026-06-01T00:30+08:00", kShanghai), parse_time_zone("UTC")) == "2026-05");
+  CHECK(local_month(parse_instant("2026-06-01T00:30+08:00", kShanghai), parse_time_zone("UTC")) ==
+        "2026-05");
   CHECK(next_month_start(t, kShanghai) == parse_instant("2026-06-01", kShanghai));
   CHECK(next_month_start(parse_instant("2026-12-15", kShanghai), kShanghai) ==
         parse_instant("2027-01-01", kShanghai));

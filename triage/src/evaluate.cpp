@@ -32,8 +32,14 @@ constexpr double kDepressionUv = 50;       // "ST depression" as listed/reported
 constexpr double kDeepDepressionUv = 100;  // left main / Sgarbossa / de Winter (1 mm)
 constexpr double kWideQrsMs = 120;
 constexpr double kSgarbossaUv = 100;
+constexpr double kPolarityFraction = 0.3;
+constexpr double kSpikeMs = 10;  // deflections narrower than this in a paced beat are stimuli  //
+                                 // |net QRS| / peak-to-peak for a clearly +/− QRS
 constexpr double kImplausibleQrsMs = 60;
 constexpr double kSeptalQUv = 50;
+constexpr double kBroadRMs = 90;
+constexpr double kLbbbMinQrsMaleMs = 140;
+constexpr double kLbbbMinQrsFemaleMs = 130;
 constexpr double kIvcdQrsMs = 160;
 constexpr double kMaxRbbbQrsMs = 180;
 constexpr double kSmithRatio = 0.25;         // discordant STE / S depth (Smith-modified Sgarbossa)
@@ -334,18 +340,28 @@ void Evaluator::list_depressions(const std::set<std::string>& exclude) {
 
 // --- Confounder detectors -------------------------------------------------------------------
 
-// LBBB: QRS ≥ 120 ms, QS/rS in V1, dominant monophasic R in ≥ 2 of I, aVL, V5, V6: no septal q
+// LBBB: wide QRS (below), QS/rS in V1–V2, dominant monophasic R in ≥ 2 of I, aVL, V5, V6: no septal
+// q
 // (< 0.05 mV — its absence is the hallmark of LBBB) and S ≤ 1/3 of R (V5–V6 may keep an S wave
 // with a leftward axis, so they are not required).
 bool Evaluator::detect_lbbb() const {
-  if (!wide_qrs()) return false;
+  // Strict (Strauss) QRS duration for complete LBBB: ≥ 140 ms men, ≥ 130 ms women (and unknown
+  // sex). A 120–139 ms LBBB-like QRS is incomplete LBBB, where the ordinary criteria still apply.
+  const double min_qrs_ms = p_.sex == Sex::male ? kLbbbMinQrsMaleMs : kLbbbMinQrsFemaleMs;
+  if (!qrs_ms() || *qrs_ms() < min_qrs_ms) return false;
+  // QS or rS in V1 and V2 (V2 when analysable): the LV is activated last, from right to left.
+  auto septal_negative = [](const LeadView& v) {
+    return v.qrs_net_uv < 0 && -v.negative_uv() >= 2 * v.r_uv;
+  };
   auto v1 = table_.find("V1");
-  if (!v1 || v1->qrs_net_uv >= 0 || -v1->negative_uv() < 2 * v1->r_uv) return false;
+  auto v2 = table_.find("V2");
+  if (!v1 || !septal_negative(*v1) || (v2 && !septal_negative(*v2))) return false;
   int monophasic = 0;
   for (const char* lead : {"I", "aVL", "V5", "V6"}) {
     auto v = table_.find(lead);
     if (!v) continue;
-    const bool mono = v->r_uv >= 200 && -v->s_uv <= 0.33 * v->r_uv && -v->q_uv < kSeptalQUv;
+    const bool mono = v->r_uv >= 200 && -v->s_uv <= 0.33 * v->r_uv && -v->q_uv < kSeptalQUv &&
+                      v->r_duration_ms >= kBroadRMs;
     if (mono) ++monophasic;
   }
   return monophasic >= 2;
@@ -434,9 +450,21 @@ bool Evaluator::sgarbossa(const std::string& reason_key) {
     const std::string lead(lead_sv);
     auto v = table_.find(lead);
     if (!v) continue;
-    const bool positive = v->qrs_net_uv > 0;
+    // QRS polarity must be clear (net ≥ 30 % of the peak-to-peak amplitude): in an equiphasic
+    // transition lead "concordant" and "discordant" have no meaning.
+    // In a paced beat an "R" narrower than 10 ms is the pacing stimulus, not myocardium: it does
+    // not count towards the QRS polarity.
+    const bool spike_r = reason_key == "paced" && v->r_duration_ms < kSpikeMs;
+    const double r_uv = spike_r ? 0.0 : v->r_uv;
+    const double net_uv = spike_r ? v->qrs_net_uv - v->r_uv : v->qrs_net_uv;
+    const double net_limit = kPolarityFraction * (r_uv - v->negative_uv());
+    const bool positive = net_uv >= net_limit && net_uv > 0;
+    const bool negative = net_uv <= -net_limit && net_uv < 0;
+    // Concordant criteria need the ST segment itself (J and J+60) beyond 1 mm: in a wide QRS the
+    // J point is easily placed on the end of the QRS.
+    const bool up_j_and_late = v->st_j_uv >= kSgarbossaUv && v->st_late_uv >= kSgarbossaUv;
     const bool confirmed_up = v->st_j_uv >= kSgarbossaUv && v->st_late_uv >= 0.5 * kSgarbossaUv;
-    if (positive && confirmed_up) {
+    if (positive && up_j_and_late) {
       hits_en.push_back("concordant ST↑ " + lead + " " + format_mv(v->st_j_uv));
       hits_zh.push_back(lead + " 同向 ST 段抬高 " + format_mv(v->st_j_uv));
       leads.insert(lead);
@@ -444,14 +472,14 @@ bool Evaluator::sgarbossa(const std::string& reason_key) {
       continue;
     }
     const bool v1to3 = lead == "V1" || lead == "V2" || lead == "V3";
-    if (v1to3 && !positive && v->st_j_uv <= -kSgarbossaUv && v->st_late_uv <= -0.5 * kSgarbossaUv) {
+    if (v1to3 && negative && v->st_j_uv <= -kSgarbossaUv && v->st_late_uv <= -kSgarbossaUv) {
       hits_en.push_back("concordant ST↓ " + lead + " " + format_mv(v->st_j_uv));
       hits_zh.push_back(lead + " 同向 ST 段压低 " + format_mv(v->st_j_uv));
       f_.depressed.push_back({lead, v->st_j_uv, v->st_late_uv, -kSgarbossaUv});
       continue;
     }
     const double s_depth = -v->negative_uv();
-    if (!positive && confirmed_up && s_depth > 0 && v->st_j_uv / -s_depth <= -kSmithRatio) {
+    if (negative && confirmed_up && s_depth > 0 && v->st_j_uv / -s_depth <= -kSmithRatio) {
       char ratio[32];
       std::snprintf(ratio, sizeof ratio, "%.2f", v->st_j_uv / -s_depth);
       hits_en.push_back("discordant ST↑ " + lead + " " + format_mv(v->st_j_uv) + ", ST/S " + ratio);

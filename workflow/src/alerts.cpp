@@ -7,28 +7,37 @@ namespace gc::workflow {
 
 std::string_view key(AlertState s) {
   switch (s) {
-    case AlertState::raised: return "raised";
-    case AlertState::acknowledged: return "acknowledged";
-    case AlertState::confirmed: return "confirmed";
-    case AlertState::rejected: return "rejected";
-    case AlertState::green_channel: return "green_channel";
-    case AlertState::closed: return "closed";
+    case AlertState::raised:
+      return "raised";
+    case AlertState::acknowledged:
+      return "acknowledged";
+    case AlertState::confirmed:
+      return "confirmed";
+    case AlertState::rejected:
+      return "rejected";
+    case AlertState::green_channel:
+      return "green_channel";
+    case AlertState::closed:
+      return "closed";
   }
   throw Error("invalid alert state");
 }
 
 std::string_view key(AlertTier t) {
   switch (t) {
-    case AlertTier::critical: return "critical";
-    case AlertTier::urgent: return "urgent";
-    case AlertTier::routine: return "routine";
+    case AlertTier::critical:
+      return "critical";
+    case AlertTier::urgent:
+      return "urgent";
+    case AlertTier::routine:
+      return "routine";
   }
   throw Error("invalid alert tier");
 }
 
 std::optional<AlertState> parse_alert_state(std::string_view k) {
-  for (auto s : {AlertState::raised, AlertState::acknowledged, AlertState::confirmed, AlertState::rejected,
-                 AlertState::green_channel, AlertState::closed}) {
+  for (auto s : {AlertState::raised, AlertState::acknowledged, AlertState::confirmed,
+                 AlertState::rejected, AlertState::green_channel, AlertState::closed}) {
     if (key(s) == k) return s;
   }
   return std::nullopt;
@@ -46,7 +55,9 @@ AlertLifecycle::AlertLifecycle(AlertTier tier, UnixMs raised_ms, std::string rai
   transitions_.push_back({AlertState::raised, raised_ms, std::move(raised_by), ""});
 }
 
-AlertState AlertLifecycle::state() const { return transitions_.back().to; }
+AlertState AlertLifecycle::state() const {
+  return transitions_.back().to;
+}
 
 std::optional<UnixMs> AlertLifecycle::acknowledged_ms() const {
   for (const auto& t : transitions_) {
@@ -59,12 +70,18 @@ std::optional<UnixMs> AlertLifecycle::acknowledged_ms() const {
 bool AlertLifecycle::allowed(AlertState from, AlertState to) {
   using S = AlertState;
   switch (from) {
-    case S::raised: return to == S::acknowledged || to == S::confirmed || to == S::rejected || to == S::closed;
-    case S::acknowledged: return to == S::confirmed || to == S::rejected;
-    case S::confirmed: return to == S::green_channel || to == S::closed;
-    case S::green_channel: return to == S::closed;
-    case S::rejected: return to == S::closed;
-    case S::closed: return false;
+    case S::raised:
+      return to == S::acknowledged || to == S::confirmed || to == S::rejected || to == S::closed;
+    case S::acknowledged:
+      return to == S::confirmed || to == S::rejected;
+    case S::confirmed:
+      return to == S::green_channel || to == S::closed;
+    case S::green_channel:
+      return to == S::closed;
+    case S::rejected:
+      return to == S::closed;
+    case S::closed:
+      return false;
   }
   return false;
 }
@@ -84,9 +101,12 @@ void AlertLifecycle::apply(const AlertTransition& t) {
 
 std::optional<std::int64_t> EscalationPolicy::ack_deadline_ms(AlertTier tier) const {
   switch (tier) {
-    case AlertTier::critical: return critical_ack_ms;
-    case AlertTier::urgent: return urgent_ack_ms;
-    case AlertTier::routine: return routine_ack_ms;
+    case AlertTier::critical:
+      return critical_ack_ms;
+    case AlertTier::urgent:
+      return urgent_ack_ms;
+    case AlertTier::routine:
+      return routine_ack_ms;
   }
   return std::nullopt;
 }
@@ -116,8 +136,8 @@ UnixMs level_time(const AlertLifecycle& a, std::int64_t deadline_ms, std::size_t
 
 }  // namespace
 
-std::vector<Page> pages_due(const AlertLifecycle& alert, const EscalationPolicy& policy, const Roster& roster,
-                            UnixMs now_ms) {
+std::vector<Page> pages_due(const AlertLifecycle& alert, const EscalationPolicy& policy,
+                            const Roster& roster, UnixMs now_ms) {
   std::vector<Page> pages;
   const auto deadline = policy.ack_deadline_ms(alert.tier());
   if (!deadline) return pages;
@@ -142,17 +162,21 @@ std::vector<Page> pages_due(const AlertLifecycle& alert, const EscalationPolicy&
     } else {
       p.who = chain[std::min(level, chain.size() - 1)];
       p.reason = level == 0 ? std::string(key(alert.tier())) + " alert raised"
-                            : "not acknowledged within " + std::to_string(*deadline / 60'000 * level) + " min";
+                            : "not acknowledged within " +
+                                  std::to_string(*deadline / 60'000 * level) + " min";
     }
     pages.push_back(std::move(p));
   }
   return pages;
 }
 
-std::optional<UnixMs> next_escalation_ms(const AlertLifecycle& alert, const EscalationPolicy& policy,
-                                         const Roster& /*roster: who is paged, not when*/, UnixMs now_ms) {
+std::optional<UnixMs> next_escalation_ms(const AlertLifecycle& alert,
+                                         const EscalationPolicy& policy,
+                                         const Roster& /*roster: who is paged, not when*/,
+                                         UnixMs now_ms) {
   const auto deadline = policy.ack_deadline_ms(alert.tier());
-  if (!deadline || alert.acknowledged_ms() || alert.state() == AlertState::closed) return std::nullopt;
+  if (!deadline || alert.acknowledged_ms() || alert.state() == AlertState::closed)
+    return std::nullopt;
   for (std::size_t level = 1; level < policy.max_levels; ++level) {
     const UnixMs at = level_time(alert, *deadline, level);
     if (at > now_ms) return at;

@@ -16,7 +16,9 @@ std::int64_t max_seq(const Case& c) {
   return m;
 }
 
-constexpr std::size_t idx(NodeKind k) { return static_cast<std::size_t>(k); }
+constexpr std::size_t idx(NodeKind k) {
+  return static_cast<std::size_t>(k);
+}
 
 using NodeSet = std::bitset<kNodeKindCount>;
 
@@ -138,8 +140,8 @@ Timeline resolve(const Case& c) {
       // A correction may also fix a wrongly chosen kind: the old event stops counting.
       t.violations.push_back({"bad_supersedes",
                               "event " + std::to_string(e.seq) + " (" + std::string(key(e.kind)) +
-                                  ") corrects event " + std::to_string(*e.supersedes) + " of kind " +
-                                  std::string(key(it->kind)),
+                                  ") corrects event " + std::to_string(*e.supersedes) +
+                                  " of kind " + std::string(key(it->kind)),
                               e.kind, it->kind});
     }
     superseded.push_back(*e.supersedes);
@@ -210,8 +212,7 @@ std::vector<Violation> order_violations(const Timeline& t) {
       if ((order.after[a] & order.before[b] & present).any()) continue;
       const auto ka = all_node_kinds()[a];
       const auto kb = all_node_kinds()[b];
-      const double minutes =
-          static_cast<double>(t.nodes[a]->at_ms - t.nodes[b]->at_ms) / 60000.0;
+      const double minutes = static_cast<double>(t.nodes[a]->at_ms - t.nodes[b]->at_ms) / 60000.0;
       char buf[32];
       std::snprintf(buf, sizeof buf, "%.1f", minutes);
       out.push_back({"order",

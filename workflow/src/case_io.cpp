@@ -12,7 +12,8 @@ CaseInfo to_case_info(const storage::CaseRecord& r) {
   i.opened_ms = r.opened_ms;
   i.state = r.state;
   const auto outcome = parse_outcome(r.outcome);
-  if (!outcome) throw Error("case " + std::to_string(r.case_id) + ": unknown outcome '" + r.outcome + "'");
+  if (!outcome)
+    throw Error("case " + std::to_string(r.case_id) + ": unknown outcome '" + r.outcome + "'");
   i.outcome = *outcome;
   return i;
 }
@@ -36,7 +37,9 @@ Case to_case(const storage::CaseBundle& b) {
   c.nodes.reserve(b.nodes.size());
   for (const auto& n : b.nodes) {
     const auto kind = parse_node_kind(n.kind);
-    if (!kind) throw Error(where() + "unknown time node kind '" + n.kind + "' (seq " + std::to_string(n.seq) + ")");
+    if (!kind)
+      throw Error(where() + "unknown time node kind '" + n.kind + "' (seq " +
+                  std::to_string(n.seq) + ")");
     TimeNodeEvent e;
     e.seq = n.seq;
     e.kind = *kind;
@@ -78,12 +81,13 @@ storage::TimeNodeRecord to_record(std::int64_t case_id, const TimeNodeEvent& e) 
 }
 
 storage::CaseFlagRecord to_record(std::int64_t case_id, const FlagEvent& e) {
-  return storage::CaseFlagRecord{e.seq, case_id, std::string(key(e.flag)), e.value, e.source, e.actor,
-                                 e.recorded_ms};
+  return storage::CaseFlagRecord{e.seq,   case_id,      std::string(key(e.flag)), e.value, e.source,
+                                 e.actor, e.recorded_ms};
 }
 
 storage::DelayReasonRecord to_record(std::int64_t case_id, const DelayReason& r) {
-  return storage::DelayReasonRecord{r.seq, case_id, r.interval_key, r.reason, r.actor, r.recorded_ms};
+  return storage::DelayReasonRecord{r.seq,    case_id, r.interval_key,
+                                    r.reason, r.actor, r.recorded_ms};
 }
 
 storage::CaseBundle to_bundle(const Case& c) {

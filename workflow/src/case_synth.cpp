@@ -26,14 +26,20 @@ class Rng {
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
   }
   // Log-normal minutes with the given median and spread (sigma of the log).
-  double lognormal(double median_min, double sigma) { return median_min * std::exp(sigma * normal()); }
-  std::size_t index(std::size_t n) { return static_cast<std::size_t>(uniform() * static_cast<double>(n)) % n; }
+  double lognormal(double median_min, double sigma) {
+    return median_min * std::exp(sigma * normal());
+  }
+  std::size_t index(std::size_t n) {
+    return static_cast<std::size_t>(uniform() * static_cast<double>(n)) % n;
+  }
 
  private:
   std::mt19937_64 gen_;
 };
 
-std::int64_t minutes(double m) { return static_cast<std::int64_t>(std::llround(m * 60.0)) * 1000; }
+std::int64_t minutes(double m) {
+  return static_cast<std::int64_t>(std::llround(m * 60.0)) * 1000;
+}
 
 struct Builder {
   Case& c;
@@ -96,7 +102,9 @@ std::vector<Case> synth_cases(const SynthCasesOptions& o) {
     c.info.clinic = o.clinics[ci];
     c.info.device_id = "cart-" + std::to_string(ci + 1);
     c.info.patient_id = "P" + std::to_string(100000 + (o.seed * 7919 + i * 104729) % 900000);
-    const auto fmc = o.from_ms + static_cast<UnixMs>(rng.uniform() * static_cast<double>(o.to_ms - o.from_ms - kMin));
+    const auto fmc =
+        o.from_ms +
+        static_cast<UnixMs>(rng.uniform() * static_cast<double>(o.to_ms - o.from_ms - kMin));
     c.info.opened_ms = fmc;
     c.info.state = "closed";
     Builder b{c, fmc};
@@ -117,31 +125,40 @@ std::vector<Case> synth_cases(const SynthCasesOptions& o) {
     if (ems) {
       const UnixMs call = fmc - minutes(rng.uniform(12, 30));
       b.node(NodeKind::call_for_help, call, "api", "120-dispatch", "server");
-      b.node(NodeKind::ambulance_dispatch, call + minutes(rng.uniform(1, 4)), "api", "120-dispatch", "server");
+      b.node(NodeKind::ambulance_dispatch, call + minutes(rng.uniform(1, 4)), "api", "120-dispatch",
+             "server");
     }
     b.cart(NodeKind::fmc, fmc, cart_ahead);
     bool late_ecg = rng.chance(0.12);
-    const UnixMs ecg = fmc + minutes(late_ecg ? rng.uniform(11, 25) : std::min(9.5, rng.lognormal(4, 0.5)));
+    const UnixMs ecg =
+        fmc + minutes(late_ecg ? rng.uniform(11, 25) : std::min(9.5, rng.lognormal(4, 0.5)));
     b.cart(NodeKind::first_ecg, ecg, cart_ahead);
-    if (late_ecg) b.reason("首份心电图延迟：患者先在门诊排队 ECG delayed: patient queued at the outpatient desk", nurse);
+    if (late_ecg)
+      b.reason(
+          "首份心电图延迟：患者先在门诊排队 ECG delayed: patient queued at the outpatient desk",
+          nurse);
     const bool transmitted = rng.chance(0.85);
     UnixMs read_from = ecg;
     if (transmitted) {
       read_from = ecg + minutes(rng.uniform(0.2, 1.0));
       b.node(NodeKind::ecg_transmitted, read_from, "server", "ingest", "server");
     }
-    const UnixMs dx = read_from + minutes(rng.chance(0.1) ? rng.uniform(11, 20) : std::min(9.5, rng.lognormal(3, 0.5)));
+    const UnixMs dx = read_from + minutes(rng.chance(0.1) ? rng.uniform(11, 20)
+                                                          : std::min(9.5, rng.lognormal(3, 0.5)));
     b.node(NodeKind::ecg_diagnosis, dx, "station:" + doc, doc, "server");
     if (not_stemi) {
       out.push_back(std::move(c));
       continue;
     }
-    b.node(NodeKind::dapt_loading, dx + minutes(rng.uniform(2, 9)), "station:" + doc, doc, "server");
+    b.node(NodeKind::dapt_loading, dx + minutes(rng.uniform(2, 9)), "station:" + doc, doc,
+           "server");
 
     if (lysis) {
-      const UnixMs needle = dx + minutes(rng.chance(0.2) ? rng.uniform(20, 45) : rng.uniform(6, 18));
+      const UnixMs needle =
+          dx + minutes(rng.chance(0.2) ? rng.uniform(20, 45) : rng.uniform(6, 18));
       b.node(NodeKind::thrombolysis_start, needle, "cli", nurse, "server");
-      b.node(NodeKind::thrombolysis_end, needle + minutes(rng.uniform(25, 35)), "cli", nurse, "server");
+      b.node(NodeKind::thrombolysis_end, needle + minutes(rng.uniform(25, 35)), "cli", nurse,
+             "server");
       if (needle - fmc > 30 * kMin) b.reason("溶栓前知情同意耗时 consent for lysis took long", doc);
       out.push_back(std::move(c));
       continue;
@@ -153,7 +170,8 @@ std::vector<Case> synth_cases(const SynthCasesOptions& o) {
     if (transfer) {
       b.flag(CaseFlag::transfer, doc);
       const bool slow_out = rng.chance(0.15);
-      const UnixMs out_ms = std::max(activation, fmc + minutes(slow_out ? rng.uniform(32, 60) : rng.lognormal(20, 0.25)));
+      const UnixMs out_ms = std::max(
+          activation, fmc + minutes(slow_out ? rng.uniform(32, 60) : rng.lognormal(20, 0.25)));
       if (slow_out) b.reason("等待救护车 waiting for the ambulance", nurse);
       b.node(NodeKind::door_out, out_ms, "cli", nurse, "server");
       door = out_ms + minutes(rng.uniform(15, 45));  // road to the county PCI hospital
@@ -162,13 +180,17 @@ std::vector<Case> synth_cases(const SynthCasesOptions& o) {
     }
     const bool night_shift = night(activation);
     const bool slow_team = rng.chance(0.1);
-    const UnixMs team =
-        activation + minutes(night_shift ? rng.uniform(20, 40) : (slow_team ? rng.uniform(31, 45) : rng.lognormal(15, 0.3)));
-    if (night_shift) b.reason("夜间导管室团队到院 night-time cath lab team call-in", doc);
-    else if (slow_team) b.reason("导管室正在进行择期手术 cath lab busy with an elective case", doc);
+    const UnixMs team = activation + minutes(night_shift ? rng.uniform(20, 40)
+                                                         : (slow_team ? rng.uniform(31, 45)
+                                                                      : rng.lognormal(15, 0.3)));
+    if (night_shift)
+      b.reason("夜间导管室团队到院 night-time cath lab team call-in", doc);
+    else if (slow_team)
+      b.reason("导管室正在进行择期手术 cath lab busy with an elective case", doc);
     // Correction demo: a few door times are first entered wrongly and corrected by a new event.
     if (rng.chance(0.04)) {
-      const auto wrong = b.node(NodeKind::door_in, door + minutes(60), "station:" + nurse, nurse, "server");
+      const auto wrong =
+          b.node(NodeKind::door_in, door + minutes(60), "station:" + nurse, nurse, "server");
       TimeNodeEvent fix;
       fix.kind = NodeKind::door_in;
       fix.raw_ms = door;
@@ -188,7 +210,8 @@ std::vector<Case> synth_cases(const SynthCasesOptions& o) {
       b.flag(CaseFlag::bypassed_ed, doc);
       if (rng.chance(0.9)) b.flag(CaseFlag::bypassed_ccu, doc);
     }
-    UnixMs arrival = std::max(door + minutes(bypass ? rng.uniform(2, 7) : rng.uniform(15, 40)), team);
+    UnixMs arrival =
+        std::max(door + minutes(bypass ? rng.uniform(2, 7) : rng.uniform(15, 40)), team);
     if (rng.chance(0.08)) {
       arrival += minutes(rng.uniform(45, 90));
       b.reason("家属犹豫，签署知情同意延迟 family hesitated to sign consent", doc);
@@ -201,7 +224,8 @@ std::vector<Case> synth_cases(const SynthCasesOptions& o) {
     b.node(NodeKind::arterial_puncture, puncture, "cli", doc, "server");
     b.node(NodeKind::angiography_start, angio, "cli", doc, "server");
     b.node(NodeKind::wire_crossing, wire, "cli", doc, "server");
-    b.node(NodeKind::procedure_end, std::max(wire, angio) + minutes(rng.uniform(20, 50)), "cli", doc, "server");
+    b.node(NodeKind::procedure_end, std::max(wire, angio) + minutes(rng.uniform(20, 50)), "cli",
+           doc, "server");
     out.push_back(std::move(c));
   }
   return out;
@@ -209,7 +233,9 @@ std::vector<Case> synth_cases(const SynthCasesOptions& o) {
 
 Case seed_case(std::int64_t case_id) {
   const TimeZone tz;  // Asia/Shanghai
-  const auto at = [&](const char* hhmm) { return parse_instant(std::string("2026-05-12T") + hhmm, tz); };
+  const auto at = [&](const char* hhmm) {
+    return parse_instant(std::string("2026-05-12T") + hhmm, tz);
+  };
   Case c;
   c.info.case_id = case_id;
   c.info.patient_id = "P-seed";

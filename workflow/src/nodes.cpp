@@ -55,9 +55,15 @@ const std::array<NodeKind, kNodeKindCount>& all_node_kinds() {
   return all;
 }
 
-std::string_view key(NodeKind kind) { return names(kind).key; }
-std::string_view label_zh(NodeKind kind) { return names(kind).zh; }
-std::string_view label_en(NodeKind kind) { return names(kind).en; }
+std::string_view key(NodeKind kind) {
+  return names(kind).key;
+}
+std::string_view label_zh(NodeKind kind) {
+  return names(kind).zh;
+}
+std::string_view label_en(NodeKind kind) {
+  return names(kind).en;
+}
 
 std::optional<NodeKind> parse_node_kind(std::string_view k) {
   for (const auto& n : kNodes) {
@@ -68,18 +74,24 @@ std::optional<NodeKind> parse_node_kind(std::string_view k) {
 
 std::string_view key(CaseFlag flag) {
   switch (flag) {
-    case CaseFlag::transfer: return "transfer";
-    case CaseFlag::bypassed_ed: return "bypassed_ed";
-    case CaseFlag::bypassed_ccu: return "bypassed_ccu";
+    case CaseFlag::transfer:
+      return "transfer";
+    case CaseFlag::bypassed_ed:
+      return "bypassed_ed";
+    case CaseFlag::bypassed_ccu:
+      return "bypassed_ccu";
   }
   throw Error("invalid case flag");
 }
 
 std::string_view label_zh(CaseFlag flag) {
   switch (flag) {
-    case CaseFlag::transfer: return "转诊";
-    case CaseFlag::bypassed_ed: return "绕行急诊";
-    case CaseFlag::bypassed_ccu: return "绕行CCU";
+    case CaseFlag::transfer:
+      return "转诊";
+    case CaseFlag::bypassed_ed:
+      return "绕行急诊";
+    case CaseFlag::bypassed_ccu:
+      return "绕行CCU";
   }
   throw Error("invalid case flag");
 }
@@ -93,9 +105,12 @@ std::optional<CaseFlag> parse_case_flag(std::string_view k) {
 
 std::string_view key(Outcome outcome) {
   switch (outcome) {
-    case Outcome::pending: return "pending";
-    case Outcome::stemi: return "stemi";
-    case Outcome::not_stemi: return "not_stemi";
+    case Outcome::pending:
+      return "pending";
+    case Outcome::stemi:
+      return "stemi";
+    case Outcome::not_stemi:
+      return "not_stemi";
   }
   throw Error("invalid outcome");
 }
@@ -109,18 +124,24 @@ std::optional<Outcome> parse_outcome(std::string_view k) {
 
 std::string_view key(Pathway pathway) {
   switch (pathway) {
-    case Pathway::primary_pci: return "primary_pci";
-    case Pathway::transfer_pci: return "transfer_pci";
-    case Pathway::lysis: return "lysis";
-    case Pathway::not_stemi: return "not_stemi";
+    case Pathway::primary_pci:
+      return "primary_pci";
+    case Pathway::transfer_pci:
+      return "transfer_pci";
+    case Pathway::lysis:
+      return "lysis";
+    case Pathway::not_stemi:
+      return "not_stemi";
   }
   throw Error("invalid pathway");
 }
 
 std::string_view key(RatioCheck check) {
   switch (check) {
-    case RatioCheck::remote_ecg_transmission: return "remote_ecg_transmission";
-    case RatioCheck::bypass_ed: return "bypass_ed";
+    case RatioCheck::remote_ecg_transmission:
+      return "remote_ecg_transmission";
+    case RatioCheck::bypass_ed:
+      return "bypass_ed";
   }
   throw Error("invalid ratio check");
 }

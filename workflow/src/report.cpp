@@ -70,7 +70,8 @@ PeriodStats finish(const std::string& label, GroupAcc& g, const RuleTable& table
       s.max_min = round2(*hi);
       // Judged on the rounded numbers the report prints, so what is shown and what is
       // judged agree.
-      if (rule.mean_target) s.mean_target_met = meets(*s.mean_min, rule.target_min, rule.mean_strict);
+      if (rule.mean_target)
+        s.mean_target_met = meets(*s.mean_min, rule.target_min, rule.mean_strict);
       if (rule.min_compliant_pct) s.pct_target_met = *s.pct_compliant >= *rule.min_compliant_pct;
     }
     p.rules.push_back(std::move(s));
@@ -78,11 +79,15 @@ PeriodStats finish(const std::string& label, GroupAcc& g, const RuleTable& table
   return p;
 }
 
-std::string fmt2(double v) { return detail::number(round2(v)); }
+std::string fmt2(double v) {
+  return detail::number(round2(v));
+}
 
 }  // namespace
 
-double round2(double v) { return std::round(v * 100.0) / 100.0; }
+double round2(double v) {
+  return std::round(v * 100.0) / 100.0;
+}
 
 Report build_report(const std::vector<Case>& cases, const ReportOptions& options) {
   if (options.to_ms <= options.from_ms) throw Error("report period is empty (to ≤ from)");
@@ -157,7 +162,8 @@ Report build_report(const std::vector<Case>& cases, const ReportOptions& options
       o.minutes = round2(*v.minutes);
       o.target_min = v.rule->target_min;
       for (const auto& r : row.delay_reasons) {
-        if (r.interval_key.empty() || r.interval_key == v.rule->key) o.delay_reasons.push_back(r.reason);
+        if (r.interval_key.empty() || r.interval_key == v.rule->key)
+          o.delay_reasons.push_back(r.reason);
       }
       report.outliers.push_back(std::move(o));
     }
@@ -194,9 +200,8 @@ Report build_report(const std::vector<Case>& cases, const ReportOptions& options
     if (rule.min_compliant_pct) {
       CheckResult c;
       c.key = rule.key + "_pct";
-      c.description_en = "≥ " + fmt2(*rule.min_compliant_pct) + " % of cases with " +
-                         rule.name_en + (rule.case_strict ? " < " : " ≤ ") + fmt2(rule.target_min) +
-                         " min";
+      c.description_en = "≥ " + fmt2(*rule.min_compliant_pct) + " % of cases with " + rule.name_en +
+                         (rule.case_strict ? " < " : " ≤ ") + fmt2(rule.target_min) + " min";
       c.description_zh = rule.name_zh + "达标率 ≥ " + fmt2(*rule.min_compliant_pct) + " %";
       c.value = tot.pct_compliant;
       c.threshold = *rule.min_compliant_pct;
@@ -224,11 +229,10 @@ Report build_report(const std::vector<Case>& cases, const ReportOptions& options
     c.threshold = req.min_pct;
     c.comparison = ">=";
     for (const auto& row : report.cases) {
-      const bool ambulance =
-          row.nodes[static_cast<std::size_t>(NodeKind::call_for_help)] ||
-          row.nodes[static_cast<std::size_t>(NodeKind::ambulance_dispatch)] ||
-          row.nodes[static_cast<std::size_t>(NodeKind::door_out)] ||
-          row.flags[static_cast<std::size_t>(CaseFlag::transfer)];
+      const bool ambulance = row.nodes[static_cast<std::size_t>(NodeKind::call_for_help)] ||
+                             row.nodes[static_cast<std::size_t>(NodeKind::ambulance_dispatch)] ||
+                             row.nodes[static_cast<std::size_t>(NodeKind::door_out)] ||
+                             row.flags[static_cast<std::size_t>(CaseFlag::transfer)];
       if (!ambulance || row.pathway == Pathway::not_stemi) continue;
       if (req.check == RatioCheck::remote_ecg_transmission) {
         ++den;
@@ -244,7 +248,8 @@ Report build_report(const std::vector<Case>& cases, const ReportOptions& options
     if (req.check == RatioCheck::remote_ecg_transmission) {
       c.description_en = "≥ " + fmt2(req.min_pct) +
                          " % of ambulance-borne STEMI with an ECG transmitted before door-in";
-      c.description_zh = "经救护车入院的STEMI患者入门前远程传输心电图比例 ≥ " + fmt2(req.min_pct) + " %";
+      c.description_zh =
+          "经救护车入院的STEMI患者入门前远程传输心电图比例 ≥ " + fmt2(req.min_pct) + " %";
     } else {
       c.description_en = "≥ " + fmt2(req.min_pct) +
                          " % of ambulance-borne PCI STEMI bypassing the emergency department";

@@ -37,7 +37,8 @@ void opt_bool(std::string& out, const std::optional<bool>& v) {
   if (v) out += *v ? "yes" : "no";
 }
 
-void stats_rows(std::string& out, const char* section, const PeriodStats& p, const RuleTable& table) {
+void stats_rows(std::string& out, const char* section, const PeriodStats& p,
+                const RuleTable& table) {
   for (std::size_t i = 0; i < p.rules.size(); ++i) {
     const auto& s = p.rules[i];
     out += section;
@@ -105,8 +106,10 @@ std::string to_csv(const Report& report) {
       out += ',';
       if (v.minutes) append_number(out, round2(*v.minutes));
       out += ',';
-      if (v.compliant) out += *v.compliant ? "yes" : "no";
-      else if (v.applicable) out += "missing";
+      if (v.compliant)
+        out += *v.compliant ? "yes" : "no";
+      else if (v.applicable)
+        out += "missing";
     }
     std::string joined;
     for (const auto& v : row.violations) joined += (joined.empty() ? "" : "; ") + v.message;
@@ -123,8 +126,9 @@ std::string to_csv(const Report& report) {
   }
 
   out += "\r\n# totals\r\n";
-  out += "section,label,rule,n_cases,n_applicable,n_measured,n_compliant,pct_compliant,mean_min,"
-         "median_min,min_min,max_min,target_min,mean_target_met,pct_target_met\r\n";
+  out +=
+      "section,label,rule,n_cases,n_applicable,n_measured,n_compliant,pct_compliant,mean_min,"
+      "median_min,min_min,max_min,target_min,mean_target_met,pct_target_met\r\n";
   stats_rows(out, "total", report.totals, table);
   for (const auto& m : report.months) stats_rows(out, "month", m, table);
   for (const auto& c : report.clinics) stats_rows(out, "clinic", c, table);

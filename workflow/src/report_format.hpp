@@ -36,13 +36,16 @@ inline std::string number(double v) {
   return s;
 }
 
-inline std::size_t node_index(NodeKind k) { return static_cast<std::size_t>(k); }
+inline std::size_t node_index(NodeKind k) {
+  return static_cast<std::size_t>(k);
+}
 
 // The headline interval of a table for charts: door → wire if the table has one, else the
 // first rule ending at wire crossing, else the first rule.
 inline std::size_t headline_rule(const RuleTable& table) {
   for (std::size_t i = 0; i < table.rules.size(); ++i) {
-    if (table.rules[i].from == NodeKind::door_in && table.rules[i].to == NodeKind::wire_crossing) return i;
+    if (table.rules[i].from == NodeKind::door_in && table.rules[i].to == NodeKind::wire_crossing)
+      return i;
   }
   for (std::size_t i = 0; i < table.rules.size(); ++i) {
     if (table.rules[i].to == NodeKind::wire_crossing) return i;

@@ -15,36 +15,74 @@ class Writer {
  public:
   explicit Writer(std::string& out) : out_(out) {}
 
-  void begin_object() { value_prefix(); out_ += '{'; first_ = true; }
-  void end_object() { out_ += '}'; first_ = false; }
-  void begin_array() { value_prefix(); out_ += '['; first_ = true; }
-  void end_array() { out_ += ']'; first_ = false; }
+  void begin_object() {
+    value_prefix();
+    out_ += '{';
+    first_ = true;
+  }
+  void end_object() {
+    out_ += '}';
+    first_ = false;
+  }
+  void begin_array() {
+    value_prefix();
+    out_ += '[';
+    first_ = true;
+  }
+  void end_array() {
+    out_ += ']';
+    first_ = false;
+  }
   void key(std::string_view k) {
     if (!first_) out_ += ',';
     string_literal(k);
     out_ += ':';
     after_key_ = true;
   }
-  void value(std::string_view s) { value_prefix(); string_literal(s); }
+  void value(std::string_view s) {
+    value_prefix();
+    string_literal(s);
+  }
   void value(const char* s) { value(std::string_view(s)); }
   void value(const std::string& s) { value(std::string_view(s)); }
-  void value(double v) { value_prefix(); append_number(out_, v); }
-  void value(std::size_t v) { value_prefix(); out_ += std::to_string(v); }
-  void value(std::int64_t v) { value_prefix(); out_ += std::to_string(v); }
-  void value(bool v) { value_prefix(); out_ += v ? "true" : "false"; }
+  void value(double v) {
+    value_prefix();
+    append_number(out_, v);
+  }
+  void value(std::size_t v) {
+    value_prefix();
+    out_ += std::to_string(v);
+  }
+  void value(std::int64_t v) {
+    value_prefix();
+    out_ += std::to_string(v);
+  }
+  void value(bool v) {
+    value_prefix();
+    out_ += v ? "true" : "false";
+  }
   void iso_time(UnixMs t, const TimeZone& tz) {
     value_prefix();
     out_ += '"';
     append_iso(out_, t, tz);
     out_ += '"';
   }
-  void null() { value_prefix(); out_ += "null"; }
-  template <class T>
-  void value(const std::optional<T>& v) {
-    if (v) value(*v); else null();
+  void null() {
+    value_prefix();
+    out_ += "null";
   }
   template <class T>
-  void field(std::string_view k, const T& v) { key(k); value(v); }
+  void value(const std::optional<T>& v) {
+    if (v)
+      value(*v);
+    else
+      null();
+  }
+  template <class T>
+  void field(std::string_view k, const T& v) {
+    key(k);
+    value(v);
+  }
 
  private:
   void value_prefix() {
@@ -70,11 +108,21 @@ class Writer {
     for (const char ch : s) {
       const auto c = static_cast<unsigned char>(ch);
       switch (c) {
-        case '"': out_ += "\\\""; break;
-        case '\\': out_ += "\\\\"; break;
-        case '\n': out_ += "\\n"; break;
-        case '\r': out_ += "\\r"; break;
-        case '\t': out_ += "\\t"; break;
+        case '"':
+          out_ += "\\\"";
+          break;
+        case '\\':
+          out_ += "\\\\";
+          break;
+        case '\n':
+          out_ += "\\n";
+          break;
+        case '\r':
+          out_ += "\\r";
+          break;
+        case '\t':
+          out_ += "\\t";
+          break;
         default:
           if (c < 0x20) {
             char buf[8];
@@ -159,7 +207,8 @@ std::string to_json(const Report& report) {
     w.field("case_comparison", r.case_strict ? "<" : "<=");
     w.key("pathways");
     w.begin_array();
-    for (auto p : {Pathway::primary_pci, Pathway::transfer_pci, Pathway::lysis, Pathway::not_stemi}) {
+    for (auto p :
+         {Pathway::primary_pci, Pathway::transfer_pci, Pathway::lysis, Pathway::not_stemi}) {
       if (applies(r.pathways, p)) w.value(key(p));
     }
     w.end_array();

@@ -46,9 +46,9 @@ RuleTable china_2021() {
   d2w.min_compliant_pct = 75;
   d2w.note = "aim < 60 min";
 
-  auto activation = rule("cath_activation", "cath lab activation", "导管室激活时间",
-                         K::cath_lab_activation_decision, K::cath_lab_team_activated, 30,
-                         kPrimary | kTransfer);
+  auto activation =
+      rule("cath_activation", "cath lab activation", "导管室激活时间",
+           K::cath_lab_activation_decision, K::cath_lab_team_activated, 30, kPrimary | kTransfer);
   activation.case_strict = true;
   activation.mean_target = true;
   activation.mean_strict = true;
@@ -62,8 +62,8 @@ RuleTable china_2021() {
   dido.mean_target = true;
   dido.note = "the FMC at the referring clinic is its door-in";
 
-  auto d2n = rule("d2n", "door → needle", "入门至溶栓", K::door_in, K::thrombolysis_start, 30,
-                  kLysis);
+  auto d2n =
+      rule("d2n", "door → needle", "入门至溶栓", K::door_in, K::thrombolysis_start, 30, kLysis);
   d2n.from_fallback = K::fmc;
   d2n.mean_target = true;
   d2n.note = "lysis where the patient presented: the FMC is the door";
@@ -79,8 +79,9 @@ RuleTable esc_2023() {
   t.title = "ESC 2023 ACS guidelines";
   auto fmc2dx = rule("fmc2dx", "FMC → ECG diagnosis", "首次医疗接触至确诊", K::fmc,
                      K::ecg_diagnosis, 10, kStemiPathways);
-  auto pci_centre = rule("dx2w_pci_centre", "diagnosis → wire (PCI centre)", "确诊至导丝通过（PCI医院）",
-                         K::ecg_diagnosis, K::wire_crossing, 60, kPrimary);
+  auto pci_centre =
+      rule("dx2w_pci_centre", "diagnosis → wire (PCI centre)", "确诊至导丝通过（PCI医院）",
+           K::ecg_diagnosis, K::wire_crossing, 60, kPrimary);
   auto transfer = rule("dx2w_transfer", "diagnosis → wire (transfer)", "确诊至导丝通过（转诊）",
                        K::ecg_diagnosis, K::wire_crossing, 90, kTransfer);
   auto lysis = rule("dx2lysis", "diagnosis → lysis bolus", "确诊至溶栓", K::ecg_diagnosis,
@@ -97,9 +98,10 @@ RuleTable acc_aha_2013() {
                      K::wire_crossing, 90, kPrimary);
   auto transfer = rule("fmc2d_transfer", "FMC → device (transfer)", "首次医疗接触至器械（转诊）",
                        K::fmc, K::wire_crossing, 120, kTransfer);
-  auto d2b = rule("d2b", "door → balloon", "入门至球囊", K::door_in, K::wire_crossing, 90, kPrimary);
-  auto d2n = rule("d2n", "door → needle", "入门至溶栓", K::door_in, K::thrombolysis_start, 30,
-                  kLysis);
+  auto d2b =
+      rule("d2b", "door → balloon", "入门至球囊", K::door_in, K::wire_crossing, 90, kPrimary);
+  auto d2n =
+      rule("d2n", "door → needle", "入门至溶栓", K::door_in, K::thrombolysis_start, 30, kLysis);
   d2n.from_fallback = K::fmc;
   auto dido = rule("dido", "door-in-door-out", "DIDO", K::fmc, K::door_out, 30, kTransfer);
   dido.note = "the FMC at the referring clinic is its door-in";
@@ -168,14 +170,19 @@ std::string IntervalValue::missing_reason() const {
   std::string from(key(r.from));
   if (r.from_fallback) from += " (or " + std::string(key(*r.from_fallback)) + ")";
   switch (missing) {
-    case Missing::none: return "";
+    case Missing::none:
+      return "";
     case Missing::not_applicable:
       return "applies to " + pathway_names(r.pathways) + ", case is " + std::string(key(pathway));
-    case Missing::from_not_recorded: return from + " not recorded";
-    case Missing::to_not_recorded: return std::string(key(r.to)) + " not recorded";
-    case Missing::both_not_recorded: return from + " and " + std::string(key(r.to)) + " not recorded";
+    case Missing::from_not_recorded:
+      return from + " not recorded";
+    case Missing::to_not_recorded:
+      return std::string(key(r.to)) + " not recorded";
+    case Missing::both_not_recorded:
+      return from + " and " + std::string(key(r.to)) + " not recorded";
     case Missing::reversed:
-      return std::string(key(r.to)) + " is before " + std::string(key(r.from)) + " (order violation)";
+      return std::string(key(r.to)) + " is before " + std::string(key(r.from)) +
+             " (order violation)";
   }
   return "";
 }

@@ -33,8 +33,8 @@ Civil to_civil(UnixMs t, const TimeZone& tz) {
   const std::int64_t ms_of_day = local_ms - days * kMsPerDay;
   const year_month_day ymd{sys_days{std::chrono::days{days}}};
   const auto secs = ms_of_day / 1000;
-  return {static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-          static_cast<unsigned>(ymd.day()), static_cast<unsigned>(secs / 3600),
+  return {static_cast<int>(ymd.year()),          static_cast<unsigned>(ymd.month()),
+          static_cast<unsigned>(ymd.day()),      static_cast<unsigned>(secs / 3600),
           static_cast<unsigned>(secs / 60 % 60), static_cast<unsigned>(secs % 60)};
 }
 
@@ -71,8 +71,7 @@ std::optional<int> parse_offset(std::string_view s) {
 
 TimeZone parse_time_zone(std::string_view name) {
   if (name == "Asia/Shanghai" || name == "Asia/Chongqing" || name == "Asia/Harbin" ||
-      name == "PRC" || name == "Asia/Hong_Kong" || name == "Asia/Macau" ||
-      name == "Asia/Taipei") {
+      name == "PRC" || name == "Asia/Hong_Kong" || name == "Asia/Macau" || name == "Asia/Taipei") {
     // Beijing time: +08:00, no daylight saving since 1991.
     return {std::string(name), 8 * 60};
   }

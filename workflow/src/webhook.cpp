@@ -54,41 +54,44 @@ int post_once(const ParsedUrl& u, const WebhookConfig& c, const std::string& bod
   int status = 0;
   // Asynchronous operations run to completion on this thread so that the stream's deadline
   // applies to connect, write and read alike.
-  resolver.async_resolve(u.host, u.port, [&](beast::error_code rec, tcp::resolver::results_type results) {
-    if (rec) {
-      ec = rec;
-      return;
-    }
-    stream.async_connect(results, [&](beast::error_code cec, const tcp::endpoint&) {
-      if (cec) {
-        ec = cec;
-        return;
-      }
-      auto req = std::make_shared<http::request<http::string_body>>(http::verb::post, u.target, 11);
-      req->set(http::field::host, u.host + ":" + u.port);
-      req->set(http::field::user_agent, c.user_agent);
-      req->set(http::field::content_type, "application/json; charset=utf-8");
-      req->body() = body;
-      req->prepare_payload();
-      http::async_write(stream, *req, [&, req](beast::error_code wec, std::size_t) {
-        if (wec) {
-          ec = wec;
+  resolver.async_resolve(
+      u.host, u.port, [&](beast::error_code rec, tcp::resolver::results_type results) {
+        if (rec) {
+          ec = rec;
           return;
         }
-        auto buffer = std::make_shared<beast::flat_buffer>();
-        auto res = std::make_shared<http::response<http::string_body>>();
-        http::async_read(stream, *buffer, *res, [&, buffer, res](beast::error_code rdec, std::size_t) {
-          if (rdec) {
-            ec = rdec;
+        stream.async_connect(results, [&](beast::error_code cec, const tcp::endpoint&) {
+          if (cec) {
+            ec = cec;
             return;
           }
-          status = static_cast<int>(res->result_int());
-          beast::error_code ignored;
-          stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+          auto req =
+              std::make_shared<http::request<http::string_body>>(http::verb::post, u.target, 11);
+          req->set(http::field::host, u.host + ":" + u.port);
+          req->set(http::field::user_agent, c.user_agent);
+          req->set(http::field::content_type, "application/json; charset=utf-8");
+          req->body() = body;
+          req->prepare_payload();
+          http::async_write(stream, *req, [&, req](beast::error_code wec, std::size_t) {
+            if (wec) {
+              ec = wec;
+              return;
+            }
+            auto buffer = std::make_shared<beast::flat_buffer>();
+            auto res = std::make_shared<http::response<http::string_body>>();
+            http::async_read(stream, *buffer, *res,
+                             [&, buffer, res](beast::error_code rdec, std::size_t) {
+                               if (rdec) {
+                                 ec = rdec;
+                                 return;
+                               }
+                               status = static_cast<int>(res->result_int());
+                               beast::error_code ignored;
+                               stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+                             });
+          });
         });
       });
-    });
-  });
   ioc.run();
   if (ec) throw beast::system_error(ec);
   return status;
@@ -99,7 +102,8 @@ int post_once(const ParsedUrl& u, const WebhookConfig& c, const std::string& bod
 WebhookResult post_json(const WebhookConfig& config, const std::string& json_body,
                         const std::function<void(std::chrono::milliseconds)>& sleep) {
   const auto url = parse_http_url(config.url);
-  const auto wait = sleep ? sleep : [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  const auto wait =
+      sleep ? sleep : [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
   WebhookResult result;
   const std::size_t n_attempts = 1 + config.backoff_ms.size();
   for (std::size_t i = 0; i < n_attempts; ++i) {
@@ -132,7 +136,8 @@ WebhookResult post_json(const WebhookConfig& config, const std::string& json_bod
 
 std::string alert_notification_json(std::int64_t alert_id, std::optional<std::int64_t> case_id,
                                     const AlertLifecycle& alert, const std::string& summary_zh,
-                                    const std::string& summary_en, const Page& page, const TimeZone& tz) {
+                                    const std::string& summary_en, const Page& page,
+                                    const TimeZone& tz) {
   boost::json::object o;
   o["event"] = "alert_page";
   o["alert_id"] = alert_id;
@@ -147,7 +152,8 @@ std::string alert_notification_json(std::int64_t alert_id, std::optional<std::in
   o["summary_en"] = summary_en;
   o["raised_at"] = format_iso(alert.raised_ms(), tz);
   o["at"] = format_iso(page.at_ms, tz);
-  o["page"] = boost::json::object{{"who", page.who}, {"level", page.level}, {"reason", page.reason}};
+  o["page"] =
+      boost::json::object{{"who", page.who}, {"level", page.level}, {"reason", page.reason}};
   return boost::json::serialize(o);
 }
 

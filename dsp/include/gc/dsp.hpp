@@ -130,7 +130,9 @@ std::optional<double> detect_mains_hz(const std::vector<std::vector<float>>& lea
                                       double sample_rate_hz);
 
 // Multi-lead QRS detection on filtered leads [n_leads][n_samples] µV. Returns R sample indices,
-// strictly increasing.
+// strictly increasing. Any lead count (flat, lead-off and noisy leads are down-weighted
+// automatically), any rate ≥ ~100 Hz, any length; < 0.5 s or no QRS above ~100 µV → empty.
+// Throws std::invalid_argument on ragged leads or sample_rate_hz ≤ 0.
 std::vector<std::int64_t> detect_qrs(const std::vector<std::vector<float>>& filtered_uv,
                                      double sample_rate_hz);
 

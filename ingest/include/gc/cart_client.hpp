@@ -18,23 +18,30 @@
 
 #include "gc/framing.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace gc::ingest {
 
 struct CartConfig {
   std::string host = "127.0.0.1";
   std::uint16_t port = 7800;
+  // TLS (gc/tls.hpp: make_cart_tls_context). Null = plain TCP (loopback only).
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  bool tls_verify_host_name = true;  // off when the certificate is pinned by fingerprint
   std::string device_id;
   std::string secret;
   std::string firmware = "greenchannel-cart-simulator/1";
 
   std::chrono::milliseconds chunk_duration{200};
-  bool realtime = false;  // pace chunks as the samples would be acquired
+  bool realtime = false;                // pace chunks as the samples would be acquired
   std::size_t max_unacked_chunks = 32;  // window; also what a cart must keep for resending
 
   std::chrono::milliseconds io_timeout{10'000};       // connect, hello, each ack
   std::chrono::milliseconds finding_timeout{60'000};  // after the StudyAck
   std::chrono::milliseconds ping_interval{20'000};    // while waiting, below the server's idle
-  int max_reconnects = 5;
+  int max_reconnects = 5;  // in a row without any acknowledgement in between
   std::chrono::milliseconds reconnect_backoff{200};
   std::size_t max_frame_bytes = proto::kDefaultMaxFrameBytes;
 

@@ -1,8 +1,8 @@
 // ingest — the server carts stream ECGs to (protocol v1, proto/README.md): one session per
 // connection on its own strand, authentication against storage, frame limits and read deadlines,
 // bounded outbound queues with backpressure, durable storage with group commit (acks only after
-// the SQLite commit), and analysis (dsp + triage) on a separate thread pool whose finding is stored,
-// alerted and pushed back to the cart. The cart side is in gc/cart_client.hpp.
+// the SQLite commit), and analysis (dsp + triage) on a separate thread pool whose finding is
+// stored, alerted and pushed back to the cart. The cart side is in gc/cart_client.hpp.
 #pragma once
 
 #include <atomic>
@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,11 +20,17 @@
 #include "gc/framing.hpp"
 #include "gc/storage.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace gc::ingest {
 
 struct ServerConfig {
   std::string listen_address = "127.0.0.1";
   std::uint16_t port = 0;  // 0 = ephemeral; Server::port() tells the bound one
+  // TLS (gc/tls.hpp: make_server_tls_context). Null = plain TCP, for loopback only.
+  std::shared_ptr<boost::asio::ssl::context> tls;
 
   proto::Limits limits;  // frame size, leads, rates, chunk and study sizes
   std::chrono::milliseconds handshake_timeout{10'000};  // from accept to an accepted Hello
@@ -31,13 +38,13 @@ struct ServerConfig {
   // Once a frame has begun it must be complete within this (slow-loris defence: trickling one
   // byte now and then does not keep a half frame alive).
   std::chrono::milliseconds frame_timeout{30'000};
-  std::chrono::milliseconds close_timeout{5'000};       // to flush a fatal error before closing
+  std::chrono::milliseconds close_timeout{5'000};  // to flush a fatal error before closing
 
   std::size_t max_connections = 10'000;
-  std::size_t max_outbound_frames = 256;      // per session; above it the session stops reading
-  std::size_t max_inflight_chunks = 64;       // per session, awaiting their commit
+  std::size_t max_outbound_frames = 256;  // per session; above it the session stops reading
+  std::size_t max_inflight_chunks = 64;   // per session, awaiting their commit
   std::size_t max_open_studies_per_session = 8;
-  std::size_t read_buffer_bytes = 16 * 1024;
+  std::size_t read_buffer_bytes = 4 * 1024;  // per connection: idle carts cost little
 
   // Group commit: chunks of all sessions that arrive while a commit runs go into the next one;
   // commit_delay waits a little longer to gather more (0 = adaptive only).
@@ -49,6 +56,17 @@ struct ServerConfig {
   // Authentication failures per peer address before it is refused without checking, per window.
   unsigned max_auth_failures = 5;
   std::chrono::seconds auth_failure_window{60};
+
+  // Hooks for the workflow (cases, time nodes, paging). They run on the storage thread, where the
+  // Store may be used; an exception is logged and does not affect the cart.
+  // A study was created (not on resume). server_minus_device_ms: the clock offset measured at
+  // hello (absent when the cart sent no clock).
+  std::function<void(storage::Store&, const storage::StudyHeader&, std::int64_t study_id,
+                     std::optional<std::int64_t> server_minus_device_ms)>
+      on_study_created;
+  // The alert of an analysed study was raised (once per study).
+  std::function<void(storage::Store&, const storage::AlertRecord&, std::int64_t alert_id)>
+      on_alert_raised;
 
   // One line per event (connection, study, finding, error). Called from several threads, one call
   // at a time. Empty = silent.

@@ -90,11 +90,11 @@ struct Limits {
   std::size_t max_study_uid_chars = 128;
   std::size_t max_device_id_chars = 64;
   std::size_t max_credential_chars = 256;
-  std::size_t max_text_chars = 256;              // firmware, pseudonymous id, clock names
-  std::size_t max_chunk_values = 131072;         // integers in one chunk, all leads together
-  std::uint64_t max_study_seconds = 3600;        // samples per lead ≤ rate × this
+  std::size_t max_text_chars = 256;        // firmware, pseudonymous id, clock names
+  std::size_t max_chunk_values = 131072;   // integers in one chunk, all leads together
+  std::uint64_t max_study_seconds = 3600;  // samples per lead ≤ rate × this
   double min_resolution_nv_per_lsb = 0.001;
-  double max_resolution_nv_per_lsb = 1.0e5;      // 100 µV per step is already useless for ST
+  double max_resolution_nv_per_lsb = 1.0e5;  // 100 µV per step is already useless for ST
   std::uint32_t max_age_years = 130;
 
   std::uint64_t max_samples_per_lead(std::uint32_t sample_rate_hz) const {
@@ -119,7 +119,7 @@ void validate_study_start(const pb::StudyStart& start, const Limits& limits);
 void validate_study_end(const pb::StudyEnd& end, const Limits& limits);
 // `chunk` against its open study: the sample count is a non-zero multiple of n_leads, within the
 // chunk and study limits.
-void validate_chunk(const pb::SampleChunk& chunk, std::size_t n_leads,
-                    std::uint32_t sample_rate_hz, const Limits& limits);
+void validate_chunk(const pb::SampleChunk& chunk, std::size_t n_leads, std::uint32_t sample_rate_hz,
+                    const Limits& limits);
 
 }  // namespace gc::proto

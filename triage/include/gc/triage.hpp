@@ -66,10 +66,11 @@ double ste_threshold_uv(std::string_view lead, const PatientContext& patient);
 // 1. Quality: dsp quality not ok, or < 6 of the 12 standard leads analysable → poor_quality,
 //    repeat_ecg; tier urgent with chest pain (or when ST elevation already meets the criteria in
 //    the analysable leads), else routine.
-// 2. LBBB, ventricular pacing (spikes with QRS ≥ 120 ms, or < 60 ms = delineation fooled by the
-//    spike) or QRS ≥ 160 ms without a bundle-branch pattern ("ivcd"): Sgarbossa / Smith-modified
-//    Sgarbossa (concordant STE ≥ 0.1 mV any lead, concordant STD ≥ 0.1 mV V1–V3, discordant STE
-//    ≥ 0.1 mV with ST/S ≤ −0.25) → stemi, else confounded.
+// 2. LBBB (Strauss QRS: ≥ 140 ms men, ≥ 130 ms women), ventricular pacing (spikes with QRS
+//    ≥ 120 ms, or < 60 ms = delineation fooled by the spike) or QRS ≥ 160 ms without a
+//    bundle-branch pattern ("ivcd"): Sgarbossa / Smith-modified Sgarbossa (concordant STE ≥ 1 mm
+//    at J and J+60 in any lead with a clearly positive QRS, concordant STD ≥ 1 mm in V1–V3,
+//    discordant STE ≥ 1 mm with ST/S ≤ −0.25) → stemi, else confounded.
 // 3. ST elevation: J point ≥ ste_threshold_uv and J+60 ≥ half of it, in ≥ 2 contiguous leads
 //    (Cabrera aVL, I, −aVR, II, aVF, III; V1…V9; V3R…V5R). Absent or unanalysable leads break
 //    contiguity (a one-lead gap is noted and routed to a human). RBBB keeps the criteria.

@@ -97,7 +97,8 @@ std::vector<Page> pages_due(const AlertLifecycle& alert, const EscalationPolicy&
                             const Roster& roster, UnixMs now_ms);
 
 // When the next escalation would fire, if the alert is still unacknowledged (for timers).
-std::optional<UnixMs> next_escalation_ms(const AlertLifecycle& alert, const EscalationPolicy& policy,
-                                         const Roster& roster, UnixMs now_ms);
+std::optional<UnixMs> next_escalation_ms(const AlertLifecycle& alert,
+                                         const EscalationPolicy& policy, const Roster& roster,
+                                         UnixMs now_ms);
 
 }  // namespace gc::workflow

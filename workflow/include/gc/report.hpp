@@ -70,11 +70,11 @@ struct CheckResult {
   std::string key;  // "fmc2ecg_mean", "d2w_pct", "remote_ecg_transmission", …
   std::string description_en;
   std::string description_zh;
-  std::optional<double> value;      // the measured mean (min) or percentage
+  std::optional<double> value;  // the measured mean (min) or percentage
   double threshold = 0;
-  std::string comparison;           // "<", "<=", ">="
-  std::optional<bool> passed;       // nullopt: no data to judge
-  std::string detail;               // e.g. "12/30 cases", failing months
+  std::string comparison;      // "<", "<=", ">="
+  std::optional<bool> passed;  // nullopt: no data to judge
+  std::string detail;          // e.g. "12/30 cases", failing months
 };
 
 struct Report {

@@ -51,6 +51,7 @@ WebhookResult post_json(const WebhookConfig& config, const std::string& json_bod
 // "summary_en", "at" (ISO in tz), "page": {"who", "level", "reason"}}.
 std::string alert_notification_json(std::int64_t alert_id, std::optional<std::int64_t> case_id,
                                     const AlertLifecycle& alert, const std::string& summary_zh,
-                                    const std::string& summary_en, const Page& page, const TimeZone& tz);
+                                    const std::string& summary_en, const Page& page,
+                                    const TimeZone& tz);
 
 }  // namespace gc::workflow

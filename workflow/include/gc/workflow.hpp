@@ -139,9 +139,9 @@ enum class Pathway { primary_pci, transfer_pci, lysis, not_stemi };
 std::string_view key(Pathway pathway);
 
 struct EffectiveNode {
-  UnixMs at_ms = 0;            // corrected if the source clock was corrected
-  std::int64_t seq = 0;        // the event that gives it
-  bool corrected = false;      // it supersedes an earlier event
+  UnixMs at_ms = 0;              // corrected if the source clock was corrected
+  std::int64_t seq = 0;          // the event that gives it
+  bool corrected = false;        // it supersedes an earlier event
   bool clock_corrected = false;  // a cart time corrected by the hello offset
 };
 
@@ -186,7 +186,9 @@ enum class PathwayMask : unsigned {
 inline constexpr unsigned kPciPathways = 1u | 2u;
 inline constexpr unsigned kStemiPathways = 1u | 2u | 4u;
 inline constexpr unsigned kAllPathways = 15u;
-inline bool applies(unsigned mask, Pathway p) { return (mask >> static_cast<unsigned>(p)) & 1u; }
+inline bool applies(unsigned mask, Pathway p) {
+  return (mask >> static_cast<unsigned>(p)) & 1u;
+}
 
 struct IntervalRule {
   std::string key;  // stable within a table: "fmc2ecg", "d2w", …
@@ -200,8 +202,8 @@ struct IntervalRule {
   double target_min = 0;
   bool case_strict = false;  // per case: value < target (else ≤)
   unsigned pathways = kAllPathways;
-  bool mean_target = false;  // the monthly mean must meet the target
-  bool mean_strict = false;  // monthly mean < target (else ≤)
+  bool mean_target = false;                 // the monthly mean must meet the target
+  bool mean_strict = false;                 // monthly mean < target (else ≤)
   std::optional<double> min_compliant_pct;  // ≥ this % of cases must meet the per-case target
   std::string note;
 };
@@ -231,14 +233,21 @@ const RuleTable& rule_table(std::string_view version);  // throws Error naming t
 struct IntervalValue {
   // Why there is no value; the message is built on demand (reports over 100,000 cases should
   // not build a string per case and rule).
-  enum class Missing { none, not_applicable, from_not_recorded, to_not_recorded, both_not_recorded, reversed };
+  enum class Missing {
+    none,
+    not_applicable,
+    from_not_recorded,
+    to_not_recorded,
+    both_not_recorded,
+    reversed
+  };
 
   const IntervalRule* rule = nullptr;  // points into the rule table (static lifetime)
   bool applicable = false;             // the rule applies to this case's pathway
   Pathway pathway = Pathway::primary_pci;
-  std::optional<double> minutes;       // measured value
+  std::optional<double> minutes;  // measured value
   Missing missing = Missing::none;
-  std::optional<bool> compliant;       // minutes within the per-case target
+  std::optional<bool> compliant;  // minutes within the per-case target
 
   // "door_in not recorded", "wire_crossing is before door_in (order violation)", … ("" if none).
   std::string missing_reason() const;
