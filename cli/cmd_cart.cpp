@@ -379,7 +379,12 @@ int cmd_cart(int argc, char** argv) {
     config.log = [](std::string_view line) { std::cerr << "cart: " << line << "\n"; };
   }
 
-  if (vm.count("tls") != 0U || !fingerprint.empty() || !ca_file.empty()) {
+  const bool want_tls = vm.count("tls") != 0U || !fingerprint.empty() || !ca_file.empty();
+  if (want_tls && vm.count("insecure") != 0U) {
+    std::cerr << "greenchannel cart: --insecure contradicts --tls/--fingerprint/--ca\n";
+    return 2;
+  }
+  if (want_tls) {
     config.tls = ingest::make_cart_tls_context(ca_file, fingerprint);
     config.tls_verify_host_name = fingerprint.empty();
   }

@@ -13,6 +13,8 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "gc/case_ingest.hpp"
+#include "gc/case_store.hpp"
 #include "gc/ingest.hpp"
 #include "gc/storage.hpp"
 #include "gc/tls.hpp"
@@ -104,7 +106,10 @@ int cmd_serve(int argc, char** argv) {
       "commit-delay-us", po::value(&commit_delay_us)->default_value(0),
       "group commit: wait this long to gather more chunks per transaction (0 = adaptive only)")(
       "tls", "serve TLS 1.2+ (certificate created on first start unless given)")(
-      "tls-cert", po::value(&tls_cert), "PEM certificate (chain) for --tls")(
+      "insecure",
+      "plain TCP (loopback only); today's default, named so scripts stay valid when "
+      "TLS becomes the default")("tls-cert", po::value(&tls_cert),
+                                 "PEM certificate (chain) for --tls")(
       "tls-key", po::value(&tls_key), "PEM private key for --tls")(
       "quiet,q", "log nothing but the listening line and errors");
   po::variables_map vm;
@@ -125,6 +130,10 @@ int cmd_serve(int argc, char** argv) {
     std::tie(config.listen_address, config.port) = parse_listen(listen);
     const auto address = asio::ip::make_address(config.listen_address);
     const bool tls_requested = vm.count("tls") != 0U || !tls_cert.empty() || !tls_key.empty();
+    if (tls_requested && vm.count("insecure") != 0U) {
+      std::cerr << "greenchannel serve: --insecure contradicts --tls\n";
+      return 2;
+    }
     if (!address.is_loopback() && !tls_requested) {
       std::cerr << "greenchannel serve: refusing to serve plain TCP on the non-loopback address "
                 << config.listen_address << " (use --tls)\n";
@@ -177,6 +186,23 @@ int cmd_serve(int argc, char** argv) {
   storage::OpenOptions open_options;
   open_options.audit_actor = "serve";
   auto store = storage::Store::open(db_path, open_options);
+
+  // Workflow: every new study joins (or opens) its patient's chest-pain case and records the
+  // time nodes the cart sent (symptom onset, FMC, first ECG) plus "ECG transmitted". Runs on the
+  // storage thread; a failure is logged by the server and never affects the cart.
+  auto cases = storage::CaseStore::open(db_path, "serve");
+  config.on_study_created = [&cases](storage::Store& st, const storage::StudyHeader& header,
+                                     std::int64_t study_id,
+                                     std::optional<std::int64_t> server_minus_device_ms) {
+    std::string clinic;
+    for (const auto& d : st.list_devices()) {
+      if (d.device_id == header.device_id) clinic = d.clinic;
+    }
+    std::optional<std::int64_t> cart_ahead_ms;
+    if (server_minus_device_ms) cart_ahead_ms = -*server_minus_device_ms;
+    workflow::record_study_arrival(*cases, header, study_id, clinic, cart_ahead_ms,
+                                   storage::now_unix_ms());
+  };
 
   asio::io_context io;
   ingest::Server server(io, config, *store);

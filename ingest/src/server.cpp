@@ -128,7 +128,11 @@ void Server::Impl::do_accept() {
           self->sessions.push_back(session);
         }
       }
-      if (over_cap) {
+      if (self->stopping) {
+        // Accepted just as the server began to stop: it would never be told to finish.
+        ++self->counters.connections_refused;
+        session->refuse(pb::Error::INTERNAL, "server shutting down; retry later");
+      } else if (over_cap) {
         ++self->counters.connections_refused;
         session->refuse(pb::Error::LIMIT_EXCEEDED, "server at its connection limit; retry later");
       } else {
@@ -265,8 +269,8 @@ void Server::Impl::schedule_analysis(std::int64_t study_id, const std::string& s
               try {
                 self->config.on_alert_raised(st, alert, alert_id);
               } catch (const std::exception& e) {
-                self->log("study " + outcome.finding.study_uid() + ": on_alert_raised hook: " +
-                          e.what());
+                self->log("study " + outcome.finding.study_uid() +
+                          ": on_alert_raised hook: " + e.what());
               }
             }
           }

@@ -443,8 +443,8 @@ void Session::on_study_start(const pb::StudyStart& start) {
             try {
               self->config_.on_study_created(store, header, state->study_id, offset);
             } catch (const std::exception& e) {
-              self->server_->log("study " + header.study_uid + ": on_study_created hook: " +
-                                 e.what());
+              self->server_->log("study " + header.study_uid +
+                                 ": on_study_created hook: " + e.what());
             }
           }
         }

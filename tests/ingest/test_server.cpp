@@ -127,7 +127,7 @@ TEST_CASE("repeated authentication failures from one address are rate-limited") 
   CHECK(error->message().find("too many") != std::string::npos);
 }
 
-TEST_CASE("a malformed frame closes that session only; another cart keeps streaming") {
+TEST_CASE("a malformed frame closes that session only — another cart keeps streaming") {
   TestServer server;
   const auto good_device = server.add_device("cart-good");
   const auto bad_device = server.add_device("cart-bad");
@@ -336,7 +336,7 @@ TEST_CASE("handshake deadline: a silent connection gets TIMEOUT") {
   CHECK(client.closed_by_server());
 }
 
-TEST_CASE("cart client streams a study; the finding is stored, alerted and pushed back") {
+TEST_CASE("cart client streams a study — the finding is stored, alerted and pushed back") {
   TestServer server;
   const auto device = server.add_device("cart-full");
   CartClient cart(cart_config(server.port(), device));
@@ -387,7 +387,7 @@ TEST_CASE("cart client streams a study; the finding is stored, alerted and pushe
   }
 }
 
-TEST_CASE("cart client survives random connection drops; every sample stored exactly once") {
+TEST_CASE("cart client survives random connection drops — every sample stored exactly once") {
   TestServer server;
   const auto device = server.add_device("cart-chaos");
   CartConfig config = cart_config(server.port(), device);
