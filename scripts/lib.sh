@@ -29,8 +29,10 @@ gc_install_packages() {
 gc_build() {
   local jobs
   jobs="$(nproc 2>/dev/null || echo 2)"
-  echo "==> configuring $GC_BUILD (Release)"
-  cmake -S "$GC_ROOT" -B "$GC_BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  local build_type="${GC_BUILD_TYPE:-Release}"
+  echo "==> configuring $GC_BUILD ($build_type${GC_CMAKE_ARGS:+ $GC_CMAKE_ARGS})"
+  # shellcheck disable=SC2086  # GC_CMAKE_ARGS is a list of -D options
+  cmake -S "$GC_ROOT" -B "$GC_BUILD" -DCMAKE_BUILD_TYPE="$build_type" ${GC_CMAKE_ARGS:-} >/dev/null
   echo "==> building with $jobs jobs"
   cmake --build "$GC_BUILD" -j "$jobs" "$@"
 }

@@ -9,10 +9,12 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "beats_baseline.hpp"
 #include "beats_typing.hpp"
 #include "delineate_fiducials.hpp"
+#include "filter_design.hpp"
 #include "gc/dsp.hpp"
 #include "measure_leads.hpp"
 #include "median_beat.hpp"
@@ -116,6 +118,7 @@ Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
 
   // --- 2. Raw-signal quality per lead. ------------------------------------------------------
   double mains50 = 0, mains60 = 0;
+  std::optional<std::pair<std::size_t, double>> strongest_mains;  // lead, tone amplitude µV
   for (std::size_t l = 0; l < nl; ++l) {
     const auto q = detail::raw_lead_quality(raw[l], fs);
     if (q.flat_fraction >= kFlatFractionUnusable) {
@@ -134,8 +137,12 @@ Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
     if (q.wander_uv >= kWanderReportUv) {
       problem(l, "baseline_wander", "baseline moves " + fmt(q.wander_uv / 1000.0, 1) + " mV");
     }
-    mains50 += detail::tone_amplitude_uv(raw[l], fs, 50.0);
-    mains60 += detail::tone_amplitude_uv(raw[l], fs, 60.0);
+    const auto [a50, a60] = detail::tone_amplitudes_uv(raw[l], fs, 50.0, 60.0);
+    mains50 += a50;
+    mains60 += a60;
+    if (!strongest_mains || std::max(a50, a60) > strongest_mains->second) {
+      strongest_mains = std::pair{l, std::max(a50, a60)};
+    }
   }
   // Mains frequency: the clearly stronger of 50/60 Hz, when present at all.
   mains50 /= static_cast<double>(nl);
@@ -144,12 +151,20 @@ Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
     a.mains_hz_detected = mains50 > mains60 ? 50.0 : 60.0;
   }
   const std::optional<double> mains_hz = options.mains_hz ? options.mains_hz : a.mains_hz_detected;
+  // One notch decision for all leads. Without a record-wide line, the lead carrying the most
+  // 50/60 Hz gets the spectral line test (mains couples into the leads alike, so when its
+  // strongest lead shows no clear line none does): the leads need not each pay for it, and a
+  // notch on a lead with little mains costs nothing clinically.
+  std::optional<double> notch_hz = mains_hz;
+  if (!notch_hz && strongest_mains && strongest_mains->second >= detail::kMainsPrecheckUv) {
+    notch_hz = detect_mains_hz(raw[strongest_mains->first], fs);
+  }
 
   // --- 3. Filtering and QRS detection. -----------------------------------------------------
   std::vector<std::vector<float>> filtered(nl);
   for (std::size_t l = 0; l < nl; ++l) {
     try {
-      filtered[l] = filter_diagnostic(raw[l], fs, mains_hz);
+      filtered[l] = detail::filter_with_notch(raw[l], fs, notch_hz);
     } catch (const std::exception& e) {
       // The filter refuses some inputs (e.g. far too short); analyse nothing from this lead.
       filtered[l].assign(static_cast<std::size_t>(n), 0.f);
@@ -157,8 +172,12 @@ Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
       usable[l] = 0;
     }
     if (static_cast<I64>(filtered[l].size()) != n) filtered[l].resize(static_cast<std::size_t>(n), 0.f);
-    for (auto& v : filtered[l]) {
-      if (!std::isfinite(v)) v = 0.f;
+    I64 bad = 0;
+    for (const float v : filtered[l]) bad += (std::bit_cast<std::uint32_t>(v) & 0x7f800000u) == 0x7f800000u;
+    if (bad > 0) {
+      for (auto& v : filtered[l]) {
+        if (!std::isfinite(v)) v = 0.f;
+      }
     }
   }
   const auto usable_filtered = [&] {

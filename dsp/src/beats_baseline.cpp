@@ -48,12 +48,20 @@ void subtract_isoelectric_spline(std::vector<float>& x, std::span<const std::int
     }
   }
   // Evaluate segment by segment as a cubic in u = i − t[seg] (Horner): a few flops per sample.
+  // Within a segment u spans one RR (a few hundred samples): single precision leaves errors far
+  // below 0.01 µV and lets the loop vectorise.
   const auto sub = [&](std::int64_t from, std::int64_t to, double c0, double c1, double c2, double c3,
                        double origin) {
-    for (std::int64_t i = std::max<std::int64_t>(0, from); i < std::min(n, to); ++i) {
-      const double u = static_cast<double>(i) - origin;
-      const double base = ((c3 * u + c2) * u + c1) * u + c0;
-      x[static_cast<std::size_t>(i)] = static_cast<float>(x[static_cast<std::size_t>(i)] - base);
+    const std::int64_t a = std::max<std::int64_t>(0, from), b = std::min(n, to);
+    if (b <= a) return;
+    const auto f0 = static_cast<float>(c0), f1 = static_cast<float>(c1), f2 = static_cast<float>(c2),
+               f3 = static_cast<float>(c3);
+    const auto u0 = static_cast<float>(static_cast<double>(a) - origin);
+    float* y = x.data() + a;
+    const auto count = static_cast<std::int32_t>(b - a);
+    for (std::int32_t j = 0; j < count; ++j) {
+      const float u = u0 + static_cast<float>(j);
+      y[j] -= ((f3 * u + f2) * u + f1) * u + f0;
     }
   };
   const auto first = static_cast<std::int64_t>(t.front()), last = static_cast<std::int64_t>(t.back());

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <utility>
 
 namespace gc::dsp::detail {
 
@@ -163,26 +165,22 @@ std::vector<double> local_reference_rr(std::span<const std::int64_t> r) {
 namespace {
 // Centred moving average over ~20 ms (first null near 50 Hz): morphology for typing lives below
 // ~40 Hz, and muscle noise above it would otherwise break the correlation of identical beats.
-std::vector<float> smooth_for_typing(std::span<const float> x, double fs) {
+std::unique_ptr<float[]> smooth_for_typing(std::span<const float> x, double fs,
+                                           const std::vector<std::pair<std::int64_t, std::int64_t>>& spans) {
   const auto n = static_cast<std::int64_t>(x.size());
   const std::int64_t half = std::max<std::int64_t>(1, std::llround(0.010 * fs));
-  std::vector<float> y(x.size());
-  double run = 0;
-  std::int64_t cnt = 0;
-  for (std::int64_t k = 0; k < std::min(n, half); ++k) {
-    run += x[k];
-    ++cnt;
-  }
-  for (std::int64_t k = 0; k < n; ++k) {
-    if (k + half < n) {
-      run += x[k + half];
-      ++cnt;
+  std::unique_ptr<float[]> y(new float[x.size()]);
+  for (const auto& [a, b] : spans) {
+    // Window [k − half, k + half] cut at the record's ends, as a running sum over the span.
+    std::int64_t lo = std::max<std::int64_t>(0, a - half), hi = std::min(n, a + half + 1);  // [lo, hi)
+    double run = 0;
+    for (std::int64_t k = lo; k < hi; ++k) run += x[k];
+    for (std::int64_t k = a; k < b; ++k) {
+      const std::int64_t want_lo = std::max<std::int64_t>(0, k - half), want_hi = std::min(n, k + half + 1);
+      for (; hi < want_hi; ++hi) run += x[hi];
+      for (; lo < want_lo; ++lo) run -= x[lo];
+      y[static_cast<std::size_t>(k)] = static_cast<float>(run / static_cast<double>(hi - lo));
     }
-    if (k - half - 1 >= 0) {
-      run -= x[k - half - 1];
-      --cnt;
-    }
-    y[static_cast<std::size_t>(k)] = static_cast<float>(run / static_cast<double>(cnt));
   }
   return y;
 }
@@ -198,19 +196,42 @@ BeatTypes type_beats(const std::vector<std::span<const float>>& raw_leads, doubl
   bt.noisy.assign(nb, 0);
   bt.aligned_r.assign(r.begin(), r.end());
   if (nb == 0 || raw_leads.empty()) return bt;
-  std::vector<std::vector<float>> smoothed;
-  std::vector<std::span<const float>> leads;
-  smoothed.reserve(raw_leads.size());
-  for (const auto& x : raw_leads) {
-    smoothed.push_back(smooth_for_typing(x, fs));
-    leads.emplace_back(smoothed.back());
-  }
-  const auto n = static_cast<std::int64_t>(leads[0].size());
-
   Window w;
   w.pre = std::max<std::int64_t>(2, std::llround(0.06 * fs));
   w.post = std::max<std::int64_t>(2, std::llround(0.10 * fs));
   w.lag = std::max<std::int64_t>(1, std::llround(0.012 * fs));
+
+  // Typing reads only the beat windows (± the lag search): the smoothed leads are computed
+  // there alone, into uninitialised buffers (a long recording's inter-beat samples, most of it,
+  // are never touched).
+  std::vector<std::pair<std::int64_t, std::int64_t>> spans;  // [a, b), merged, increasing
+  {
+    const auto n_raw = static_cast<std::int64_t>(raw_leads[0].size());
+    std::vector<std::pair<std::int64_t, std::int64_t>> windows;
+    windows.reserve(nb);
+    for (const auto ri : r) {
+      const std::int64_t a = std::max<std::int64_t>(0, ri - w.pre - w.lag);
+      const std::int64_t b = std::min(n_raw, ri + w.post + w.lag + 1);
+      if (b > a) windows.emplace_back(a, b);
+    }
+    // Detections come sorted; sorting anyway keeps the merge right for any input order.
+    std::sort(windows.begin(), windows.end());
+    for (const auto& [a, b] : windows) {
+      if (!spans.empty() && a <= spans.back().second) {
+        spans.back().second = std::max(spans.back().second, b);
+      } else {
+        spans.emplace_back(a, b);
+      }
+    }
+  }
+  std::vector<std::unique_ptr<float[]>> smoothed;
+  std::vector<std::span<const float>> leads;
+  smoothed.reserve(raw_leads.size());
+  for (const auto& x : raw_leads) {
+    smoothed.push_back(smooth_for_typing(x, fs, spans));
+    leads.emplace_back(smoothed.back().get(), x.size());
+  }
+  const auto n = static_cast<std::int64_t>(leads[0].size());
   const std::int64_t L = w.len();
   const std::size_t feat = leads.size() * static_cast<std::size_t>(L);
 
@@ -326,11 +347,14 @@ BeatTypes type_beats(const std::vector<std::span<const float>>& raw_leads, doubl
     const std::int64_t b = std::min<std::int64_t>(n - 1, bt.aligned_r[i] + a_post);
     double acc = 0;
     std::int64_t cnt = 0;
+    // Two stretches, before and after the QRS, each a branch-free (vectorisable) loop.
+    const std::int64_t qa = std::max(a, bt.aligned_r[i] - q_pre), qb = std::min(b, bt.aligned_r[i] + q_post + 1);
     for (const auto& x : raw_leads) {
-      for (std::int64_t k = a; k < b; ++k) {
-        if (k >= bt.aligned_r[i] - q_pre && k <= bt.aligned_r[i] + q_post) continue;
-        acc += std::fabs(x[k] - 0.5 * (x[k - 1] + x[k + 1]));
-        ++cnt;
+      for (const auto& [s0, s1] : {std::pair{a, qa}, std::pair{std::max(a, qb), b}}) {
+        float part = 0;
+        for (std::int64_t k = s0; k < s1; ++k) part += std::fabs(x[k] - 0.5f * (x[k - 1] + x[k + 1]));
+        acc += part;
+        cnt += std::max<std::int64_t>(0, s1 - s0);
       }
     }
     hf[i] = cnt ? acc / static_cast<double>(cnt) : 0;

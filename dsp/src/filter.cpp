@@ -10,6 +10,8 @@
 #include <fftw3.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <complex>
 #include <cstddef>
@@ -159,19 +161,24 @@ void remove_baseline(std::span<const float> x, double fs, std::span<float> out) 
     std::swap(a, b);
   }
   // Linear interpolation between block centres; constant before the first / after the last.
-  const auto first_centre = static_cast<std::int64_t>(std::ceil(centre[0]));
+  // ceil(centre) = (b0 + b1) / 2 in integers (centre = (b0 + b1 − 1) / 2): no libm call per block.
+  const auto ceil_centre = [&](std::int64_t j) { return (j * block + std::min(len, (j + 1) * block)) / 2; };
+  const std::int64_t first_centre = ceil_centre(0);
   for (std::int64_t i = 0; i < std::min(len, first_centre); ++i) out[i] = x[i] - a[0];
+  std::int64_t i0 = first_centre;
   for (std::int64_t j = 0; j + 1 < n_blocks; ++j) {
-    const auto i0 = static_cast<std::int64_t>(std::ceil(centre[j]));
-    const auto i1 = std::min(len, static_cast<std::int64_t>(std::ceil(centre[j + 1])));
+    const std::int64_t i1 = std::min(len, ceil_centre(j + 1));
     const double step = (a[j + 1] - a[j]) / (centre[j + 1] - centre[j]);
     const double start = a[j] + (static_cast<double>(i0) - centre[j]) * step;
     const auto fstep = static_cast<float>(step);
     const auto fstart = static_cast<float>(start);
-    for (std::int64_t i = i0; i < i1; ++i) out[i] = x[i] - (fstart + static_cast<float>(i - i0) * fstep);
+    const auto count = static_cast<std::int32_t>(i1 - i0);
+    const float* xi = x.data() + i0;
+    float* oi = out.data() + i0;
+    for (std::int32_t k = 0; k < count; ++k) oi[k] = xi[k] - (fstart + static_cast<float>(k) * fstep);
+    i0 = i1;
   }
-  const auto last_centre = static_cast<std::int64_t>(std::ceil(centre[n_blocks - 1]));
-  for (std::int64_t i = std::max<std::int64_t>(0, last_centre); i < len; ++i) out[i] = x[i] - a[n_blocks - 1];
+  for (std::int64_t i = std::max<std::int64_t>(0, i0); i < len; ++i) out[i] = x[i] - a[n_blocks - 1];
 }
 
 // Notch gain at f_hz: 0 within ±kNotchFlatHz of each harmonic, raised-cosine skirts.
@@ -220,12 +227,26 @@ void apply_notch(std::span<float> y, double fs, double mains_hz) {
   const RealBuffer buf(fftwf_alloc_real(static_cast<std::size_t>(n)));
   const ComplexBuffer spec(fftwf_alloc_complex(static_cast<std::size_t>(n / 2 + 1)));
   const std::vector<float>& g = notch_gains(n, fs, mains_hz);
-  std::vector<float> source(y.begin(), y.end());  // blocks read unmodified input
+  // Blocks read unmodified input: the only modified samples a block can reach are the previous
+  // block's last `margin` outputs (its left context), kept aside before they are overwritten.
+  std::vector<float> saved(static_cast<std::size_t>(margin));
+  std::int64_t saved_begin = 0, saved_end = 0;  // [begin, end) of the record held in `saved`
+  const auto source = [&](std::int64_t i) {
+    return i >= saved_begin && i < saved_end ? saved[static_cast<std::size_t>(i - saved_begin)]
+                                             : y[static_cast<std::size_t>(i)];
+  };
   for (std::int64_t c0 = 0; c0 < len; c0 += core) {
     const std::int64_t c1 = std::min(len, c0 + core);
     const std::int64_t start = c0 - margin;
     const std::int64_t used = c1 - c0 + 2 * margin;
-    for (std::int64_t i = 0; i < used; ++i) buf[i] = source[mirror_index(start + i, len)];
+    // Mirrored indices only where the block reaches past the record's ends.
+    const std::int64_t in_lo = std::clamp<std::int64_t>(-start, 0, used);
+    const std::int64_t in_hi = std::clamp<std::int64_t>(len - start, in_lo, used);
+    for (std::int64_t i = 0; i < in_lo; ++i) buf[i] = source(mirror_index(start + i, len));
+    const std::int64_t split = std::clamp(saved_end, start + in_lo, start + in_hi);
+    for (std::int64_t i = start + in_lo; i < split; ++i) buf[i - start] = source(i);
+    std::copy(y.begin() + split, y.begin() + (start + in_hi), buf.get() + (split - start));
+    for (std::int64_t i = in_hi; i < used; ++i) buf[i] = source(mirror_index(start + i, len));
     // Fill the rest by mirroring the block itself so the circular wrap has no step.
     for (std::int64_t i = used; i < n; ++i) buf[i] = buf[mirror_index(i, used)];
     fftwf_execute_dft_r2c(plans.forward, buf.get(), spec.get());
@@ -234,6 +255,11 @@ void apply_notch(std::span<float> y, double fs, double mains_hz) {
       spec[k][1] *= g[static_cast<std::size_t>(k)];
     }
     fftwf_execute_dft_c2r(plans.inverse, spec.get(), buf.get());
+    if (c1 < len) {
+      saved_begin = std::max(c0, c1 - margin);
+      saved_end = c1;
+      std::copy(y.begin() + saved_begin, y.begin() + saved_end, saved.begin());
+    }
     std::copy(buf.get() + margin, buf.get() + margin + (c1 - c0), y.begin() + c0);
   }
 }
@@ -330,8 +356,10 @@ std::optional<double> detect_mains_hz(const std::vector<std::vector<float>>& lea
   return std::nullopt;
 }
 
-std::vector<float> filter_diagnostic(std::span<const float> samples_uv, double sample_rate_hz,
-                                     std::optional<double> mains_hz) {
+namespace {
+
+std::vector<float> filter_impl(std::span<const float> samples_uv, double sample_rate_hz,
+                               std::optional<double> mains_hz, bool auto_detect) {
   if (!(sample_rate_hz > 0) || !std::isfinite(sample_rate_hz)) {
     throw std::invalid_argument("filter_diagnostic: sample rate must be a positive finite number");
   }
@@ -346,7 +374,10 @@ std::vector<float> filter_diagnostic(std::span<const float> samples_uv, double s
   // for filtering only (the caller's quality check reports invalid samples).
   std::vector<float> clean;
   std::span<const float> x = samples_uv;
-  if (!std::all_of(x.begin(), x.end(), [](float v) { return std::isfinite(v); })) {
+  // Exponent bits all ones = Inf or NaN; counted on the bits so the check vectorises.
+  std::size_t n_bad = 0;
+  for (const float v : x) n_bad += (std::bit_cast<std::uint32_t>(v) & 0x7f800000u) == 0x7f800000u;
+  if (n_bad > 0) {
     clean.assign(x.begin(), x.end());
     float last = 0;
     for (float& v : clean) {
@@ -359,9 +390,22 @@ std::vector<float> filter_diagnostic(std::span<const float> samples_uv, double s
     x = clean;
   }
   remove_baseline(x, sample_rate_hz, out);
-  const std::optional<double> mains = mains_hz ? mains_hz : detect_mains_hz(out, sample_rate_hz);
+  const std::optional<double> mains =
+      mains_hz || !auto_detect ? mains_hz : detect_mains_hz(out, sample_rate_hz);
   if (mains && *mains < sample_rate_hz / 2) apply_notch(out, sample_rate_hz, *mains);
   return out;
+}
+
+}  // namespace
+
+std::vector<float> filter_diagnostic(std::span<const float> samples_uv, double sample_rate_hz,
+                                     std::optional<double> mains_hz) {
+  return filter_impl(samples_uv, sample_rate_hz, mains_hz, true);
+}
+
+std::vector<float> detail::filter_with_notch(std::span<const float> samples_uv, double sample_rate_hz,
+                                             std::optional<double> notch_hz) {
+  return filter_impl(samples_uv, sample_rate_hz, notch_hz, false);
 }
 
 }  // namespace gc::dsp

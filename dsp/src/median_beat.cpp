@@ -4,8 +4,132 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <utility>
 
 namespace gc::dsp::detail {
+
+namespace {
+
+// A standard ECG has a dozen beats: for up to this many, the median runs as a sorting network
+// applied to whole rows (one row per beat), so every compare-exchange is an element-wise min/max
+// over the window that the compiler vectorises — ~10x faster than a per-sample sort.
+constexpr std::size_t kNetworkMaxBeats = 32;
+
+// Batcher's odd–even merge sort for p (a power of two) inputs: the comparator pairs (i < j).
+const std::vector<std::pair<std::uint16_t, std::uint16_t>>& batcher_network(std::size_t p) {
+  thread_local std::vector<std::pair<std::uint16_t, std::uint16_t>> cache[7];
+  std::size_t log2 = 0;
+  while ((std::size_t{1} << log2) < p) ++log2;
+  auto& net = cache[log2];
+  if (!net.empty() || p < 2) return net;
+  for (std::size_t q = 1; q < p; q *= 2) {
+    for (std::size_t k = q; k >= 1; k /= 2) {
+      for (std::size_t j = k % q; j + k < p; j += 2 * k) {
+        for (std::size_t i = 0; i < std::min(k, p - j - k); ++i) {
+          if ((i + j) / (2 * q) == (i + j + k) / (2 * q)) {
+            net.emplace_back(static_cast<std::uint16_t>(i + j), static_cast<std::uint16_t>(i + j + k));
+          }
+        }
+      }
+    }
+  }
+  return net;
+}
+
+// Median of the values of one sample over the beats that cover it; nullopt when
+// no beat covers the sample.
+std::optional<float> column_median(std::vector<float>& vals) {
+  if (vals.empty()) return std::nullopt;
+  std::sort(vals.begin(), vals.end());
+  const std::size_t mid = vals.size() / 2;
+  return vals.size() % 2 ? vals[mid] : 0.5f * (vals[mid - 1] + vals[mid]);
+}
+
+void median_by_network(const std::vector<std::span<const float>>& leads,
+                       const std::vector<std::int64_t>& use, const BeatWindow& w, std::int64_t n,
+                       std::vector<std::vector<float>>& out) {
+  const std::int64_t L = w.len();
+  const std::size_t nb = use.size();
+  std::size_t p = 1;
+  while (p < nb) p *= 2;
+  // Padding rows: half at −∞, half at +∞, so the real values stay in the middle of the order.
+  const std::size_t pad_lo = (p - nb) / 2;
+  const auto& net = batcher_network(p);
+  // Columns every beat covers; the few others (record edges) take the per-column path.
+  std::int64_t k0 = 0, k1 = L;
+  for (const auto f : use) {
+    k0 = std::max(k0, w.pre - f);
+    k1 = std::min(k1, n - f + w.pre);
+  }
+  k0 = std::min(k0, L);
+  k1 = std::max(k1, k0);
+  const auto width = static_cast<std::size_t>(k1 - k0);
+  std::vector<float> rows(p * width);
+  std::vector<float> vals;
+  for (std::size_t l = 0; l < leads.size(); ++l) {
+    const auto x = leads[l];
+    auto& m = out[l];
+    if (width > 0) {
+      for (std::size_t b = 0; b < p; ++b) {
+        float* row = rows.data() + b * width;
+        if (b < pad_lo) {
+          std::fill(row, row + width, -std::numeric_limits<float>::infinity());
+        } else if (b >= pad_lo + nb) {
+          std::fill(row, row + width, std::numeric_limits<float>::infinity());
+        } else {
+          const float* src = x.data() + (use[b - pad_lo] - w.pre + k0);
+          std::copy(src, src + width, row);
+        }
+      }
+      for (const auto& [i, j] : net) {
+        float* a = rows.data() + std::size_t{i} * width;
+        float* c = rows.data() + std::size_t{j} * width;
+        for (std::size_t k = 0; k < width; ++k) {
+          const float lo = a[k] < c[k] ? a[k] : c[k];
+          const float hi = a[k] < c[k] ? c[k] : a[k];
+          a[k] = lo;
+          c[k] = hi;
+        }
+      }
+      const std::size_t mid = pad_lo + nb / 2;
+      const float* upper = rows.data() + mid * width;
+      if (nb % 2) {
+        std::copy(upper, upper + width, m.begin() + k0);
+      } else {
+        const float* lower = rows.data() + (mid - 1) * width;
+        for (std::size_t k = 0; k < width; ++k) m[k0 + static_cast<std::int64_t>(k)] = 0.5f * (lower[k] + upper[k]);
+      }
+    }
+    // Edge columns: median of the beats that cover them; uncovered ones take the nearest value.
+    std::optional<float> first_v, last_v;
+    std::int64_t first = -1, last = -1;
+    for (std::int64_t k = 0; k < L; ++k) {
+      if (k >= k0 && k < k1) {
+        if (first < 0) first = k;
+        last = k;
+        continue;
+      }
+      vals.clear();
+      for (const auto f : use) {
+        const std::int64_t s = f - w.pre + k;
+        if (s >= 0 && s < n) vals.push_back(x[s]);
+      }
+      if (const auto v = column_median(vals)) {
+        m[static_cast<std::size_t>(k)] = *v;
+        if (first < 0) first = k;
+        last = k;
+      } else if (first >= 0 && k > last) {
+        m[static_cast<std::size_t>(k)] = m[static_cast<std::size_t>(last)];
+      }
+    }
+    if (first < 0) continue;
+    for (std::int64_t k = 0; k < first; ++k) m[static_cast<std::size_t>(k)] = m[static_cast<std::size_t>(first)];
+    for (std::int64_t k = last + 1; k < L; ++k) m[static_cast<std::size_t>(k)] = m[static_cast<std::size_t>(last)];
+  }
+}
+
+}  // namespace
 
 std::vector<std::vector<float>> median_beat(const std::vector<std::span<const float>>& leads,
                                             std::span<const std::int64_t> fid,
@@ -21,6 +145,10 @@ std::vector<std::vector<float>> median_beat(const std::vector<std::span<const fl
   }
   const auto n = static_cast<std::int64_t>(leads[0].size());
   const std::size_t nb = use.size();
+  if (nb <= kNetworkMaxBeats) {
+    median_by_network(leads, use, w, n, out);
+    return out;
+  }
   // Beat windows copied once into a [k][beat] matrix (NaN where a beat does not cover k), so
   // the per-sample median reads one contiguous row.
   std::vector<float> mat(static_cast<std::size_t>(L) * nb);

@@ -144,34 +144,88 @@ RawLeadQuality raw_lead_quality(std::span<const float> x, double fs_hz) {
   return q;
 }
 
-double tone_amplitude_uv(std::span<const float> x, double fs_hz, double f_hz) {
+namespace {
+
+// Goertzel set-up for one frequency on x (see tone_amplitude_uv): the analysed stretch, its mean
+// and the recursion coefficients.
+struct ToneSetup {
+  bool valid = false;
+  std::span<const float> x;
+  std::size_t len = 0;
+  double mean = 0, w = 0, c = 0;
+};
+
+ToneSetup tone_setup(std::span<const float> x, double fs_hz, double f_hz) {
+  ToneSetup t;
   const std::size_t n = x.size();
-  if (n < 16 || f_hz <= 0 || f_hz >= fs_hz / 2) return 0;
+  if (n < 16 || f_hz <= 0 || f_hz >= fs_hz / 2) return t;
   // Goertzel on the mean-removed signal, over a whole number of cycles to limit leakage.
   // 2 s from the middle of the record (100 mains cycles, 0.5 Hz resolution) is plenty for a
   // stationary tone and keeps the check cheap.
   const std::size_t keep = std::min(n, static_cast<std::size_t>(2.0 * fs_hz));
   x = x.subspan((n - keep) / 2, keep);
-  const std::size_t n_used = keep;
-  const double cycles = std::floor(static_cast<double>(n_used) * f_hz / fs_hz);
-  if (cycles < 1) return 0;
+  const double cycles = std::floor(static_cast<double>(keep) * f_hz / fs_hz);
+  if (cycles < 1) return t;
   const auto m = static_cast<std::size_t>(std::floor(cycles * fs_hz / f_hz));
-  const std::size_t len = std::min(n_used, std::max<std::size_t>(m, 1));
-  double mean = 0;
-  for (std::size_t i = 0; i < len; ++i) mean += x[i];
-  mean /= static_cast<double>(len);
-  const double w = 2 * std::numbers::pi * f_hz / fs_hz;
-  const double c = 2 * std::cos(w);
+  t.len = std::min(keep, std::max<std::size_t>(m, 1));
+  t.x = x;
+  for (std::size_t i = 0; i < t.len; ++i) t.mean += x[i];
+  t.mean /= static_cast<double>(t.len);
+  t.w = 2 * std::numbers::pi * f_hz / fs_hz;
+  t.c = 2 * std::cos(t.w);
+  t.valid = true;
+  return t;
+}
+
+double tone_finish(const ToneSetup& t, double s1, double s2) {
+  const double re = s1 - s2 * std::cos(t.w);
+  const double im = s2 * std::sin(t.w);
+  const double amp = 2 * std::sqrt(re * re + im * im) / static_cast<double>(t.len);
+  return std::isfinite(amp) ? amp : 0;
+}
+
+}  // namespace
+
+double tone_amplitude_uv(std::span<const float> x, double fs_hz, double f_hz) {
+  const ToneSetup t = tone_setup(x, fs_hz, f_hz);
+  if (!t.valid) return 0;
   double s1 = 0, s2 = 0;
-  for (std::size_t i = 0; i < len; ++i) {
-    const double s0 = (x[i] - mean) + c * s1 - s2;
+  for (std::size_t i = 0; i < t.len; ++i) {
+    const double s0 = (t.x[i] - t.mean) + t.c * s1 - s2;
     s2 = s1;
     s1 = s0;
   }
-  const double re = s1 - s2 * std::cos(w);
-  const double im = s2 * std::sin(w);
-  const double amp = 2 * std::sqrt(re * re + im * im) / static_cast<double>(len);
-  return std::isfinite(amp) ? amp : 0;
+  return tone_finish(t, s1, s2);
+}
+
+std::pair<double, double> tone_amplitudes_uv(std::span<const float> x, double fs_hz, double f_a_hz,
+                                             double f_b_hz) {
+  const ToneSetup ta = tone_setup(x, fs_hz, f_a_hz), tb = tone_setup(x, fs_hz, f_b_hz);
+  if (!ta.valid || !tb.valid || ta.x.data() != tb.x.data()) {
+    return {tone_amplitude_uv(x, fs_hz, f_a_hz), tone_amplitude_uv(x, fs_hz, f_b_hz)};
+  }
+  double a1 = 0, a2 = 0, b1 = 0, b2 = 0;
+  const std::size_t both = std::min(ta.len, tb.len);
+  for (std::size_t i = 0; i < both; ++i) {
+    const double v = ta.x[i];
+    const double a0 = (v - ta.mean) + ta.c * a1 - a2;
+    const double b0 = (v - tb.mean) + tb.c * b1 - b2;
+    a2 = a1;
+    a1 = a0;
+    b2 = b1;
+    b1 = b0;
+  }
+  for (std::size_t i = both; i < ta.len; ++i) {
+    const double a0 = (ta.x[i] - ta.mean) + ta.c * a1 - a2;
+    a2 = a1;
+    a1 = a0;
+  }
+  for (std::size_t i = both; i < tb.len; ++i) {
+    const double b0 = (tb.x[i] - tb.mean) + tb.c * b1 - b2;
+    b2 = b1;
+    b1 = b0;
+  }
+  return {tone_finish(ta, a1, a2), tone_finish(tb, b1, b2)};
 }
 
 NoiseStats hf_noise(std::span<const float> x, double fs_hz, std::span<const std::int64_t> r) {

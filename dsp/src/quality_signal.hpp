@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gc::dsp::detail {
@@ -22,6 +23,10 @@ RawLeadQuality raw_lead_quality(std::span<const float> x_uv, double fs_hz);
 
 // Amplitude (µV, sine peak) of a single frequency by Goertzel over the whole lead.
 double tone_amplitude_uv(std::span<const float> x_uv, double fs_hz, double f_hz);
+// The same for two frequencies at once (identical results; the two recursions run interleaved,
+// which hides their latency — mains 50 and 60 Hz are always asked together).
+std::pair<double, double> tone_amplitudes_uv(std::span<const float> x_uv, double fs_hz, double f_a_hz,
+                                             double f_b_hz);
 
 // High-frequency (≳ 40 Hz) noise RMS outside the QRS complexes of a filtered lead, and the
 // median QRS peak-to-peak amplitude of that lead over the given beats.

@@ -52,6 +52,11 @@ constexpr double kErStToTRatio = 0.25;      // early repolarization: T ≥ 4 × 
 constexpr double kLvAneurysmSumRatio = 0.22;
 constexpr double kLvAneurysmLeadRatio = 0.36;
 constexpr double kMinAnalysableStandardLeads = 6;
+// A ratio judged at the J point is only as good as the J point: see st_j_low_uv().
+constexpr double kJRampWalkMs = 60;     // how far back a J point on the ST ramp is traced
+constexpr double kRampSlopeFactor = 2;  // steeper than this × ST slope = terminal QRS
+// Anterior Q/QS waves with persistent ST elevation (see anterior_qs_ste()).
+constexpr int kAnteriorQsMinLeads = 3;
 
 bool has(const std::vector<std::string>& v, std::string_view x) {
   return std::find(v.begin(), v.end(), x) != v.end();
@@ -97,6 +102,14 @@ constexpr ConfounderText kConfounderText[] = {
      "心包炎样改变（广泛 ST 段抬高、PR 段压低）"},
     {"brugada", "Brugada pattern", "Brugada type-1 pattern (coved ST elevation V1–V2)",
      "Brugada 1 型（V1–V2 穹窿型 ST 段抬高）"},
+    {"rbbb", "RBBB with secondary ST-T changes",
+     "RBBB with secondary ST-T changes (ST elevation only in leads with a dominant S wave, "
+     "< 25 % of the S depth)",
+     "右束支传导阻滞继发性 ST-T 改变（仅见于 S 波为主的导联，ST 抬高 < S 波深度的 25%）"},
+    {"ivcd_secondary", "wide QRS with secondary ST-T changes",
+     "wide QRS (IVCD) with secondary ST-T changes (ST elevation only in leads with a dominant S "
+     "wave, < 25 % of the S depth)",
+     "QRS 增宽（室内传导阻滞）继发性 ST-T 改变（仅见于 S 波为主的导联，ST 抬高 < S 波深度的 25%）"},
     {"lv_aneurysm", "LV aneurysm", "old anterior MI / LV aneurysm (Q waves, small T/QRS)",
      "陈旧性前壁心梗/室壁瘤（Q 波、T/QRS 比值小）"},
 };
@@ -142,6 +155,8 @@ class Evaluator {
 
   void threshold_notes();
   bool gate_quality();
+  void quality_text(int analysable, bool too_few);
+  void ste_safety_net();
   std::vector<std::vector<std::string>> ste_runs() const;
   void gap_notes(std::vector<std::string>& en, std::vector<std::string>& zh) const;
   std::vector<std::string> territories_of(const std::set<std::string>& e) const;
@@ -156,12 +171,14 @@ class Evaluator {
   bool pr_depression() const;
   std::optional<double> smith_er_value() const;
 
+  double st_j_low_uv(const LeadView& v) const;
   bool sgarbossa(const std::string& reason_key);
   std::optional<std::string> explain_ste_by_confounder(const std::set<std::string>& e);
   bool left_main_pattern() const;
   bool de_winter(std::vector<std::string>& leads) const;
   bool hyperacute_t(std::vector<std::string>& leads) const;
   bool posterior_std(std::vector<std::string>& leads) const;
+  bool anterior_qs_ste(std::vector<std::string>& leads) const;
   bool anterior_q_waves(std::vector<std::string>& leads) const;
   bool pathological_q_waves(std::vector<std::string>& leads) const;
   std::vector<Culprit> culprits(const std::set<std::string>& e) const;
@@ -192,14 +209,47 @@ void Evaluator::threshold_notes() {
 // --- Quality gating -----------------------------------------------------------------------
 
 bool Evaluator::gate_quality() {
-  int analysable = 0;
-  for (auto lead : detail::kTwelveLeads) analysable += table_.has(lead) ? 1 : 0;
+  int analysable = 0, recorded = 0;
+  for (auto lead : detail::kTwelveLeads) {
+    analysable += table_.has(lead) ? 1 : 0;
+    recorded += table_.recorded(lead) ? 1 : 0;
+  }
   const bool too_few = analysable < kMinAnalysableStandardLeads;
   if (a_.quality.ok && !too_few) return false;
 
+  // Contract value: poor_quality is "this record cannot be assessed for STEMI; record an ECG that
+  // can". A record that simply lacks the leads (a 2-lead Holter, a rhythm strip) is not assessable
+  // either, and the action is the same (record a 12-lead ECG, human read), so it keeps the
+  // category — but its message says what is actually wrong: not noise, missing leads.
   f_.category = Category::poor_quality;
   f_.repeat_ecg = true;
   f_.route_to_human = true;
+  if (recorded < kMinAnalysableStandardLeads) {
+    std::vector<std::string> present;
+    for (const auto& name : a_.lead_names) present.push_back(name);
+    const std::string list = present.empty() ? "none" : join(present, ", ");
+    f_.notes.push_back("insufficient leads for STEMI criteria: " + std::to_string(recorded) +
+                       " of the 12 standard leads recorded (leads present: " + list + ")");
+    const std::string list_zh = present.empty() ? "无" : join(present, "、");
+    f_.explanation_en = "Not a 12-lead ECG: the record has " +
+                        std::to_string(a_.lead_names.size()) + " lead(s) (" + list + "), " +
+                        std::to_string(recorded) +
+                        " of the 12 standard leads. STEMI criteria need contiguous limb and chest "
+                        "leads, so they cannot be assessed: record a standard 12-lead ECG; human "
+                        "read.";
+    f_.explanation_zh =
+        "非 12 导联心电图：本记录仅含 " + std::to_string(a_.lead_names.size()) + " 个导联（" +
+        list_zh + "），标准 12 导联中仅 " + std::to_string(recorded) +
+        " 个。STEMI 判定需要相邻的肢体及胸前导联，无法评估：请加做标准 12 导联心电图，"
+        "需人工判读";
+  } else {
+    quality_text(analysable, too_few);
+  }
+  ste_safety_net();
+  return true;
+}
+
+void Evaluator::quality_text(int analysable, bool too_few) {
   std::vector<std::string> problems, problems_zh;
   for (const auto& pr : a_.quality.problems) {
     std::string item = pr.lead.empty() ? pr.kind : pr.lead + " " + pr.kind;
@@ -217,7 +267,9 @@ bool Evaluator::gate_quality() {
   const std::string list_zh = problems_zh.empty() ? "未说明" : join(problems_zh, "；");
   f_.explanation_en = "Poor ECG quality: " + list + ". Repeat the ECG.";
   f_.explanation_zh = "心电图质量差，请重新记录。问题：" + list_zh;
+}
 
+void Evaluator::ste_safety_net() {
   // Safety net (documented deviation): ST elevation that already meets the criteria in the
   // analysable leads makes the repeat request urgent even without reported chest pain.
   std::set<std::string> e;
@@ -236,7 +288,6 @@ bool Evaluator::gate_quality() {
   } else {
     f_.tier = p_.chest_pain ? Tier::urgent : Tier::routine;
   }
-  return true;
 }
 
 // --- ST elevation runs ----------------------------------------------------------------------
@@ -443,6 +494,48 @@ std::optional<double> Evaluator::smith_er_value() const {
 
 // --- LBBB / paced: Sgarbossa and Smith-modified Sgarbossa ------------------------------------
 
+// ST level at the J point, checked on the median beat (st_j_uv when there is none). Why: in LBBB
+// and paced rhythms the discordant ST segment rises steeply into the T wave, and a delineator that
+// reads the ramp as QRS places J late on it (the synthetic LBBB sample: J 50 ms late, ST/S 0.27
+// instead of 0.16), inflating ST(J) and with it the Smith ST/S ratio. A true injury current lifts
+// a flat or convex ST segment (no walk), and a J point at the knee after a steep terminal QRS
+// stays where it is, so the correction only acts on a J placed on the ramp. (A fixed "J − CSE
+// tolerance" window was tried and rejected: at a correct J it lands on the steep terminal QRS and
+// would hide real discordant STE.)
+double Evaluator::st_j_low_uv(const LeadView& v) const {
+  const auto& m = a_.median;
+  if (!m.qrs_offset_samples || a_.sample_rate_hz <= 0) return v.st_j_uv;
+  const auto it = std::find(a_.lead_names.begin(), a_.lead_names.end(), v.name);
+  if (it == a_.lead_names.end()) return v.st_j_uv;
+  const auto idx = static_cast<std::size_t>(it - a_.lead_names.begin());
+  if (idx >= m.samples_uv.size()) return v.st_j_uv;
+  const auto& x = m.samples_uv[idx];
+  const std::int64_t j = *m.qrs_offset_samples;
+  if (j < 1 || j >= static_cast<std::int64_t>(x.size())) return v.st_j_uv;
+  auto at = [&x](std::int64_t k) { return static_cast<double>(x[static_cast<std::size_t>(k)]); };
+  double lowest = 0;  // relative to the sample at J
+  // A J point placed on the ramp itself: the ST-T upstroke continues before J at about the slope
+  // it has after J (no knee). Walk back along the ramp, at most kJRampWalkMs, until the signal
+  // becomes steeper than twice the ST slope — the terminal QRS — and take the level there. With
+  // a correctly placed J the steep terminal QRS is met at once and nothing changes.
+  const double st_slope_per_sample = v.st_slope_uv_per_s / a_.sample_rate_hz;
+  if (st_slope_per_sample > 0) {
+    const auto d = std::max<std::int64_t>(1, std::llround(0.004 * a_.sample_rate_hz));
+    const auto limit = std::max<std::int64_t>(
+        d, j - static_cast<std::int64_t>(std::llround(kJRampWalkMs / 1000.0 * a_.sample_rate_hz)));
+    std::int64_t k = j;
+    // The walk also stops where the signal clearly falls towards J (a notch, the S nadir): it
+    // follows the ramp (with its small ripples) only, never into the body of the QRS.
+    while (k - 1 >= limit) {
+      const double slope = (at(k) - at(k - d)) / static_cast<double>(d);
+      if (std::fabs(slope) > kRampSlopeFactor * st_slope_per_sample) break;
+      --k;
+    }
+    lowest = std::min(lowest, at(k) - at(j));
+  }
+  return v.st_j_uv + lowest;
+}
+
 bool Evaluator::sgarbossa(const std::string& reason_key) {
   std::vector<std::string> hits_en, hits_zh;
   std::set<std::string> leads;
@@ -479,9 +572,12 @@ bool Evaluator::sgarbossa(const std::string& reason_key) {
       continue;
     }
     const double s_depth = -v->negative_uv();
-    if (negative && confirmed_up && s_depth > 0 && v->st_j_uv / -s_depth <= -kSmithRatio) {
+    // The ratio must hold across the J-point tolerance (st_j_low_uv), not only at the measured J.
+    const double st_low_uv = st_j_low_uv(*v);
+    if (negative && confirmed_up && st_low_uv >= kSgarbossaUv && s_depth > 0 &&
+        st_low_uv / -s_depth <= -kSmithRatio) {
       char ratio[32];
-      std::snprintf(ratio, sizeof ratio, "%.2f", v->st_j_uv / -s_depth);
+      std::snprintf(ratio, sizeof ratio, "%.2f", st_low_uv / -s_depth);
       hits_en.push_back("discordant ST↑ " + lead + " " + format_mv(v->st_j_uv) + ", ST/S " + ratio);
       hits_zh.push_back(lead + " 反向 ST 段抬高 " + format_mv(v->st_j_uv) + "，ST/S " + ratio);
       leads.insert(lead);
@@ -561,6 +657,27 @@ std::optional<std::string> Evaluator::explain_ste_by_confounder(const std::set<s
       if (!v || s_depth <= 0 || v->st_j_uv >= kLvhArmstrongRatio * s_depth) all_small = false;
     }
     if (all_small) return "lvh";
+  }
+
+  // Wide QRS (RBBB or nonspecific IVCD, 120–179 ms; LBBB, pacing and ≥ 160 ms IVCD never get
+  // here): when every elevated lead has a clearly negative QRS (dominant S) and the ST elevation
+  // is < 25 % of the S depth, the elevation is the secondary repolarisation of the abnormal
+  // depolarisation, discordant to the terminal QRS and proportionate to it. This is the Smith
+  // proportionality (ST/S, 0.25) that separates secondary from ischaemic discordant STE in LBBB,
+  // applied to the other wide-QRS blocks; concordant STE (leads ending in R/R', e.g. V1–V4 in
+  // anterior STEMI with RBBB) is never discounted, so the STEMI criteria keep applying in RBBB.
+  if (wide_qrs()) {
+    bool all_secondary = true;
+    for (const auto& lead : e) {
+      auto v = table_.find(lead);
+      const double s_depth = v ? -v->negative_uv() : 0;
+      const bool negative_qrs =
+          v && v->qrs_net_uv < 0 && -v->qrs_net_uv >= kPolarityFraction * v->qrs_peak_to_peak_uv();
+      if (!negative_qrs || s_depth <= 0 || v->st_j_uv >= kSmithRatio * s_depth) {
+        all_secondary = false;
+      }
+    }
+    if (all_secondary) return detect_rbbb() ? "rbbb" : "ivcd_secondary";
   }
 
   // LV aneurysm (old anterior MI with persistent ST elevation): QS/Q waves in ≥ 2 of V1–V4 and
@@ -689,6 +806,26 @@ bool Evaluator::posterior_std(std::vector<std::string>& leads) const {
       if (v && v->st_j_uv <= -kDeepDepressionUv) deep = true;
     }
     if (deep) leads.insert(leads.end(), r.begin(), r.end());
+  }
+  return !leads.empty();
+}
+
+// Anterior Q/QS waves with persistent, rising ST elevation: Q/QS in ≥ 3 contiguous of V1–V4, each
+// with ST elevation ≥ 0.05 mV at J that is higher still at J+60. Below the J-point voltage
+// criteria, but an acute or evolving anterior MI (QS waves form within hours; the ST segment is
+// still lifted and rising into the T wave) looks like this, and an old MI can too: it is not a
+// STEMI call but an urgent human read (stemi_equivalent). Not a published rule: derived from the
+// development records; the published T/QRS rule (Smith/Klein) is reported alongside.
+bool Evaluator::anterior_qs_ste(std::vector<std::string>& leads) const {
+  if (wide_qrs() && *qrs_ms() >= kIvcdQrsMs) return false;
+  auto pred = [](const LeadView& v) {
+    const bool anterior = v.name == "V1" || v.name == "V2" || v.name == "V3" || v.name == "V4";
+    const bool q = is_qs(v) || (v.q_uv <= -100 && v.q_duration_ms >= 40);
+    return anterior && q && v.st_j_uv >= kDepressionUv && v.st_late_uv > v.st_j_uv;
+  };
+  for (auto& r : detail::runs(detail::kChestChain, table_, pred)) {
+    if (static_cast<int>(r.size()) >= kAnteriorQsMinLeads)
+      leads.insert(leads.end(), r.begin(), r.end());
   }
   return !leads.empty();
 }
@@ -931,6 +1068,39 @@ void Evaluator::finish_no_ste() {
                    " with upright T → posterior MI suspected: record V7–V9 now");
       zh.push_back(join(leads, "、") + " ST 段压低伴直立 T 波 → 疑似后壁心梗，请立即加做 V7–V9");
     }
+  }
+  leads.clear();
+  if (anterior_qs_ste(leads)) {
+    f_.category = Category::stemi_equivalent;
+    f_.equivalents.push_back("anterior_qs_ste");
+    double max_j_uv = 0, max_late_uv = 0, max_tqrs = 0;
+    for (const auto& l : leads) {
+      auto v = table_.find(l);
+      max_j_uv = std::max(max_j_uv, v->st_j_uv);
+      max_late_uv = std::max(max_late_uv, v->st_late_uv);
+    }
+    for (const char* l : {"V1", "V2", "V3", "V4"}) {
+      // Smith/Klein T/QRS: T amplitude over the largest QRS deflection; > 0.36 in any of V1–V4
+      // favours acute anterior MI over LV aneurysm.
+      if (auto v = table_.find(l)) {
+        const double qrs = std::max(v->r_uv, -v->negative_uv());
+        if (qrs > 0) max_tqrs = std::max(max_tqrs, v->t_uv / qrs);
+      }
+    }
+    char tq[32];
+    std::snprintf(tq, sizeof tq, "%.2f", max_tqrs);
+    const std::string run = leads.front() + "–" + leads.back();
+    const bool acute_tqrs = max_tqrs > kLvAneurysmLeadRatio;
+    en.push_back("Q/QS waves " + run + " with ST↑ " + format_mv(max_j_uv) + " at J rising to " +
+                 format_mv(max_late_uv) +
+                 " at J+60 (below the J-point STEMI voltage criteria); "
+                 "T/QRS max " +
+                 tq + (acute_tqrs ? " > 0.36 (favours acute)" : " ≤ 0.36") +
+                 " → acute/evolving anterior MI cannot be excluded: urgent human read, compare "
+                 "with a previous ECG");
+    zh.push_back(run + " 导联 Q/QS 波伴 ST 段抬高（J 点 " + format_mv(max_j_uv) + "，J+60 升至 " +
+                 format_mv(max_late_uv) + "，未达 J 点 STEMI 电压标准）；T/QRS 最大 " + tq +
+                 " → 不能排除急性/演变期前壁心梗：请紧急人工判读并与既往心电图比较");
   }
   if (f_.category == Category::stemi_equivalent) {
     f_.route_to_human = true;

@@ -44,8 +44,10 @@ struct Finding {
   std::vector<LeadST> elevated;          // leads meeting the STE criterion (contiguous)
   std::vector<LeadST> depressed;         // reciprocal / diffuse ST depression ≥ 0.05 mV
   std::vector<std::string> confounders;  // lbbb, paced, ivcd, lvh, early_repolarization,
-                                         // pericarditis, brugada, lv_aneurysm
-  std::vector<std::string> equivalents;  // posterior_suspected, de_winter, hyperacute_t, left_main
+                                         // pericarditis, brugada, lv_aneurysm, rbbb (secondary
+                                         // ST-T of RBBB), ivcd_secondary (same, IVCD)
+  std::vector<std::string> equivalents;  // posterior_suspected, de_winter, hyperacute_t, left_main,
+                                         // anterior_qs_ste
   std::vector<std::string> culprit_hints;  // English text
   std::vector<std::string> notes;          // e.g. "age/sex unknown: most sensitive threshold used"
   bool route_to_human = false;
@@ -65,21 +67,29 @@ double ste_threshold_uv(std::string_view lead, const PatientContext& patient);
 // The clinical decision, in this order (each rule's rationale is at its code in evaluate.cpp):
 // 1. Quality: dsp quality not ok, or < 6 of the 12 standard leads analysable → poor_quality,
 //    repeat_ecg; tier urgent with chest pain (or when ST elevation already meets the criteria in
-//    the analysable leads), else routine.
+//    the analysable leads), else routine. A record with < 6 of the 12 standard leads *recorded*
+//    (2-lead Holter, rhythm strip) keeps the category poor_quality ("cannot be assessed; record a
+//    12-lead ECG") but its explanation says so and lists the leads present, not "poor quality".
 // 2. LBBB (Strauss QRS: ≥ 140 ms men, ≥ 130 ms women), ventricular pacing (spikes with QRS
 //    ≥ 120 ms, or < 60 ms = delineation fooled by the spike) or QRS ≥ 160 ms without a
 //    bundle-branch pattern ("ivcd"): Sgarbossa / Smith-modified Sgarbossa (concordant STE ≥ 1 mm
 //    at J and J+60 in any lead with a clearly positive QRS, concordant STD ≥ 1 mm in V1–V3,
-//    discordant STE ≥ 1 mm with ST/S ≤ −0.25) → stemi, else confounded.
+//    discordant STE ≥ 1 mm with ST/S ≤ −0.25) → stemi, else confounded. For the ST/S ratio a J
+//    point that the median beat shows sitting on the discordant ST ramp is traced back to the
+//    knee (end of the steep terminal QRS), because a late J inflates the ratio.
 // 3. ST elevation: J point ≥ ste_threshold_uv and J+60 ≥ half of it, in ≥ 2 contiguous leads
 //    (Cabrera aVL, I, −aVR, II, aVF, III; V1…V9; V3R…V5R). Absent or unanalysable leads break
 //    contiguity (a one-lead gap is noted and routed to a human). RBBB keeps the criteria.
 //    Explained by a mimic → confounded: Brugada type 1, pericarditis (diffuse STE, no reciprocity,
-//    PR depression, no Q waves), LVH (STE only V1–V3, < 25 % of S depth), LV aneurysm (QS V1–V4,
-//    small T/QRS), early repolarization (anterior STE, tall T, Smith 4-variable score < 18.2).
+//    PR depression, no Q waves), LVH (STE only V1–V3, < 25 % of S depth), wide QRS 120–179 ms
+//    (RBBB / IVCD) with STE only in leads with a dominant S and < 25 % of its depth (secondary
+//    ST-T), LV aneurysm (QS V1–V4, small T/QRS), early repolarization (anterior STE, tall T,
+//    Smith 4-variable score < 18.2).
 //    Otherwise → stemi (critical) with territories, reciprocal depression and culprit hints.
 // 4. No ST elevation: left main pattern, de Winter, hyperacute T, posterior MI suspected (V1–V3
-//    STD, 12 leads) → stemi_equivalent (urgent); Brugada type 1 → confounded; any ST depression,
+//    STD, 12 leads), anterior Q/QS waves in ≥ 3 contiguous of V1–V4 each with STE ≥ 0.05 mV at J
+//    rising further at J+60 (acute/evolving anterior MI not excluded; T/QRS reported) →
+//    stemi_equivalent (urgent); Brugada type 1 → confounded; any ST depression,
 //    isolated STE, wide QRS, LVH, anterior Q waves → abnormal; else normal.
 // Notes say when age/sex were unknown (most sensitive thresholds used).
 Finding evaluate(const dsp::Analysis& analysis, const PatientContext& patient);

@@ -1,0 +1,101 @@
+// Known-answer tests of dsp internals that carry speed shortcuts: the sorting-network median beat
+// (against a plain per-sample sort), the paired Goertzel (against the single one and known tones)
+// and the single-precision isoelectric spline (a linear baseline through its knots is removed).
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+#include <random>
+#include <span>
+#include <vector>
+
+#include "../../dsp/src/beats_baseline.hpp"
+#include "../../dsp/src/median_beat.hpp"
+#include "../../dsp/src/quality_signal.hpp"
+
+namespace {
+
+using gc::dsp::detail::BeatWindow;
+
+// Reference: per sample, the median of the beats that cover it (mean of the two middle values
+// for an even count); samples no beat covers take the nearest covered value.
+std::vector<float> reference_median(std::span<const float> x, const std::vector<std::int64_t>& fid,
+                                    const BeatWindow& w) {
+  const auto n = static_cast<std::int64_t>(x.size());
+  std::vector<float> out(static_cast<std::size_t>(w.len()), 0.f);
+  std::vector<bool> covered(out.size(), false);
+  for (std::int64_t k = 0; k < w.len(); ++k) {
+    std::vector<float> v;
+    for (const auto f : fid) {
+      const std::int64_t s = f - w.pre + k;
+      if (s >= 0 && s < n) v.push_back(x[static_cast<std::size_t>(s)]);
+    }
+    if (v.empty()) continue;
+    std::sort(v.begin(), v.end());
+    const std::size_t m = v.size() / 2;
+    out[static_cast<std::size_t>(k)] = v.size() % 2 ? v[m] : 0.5f * (v[m - 1] + v[m]);
+    covered[static_cast<std::size_t>(k)] = true;
+  }
+  const auto first = std::find(covered.begin(), covered.end(), true) - covered.begin();
+  const auto last = static_cast<std::ptrdiff_t>(covered.size()) - 1 -
+                    (std::find(covered.rbegin(), covered.rend(), true) - covered.rbegin());
+  for (std::ptrdiff_t k = 0; k < first; ++k) out[static_cast<std::size_t>(k)] = out[static_cast<std::size_t>(first)];
+  for (auto k = static_cast<std::size_t>(last) + 1; k < out.size(); ++k) out[k] = out[static_cast<std::size_t>(last)];
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("median beat: sorting network and selection paths equal a per-sample sort", "[internals]") {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> g(0.f, 300.f);
+  const BeatWindow w{40, 60};
+  for (const std::size_t nb : {1u, 2u, 3u, 7u, 8u, 12u, 13u, 31u, 32u, 33u, 40u}) {
+    std::vector<float> lead(static_cast<std::size_t>(120 * (nb + 2)));
+    for (auto& v : lead) v = g(rng);
+    std::vector<std::int64_t> fid;
+    // The first and last beats sit closer to the record's ends than the window reaches.
+    for (std::size_t b = 0; b < nb; ++b) fid.push_back(10 + static_cast<std::int64_t>(b) * 120);
+    fid.back() = static_cast<std::int64_t>(lead.size()) - 20;
+    std::sort(fid.begin(), fid.end());
+    const std::vector<std::span<const float>> leads{lead, lead};
+    const auto got = gc::dsp::detail::median_beat(leads, fid, w);
+    const auto want = reference_median(lead, fid, w);
+    REQUIRE(got.size() == 2);
+    for (std::size_t k = 0; k < want.size(); ++k) {
+      INFO("beats " << nb << ", sample " << k);
+      REQUIRE(got[0][k] == Approx(want[k]).margin(1e-3));
+      REQUIRE(got[1][k] == Approx(want[k]).margin(1e-3));
+    }
+  }
+}
+
+TEST_CASE("tone amplitudes: the paired Goertzel equals two single ones and reads known tones", "[internals]") {
+  for (const double fs : {250.0, 360.0, 500.0, 1000.0}) {
+    std::vector<float> x(static_cast<std::size_t>(10 * fs));
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const double t = static_cast<double>(i) / fs;
+      x[i] = static_cast<float>(30.0 * std::sin(2 * std::numbers::pi * 50.0 * t + 0.3) +
+                                10.0 * std::sin(2 * std::numbers::pi * 60.0 * t + 1.1) + 500.0);
+    }
+    const auto [a50, a60] = gc::dsp::detail::tone_amplitudes_uv(x, fs, 50.0, 60.0);
+    INFO("fs " << fs);
+    CHECK(a50 == Approx(gc::dsp::detail::tone_amplitude_uv(x, fs, 50.0)).epsilon(1e-12));
+    CHECK(a60 == Approx(gc::dsp::detail::tone_amplitude_uv(x, fs, 60.0)).epsilon(1e-12));
+    CHECK(a50 == Approx(30.0).margin(0.5));
+    CHECK(a60 == Approx(10.0).margin(0.5));
+  }
+}
+
+TEST_CASE("isoelectric spline: a linear baseline through the knots is removed exactly", "[internals]") {
+  std::vector<float> x(5000);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 200.0f + 0.3f * static_cast<float>(i);
+  const std::vector<std::int64_t> knots{400, 1250, 2000, 2900, 3800, 4600};
+  gc::dsp::detail::subtract_isoelectric_spline(x, knots, 5);
+  // Between the end knots the natural spline through collinear points is that line; outside
+  // them it is held flat, so the ramp remains there.
+  for (std::int64_t i = 400; i <= 4600; ++i) REQUIRE(x[static_cast<std::size_t>(i)] == Approx(0.0).margin(0.05));
+  CHECK(x[0] == Approx(-0.3 * 400).margin(0.05));
+  CHECK(x[4999] == Approx(0.3 * 399).margin(0.05));
+}
