@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "record_input.hpp"
 #include "gc/dsp.hpp"
 #include "gc/wfdb.hpp"
 
@@ -58,16 +59,8 @@ Args parse_args(int argc, char** argv) {
   return a;
 }
 
-dsp::SignalBlock load_block(const fs::path& hea) {
-  const auto rec = wfdb::read_record(hea);
-  dsp::SignalBlock b;
-  b.sample_rate_hz = rec.header.sample_rate_hz;
-  b.samples_uv = rec.to_microvolts();
-  for (const auto& s : rec.header.signals) {
-    b.lead_names.push_back(dsp::canonical_lead_name(s.description).value_or(s.description));
-  }
-  return b;
-}
+// The same record loading as `analyze` (canonical lead names, µV).
+dsp::SignalBlock load_block(const fs::path& hea) { return load_record(hea).block; }
 
 // Wave triplets "( X )" in annotation order: the '(' right before a peak is its onset, the ')'
 // right after it its offset (either may be missing, e.g. QTDB T waves often lack '(').

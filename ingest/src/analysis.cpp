@@ -6,13 +6,10 @@
 
 #include <boost/json.hpp>
 
+#include "gc/analysis_json.hpp"
+#include "gc/derive.hpp"
 #include "gc/dsp.hpp"
 #include "gc/triage.hpp"
-
-#if __has_include("gc/analysis_json.hpp")
-#include "gc/analysis_json.hpp"
-#define GC_INGEST_HAVE_ANALYSIS_JSON 1
-#endif
 
 namespace gc::ingest::detail {
 
@@ -20,10 +17,6 @@ namespace json = boost::json;
 namespace pb = proto::pb;
 
 namespace {
-
-std::size_t index_of(const std::vector<std::string>& leads, std::string_view name) {
-  return static_cast<std::size_t>(std::find(leads.begin(), leads.end(), name) - leads.begin());
-}
 
 // Integers → µV (nV per LSB ÷ 1000), plus III, aVR, aVL, aVF from I and II when the cart asked
 // for derivation (DESIGN §2). Limb leads come first in the standard order.
@@ -44,40 +37,10 @@ dsp::SignalBlock to_signal_block(const storage::StudySamples& study) {
   }
   dsp::SignalBlock block;
   block.sample_rate_hz = header.sample_rate_hz;
-  if (!header.derive_limb_leads) {
-    block.lead_names = header.leads;
-    block.samples_uv = std::move(given);
-    return block;
-  }
-  const std::size_t i_index = index_of(header.leads, "I");
-  const std::size_t ii_index = index_of(header.leads, "II");
-  if (i_index >= given.size() || ii_index >= given.size()) {
-    throw std::invalid_argument("derive_limb_leads needs leads I and II");
-  }
-  const std::vector<float>& lead_i = given[i_index];
-  const std::vector<float>& lead_ii = given[ii_index];
-  const std::size_t n = std::min(lead_i.size(), lead_ii.size());
-  std::vector<float> iii(n), avr(n), avl(n), avf(n);
-  for (std::size_t k = 0; k < n; ++k) {
-    iii[k] = lead_ii[k] - lead_i[k];
-    avr[k] = -(lead_i[k] + lead_ii[k]) / 2.0f;
-    avl[k] = lead_i[k] - lead_ii[k] / 2.0f;
-    avf[k] = lead_ii[k] - lead_i[k] / 2.0f;
-  }
-  block.lead_names = {"I", "II", "III", "aVR", "aVL", "aVF"};
-  block.samples_uv.push_back(lead_i);
-  block.samples_uv.push_back(lead_ii);
-  block.samples_uv.push_back(std::move(iii));
-  block.samples_uv.push_back(std::move(avr));
-  block.samples_uv.push_back(std::move(avl));
-  block.samples_uv.push_back(std::move(avf));
-  for (std::size_t lead = 0; lead < given.size(); ++lead) {
-    if (lead != i_index && lead != ii_index) {
-      block.lead_names.push_back(header.leads[lead]);
-      block.samples_uv.push_back(std::move(given[lead]));
-    }
-  }
-  return block;
+  block.lead_names = header.leads;
+  block.samples_uv = std::move(given);
+  if (!header.derive_limb_leads) return block;
+  return dsp::derive_limb_leads(block);
 }
 
 triage::PatientContext patient_of(const storage::StudyHeader& header) {
@@ -88,68 +51,8 @@ triage::PatientContext patient_of(const storage::StudyHeader& header) {
   return patient;
 }
 
-json::value optional_number(const std::optional<double>& value) {
-  return value ? json::value(*value) : json::value(nullptr);
-}
-
-json::value optional_index(const std::optional<std::int64_t>& value) {
-  return value ? json::value(*value) : json::value(nullptr);
-}
-
-json::array strings(const std::vector<std::string>& values) {
-  json::array out;
-  for (const auto& v : values) {
-    out.emplace_back(v);
-  }
-  return out;
-}
-
-// The analyze --json contract, used only when the lead's triage::to_json is not built yet.
-json::object contract_json(const dsp::Analysis& analysis, const triage::Finding& finding) {
-  json::object root;
-  root["sample_rate_hz"] = analysis.sample_rate_hz;
-  root["leads"] = strings(analysis.lead_names);
-  json::array beats;
-  for (const auto& beat : analysis.beats) {
-    beats.push_back(json::object{{"r", beat.r_sample},
-                                 {"qrs_onset", optional_index(beat.qrs_onset_sample)},
-                                 {"qrs_offset", optional_index(beat.qrs_offset_sample)},
-                                 {"t_end", optional_index(beat.t_end_sample)}});
-  }
-  root["beats"] = std::move(beats);
-  json::object per_lead;
-  for (const auto& m : analysis.per_lead) {
-    per_lead[m.lead] = json::object{{"st_j_uv", m.st_j_uv}, {"st_j60_uv", m.st_j60_uv}};
-  }
-  root["measurements"] =
-      json::object{{"heart_rate_bpm", optional_number(analysis.global.heart_rate_bpm)},
-                   {"qrs_duration_ms", optional_number(analysis.global.qrs_duration_ms)},
-                   {"per_lead", std::move(per_lead)}};
-  json::array elevated;
-  for (const auto& lead : finding.elevated) {
-    elevated.emplace_back(lead.lead);
-  }
-  root["finding"] = json::object{
-      {"category", triage::to_string(finding.category)}, {"stemi", finding.stemi},
-      {"territories", strings(finding.territories)},     {"elevated_leads", std::move(elevated)},
-      {"confounders", strings(finding.confounders)},     {"explanation_en", finding.explanation_en},
-      {"explanation_zh", finding.explanation_zh}};
-  json::array problems;
-  for (const auto& p : analysis.quality.problems) {
-    problems.push_back(json::object{{"lead", p.lead}, {"kind", p.kind}});
-  }
-  root["quality"] = json::object{{"ok", analysis.quality.ok}, {"problems", std::move(problems)}};
-  return root;
-}
-
 json::object analysis_json(const dsp::Analysis& analysis, const triage::Finding& finding) {
-#ifdef GC_INGEST_HAVE_ANALYSIS_JSON
-  json::value parsed = json::parse(triage::to_json(analysis, finding, false));
-  if (parsed.is_object()) {
-    return std::move(parsed.as_object());
-  }
-#endif
-  return contract_json(analysis, finding);
+  return triage::to_json_object(analysis, finding);
 }
 
 void fill_lead_st(const std::vector<triage::LeadST>& from,

@@ -107,7 +107,7 @@ void pretty_print(std::ostream& os, const json::value& jv, std::string& indent) 
 
 }  // namespace
 
-std::string to_json(const dsp::Analysis& analysis, const Finding& finding, bool pretty) {
+json::object to_json_object(const dsp::Analysis& analysis, const Finding& finding) {
   json::object root;
   root["sample_rate_hz"] = analysis.sample_rate_hz;
   root["leads"] = strings(analysis.lead_names);
@@ -191,8 +191,11 @@ std::string to_json(const dsp::Analysis& analysis, const Finding& finding, bool 
     problems.emplace_back(json::object{{"lead", p.lead}, {"kind", p.kind}, {"detail", p.detail}});
   }
   root["quality"] = json::object{{"ok", analysis.quality.ok}, {"problems", std::move(problems)}};
+  return root;
+}
 
-  const json::value v = std::move(root);
+std::string to_json(const dsp::Analysis& analysis, const Finding& finding, bool pretty) {
+  const json::value v = to_json_object(analysis, finding);
   if (!pretty) return json::serialize(v);
   std::ostringstream os;
   std::string indent;

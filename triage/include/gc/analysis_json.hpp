@@ -3,6 +3,7 @@
 // evaluations read it; extend it, don't break it.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <string>
 
 #include "gc/dsp.hpp"
@@ -12,5 +13,8 @@ namespace gc::triage {
 
 // Serialises analysis + finding to the contract. `pretty` adds newlines and two-space indents.
 std::string to_json(const dsp::Analysis& analysis, const Finding& finding, bool pretty = false);
+
+// The same contract as a JSON object, for callers that add fields before storing it.
+boost::json::object to_json_object(const dsp::Analysis& analysis, const Finding& finding);
 
 }  // namespace gc::triage
