@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/json.hpp>
 #include <chrono>
@@ -24,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "gc/case_store.hpp"
 #include "gc/storage.hpp"
 #include "gc/synth.hpp"
 #include "gc/wfdb.hpp"
@@ -264,6 +266,19 @@ TEST_CASE("serve + device add + cart: a STEMI arrives bit for bit and raises a c
     CHECK(alerts.front().tier == "critical");
     CHECK(alerts.front().category == "stemi");
     REQUIRE(store->analysis_json(state->study_id));
+
+    // serve's workflow hook: the study opened a chest-pain case with its first time nodes.
+    auto cases = gc::storage::CaseStore::open(db, "e2e");
+    const auto case_id = cases->case_of_study(state->study_id);
+    REQUIRE(case_id);
+    const auto bundle = cases->load_case(*case_id);
+    REQUIRE(bundle);
+    CHECK(bundle->info.clinic == "E2E clinic");
+    std::vector<std::string> kinds;
+    for (const auto& node : bundle->nodes) kinds.push_back(node.kind);
+    INFO("nodes recorded");
+    CHECK(std::find(kinds.begin(), kinds.end(), "first_ecg") != kinds.end());
+    CHECK(std::find(kinds.begin(), kinds.end(), "ecg_transmitted") != kinds.end());
   }
 
   CHECK(serve.terminate(std::chrono::seconds(20)) == 0);
