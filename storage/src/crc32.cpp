@@ -48,8 +48,16 @@ std::uint32_t crc32_bytes(std::span<const std::uint8_t> bytes, std::uint32_t crc
 }  // namespace detail
 
 std::uint32_t samples_crc32(const std::vector<std::int32_t>& interleaved, std::uint32_t crc) {
-  const auto bytes = detail::encode_samples(interleaved);
-  return detail::crc32_bytes(bytes, crc);
+  if constexpr (std::endian::native == std::endian::little) {
+    // The in-memory int32s are already the little-endian bytes the checksum covers.
+    return detail::crc32_bytes(
+        std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(interleaved.data()),
+                                      interleaved.size() * sizeof(std::int32_t)),
+        crc);
+  } else {
+    const auto bytes = detail::encode_samples(interleaved);
+    return detail::crc32_bytes(bytes, crc);
+  }
 }
 
 UnixMs now_unix_ms() {

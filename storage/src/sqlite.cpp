@@ -178,17 +178,33 @@ std::string Db::pragma_text(const std::string& sql) {
 
 std::int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 
-Transaction::Transaction(Db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Db& db) : db_(db) {
+  if (!db_.in_batch()) {
+    db_.exec("BEGIN IMMEDIATE");
+    return;
+  }
+  if (sqlite3_get_autocommit(db_.handle()) != 0) {
+    // An error (disk full, I/O) rolled the whole batch back: writing on in autocommit mode would
+    // make these writes durable on their own while the batch reports failure.
+    throw Error("the enclosing write batch was rolled back by SQLite; nothing more is written");
+  }
+  nested_ = true;
+  db_.exec("SAVEPOINT gc_nested");
+}
 
 Transaction::~Transaction() {
   // After a failed COMMIT SQLite may already have rolled back; only roll back an open one.
-  if (!done_ && sqlite3_get_autocommit(db_.handle()) == 0) {
+  if (done_ || sqlite3_get_autocommit(db_.handle()) != 0) return;
+  if (nested_) {
+    sqlite3_exec(db_.handle(), "ROLLBACK TO gc_nested; RELEASE gc_nested", nullptr, nullptr,
+                 nullptr);
+  } else {
     sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
   }
 }
 
 void Transaction::commit() {
-  db_.exec("COMMIT");
+  db_.exec(nested_ ? "RELEASE gc_nested" : "COMMIT");
   done_ = true;
 }
 

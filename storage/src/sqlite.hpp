@@ -98,14 +98,21 @@ class Db {
   std::int64_t last_insert_rowid() const;
   int changes() const { return sqlite3_changes(db_); }
   [[noreturn]] void fail(int rc, std::string_view sql) const;
+  // Inside a write batch (one outer transaction for many writes): Transactions nest as
+  // savepoints. Set by the Store that opened the batch.
+  bool in_batch() const { return in_batch_; }
+  void set_in_batch(bool on) { in_batch_ = on; }
 
  private:
   sqlite3* db_ = nullptr;
+  bool in_batch_ = false;
   std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
 };
 
 // BEGIN IMMEDIATE (takes the write lock up front, so a busy database fails at BEGIN rather
-// than at COMMIT); rolls back in the destructor unless commit() succeeded.
+// than at COMMIT); rolls back in the destructor unless commit() succeeded. Inside a write batch
+// (Db::in_batch) it is a SAVEPOINT instead: commit() releases it (durable only when the batch
+// commits), a failure rolls back to it and leaves the batch's other writes alone.
 class Transaction {
  public:
   explicit Transaction(Db& db);
@@ -116,6 +123,7 @@ class Transaction {
 
  private:
   Db& db_;
+  bool nested_ = false;
   bool done_ = false;
 };
 

@@ -22,6 +22,8 @@ std::vector<ChunkOutcome> Store::append_chunks_each(
   return out;
 }
 
+void Store::write_batch(const std::function<void()>& body) { body(); }
+
 std::optional<StudyState> Store::get_study(std::int64_t) {
   throw Error("get_study is not supported by this storage backend");
 }

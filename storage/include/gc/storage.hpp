@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -218,6 +219,15 @@ class Store {
   virtual std::int64_t append_audit(const std::string& actor, const std::string& action,
                                     const std::string& target, const std::string& detail);
   virtual std::vector<AuditRecord> audit_log(std::int64_t after_seq, std::size_t limit);
+
+  // Runs body() with every write it makes through this Store in ONE transaction (one fsync for
+  // many small writes: the ingest server's group commit of chunks, study starts and ends).
+  // Nothing body writes is durable before write_batch returns; if it throws, nothing body wrote
+  // is stored. A Store method that throws inside body undoes only its own writes. Other threads'
+  // calls on this Store wait until the batch ends. body must not use other connections to the
+  // same database (they would wait for this transaction's write lock). The default runs body()
+  // without grouping (each write commits on its own).
+  virtual void write_batch(const std::function<void()>& body);
 
   // Flushes the WAL into the main database file (used on clean shutdown). A checkpoint that
   // another connection's open read blocks is not an error (SQLite finishes it later).

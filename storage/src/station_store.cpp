@@ -1,0 +1,442 @@
+// StationStore: the reading station's SQLite access (see gc/station_store.hpp).
+#include "gc/station_store.hpp"
+
+#include <mutex>
+
+#include "sqlite.hpp"
+
+namespace gc::storage {
+
+using sqlite::Db;
+using sqlite::Query;
+using sqlite::Transaction;
+
+namespace {
+
+constexpr const char* kOpenStates = "('raised', 'acknowledged', 'confirmed', 'green_channel')";
+
+// The case's effective FMC: the latest fmc node no other node supersedes (gc::workflow::resolve),
+// corrected when the cart clock was; else the study's own FMC stamp.
+constexpr const char* kFmcSql =
+    "COALESCE((SELECT COALESCE(t.corrected_ms, t.raw_ms) FROM time_nodes t "
+    "WHERE t.case_id = cs.case_id AND t.kind = 'fmc' AND NOT EXISTS (SELECT 1 FROM time_nodes x "
+    "WHERE x.case_id = t.case_id AND x.supersedes = t.seq) ORDER BY t.seq DESC LIMIT 1), "
+    "s.fmc_unix_ms)";
+
+constexpr const char* kStudyColumns =
+    "s.id, s.device_id, s.study_uid, s.sample_rate_hz, s.resolution_nv_per_lsb, "
+    "s.derive_limb_leads, s.patient_id, s.age_years, s.sex, s.chest_pain, "
+    "s.symptom_onset_unix_ms, s.symptom_onset_source, s.symptom_onset_clock, "
+    "s.fmc_unix_ms, s.fmc_source, s.fmc_clock, s.acquired_at_unix_ms, s.acquired_at_source, "
+    "s.acquired_at_clock, s.expected_samples_per_lead, s.complete, COALESCE(d.clinic, ''), "
+    "cs.case_id";
+
+std::optional<Stamp> read_stamp(const Query& q, int col) {
+  if (q.is_null(col)) return std::nullopt;
+  return Stamp{q.int64(col), q.text(col + 1), q.text(col + 2)};
+}
+
+std::optional<int> opt_int(const Query& q, int col) {
+  if (q.is_null(col)) return std::nullopt;
+  return static_cast<int>(q.int64(col));
+}
+
+UserRecord read_user(const Query& q) {
+  UserRecord u;
+  u.username = q.text(0);
+  u.role = q.text(1);
+  u.password_hash = q.blob(2);
+  u.salt = q.blob(3);
+  u.iterations = static_cast<int>(q.int64(4));
+  u.created_ms = q.int64(5);
+  u.disabled_ms = q.opt_int64(6);
+  u.failed_logins = static_cast<int>(q.int64(7));
+  u.locked_until_ms = q.opt_int64(8);
+  return u;
+}
+
+constexpr const char* kUserColumns =
+    "username, role, password_hash, salt, iterations, created_ms, disabled_ms, failed_logins, "
+    "locked_until_ms";
+
+}  // namespace
+
+struct StationStore::Impl {
+  std::unique_ptr<Db> db;
+  std::mutex mutex;
+  bool has_transitions = false;  // migration 0004's alert_transitions is usable
+
+  std::int64_t audit(UnixMs at_ms, const std::string& actor, const std::string& action,
+                     const std::string& target, const std::string& detail) {
+    db->query("INSERT INTO audit_log (at_ms, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)")
+        .bind(1, at_ms)
+        .bind(2, actor)
+        .bind(3, action)
+        .bind(4, target)
+        .bind(5, detail)
+        .run();
+    return db->last_insert_rowid();
+  }
+
+  std::string worklist_sql(const std::string& where) const {
+    std::string ack_by = "NULL", ack_ms = "NULL", updated = "a.raised_ms";
+    if (has_transitions) {
+      const std::string first_ack =
+          " FROM alert_transitions tr WHERE tr.alert_id = a.id AND tr.to_state IN "
+          "('acknowledged', 'confirmed', 'rejected') ORDER BY tr.seq LIMIT 1)";
+      ack_by = "(SELECT tr.actor" + first_ack;
+      ack_ms = "(SELECT tr.at_ms" + first_ack;
+      updated =
+          "MAX(a.raised_ms, COALESCE((SELECT MAX(tr.at_ms) FROM alert_transitions tr WHERE "
+          "tr.alert_id = a.id), 0))";
+    }
+    return "SELECT a.id, a.study_id, cs.case_id, s.study_uid, s.device_id, "
+           "COALESCE(c.clinic, d.clinic, ''), s.patient_id, s.age_years, s.sex, s.chest_pain, "
+           "a.tier, a.category, a.state, a.summary_en, a.summary_zh, a.raised_ms, " +
+           std::string(kFmcSql) + ", " + ack_by + ", " + ack_ms + ", " + updated +
+           " FROM alerts a JOIN studies s ON s.id = a.study_id "
+           "LEFT JOIN devices d ON d.device_id = s.device_id "
+           "LEFT JOIN case_studies cs ON cs.study_id = a.study_id "
+           "LEFT JOIN cases c ON c.id = cs.case_id " +
+           where;
+  }
+
+  static WorklistRow read_row(const Query& q) {
+    WorklistRow r;
+    r.alert_id = q.int64(0);
+    r.study_id = q.int64(1);
+    r.case_id = q.opt_int64(2);
+    r.study_uid = q.text(3);
+    r.device_id = q.text(4);
+    r.clinic = q.text(5);
+    r.patient_id = q.text(6);
+    r.age_years = opt_int(q, 7);
+    r.sex = q.text(8);
+    r.chest_pain = q.int64(9) != 0;
+    r.tier = q.text(10);
+    r.category = q.text(11);
+    r.state = q.text(12);
+    r.summary_en = q.text(13);
+    r.summary_zh = q.text(14);
+    r.raised_ms = q.int64(15);
+    r.fmc_ms = q.opt_int64(16);
+    r.acknowledged_by = q.opt_text(17);
+    r.acknowledged_ms = q.opt_int64(18);
+    r.updated_ms = q.int64(19);
+    return r;
+  }
+
+  std::optional<StudyRow> study_locked(std::int64_t study_id) {
+    auto q = db->query(std::string("SELECT ") + kStudyColumns + ", " + kFmcSql +
+                       " FROM studies s LEFT JOIN devices d ON d.device_id = s.device_id "
+                       "LEFT JOIN case_studies cs ON cs.study_id = s.id WHERE s.id = ?");
+    q.bind(1, study_id);
+    if (!q.step()) return std::nullopt;
+    StudyRow row;
+    row.study_id = q.int64(0);
+    auto& h = row.header;
+    h.device_id = q.text(1);
+    h.study_uid = q.text(2);
+    h.sample_rate_hz = static_cast<std::uint32_t>(q.int64(3));
+    h.resolution_nv_per_lsb = q.real(4);
+    h.derive_limb_leads = q.int64(5) != 0;
+    h.patient_id = q.text(6);
+    h.age_years = opt_int(q, 7);
+    h.sex = q.text(8);
+    h.chest_pain = q.int64(9) != 0;
+    h.symptom_onset = read_stamp(q, 10);
+    h.first_medical_contact = read_stamp(q, 13);
+    h.acquired_at = read_stamp(q, 16);
+    h.expected_samples_per_lead = static_cast<std::uint64_t>(q.int64(19));
+    row.complete = q.int64(20) != 0;
+    row.clinic = q.text(21);
+    row.case_id = q.opt_int64(22);
+    row.fmc_ms = q.opt_int64(23);
+    auto leads = db->query("SELECT lead FROM study_leads WHERE study_id = ? ORDER BY position");
+    leads.bind(1, study_id);
+    while (leads.step()) h.leads.push_back(leads.text(0));
+    return row;
+  }
+};
+
+StationStore::StationStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+StationStore::~StationStore() = default;
+
+std::unique_ptr<StationStore> StationStore::open(const std::filesystem::path& db_path) {
+  {
+    // Store owns the schema: it creates the file, switches to WAL and applies the migrations.
+    OpenOptions options;
+    options.quick_check = false;
+    options.background_checkpoint = false;
+    options.audit_actor = "station";
+    Store::open(db_path, options);
+  }
+  auto impl = std::make_unique<Impl>();
+  try {
+    impl->db = std::make_unique<Db>(db_path);
+    sqlite3_busy_timeout(impl->db->handle(), 5000);
+    impl->db->exec("PRAGMA foreign_keys = ON");
+    impl->db->exec("PRAGMA synchronous = FULL");
+    if (impl->db->pragma_text("SELECT count(*) FROM sqlite_master WHERE name = 'web_sessions'") !=
+        "1") {
+      throw Error("schema has no station tables (migration 0003 missing)");
+    }
+    impl->has_transitions =
+        impl->db->pragma_text(
+            "SELECT count(*) FROM pragma_table_info('alert_transitions') WHERE name IN "
+            "('alert_id', 'to_state', 'at_ms', 'actor', 'seq')") == "5";
+  } catch (const Error& e) {
+    throw Error("database " + db_path.string() + ": " + e.what());
+  }
+  return std::unique_ptr<StationStore>(new StationStore(std::move(impl)));
+}
+
+void StationStore::insert_user(const UserRecord& user, const std::string& actor) {
+  std::lock_guard lock(impl_->mutex);
+  auto& db = *impl_->db;
+  Transaction tx(db);
+  {
+    auto q = db.query("SELECT 1 FROM users WHERE username = ?");
+    q.bind(1, user.username);
+    if (q.step()) throw Error("user '" + user.username + "' already exists");
+  }
+  db.query(std::string("INSERT INTO users (") + kUserColumns +
+           ", hash_algorithm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pbkdf2-hmac-sha256')")
+      .bind(1, user.username)
+      .bind(2, user.role)
+      .bind_blob(3, user.password_hash)
+      .bind_blob(4, user.salt)
+      .bind(5, std::int64_t{user.iterations})
+      .bind(6, user.created_ms)
+      .bind(7, user.disabled_ms)
+      .bind(8, std::int64_t{user.failed_logins})
+      .bind(9, user.locked_until_ms)
+      .run();
+  impl_->audit(user.created_ms, actor, "user_add", user.username, "role=" + user.role);
+  tx.commit();
+}
+
+std::optional<UserRecord> StationStore::find_user(const std::string& username) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->db->query(std::string("SELECT ") + kUserColumns +
+                            " FROM users WHERE username = ?");
+  q.bind(1, username);
+  if (!q.step()) return std::nullopt;
+  return read_user(q);
+}
+
+std::vector<UserRecord> StationStore::list_users() {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->db->query(std::string("SELECT ") + kUserColumns +
+                            " FROM users ORDER BY username");
+  std::vector<UserRecord> out;
+  while (q.step()) out.push_back(read_user(q));
+  return out;
+}
+
+bool StationStore::disable_user(const std::string& username, UnixMs at_ms,
+                                const std::string& actor) {
+  std::lock_guard lock(impl_->mutex);
+  auto& db = *impl_->db;
+  Transaction tx(db);
+  {
+    auto q = db.query("SELECT 1 FROM users WHERE username = ?");
+    q.bind(1, username);
+    if (!q.step()) return false;
+  }
+  db.query("UPDATE users SET disabled_ms = ? WHERE username = ? AND disabled_ms IS NULL")
+      .bind(1, at_ms)
+      .bind(2, username)
+      .run();
+  db.query("UPDATE web_sessions SET revoked_ms = ? WHERE username = ? AND revoked_ms IS NULL")
+      .bind(1, at_ms)
+      .bind(2, username)
+      .run();
+  impl_->audit(at_ms, actor, "user_disable", username, "");
+  tx.commit();
+  return true;
+}
+
+std::optional<UserRecord> StationStore::record_login_failure(const std::string& username,
+                                                             UnixMs at_ms, int max_failures,
+                                                             std::int64_t lockout_ms) {
+  std::lock_guard lock(impl_->mutex);
+  auto& db = *impl_->db;
+  Transaction tx(db);
+  db.query("UPDATE users SET failed_logins = failed_logins + 1 WHERE username = ?")
+      .bind(1, username)
+      .run();
+  if (db.changes() == 0) return std::nullopt;
+  db.query(
+        "UPDATE users SET failed_logins = 0, locked_until_ms = ? WHERE username = ? AND "
+        "failed_logins >= ?")
+      .bind(1, at_ms + lockout_ms)
+      .bind(2, username)
+      .bind(3, std::int64_t{max_failures})
+      .run();
+  if (db.changes() > 0) {
+    impl_->audit(at_ms, "station", "user_locked", username,
+                 std::to_string(max_failures) + " failed logins in a row");
+  }
+  auto q = db.query(std::string("SELECT ") + kUserColumns + " FROM users WHERE username = ?");
+  q.bind(1, username);
+  std::optional<UserRecord> out;
+  if (q.step()) out = read_user(q);
+  tx.commit();
+  return out;
+}
+
+void StationStore::record_login_success(const std::string& username) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->db->query("UPDATE users SET failed_logins = 0 WHERE username = ? AND failed_logins <> 0")
+      .bind(1, username)
+      .run();
+}
+
+void StationStore::insert_session(const WebSessionRecord& s) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->db
+      ->query(
+          "INSERT INTO web_sessions (token_sha256, username, csrf_token, created_ms, "
+          "last_seen_ms, expires_ms, revoked_ms) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .bind_blob(1, s.token_sha256)
+      .bind(2, s.username)
+      .bind(3, s.csrf_token)
+      .bind(4, s.created_ms)
+      .bind(5, s.last_seen_ms)
+      .bind(6, s.expires_ms)
+      .bind(7, s.revoked_ms)
+      .run();
+}
+
+std::optional<WebSessionRecord> StationStore::find_session(
+    const std::vector<std::uint8_t>& token_sha256) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->db->query(
+      "SELECT token_sha256, username, csrf_token, created_ms, last_seen_ms, expires_ms, "
+      "revoked_ms FROM web_sessions WHERE token_sha256 = ?");
+  q.bind_blob(1, token_sha256);
+  if (!q.step()) return std::nullopt;
+  return WebSessionRecord{q.blob(0),  q.text(1),  q.text(2),       q.int64(3),
+                          q.int64(4), q.int64(5), q.opt_int64(6)};
+}
+
+void StationStore::touch_session(const std::vector<std::uint8_t>& token_sha256,
+                                 UnixMs last_seen_ms) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->db
+      ->query(
+          "UPDATE web_sessions SET last_seen_ms = ? WHERE token_sha256 = ? AND last_seen_ms < ?")
+      .bind(1, last_seen_ms)
+      .bind_blob(2, token_sha256)
+      .bind(3, last_seen_ms)
+      .run();
+}
+
+void StationStore::revoke_session(const std::vector<std::uint8_t>& token_sha256, UnixMs at_ms) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->db
+      ->query("UPDATE web_sessions SET revoked_ms = ? WHERE token_sha256 = ? AND revoked_ms IS NULL")
+      .bind(1, at_ms)
+      .bind_blob(2, token_sha256)
+      .run();
+}
+
+std::size_t StationStore::count_live_sessions(UnixMs now_ms, std::int64_t idle_ms) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->db->query(
+      "SELECT count(*) FROM web_sessions WHERE revoked_ms IS NULL AND expires_ms > ? AND "
+      "last_seen_ms + ? > ?");
+  q.bind(1, now_ms).bind(2, idle_ms).bind(3, now_ms);
+  q.step();
+  return static_cast<std::size_t>(q.int64(0));
+}
+
+std::vector<WorklistRow> StationStore::worklist(const WorklistQuery& query) {
+  std::lock_guard lock(impl_->mutex);
+  std::string where = "WHERE 1";
+  if (query.open_only) where += std::string(" AND a.state IN ") + kOpenStates;
+  if (query.tier) where += " AND a.tier = ?";
+  if (query.clinic) where += " AND COALESCE(c.clinic, d.clinic, '') = ?";
+  where +=
+      " ORDER BY (a.state = 'raised') DESC, CASE a.tier WHEN 'critical' THEN 0 WHEN 'urgent' "
+      "THEN 1 WHEN 'routine' THEN 2 ELSE 3 END, a.raised_ms DESC, a.id DESC LIMIT ?";
+  auto q = impl_->db->query(impl_->worklist_sql(where));
+  int i = 1;
+  if (query.tier) q.bind(i++, *query.tier);
+  if (query.clinic) q.bind(i++, *query.clinic);
+  q.bind(i, static_cast<std::int64_t>(query.limit));
+  std::vector<WorklistRow> out;
+  while (q.step()) out.push_back(Impl::read_row(q));
+  return out;
+}
+
+std::optional<WorklistRow> StationStore::worklist_row(std::int64_t alert_id) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->db->query(impl_->worklist_sql("WHERE a.id = ?"));
+  q.bind(1, alert_id);
+  if (!q.step()) return std::nullopt;
+  return Impl::read_row(q);
+}
+
+std::optional<StudyRow> StationStore::study(std::int64_t study_id) {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->study_locked(study_id);
+}
+
+std::optional<StudyRow> StationStore::previous_study(std::int64_t study_id) {
+  std::lock_guard lock(impl_->mutex);
+  std::optional<std::int64_t> previous_id;
+  {
+    auto q = impl_->db->query(
+        "SELECT p.id FROM studies s JOIN studies p ON p.patient_id = s.patient_id "
+        "WHERE s.id = ? AND s.patient_id <> '' AND p.id <> s.id AND "
+        "(COALESCE(p.acquired_at_unix_ms, p.created_ms), p.id) < "
+        "(COALESCE(s.acquired_at_unix_ms, s.created_ms), s.id) "
+        "ORDER BY COALESCE(p.acquired_at_unix_ms, p.created_ms) DESC, p.id DESC LIMIT 1");
+    q.bind(1, study_id);
+    if (q.step()) previous_id = q.int64(0);
+  }
+  if (!previous_id) return std::nullopt;
+  return impl_->study_locked(*previous_id);
+}
+
+std::vector<std::pair<std::string, std::int64_t>> StationStore::open_alerts_by_tier() {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->db->query(std::string("SELECT tier, count(*) FROM alerts WHERE state IN ") +
+                            kOpenStates + " GROUP BY tier ORDER BY tier");
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  while (q.step()) out.emplace_back(q.text(0), q.int64(1));
+  return out;
+}
+
+std::int64_t StationStore::append_audit(UnixMs at_ms, const std::string& actor,
+                                        const std::string& action, const std::string& target,
+                                        const std::string& detail) {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->audit(at_ms, actor, action, target, detail);
+}
+
+std::vector<AuditRecord> StationStore::audit_log(std::int64_t after_seq, std::size_t limit) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->db->query(
+      "SELECT seq, at_ms, actor, action, target, detail FROM audit_log WHERE seq > ? "
+      "ORDER BY seq LIMIT ?");
+  q.bind(1, after_seq).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<AuditRecord> out;
+  while (q.step()) {
+    out.push_back(AuditRecord{q.int64(0), q.int64(1), q.text(2), q.text(3), q.text(4), q.text(5)});
+  }
+  return out;
+}
+
+bool StationStore::healthy() {
+  std::lock_guard lock(impl_->mutex);
+  try {
+    return impl_->db->pragma_text("SELECT count(*) FROM schema_migrations") != "0";
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+}  // namespace gc::storage
