@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
+#include <set>
 #include <random>
 #include <thread>
 
@@ -63,6 +65,14 @@ class CartClient::Impl {
 
   CartResult send_study(const CartStudy& study);
   std::optional<pb::HelloAck> hello_ack() const { return hello_ack_; }
+  std::optional<pb::AlertUpdate> wait_alert_update(
+      const std::string& study_uid, std::chrono::milliseconds timeout,
+      const std::function<bool(const pb::AlertUpdate&)>& accept);
+  std::vector<pb::AlertUpdate> take_alert_updates() {
+    std::vector<pb::AlertUpdate> out(alert_updates_.begin(), alert_updates_.end());
+    alert_updates_.clear();
+    return out;
+  }
   void close() {
     tls_.reset();
     boost::system::error_code ignored;
@@ -103,6 +113,8 @@ class CartClient::Impl {
   std::array<char, 16 * 1024> buffer_{};
   std::optional<pb::HelloAck> hello_ack_;
   std::map<std::string, pb::Finding> findings_;  // pushed findings by study uid
+  std::deque<pb::AlertUpdate> alert_updates_;    // pushed, not yet taken
+  std::set<std::int64_t> alert_update_ids_;      // every update_id seen
   std::mt19937_64 chaos_;
   std::int64_t last_send_ms_ = 0;
 };
@@ -270,6 +282,13 @@ void CartClient::Impl::maybe_chaos() {
 bool CartClient::Impl::handle_common(const pb::ServerMessage& m, CartResult& result) {
   if (m.has_finding()) {
     findings_[m.finding().study_uid()] = m.finding();
+    return true;
+  }
+  if (m.has_alert_update()) {
+    const pb::AlertUpdate& u = m.alert_update();
+    if (u.update_id() == 0 || alert_update_ids_.insert(u.update_id()).second) {
+      alert_updates_.push_back(u);
+    }
     return true;
   }
   if (m.has_pong() || m.has_hello_ack()) {
@@ -511,9 +530,65 @@ CartResult CartClient::Impl::send_study(const CartStudy& study) {
   if (!latencies_ms.empty()) {
     std::sort(latencies_ms.begin(), latencies_ms.end());
     result.ack_latency_p50_ms = latencies_ms[latencies_ms.size() / 2];
+    result.ack_latency_p99_ms = latencies_ms[(latencies_ms.size() * 99 + 99) / 100 - 1];
     result.ack_latency_max_ms = latencies_ms.back();
   }
   return result;
+}
+
+std::optional<pb::AlertUpdate> CartClient::Impl::wait_alert_update(
+    const std::string& study_uid, std::chrono::milliseconds timeout,
+    const std::function<bool(const pb::AlertUpdate&)>& accept) {
+  const auto deadline = Clock::now() + timeout;
+  int failures = 0;
+  CartResult scratch;  // non-fatal errors while waiting are logged by handle_common
+  for (;;) {
+    for (auto it = alert_updates_.begin(); it != alert_updates_.end();) {
+      if (it->study_uid() != study_uid) {
+        ++it;
+        continue;
+      }
+      if (!accept || accept(*it)) {
+        pb::AlertUpdate found = std::move(*it);
+        alert_updates_.erase(it);
+        return found;
+      }
+      it = alert_updates_.erase(it);
+    }
+    const auto now = Clock::now();
+    if (now >= deadline) {
+      return std::nullopt;
+    }
+    try {
+      if (!connected_) {
+        connect();
+      }
+      if (now_ms() - last_send_ms_ > config_.ping_interval.count()) {
+        pb::CartMessage ping;
+        ping.mutable_ping()->mutable_device_clock()->set_unix_ms(now_ms());
+        ping.mutable_ping()->mutable_device_clock()->set_clock("cart");
+        write(ping);
+      }
+      auto m = read(std::min<Clock::duration>(deadline - Clock::now(), config_.ping_interval));
+      if (m) {
+        failures = 0;
+        handle_common(*m, scratch);
+      }
+    } catch (const ConnectionLost& lost) {
+      if (failures >= config_.max_reconnects) {
+        throw CartError("waiting for alert updates: giving up after " + std::to_string(failures) +
+                        " reconnects: " + lost.what());
+      }
+      ++failures;
+      log("connection lost (" + std::string(lost.what()) + "); reconnecting");
+      close();
+      const auto backoff = std::chrono::duration_cast<Clock::duration>(
+          config_.reconnect_backoff * failures);
+      std::this_thread::sleep_for(
+          std::min<Clock::duration>(backoff, std::max<Clock::duration>(
+                                                 deadline - Clock::now(), Clock::duration::zero())));
+    }
+  }
 }
 
 CartClient::CartClient(CartConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
@@ -530,6 +605,16 @@ std::optional<pb::HelloAck> CartClient::hello_ack() const {
 
 void CartClient::close() {
   impl_->close();
+}
+
+std::optional<pb::AlertUpdate> CartClient::wait_alert_update(
+    const std::string& study_uid, std::chrono::milliseconds timeout,
+    const std::function<bool(const pb::AlertUpdate&)>& accept) {
+  return impl_->wait_alert_update(study_uid, timeout, accept);
+}
+
+std::vector<pb::AlertUpdate> CartClient::take_alert_updates() {
+  return impl_->take_alert_updates();
 }
 
 }  // namespace gc::ingest

@@ -1,7 +1,12 @@
 // The ingest server: listener, shared state, analysis scheduling (see gc/ingest.hpp).
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <iostream>
 #include <set>
+#include <thread>
 
 #include <boost/json.hpp>
 
@@ -11,13 +16,28 @@ namespace gc::ingest {
 
 using detail::Session;
 
+namespace {
+
+// Analyses (seconds of CPU in a burst when many studies end together) run at a lower CPU
+// priority than the network and storage threads, so chunk acks of carts still streaming do not
+// wait for them on a small machine. Linux: nice applies per thread. Best effort.
+void lower_analysis_thread_priority() {
+  thread_local bool lowered = false;
+  if (!lowered) {
+    lowered = true;
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
+  }
+}
+
+}  // namespace
+
 Server::Impl::Impl(asio::io_context& io_context, ServerConfig cfg, storage::Store& st)
     : io(io_context),
       config(std::move(cfg)),
       store(st),
       storage(st, config.max_chunks_per_commit, config.commit_delay),
       analysis_pool(std::max(1u, config.analysis_threads)),
-      auth_pool(1),
+      auth_pool(std::max(1u, std::thread::hardware_concurrency())),
       acceptor(asio::make_strand(io_context)),
       accept_retry(acceptor.get_executor()) {}
 
@@ -222,75 +242,84 @@ void Server::Impl::schedule_analysis(std::int64_t study_id, const std::string& s
       return;  // already running; this listener gets the same finding
     }
   }
-  storage.submit([self = shared_from_this(), study_id, study_uid](storage::Store& st) {
-    std::optional<storage::StudySamples> samples;
+  storage.submit_batched([self = shared_from_this(), study_id, study_uid](storage::Store& st) {
+    auto samples = std::make_shared<std::optional<storage::StudySamples>>();
     std::string error;
     try {
-      samples = st.load_samples(study_id);
+      *samples = st.load_samples(study_id);
     } catch (const std::exception& e) {
       error = e.what();
     }
     // Analysis never runs on I/O or storage threads.
-    asio::post(self->analysis_pool, [self, study_id, study_uid, samples = std::move(samples),
-                                     error]() mutable {
-      detail::AnalysisOutcome outcome;
-      if (samples) {
-        outcome = detail::analyse_study(*samples);
-      } else {
-        storage::StudyHeader header;
-        header.study_uid = study_uid;
-        outcome = detail::failed_analysis(header, "stored samples could not be read: " + error);
-      }
-      self->storage.submit([self, study_id, outcome = std::move(outcome)](storage::Store& st) {
-        try {
-          // The alert goes first and at most once per study: if the server dies between these
-          // writes, the re-analysis after a reconnect finds the alert and does not repeat it,
-          // whereas the other order could lose the alert of a STEMI for good.
-          if (st.alerts_for_study(study_id).empty()) {
-            storage::AlertRecord alert;
-            alert.study_id = study_id;
-            alert.tier = outcome.tier;
-            alert.category = outcome.category;
-            alert.summary_en = outcome.finding.explanation_en();
-            alert.summary_zh = outcome.finding.explanation_zh();
-            alert.state = "raised";
-            alert.raised_ms = storage::now_unix_ms();
-            const std::int64_t alert_id = st.raise_alert(alert);
-            storage::EventRecord raised;
-            raised.study_id = study_id;
-            raised.kind = "alert_raised";
-            raised.at = storage::Stamp{alert.raised_ms, "server", "server"};
-            raised.recorded_ms = raised.at.unix_ms;
-            raised.actor = "server";
-            raised.detail_json = boost::json::serialize(boost::json::object{
-                {"alert_id", alert_id}, {"tier", outcome.tier}, {"category", outcome.category}});
-            st.append_event(raised);
-            if (self->config.on_alert_raised) {
-              try {
-                self->config.on_alert_raised(st, alert, alert_id);
-              } catch (const std::exception& e) {
-                self->log("study " + outcome.finding.study_uid() +
-                          ": on_alert_raised hook: " + e.what());
+    detail::StorageWorker::after_commit([self, study_id, study_uid, samples, error] {
+      asio::post(self->analysis_pool, [self, study_id, study_uid, samples = std::move(*samples),
+                                       error]() mutable {
+        lower_analysis_thread_priority();
+        detail::AnalysisOutcome outcome;
+        if (samples) {
+          outcome = detail::analyse_study(*samples);
+        } else {
+          storage::StudyHeader header;
+          header.study_uid = study_uid;
+          outcome = detail::failed_analysis(header, "stored samples could not be read: " + error);
+        }
+        self->storage.submit_batched([self, study_id,
+                                      outcome = std::move(outcome)](storage::Store& st) {
+          try {
+            // The alert goes first and at most once per study: if the server dies between these
+            // writes, the re-analysis after a reconnect finds the alert and does not repeat it,
+            // whereas the other order could lose the alert of a STEMI for good.
+            if (st.alerts_for_study(study_id).empty()) {
+              storage::AlertRecord alert;
+              alert.study_id = study_id;
+              alert.tier = outcome.tier;
+              alert.category = outcome.category;
+              alert.summary_en = outcome.finding.explanation_en();
+              alert.summary_zh = outcome.finding.explanation_zh();
+              alert.state = "raised";
+              alert.raised_ms = storage::now_unix_ms();
+              const std::int64_t alert_id = st.raise_alert(alert);
+              storage::EventRecord raised;
+              raised.study_id = study_id;
+              raised.kind = "alert_raised";
+              raised.at = storage::Stamp{alert.raised_ms, "server", "server"};
+              raised.recorded_ms = raised.at.unix_ms;
+              raised.actor = "server";
+              raised.detail_json = boost::json::serialize(boost::json::object{
+                  {"alert_id", alert_id}, {"tier", outcome.tier}, {"category", outcome.category}});
+              st.append_event(raised);
+              if (self->config.on_alert_raised) {
+                // After the commit: the hook's own connection must see the alert.
+                detail::StorageWorker::after_commit(
+                    [self, &st, alert, alert_id, uid = outcome.finding.study_uid()] {
+                      try {
+                        self->config.on_alert_raised(st, alert, alert_id);
+                      } catch (const std::exception& e) {
+                        self->log("study " + uid + ": on_alert_raised hook: " + e.what());
+                      }
+                    });
               }
             }
+            st.save_analysis(study_id, outcome.category, outcome.tier, outcome.json);
+            storage::EventRecord done;
+            done.study_id = study_id;
+            done.kind = "analysis_done";
+            done.at = storage::Stamp{storage::now_unix_ms(), "server", "server"};
+            done.recorded_ms = done.at.unix_ms;
+            done.actor = "server";
+            done.detail_json =
+                boost::json::serialize(boost::json::object{{"category", outcome.category},
+                                                           {"tier", outcome.tier},
+                                                           {"analysed", outcome.analysed}});
+            st.append_event(done);
+          } catch (const std::exception& e) {
+            self->log("study " + outcome.finding.study_uid() +
+                      ": storing the analysis failed: " + e.what());
           }
-          st.save_analysis(study_id, outcome.category, outcome.tier, outcome.json);
-          storage::EventRecord done;
-          done.study_id = study_id;
-          done.kind = "analysis_done";
-          done.at = storage::Stamp{storage::now_unix_ms(), "server", "server"};
-          done.recorded_ms = done.at.unix_ms;
-          done.actor = "server";
-          done.detail_json =
-              boost::json::serialize(boost::json::object{{"category", outcome.category},
-                                                         {"tier", outcome.tier},
-                                                         {"analysed", outcome.analysed}});
-          st.append_event(done);
-        } catch (const std::exception& e) {
-          self->log("study " + outcome.finding.study_uid() +
-                    ": storing the analysis failed: " + e.what());
-        }
-        self->analysis_finished(study_id, outcome.finding);
+          detail::StorageWorker::after_commit([self, study_id, finding = outcome.finding] {
+            self->analysis_finished(study_id, finding);
+          });
+        });
       });
     });
   });
@@ -318,6 +347,31 @@ void Server::Impl::analysis_finished(std::int64_t study_id, const pb::Finding& f
       session->deliver_finding(finding);
     }
   }
+}
+
+void Server::Impl::register_device_session(const std::string& device_id,
+                                           const std::shared_ptr<Session>& session) {
+  std::lock_guard lock(sessions_mutex);
+  std::erase_if(sessions_by_device, [](const auto& kv) { return kv.second.expired(); });
+  sessions_by_device.emplace(device_id, session);
+}
+
+bool Server::Impl::push_alert_update(const std::string& device_id,
+                                     const pb::AlertUpdate& update) {
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(sessions_mutex);
+    const auto [begin, end] = sessions_by_device.equal_range(device_id);
+    for (auto it = begin; it != end; ++it) {
+      if (auto s = it->second.lock(); s && s->live()) {
+        live.push_back(std::move(s));
+      }
+    }
+  }
+  for (const auto& s : live) {
+    s->deliver_alert_update(update);
+  }
+  return !live.empty();
 }
 
 // --- Server ------------------------------------------------------------------------------------
@@ -349,6 +403,10 @@ void Server::finish() {
   impl_->finish();
 }
 
+bool Server::push_alert_update(const std::string& device_id, const pb::AlertUpdate& update) {
+  return impl_->push_alert_update(device_id, update);
+}
+
 ServerStats Server::stats() const {
   const auto& c = impl_->counters;
   ServerStats s;
@@ -364,6 +422,16 @@ ServerStats Server::stats() const {
   s.commits = impl_->storage.commits();
   s.studies_completed = c.studies_completed;
   s.studies_analysed = c.studies_analysed;
+  s.tls_handshake_failures = c.tls_handshake_failures;
+  for (int code = pb::Error::Code_MIN; code <= pb::Error::Code_MAX; ++code) {
+    if (!pb::Error::Code_IsValid(code) || code == pb::Error::UNSPECIFIED) {
+      continue;
+    }
+    s.frames_rejected_by_reason[std::string(
+        proto::code_name(static_cast<pb::Error::Code>(code)))] =
+        c.rejected_by_code[static_cast<std::size_t>(code) % c.rejected_by_code.size()];
+  }
+  s.commit_latency = impl_->storage.commit_latency();
   return s;
 }
 

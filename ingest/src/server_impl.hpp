@@ -1,6 +1,7 @@
 // Internals of the ingest server: shared state (Server::Impl) and the per-connection Session.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -9,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -71,6 +73,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   std::mutex sessions_mutex;
   std::vector<std::weak_ptr<detail::Session>> sessions;
+  // Authenticated sessions by device (for alert pushes); guarded by sessions_mutex.
+  std::multimap<std::string, std::weak_ptr<detail::Session>> sessions_by_device;
+  void register_device_session(const std::string& device_id,
+                               const std::shared_ptr<detail::Session>& session);
+  bool push_alert_update(const std::string& device_id, const pb::AlertUpdate& update);
 
   std::mutex analysis_mutex;
   std::condition_variable analysis_idle;
@@ -86,7 +93,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   struct Counters {
     std::atomic<std::uint64_t> connections_accepted{0}, connections_refused{0}, sessions_open{0},
         frames_received{0}, bytes_received{0}, frames_rejected{0}, auth_failures{0},
-        chunks_stored{0}, chunks_duplicate{0}, studies_completed{0}, studies_analysed{0};
+        chunks_stored{0}, chunks_duplicate{0}, studies_completed{0}, studies_analysed{0},
+        tls_handshake_failures{0};
+    std::array<std::atomic<std::uint64_t>, 16> rejected_by_code{};  // indexed by pb::Error::Code
   } counters;
 };
 
@@ -104,6 +113,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void begin_shutdown();
   // Pushes a finding to the cart if still connected. Thread-safe.
   void deliver_finding(pb::Finding finding);
+  // Pushes an alert update if the session is authenticated (each update_id once). Thread-safe.
+  void deliver_alert_update(pb::AlertUpdate update);
+  // Authenticated and not closed (racy by nature: a hint for push_alert_update's answer).
+  bool live() const { return live_; }
 
  private:
   enum class State { awaiting_hello, authenticating, ready, closing, closed };
@@ -130,13 +143,17 @@ class Session : public std::enable_shared_from_this<Session> {
                         std::optional<std::int64_t> device_clock_ms);
   void on_study_start(const pb::StudyStart& start);
   void on_chunk(const pb::SampleChunk& chunk);
-  void submit_chunk(const OpenStudy& study, const pb::SampleChunk& chunk);
+  // `row` may already hold the chunk's samples (copied once); empty = copy them from `chunk`.
+  void submit_chunk(const OpenStudy& study, const pb::SampleChunk& chunk, storage::Chunk row);
   void on_chunk_committed(const std::string& uid, std::uint64_t sequence,
                           std::optional<storage::AppendResult> result, const std::string& error,
                           bool rejected);
   void on_study_end(const pb::StudyEnd& end);
   void submit_study_end();
   void resend_finding(const std::string& uid, std::int64_t study_id);
+  // Alert updates: sent once per update_id; reported delivered once their write completed.
+  void send_alert_update(const pb::AlertUpdate& update);
+  void replay_alert_updates();
 
   // Writing.
   void send(const pb::ServerMessage& message);
@@ -154,11 +171,16 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Runs `f` on this session's strand later, keeping the io_context busy until it has run, so a
   // storage completion is never dropped because the session had no socket operation pending.
+  // Called inside a storage batch, the post waits until the batch has committed (so a reply
+  // never announces something that is not yet durable) and is dropped if it fails.
   template <class F>
   void on_strand(F&& f) {
     auto guard = asio::make_work_guard(strand_);
-    asio::post(strand_, [self = shared_from_this(), f = std::forward<F>(f),
-                         guard = std::move(guard)]() mutable { f(); });
+    auto job = [self = shared_from_this(), f = std::forward<F>(f),
+                guard = std::move(guard)]() mutable { f(); };
+    StorageWorker::after_commit([strand = strand_, job = std::move(job)]() mutable {
+      asio::post(strand, std::move(job));
+    });
   }
 
   // Runs f(stream) on the TLS stream when there is one, else on the plain socket.
@@ -201,6 +223,11 @@ class Session : public std::enable_shared_from_this<Session> {
   std::map<std::string, OpenStudy> studies_;
   std::optional<pb::StudyEnd> pending_end_;
   bool counted_open_ = false;
+
+  std::atomic<bool> live_{false};
+  std::set<std::int64_t> alert_updates_sent_;
+  std::vector<std::int64_t> alert_updates_queued_;   // in outbound_
+  std::vector<std::int64_t> alert_updates_writing_;  // in write_buffer_
 };
 
 }  // namespace detail

@@ -102,9 +102,8 @@ Session::Session(tcp::socket socket, std::shared_ptr<Server::Impl> server)
       config_(server_->config),
       decoder_(server_->config.limits.max_frame_bytes),
       read_buffer_(std::max<std::size_t>(server_->config.read_buffer_bytes, 512)) {
-  if (server_->config.tls) {
-    tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *server_->config.tls);
-  }
+  // The TLS stream (about 70 KiB of record buffers in Asio and OpenSSL) is created only once the
+  // client sends its first byte (start()), so idle connections stay cheap until their deadline.
   boost::system::error_code ec;
   const tcp::endpoint endpoint = socket_.remote_endpoint(ec);
   if (!ec) {
@@ -131,7 +130,7 @@ void Session::start() {
     ++self->server_->counters.sessions_open;
     self->handshake_deadline_ = std::chrono::steady_clock::now() + self->config_.handshake_timeout;
     self->server_->log("connection from " + self->peer_);
-    if (!self->tls_) {
+    if (!self->config_.tls) {
       self->pump();
       return;
     }
@@ -143,7 +142,18 @@ void Session::start() {
         self->close("no TLS handshake within the handshake deadline");
       }
     });
-    self->tls_->async_handshake(asio::ssl::stream_base::server,
+    self->socket_.async_wait(tcp::socket::wait_read, [self](const boost::system::error_code&
+                                                                wait_ec) {
+      if (self->state_ == State::closed) {
+        return;
+      }
+      if (wait_ec) {
+        self->close("connection lost before the TLS handshake: " + wait_ec.message());
+        return;
+      }
+      self->tls_ =
+          std::make_unique<asio::ssl::stream<tcp::socket&>>(self->socket_, *self->config_.tls);
+      self->tls_->async_handshake(asio::ssl::stream_base::server,
                                 [self](const boost::system::error_code& ec) {
                                   ++self->deadline_gen_;
                                   self->timer_.cancel();
@@ -151,17 +161,42 @@ void Session::start() {
                                     return;
                                   }
                                   if (ec) {
+                                    ++self->server_->counters.tls_handshake_failures;
                                     self->close("TLS handshake failed: " + ec.message());
                                     return;
                                   }
                                   self->pump();
                                 });
+    });
   });
 }
 
 void Session::refuse(pb::Error::Code code, const std::string& message) {
-  asio::dispatch(strand_,
-                 [self = shared_from_this(), code, message] { self->reject(code, message); });
+  asio::dispatch(strand_, [self = shared_from_this(), code, message] {
+    if (self->config_.tls && !self->tls_) {
+      // The error frame needs a TLS session: handshake first (bounded by the close deadline),
+      // so the cart reads why and retries later instead of suspecting the certificate.
+      self->tls_ =
+          std::make_unique<asio::ssl::stream<tcp::socket&>>(self->socket_, *self->config_.tls);
+      self->state_ = State::closing;
+      self->arm_close_deadline();
+      self->tls_->async_handshake(
+          asio::ssl::stream_base::server,
+          [self, code, message](const boost::system::error_code& ec) {
+            if (self->state_ == State::closed) {
+              return;
+            }
+            if (ec) {
+              self->close("refused (" + message + "); TLS handshake failed: " + ec.message());
+              return;
+            }
+            self->state_ = State::awaiting_hello;
+            self->reject(code, message);
+          });
+      return;
+    }
+    self->reject(code, message);
+  });
 }
 
 void Session::begin_shutdown() {
@@ -182,6 +217,55 @@ void Session::deliver_finding(pb::Finding finding) {
       *m.mutable_finding() = finding;
       self->send(m);
     }
+  });
+}
+
+void Session::deliver_alert_update(pb::AlertUpdate update) {
+  asio::post(strand_, [self = shared_from_this(), update = std::move(update)] {
+    if (self->state_ == State::ready) {
+      self->send_alert_update(update);
+    }
+  });
+}
+
+void Session::send_alert_update(const pb::AlertUpdate& update) {
+  const std::int64_t id = update.update_id();
+  if (id != 0 && !alert_updates_sent_.insert(id).second) {
+    return;  // a live push and the replay after hello raced: once is enough
+  }
+  pb::ServerMessage m;
+  *m.mutable_alert_update() = update;
+  if (id != 0) {
+    alert_updates_queued_.push_back(id);
+  }
+  send(m);
+  server_->log(who() + ": alert update " + update.study_uid() + " alert " +
+               std::to_string(update.alert_id()) + " -> " + update.state());
+}
+
+void Session::replay_alert_updates() {
+  if (!config_.pending_alert_updates) {
+    return;
+  }
+  server_->storage.submit([self = shared_from_this(), device = device_id_](storage::Store&) {
+    std::vector<pb::AlertUpdate> updates;
+    try {
+      updates = self->config_.pending_alert_updates(device);
+    } catch (const std::exception& e) {
+      self->server_->log(self->who() + ": reading the alert outbox failed: " + e.what());
+      return;
+    }
+    if (updates.empty()) {
+      return;
+    }
+    self->on_strand([self, updates = std::move(updates)] {
+      if (self->state_ != State::ready) {
+        return;  // still in the outbox: the next hello gets them
+      }
+      for (const auto& u : updates) {
+        self->send_alert_update(u);
+      }
+    });
   });
 }
 
@@ -379,6 +463,9 @@ void Session::on_authenticated(bool ok, std::vector<storage::StudyState> open,
                (clock_offset_ms_ ? std::to_string(*clock_offset_ms_) + " ms" : "unknown") + ", " +
                std::to_string(open.size()) + " open studies)");
   send(m);
+  live_ = true;
+  server_->register_device_session(device_id_, shared_from_this());
+  replay_alert_updates();
   pump();
 }
 
@@ -399,8 +486,8 @@ void Session::on_study_start(const pb::StudyStart& start) {
   }
   waiting_ = true;
   storage::StudyHeader header = header_of(device_id_, start);
-  server_->storage.submit([self = shared_from_this(), header = std::move(header),
-                           offset = clock_offset_ms_](storage::Store& store) {
+  server_->storage.submit_batched([self = shared_from_this(), header = std::move(header),
+                                   offset = clock_offset_ms_](storage::Store& store) {
     std::optional<storage::StudyState> state;
     std::string violation;
     std::string error;
@@ -440,12 +527,17 @@ void Session::on_study_start(const pb::StudyStart& start) {
           event("fmc", header.first_medical_contact);
           event("first_ecg", header.acquired_at);
           if (self->config_.on_study_created) {
-            try {
-              self->config_.on_study_created(store, header, state->study_id, offset);
-            } catch (const std::exception& e) {
-              self->server_->log("study " + header.study_uid +
-                                 ": on_study_created hook: " + e.what());
-            }
+            // After the commit (before the reply below): the hook's own connections (cases)
+            // must see the study.
+            StorageWorker::after_commit([self, &store, header, study_id = state->study_id,
+                                         offset] {
+              try {
+                self->config_.on_study_created(store, header, study_id, offset);
+              } catch (const std::exception& e) {
+                self->server_->log("study " + header.study_uid +
+                                   ": on_study_created hook: " + e.what());
+              }
+            });
           }
         }
       }
@@ -532,7 +624,7 @@ void Session::on_chunk(const pb::SampleChunk& chunk) {
   if (sequence < study.durable_next) {
     // A resend of a stored chunk: the store compares it with what it holds (same → duplicate,
     // acknowledged again; different → refused) and stores nothing.
-    submit_chunk(study, chunk);
+    submit_chunk(study, chunk, {});
     return;
   }
   if (sequence < study.next_sequence) {
@@ -555,20 +647,23 @@ void Session::on_chunk(const pb::SampleChunk& chunk) {
            uid);
     return;
   }
+  storage::Chunk row;
+  row.samples.assign(chunk.samples().begin(), chunk.samples().end());
   if (study.running_crc) {
-    const std::vector<std::int32_t> values(chunk.samples().begin(), chunk.samples().end());
-    study.running_crc = storage::samples_crc32(values, *study.running_crc);
+    study.running_crc = storage::samples_crc32(row.samples, *study.running_crc);
   }
   study.next_sequence = sequence + 1;
   study.next_first_sample = chunk.first_sample_index() + per_lead;
-  submit_chunk(study, chunk);
+  submit_chunk(study, chunk, std::move(row));
 }
 
-void Session::submit_chunk(const OpenStudy& study, const pb::SampleChunk& chunk) {
-  storage::Chunk row;
+void Session::submit_chunk(const OpenStudy& study, const pb::SampleChunk& chunk,
+                           storage::Chunk row) {
   row.sequence = chunk.sequence();
   row.first_sample_index = chunk.first_sample_index();
-  row.samples.assign(chunk.samples().begin(), chunk.samples().end());
+  if (row.samples.empty()) {
+    row.samples.assign(chunk.samples().begin(), chunk.samples().end());
+  }
   ++inflight_;
   server_->storage.append(
       study.study_id, std::move(row),
@@ -661,7 +756,7 @@ void Session::on_study_end(const pb::StudyEnd& end) {
 void Session::submit_study_end() {
   const pb::StudyEnd end = *pending_end_;
   OpenStudy& study = studies_.at(end.study_uid());
-  server_->storage.submit([self = shared_from_this(), end, study_id = study.study_id,
+  server_->storage.submit_batched([self = shared_from_this(), end, study_id = study.study_id,
                            known_crc = study.running_crc,
                            known_samples = study.next_first_sample](storage::Store& store) {
     std::string mismatch;
@@ -791,6 +886,9 @@ void Session::do_write() {
   }
   writing_frames_ = outbound_.size();
   outbound_.clear();
+  alert_updates_writing_.insert(alert_updates_writing_.end(), alert_updates_queued_.begin(),
+                                alert_updates_queued_.end());
+  alert_updates_queued_.clear();
   writing_ = true;
   with_stream([this](auto& stream) {
     asio::async_write(stream, asio::buffer(write_buffer_),
@@ -802,6 +900,23 @@ void Session::do_write() {
 void Session::on_write(const boost::system::error_code& ec) {
   writing_ = false;
   writing_frames_ = 0;
+  std::vector<std::int64_t> written_updates;
+  written_updates.swap(alert_updates_writing_);
+  if (!ec && state_ != State::closed && !written_updates.empty() &&
+      config_.alert_update_delivered) {
+    // On the wire: not sent again at the next hello.
+    server_->storage.submit([self = shared_from_this(),
+                             ids = std::move(written_updates)](storage::Store&) {
+      for (const std::int64_t id : ids) {
+        try {
+          self->config_.alert_update_delivered(id);
+        } catch (const std::exception& e) {
+          self->server_->log("alert update " + std::to_string(id) +
+                             ": marking it delivered failed: " + e.what());
+        }
+      }
+    });
+  }
   if (state_ == State::closed) {
     return;
   }
@@ -829,6 +944,8 @@ void Session::reject(pb::Error::Code code, const std::string& message, const std
     return;
   }
   ++server_->counters.frames_rejected;
+  ++server_->counters.rejected_by_code[static_cast<std::size_t>(code) %
+                                       server_->counters.rejected_by_code.size()];
   server_->log(who() + ": error " + std::string(proto::code_name(code)) + ": " + message +
                (fatal ? " (closing)" : ""));
   send(error_message(code, message, study_uid, fatal));
@@ -896,6 +1013,7 @@ void Session::close(const std::string& reason) {
     return;
   }
   state_ = State::closed;
+  live_ = false;
   ++deadline_gen_;
   boost::system::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_both, ignored);

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
@@ -126,18 +127,28 @@ std::string certificate_fingerprint_sha256(const std::filesystem::path& certific
   return fingerprint_of(cert.get());
 }
 
-std::shared_ptr<ssl::context> make_server_tls_context(const TlsFiles& files) {
+std::shared_ptr<ssl::context> make_server_tls_context(const TlsFiles& files,
+                                                      const std::string& client_ca_file) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
                    ssl::context::single_dh_use);
   ctx->use_certificate_chain_file(files.certificate.string());
   ctx->use_private_key_file(files.private_key.string(), ssl::context::pem);
+  if (!client_ca_file.empty()) {
+    ctx->load_verify_file(client_ca_file);
+    // Tell clients which CA to present a certificate from.
+    if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(client_ca_file.c_str())) {
+      SSL_CTX_set_client_CA_list(ctx->native_handle(), names);
+    }
+    ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+  }
   return ctx;
 }
 
 std::shared_ptr<ssl::context> make_cart_tls_context(const std::string& ca_file,
-                                                    const std::string& pinned_sha256) {
+                                                    const std::string& pinned_sha256,
+                                                    const std::optional<TlsFiles>& client) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
@@ -157,6 +168,10 @@ std::shared_ptr<ssl::context> make_cart_tls_context(const std::string& ca_file,
     ctx->load_verify_file(ca_file);
   } else {
     ctx->set_default_verify_paths();
+  }
+  if (client) {
+    ctx->use_certificate_chain_file(client->certificate.string());
+    ctx->use_private_key_file(client->private_key.string(), ssl::context::pem);
   }
   return ctx;
 }

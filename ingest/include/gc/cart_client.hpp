@@ -84,6 +84,7 @@ struct CartResult {
   std::optional<proto::pb::Finding> finding;
   std::vector<proto::pb::Error> errors;  // non-fatal errors the server reported
   double ack_latency_p50_ms = 0;
+  double ack_latency_p99_ms = 0;
   double ack_latency_max_ms = 0;
 };
 
@@ -111,6 +112,18 @@ class CartClient {
 
   // The HelloAck of the current connection (after the first send_study).
   std::optional<proto::pb::HelloAck> hello_ack() const;
+
+  // Alert updates (proto AlertUpdate) the server pushes are collected whenever the client reads,
+  // also while it waits for other frames; an update_id seen before is dropped. This waits up to
+  // `timeout` for the next update of `study_uid` that `accept` takes (default: any): updates of
+  // that study before it are consumed, others stay queued. It connects if needed (the server
+  // sends undelivered updates right after the HelloAck), pings while idle, and reconnects when
+  // the connection drops. nullopt on timeout; CartError as send_study.
+  std::optional<proto::pb::AlertUpdate> wait_alert_update(
+      const std::string& study_uid, std::chrono::milliseconds timeout,
+      const std::function<bool(const proto::pb::AlertUpdate&)>& accept = {});
+  // Every update received and not yet taken, in arrival order.
+  std::vector<proto::pb::AlertUpdate> take_alert_updates();
 
   void close();
 

@@ -10,10 +10,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
@@ -67,11 +70,34 @@ struct ServerConfig {
   // The alert of an analysed study was raised (once per study).
   std::function<void(storage::Store&, const storage::AlertRecord&, std::int64_t alert_id)>
       on_alert_raised;
+  // Alert updates kept for carts (workflow::AlertService's cart outbox; gc/alert_cart.hpp has
+  // pending_alert_updates). Run on the storage thread. pending_alert_updates: the cart's
+  // undelivered updates, oldest first, each with its update_id; sent right after every HelloAck.
+  // alert_update_delivered: an update (update_id != 0) was written to the cart's connection.
+  std::function<std::vector<proto::pb::AlertUpdate>(const std::string& device_id)>
+      pending_alert_updates;
+  std::function<void(std::int64_t update_id)> alert_update_delivered;
 
   // One line per event (connection, study, finding, error). Called from several threads, one call
   // at a time. Empty = silent.
   std::function<void(std::string_view line)> log;
 };
+
+// A Prometheus-style histogram: cumulative_counts[i] = observations <= upper_bounds_s[i];
+// count (the +Inf bucket) and sum_s cover every observation.
+struct LatencyHistogram {
+  std::vector<double> upper_bounds_s;
+  std::vector<std::uint64_t> cumulative_counts;
+  std::uint64_t count = 0;
+  double sum_s = 0;
+};
+
+// Bucket upper bounds of the group-commit latency (one SQLite transaction with its fsync).
+inline const std::vector<double>& commit_latency_buckets_s() {
+  static const std::vector<double> buckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                           0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+  return buckets;
+}
 
 // Counters for health and metrics endpoints; monotonic since start.
 struct ServerStats {
@@ -87,6 +113,11 @@ struct ServerStats {
   std::uint64_t commits = 0;
   std::uint64_t studies_completed = 0;
   std::uint64_t studies_analysed = 0;
+  std::uint64_t tls_handshake_failures = 0;  // includes refused client certificates (mTLS)
+  // Frames answered with an error frame, by pb::Error::Code name ("FRAME_TOO_LARGE"); every code
+  // is present (0 when none), so the set of series is stable.
+  std::map<std::string, std::uint64_t> frames_rejected_by_reason;
+  LatencyHistogram commit_latency;  // per group commit, seconds
 };
 
 class Server {
@@ -111,6 +142,12 @@ class Server {
   void finish();
 
   ServerStats stats() const;
+
+  // Sends an AlertUpdate to every authenticated connection of this cart. Thread-safe; returns
+  // at once: true when at least one live connection took it (it is written shortly after), false
+  // when the cart is not connected (the caller's outbox keeps it for the next hello). A
+  // connection sends an update_id at most once.
+  bool push_alert_update(const std::string& device_id, const proto::pb::AlertUpdate& update);
 
   struct Impl;
 
