@@ -12,12 +12,14 @@
 
 #include "gc/alerts.hpp"
 #include "gc/webhook.hpp"
+#include "webhook_receiver.hpp"
 
 using namespace gc::workflow;
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using gc::test::Receiver;
 
 namespace {
 
@@ -30,75 +32,6 @@ Roster day_roster() {
   r.add({kRaised + 3600'000, kRaised + 12 * 3600'000, {"dr_zhao", "dr_sun"}});
   return r;
 }
-
-// A one-thread HTTP receiver answering each request with the next programmed status
-// (or never answering, for timeouts). Records the bodies it received.
-class Receiver {
- public:
-  explicit Receiver(std::deque<int> statuses, bool hang = false)
-      : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
-        statuses_(std::move(statuses)),
-        hang_(hang) {
-    thread_ = std::thread([this] { run(); });
-  }
-  ~Receiver() {
-    stop_ = true;
-    // Wake a blocked accept.
-    beast::error_code ec;
-    tcp::socket s(ioc_);
-    s.connect(acceptor_.local_endpoint(), ec);
-    thread_.join();
-  }
-  std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/hook";
-  }
-  std::vector<std::string> bodies() {
-    std::lock_guard lock(mu_);
-    return bodies_;
-  }
-
- private:
-  void run() {
-    while (!stop_) {
-      tcp::socket sock(ioc_);
-      beast::error_code ec;
-      acceptor_.accept(sock, ec);
-      if (ec || stop_) return;
-      beast::flat_buffer buf;
-      http::request<http::string_body> req;
-      http::read(sock, buf, req, ec);
-      if (ec) continue;
-      {
-        std::lock_guard lock(mu_);
-        bodies_.push_back(req.body());
-      }
-      if (hang_) {
-        // Hold the connection without answering until the client gives up.
-        std::this_thread::sleep_for(std::chrono::milliseconds(400));
-        continue;
-      }
-      int status = 200;
-      if (!statuses_.empty()) {
-        status = statuses_.front();
-        statuses_.pop_front();
-      }
-      http::response<http::string_body> res{static_cast<http::status>(status), 11};
-      res.body() = "{}";
-      res.prepare_payload();
-      http::write(sock, res, ec);
-      sock.shutdown(tcp::socket::shutdown_both, ec);
-    }
-  }
-
-  asio::io_context ioc_;
-  tcp::acceptor acceptor_;
-  std::deque<int> statuses_;
-  bool hang_;
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::vector<std::string> bodies_;
-  std::thread thread_;
-};
 
 }  // namespace
 
