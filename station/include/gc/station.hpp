@@ -1,0 +1,87 @@
+// station — the on-call cardiology reading station, served by `greenchannel serve` itself:
+// Boost.Beast HTTP + WebSocket (TLS as for ingest), the browser app embedded from station/web/,
+// logins with slow salted password hashes, HttpOnly/Secure/SameSite session cookies, CSRF tokens,
+// lock-out, an audit row for every view and action, the live worklist, the study viewer's data,
+// alert actions (through workflow::AlertService), case timelines, reports, /healthz and /metrics.
+// The HTTP API is specified in station/API.md.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/io_context.hpp>
+
+#include "gc/alert_service.hpp"
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace gc::station {
+
+struct StationConfig {
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t port = 8443;  // 0 = ephemeral; Station::port() tells the bound one
+  // TLS context (the ingest certificate). Null = plain HTTP, loopback only (--insecure).
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  // Cookie "Secure" attribute; false only for plain loopback HTTP.
+  bool secure_cookies = true;
+  std::filesystem::path db_path;  // the server's SQLite database (own connections)
+
+  std::chrono::minutes session_idle{30};
+  std::chrono::minutes session_max{12 * 60};
+  unsigned max_login_failures = 5;  // in a row, then the account is locked
+  std::chrono::minutes lockout{15};
+  std::size_t max_request_body_bytes = 1 << 20;
+  std::size_t max_connections = 1'000;
+  // WebSocket: a {"type":"ping"} this often; at each one the client's login session is checked
+  // again, so a logout, the absolute expiry or a disabled user also ends the live feed.
+  std::chrono::milliseconds ws_ping_interval{20'000};
+  std::string time_zone = "Asia/Shanghai";  // for reports and the UI
+
+  // Extra Prometheus lines appended to /metrics (the ingest server's counters).
+  std::function<std::string()> metrics_text;
+  std::function<std::int64_t()> clock;  // unix ms; injectable for session-expiry tests
+  std::function<void(std::string_view line)> log;
+};
+
+class Station {
+ public:
+  // The alert service must outlive the station.
+  Station(boost::asio::io_context& io, StationConfig config, workflow::AlertService& alerts);
+  ~Station();
+  Station(const Station&) = delete;
+  Station& operator=(const Station&) = delete;
+
+  void start();  // binds (throws std::system_error when taken) and accepts
+  std::uint16_t port() const;
+  std::string url() const;  // "https://127.0.0.1:8443"
+  void stop();              // closes the listener and every connection; thread-safe
+
+  // Thread-safe: push to every live WebSocket client (worklist upsert, page, case change).
+  void publish(const workflow::AlertChange& change);
+  void publish_case(std::int64_t case_id);
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+// Users (table users, migration 0003): PBKDF2-HMAC-SHA256 with a random salt, ≥ 310,000
+// iterations. Throws storage::Error on a duplicate name or a weak password (< 10 characters).
+enum class Role { cardiologist, coordinator, admin };
+std::string_view key(Role role);
+std::optional<Role> parse_role(std::string_view key);
+void add_user(const std::filesystem::path& db_path, const std::string& username, Role role,
+              const std::string& password, const std::string& actor);
+bool disable_user(const std::filesystem::path& db_path, const std::string& username,
+                  const std::string& actor);
+
+}  // namespace gc::station

@@ -1,0 +1,1034 @@
+// The reading station's HTTP API (station/API.md) and static files. Runs on the worker pool: each
+// call may query SQLite, hash a password or analyse an ECG. Errors travel as ApiError and
+// become {"error","code"} answers; every view of patient data and every action is audited.
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "gc/alerts.hpp"
+#include "gc/case_io.hpp"
+#include "gc/derive.hpp"
+#include "gc/dsp.hpp"
+#include "gc/report.hpp"
+#include "gc/workflow.hpp"
+#include "station_impl.hpp"
+#include "web_assets.hpp"
+
+namespace gc::station {
+
+namespace json = boost::json;
+using detail::ApiError;
+using detail::Auth;
+using detail::Request;
+using detail::Response;
+namespace http = detail::http;
+
+namespace {
+
+constexpr const char* kCookieName = "gc_session";
+constexpr const char* kAppCsp =
+    "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'";
+// The audit report is self-contained HTML with an inline stylesheet and inline SVG, no script.
+constexpr const char* kReportCsp =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
+constexpr std::int64_t kTouchEveryMs = 1'000;
+
+[[noreturn]] void fail(http::status status, std::string code, std::string message) {
+  throw ApiError{status, std::move(code), std::move(message)};
+}
+
+json::value opt(const std::optional<std::int64_t>& v) {
+  return v ? json::value(*v) : json::value(nullptr);
+}
+json::value opt(const std::optional<int>& v) {
+  return v ? json::value(*v) : json::value(nullptr);
+}
+json::value opt(const std::optional<double>& v) {
+  return v ? json::value(*v) : json::value(nullptr);
+}
+json::value opt(const std::optional<bool>& v) {
+  return v ? json::value(*v) : json::value(nullptr);
+}
+json::value opt(const std::optional<std::string>& v) {
+  return v ? json::value(*v) : json::value(nullptr);
+}
+
+// "/api/studies/12/samples" → {"api", "studies", "12", "samples"}.
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> parts;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    const auto end = path.find('/', i);
+    parts.push_back(path.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i));
+    if (end == std::string_view::npos) break;
+    i = end;
+  }
+  return parts;
+}
+
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%') {
+      int v = 0;
+      const auto r = i + 2 < text.size()
+                         ? std::from_chars(text.data() + i + 1, text.data() + i + 3, v, 16)
+                         : std::from_chars_result{text.data() + i, std::errc::invalid_argument};
+      if (r.ec != std::errc() || r.ptr != text.data() + i + 3) {
+        fail(http::status::bad_request, "bad_request", "malformed percent-encoding");
+      }
+      out += static_cast<char>(v);
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_query(std::string_view target) {
+  std::map<std::string, std::string> out;
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return out;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const auto pair = rest.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (!pair.empty()) {
+      out[percent_decode(pair.substr(0, eq))] =
+          eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    rest = rest.substr(amp + 1);
+  }
+  return out;
+}
+
+std::int64_t parse_id(std::string_view text, const char* what) {
+  std::int64_t v = 0;
+  const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (r.ec != std::errc() || r.ptr != text.data() + text.size() || v <= 0) {
+    fail(http::status::bad_request, "bad_request", std::string("bad ") + what + " id");
+  }
+  return v;
+}
+
+std::optional<std::string> cookie_value(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    const auto semi = header.find(';');
+    auto part = header.substr(0, semi);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    const auto eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name) {
+      return std::string(part.substr(eq + 1));
+    }
+    if (semi == std::string_view::npos) break;
+    header = header.substr(semi + 1);
+  }
+  return std::nullopt;
+}
+
+json::object parse_body(const Request& req, bool required) {
+  if (req.body().empty()) {
+    if (required) fail(http::status::bad_request, "bad_request", "a JSON body is required");
+    return {};
+  }
+  boost::system::error_code ec;
+  auto value = json::parse(req.body(), ec);
+  if (ec || !value.is_object()) {
+    fail(http::status::bad_request, "bad_request", "the body must be a JSON object");
+  }
+  return std::move(value.as_object());
+}
+
+std::string string_field(const json::object& body, std::string_view name, bool required,
+                         std::size_t max_size = 4096) {
+  const auto* v = body.if_contains(name);
+  if (v == nullptr || v->is_null()) {
+    if (required) fail(http::status::bad_request, "bad_request", std::string(name) + " is required");
+    return {};
+  }
+  if (!v->is_string()) fail(http::status::bad_request, "bad_request", std::string(name) + " must be a string");
+  const auto& s = v->as_string();
+  if (s.size() > max_size) fail(http::status::bad_request, "bad_request", std::string(name) + " is too long");
+  return std::string(s);
+}
+
+std::optional<std::int64_t> int_field(const json::object& body, std::string_view name) {
+  const auto* v = body.if_contains(name);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (v->is_int64()) return v->as_int64();
+  if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+    return static_cast<std::int64_t>(v->as_uint64());
+  }
+  fail(http::status::bad_request, "bad_request", std::string(name) + " must be an integer");
+}
+
+json::array strings(const std::vector<std::string>& v) {
+  json::array out;
+  for (const auto& s : v) out.emplace_back(s);
+  return out;
+}
+
+json::object transition_json(const workflow::AlertTransitionRecord& t) {
+  return json::object{{"seq", t.seq},       {"from", t.from_state}, {"to", t.to_state},
+                      {"at_ms", t.at_ms},   {"actor", t.actor},     {"reason", t.reason},
+                      {"note", t.note}};
+}
+
+json::object page_json(const workflow::AlertPageRecord& p) {
+  return json::object{{"seq", p.seq},
+                      {"level", p.level},
+                      {"who", p.who},
+                      {"due_ms", p.due_ms},
+                      {"sent_ms", p.sent_ms},
+                      {"channels", p.channels},
+                      {"webhook_status", p.webhook_status}};
+}
+
+// Stored integers → µV, plus the derived limb leads when the cart asked for derivation.
+dsp::SignalBlock to_signal_block(const storage::StudySamples& study) {
+  const auto& header = study.header;
+  const double uv_per_lsb = header.resolution_nv_per_lsb / 1000.0;
+  dsp::SignalBlock block;
+  block.sample_rate_hz = header.sample_rate_hz;
+  block.lead_names = header.leads;
+  block.samples_uv.resize(study.samples.size());
+  for (std::size_t lead = 0; lead < study.samples.size(); ++lead) {
+    auto& out = block.samples_uv[lead];
+    out.reserve(study.samples[lead].size());
+    for (const std::int32_t v : study.samples[lead]) {
+      out.push_back(static_cast<float>(static_cast<double>(v) * uv_per_lsb));
+    }
+  }
+  if (!header.derive_limb_leads) return block;
+  return dsp::derive_limb_leads(block);
+}
+
+json::array rounded_rows(const std::vector<std::vector<float>>& rows) {
+  json::array out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) {
+    json::array r;
+    r.reserve(row.size());
+    for (const float v : row) {
+      r.emplace_back(std::isfinite(v) ? static_cast<std::int64_t>(std::lround(v)) : 0);
+    }
+    out.emplace_back(std::move(r));
+  }
+  return out;
+}
+
+Response make_response(http::status status, std::string body, std::string_view content_type) {
+  Response res{status, 11};
+  res.set(http::field::content_type, content_type);
+  res.body() = std::move(body);
+  return res;
+}
+
+Response json_response(http::status status, const json::value& body) {
+  return make_response(status, json::serialize(body), "application/json; charset=utf-8");
+}
+
+std::optional<workflow::AlertState> action_state(std::string_view action) {
+  using S = workflow::AlertState;
+  if (action == "acknowledge") return S::acknowledged;
+  if (action == "confirm") return S::confirmed;
+  if (action == "reject") return S::rejected;
+  if (action == "green_channel") return S::green_channel;
+  if (action == "close") return S::closed;
+  return std::nullopt;
+}
+
+// Who may take which action (API.md "Roles").
+bool may(Role role, workflow::AlertState to) {
+  using S = workflow::AlertState;
+  switch (role) {
+    case Role::cardiologist:
+      return true;
+    case Role::coordinator:
+      return to != S::confirmed && to != S::rejected;
+    case Role::admin:
+      return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+namespace detail {
+
+json::object worklist_item_json(const storage::WorklistRow& r) {
+  return json::object{{"alert_id", r.alert_id},
+                      {"study_id", r.study_id},
+                      {"case_id", opt(r.case_id)},
+                      {"study_uid", r.study_uid},
+                      {"device_id", r.device_id},
+                      {"clinic", r.clinic},
+                      {"patient_id", r.patient_id},
+                      {"age_years", opt(r.age_years)},
+                      {"sex", r.sex},
+                      {"chest_pain", r.chest_pain},
+                      {"tier", r.tier},
+                      {"category", r.category},
+                      {"state", r.state},
+                      {"summary_en", r.summary_en},
+                      {"summary_zh", r.summary_zh},
+                      {"raised_ms", r.raised_ms},
+                      {"fmc_ms", opt(r.fmc_ms)},
+                      {"acknowledged_by", opt(r.acknowledged_by)},
+                      {"acknowledged_ms", opt(r.acknowledged_ms)},
+                      {"updated_ms", r.updated_ms}};
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------
+// The API proper, one member per endpoint group; `Api` lives for one request.
+namespace {
+
+class Api {
+ public:
+  Api(Station::Impl& s, const Request& req) : s_(s), req_(req) {
+    const std::string_view target(req.target().data(), req.target().size());
+    path_ = std::string(target.substr(0, target.find('?')));
+    query_ = parse_query(target);
+  }
+
+  Response run() {
+    const auto parts = split_path(path_);
+    const auto method = req_.method();
+    const bool get = method == http::verb::get || method == http::verb::head;
+    const bool post = method == http::verb::post;
+    const auto only = [&](bool ok) {
+      if (!ok) fail(http::status::method_not_allowed, "method_not_allowed", "method not allowed");
+    };
+
+    if (path_ == "/healthz") return only(get), healthz();
+    if (path_ == "/metrics") return only(get), metrics();
+    if (parts.empty() || path_ == "/index.html") return only(get), static_file("index.html");
+    if (parts[0] == "assets") {
+      only(get);
+      const std::string_view rest = std::string_view(path_).substr(std::string_view("/assets/").size());
+      return static_file(rest);
+    }
+    if (parts[0] != "api") fail(http::status::not_found, "not_found", "no such page");
+    if (parts.size() == 2 && parts[1] == "login") return only(post), login();
+
+    const Auth auth = s_.authenticate(req_);
+    if (post) check_csrf(auth);
+    if (parts.size() == 2 && parts[1] == "logout") return only(post), logout(auth);
+    if (parts.size() == 2 && parts[1] == "me") return only(get), me(auth, http::status::ok);
+    if (parts.size() == 2 && parts[1] == "worklist") return only(get), worklist(auth);
+    if (parts.size() == 2 && parts[1] == "report") return only(get), report(auth);
+    if (parts.size() >= 3 && parts[1] == "studies") {
+      const auto id = parse_id(parts[2], "study");
+      if (parts.size() == 3) return only(get), study(auth, id);
+      if (parts.size() == 4 && parts[3] == "samples") return only(get), samples(auth, id);
+      if (parts.size() == 4 && parts[3] == "diagnosis") return only(post), diagnosis(auth, id);
+    }
+    if (parts.size() >= 3 && parts[1] == "alerts") {
+      const auto id = parse_id(parts[2], "alert");
+      if (parts.size() == 3) return only(get), alert(auth, id);
+      if (parts.size() == 4) return only(post), alert_action(auth, id, parts[3]);
+    }
+    if (parts.size() >= 3 && parts[1] == "cases") {
+      const auto id = parse_id(parts[2], "case");
+      if (parts.size() == 3) return only(get), case_view(auth, id);
+      if (parts.size() == 4 && parts[3] == "nodes") return only(post), add_node(auth, id);
+    }
+    fail(http::status::not_found, "not_found", "no such endpoint");
+  }
+
+ private:
+  std::string actor(const Auth& a) const { return "station:" + a.username; }
+  void audit(const Auth& a, const std::string& action, const std::string& target,
+             const std::string& detail = {}) {
+    s_.db->append_audit(s_.now_ms(), actor(a), action, target, detail);
+  }
+
+  void check_csrf(const Auth& auth) {
+    const auto header = req_["X-CSRF-Token"];
+    if (header.empty() ||
+        !detail::equal_constant_time(std::string_view(header.data(), header.size()),
+                                     auth.csrf_token)) {
+      fail(http::status::forbidden, "csrf", "missing or wrong X-CSRF-Token");
+    }
+  }
+
+  static void require_role(const Auth& a, std::initializer_list<Role> allowed) {
+    if (std::find(allowed.begin(), allowed.end(), a.role) == allowed.end()) {
+      fail(http::status::forbidden, "forbidden",
+           "the role " + std::string(key(a.role)) + " may not do this");
+    }
+  }
+
+  // --- static files ----------------------------------------------------------------------
+  Response static_file(std::string_view path) {
+    const auto& assets = detail::web_assets();
+    const auto find = [&](std::string_view p) -> const detail::WebAsset* {
+      for (const auto& a : assets) {
+        if (a.path == p) return &a;
+      }
+      return nullptr;
+    };
+    const detail::WebAsset* asset = find(path);
+    if (asset == nullptr) asset = find("assets/" + std::string(path));
+    if (asset == nullptr || path.find("..") != std::string_view::npos) {
+      fail(http::status::not_found, "not_found", "no such file");
+    }
+    auto res = make_response(http::status::ok, std::string(asset->bytes), asset->content_type);
+    res.set(http::field::cache_control, "no-cache");
+    return res;
+  }
+
+  // --- health and metrics ------------------------------------------------------------------
+  Response healthz() {
+    const bool ok = s_.db->healthy();
+    const auto uptime_s = (s_.now_ms() - s_.started_ms) / 1000;
+    return json_response(ok ? http::status::ok : http::status::service_unavailable,
+                         json::object{{"status", ok ? "ok" : "error"},
+                                      {"db", ok ? "ok" : "error"},
+                                      {"uptime_s", uptime_s}});
+  }
+
+  Response metrics() {
+    std::string out;
+    const auto metric = [&](const char* name, const char* type, const char* help,
+                            const std::string& samples) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+             samples;
+    };
+    const auto line = [](const std::string& name, auto value) {
+      return name + " " + std::to_string(value) + "\n";
+    };
+    metric("greenchannel_station_ws_clients", "gauge", "Live WebSocket clients of the station.",
+           line("greenchannel_station_ws_clients", s_.ws_open.load()));
+    std::map<std::string, std::int64_t> open{{"critical", 0}, {"urgent", 0}, {"routine", 0}};
+    for (const auto& [tier, n] : s_.db->open_alerts_by_tier()) open[tier] = n;
+    std::string tiers;
+    for (const auto& [tier, n] : open) {
+      tiers += line("greenchannel_alerts_open{tier=\"" + tier + "\"}", n);
+    }
+    metric("greenchannel_alerts_open", "gauge",
+           "Open alerts (raised, acknowledged, confirmed, green channel) by tier.", tiers);
+    metric("greenchannel_station_connections_open", "gauge", "Open station connections.",
+           line("greenchannel_station_connections_open", s_.connections_open.load()));
+    metric("greenchannel_station_connections_accepted_total", "counter",
+           "Station connections accepted.",
+           line("greenchannel_station_connections_accepted_total", s_.connections_accepted.load()));
+    metric("greenchannel_station_connections_refused_total", "counter",
+           "Station connections refused at the connection cap.",
+           line("greenchannel_station_connections_refused_total", s_.connections_refused.load()));
+    metric("greenchannel_station_http_responses_total", "counter",
+           "Station HTTP responses by status class.",
+           line("greenchannel_station_http_responses_total{class=\"2xx\"}", s_.requests_2xx.load()) +
+               line("greenchannel_station_http_responses_total{class=\"3xx\"}", s_.requests_3xx.load()) +
+               line("greenchannel_station_http_responses_total{class=\"4xx\"}", s_.requests_4xx.load()) +
+               line("greenchannel_station_http_responses_total{class=\"5xx\"}", s_.requests_5xx.load()));
+    metric("greenchannel_station_logins_total", "counter", "Station login attempts by result.",
+           line("greenchannel_station_logins_total{result=\"ok\"}", s_.logins_ok.load()) +
+               line("greenchannel_station_logins_total{result=\"bad_credentials\"}",
+                    s_.logins_failed.load()) +
+               line("greenchannel_station_logins_total{result=\"locked\"}", s_.logins_locked.load()));
+    const auto idle_ms = std::chrono::duration_cast<std::chrono::milliseconds>(s_.config.session_idle).count();
+    metric("greenchannel_station_web_sessions_open", "gauge", "Live station login sessions.",
+           line("greenchannel_station_web_sessions_open", s_.db->count_live_sessions(s_.now_ms(), idle_ms)));
+    metric("greenchannel_station_ws_messages_published_total", "counter",
+           "Messages published to the station's WebSocket clients.",
+           line("greenchannel_station_ws_messages_published_total", s_.messages_published.load()));
+    metric("greenchannel_station_ws_clients_dropped_total", "counter",
+           "WebSocket clients dropped because they could not keep up.",
+           line("greenchannel_station_ws_clients_dropped_total", s_.ws_dropped.load()));
+    if (s_.config.metrics_text) {
+      auto extra = s_.config.metrics_text();
+      if (!extra.empty() && extra.back() != '\n') extra += '\n';
+      out += extra;
+    }
+    return make_response(http::status::ok, std::move(out), "text/plain; version=0.0.4; charset=utf-8");
+  }
+
+  // --- authentication ----------------------------------------------------------------------
+  Response login() {
+    const auto content_type = req_[http::field::content_type];
+    if (content_type.substr(0, 16) != "application/json") {
+      fail(http::status::bad_request, "bad_request", "Content-Type must be application/json");
+    }
+    const auto body = parse_body(req_, true);
+    const auto username = string_field(body, "username", true, 64);
+    const auto password = string_field(body, "password", true, 1024);
+    const auto now = s_.now_ms();
+    const auto user = s_.db->find_user(username);
+    if (!user) {
+      detail::burn_password_time(password);
+      ++s_.logins_failed;
+      s_.db->append_audit(now, "station", "login_failed", username, "unknown user");
+      fail(http::status::unauthorized, "bad_credentials", "wrong user name or password");
+    }
+    if (user->locked_until_ms && *user->locked_until_ms > now) {
+      ++s_.logins_locked;
+      s_.db->append_audit(now, "station", "login_refused", username, "locked");
+      fail(http::status::locked, "locked", "account locked after repeated failures; try later");
+    }
+    if (!detail::verify_password(*user, password) || user->disabled_ms) {
+      ++s_.logins_failed;
+      const auto lockout_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(s_.config.lockout).count();
+      const auto after = s_.db->record_login_failure(
+          username, now, static_cast<int>(s_.config.max_login_failures), lockout_ms);
+      s_.db->append_audit(now, "station", "login_failed", username,
+                          user->disabled_ms ? "disabled" : "wrong password");
+      if (after && after->locked_until_ms && *after->locked_until_ms > now) {
+        fail(http::status::locked, "locked", "account locked after repeated failures; try later");
+      }
+      fail(http::status::unauthorized, "bad_credentials", "wrong user name or password");
+    }
+    s_.db->record_login_success(username);
+    const auto role = parse_role(user->role);
+    if (!role) fail(http::status::internal_server_error, "internal", "stored role unknown");
+    const std::string token = detail::random_token();
+    storage::WebSessionRecord session;
+    session.token_sha256 = detail::sha256(token);
+    session.username = username;
+    session.csrf_token = detail::random_token();
+    session.created_ms = now;
+    session.last_seen_ms = now;
+    session.expires_ms =
+        now + std::chrono::duration_cast<std::chrono::milliseconds>(s_.config.session_max).count();
+    s_.db->insert_session(session);
+    s_.db->append_audit(now, "station:" + username, "login", username, "");
+    ++s_.logins_ok;
+    Auth auth{username, *role, session.csrf_token, session.token_sha256, session.expires_ms};
+    auth.expires_ms = std::min(session.expires_ms, now + idle_ms());
+    auto res = me(auth, http::status::ok);
+    std::string cookie = std::string(kCookieName) + "=" + token + "; HttpOnly; SameSite=Strict; Path=/";
+    if (s_.config.secure_cookies) cookie += "; Secure";
+    res.set(http::field::set_cookie, cookie);
+    return res;
+  }
+
+  std::int64_t idle_ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(s_.config.session_idle).count();
+  }
+
+  Response logout(const Auth& auth) {
+    s_.db->revoke_session(auth.token_sha256, s_.now_ms());
+    audit(auth, "logout", auth.username);
+    auto res = make_response(http::status::no_content, "", "text/plain");
+    std::string cookie = std::string(kCookieName) + "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0";
+    if (s_.config.secure_cookies) cookie += "; Secure";
+    res.set(http::field::set_cookie, cookie);
+    return res;
+  }
+
+  Response me(const Auth& auth, http::status status) {
+    return json_response(status, json::object{{"username", auth.username},
+                                              {"role", key(auth.role)},
+                                              {"csrf_token", auth.csrf_token},
+                                              {"expires_ms", auth.expires_ms},
+                                              {"tz", s_.config.time_zone}});
+  }
+
+  // --- worklist ----------------------------------------------------------------------------
+  Response worklist(const Auth& auth) {
+    storage::WorklistQuery q;
+    if (const auto it = query_.find("scope"); it != query_.end()) {
+      if (it->second == "all") {
+        q.open_only = false;
+      } else if (it->second != "open") {
+        fail(http::status::bad_request, "bad_request", "scope must be open or all");
+      }
+    }
+    if (const auto it = query_.find("tier"); it != query_.end() && !it->second.empty()) {
+      if (!workflow::parse_alert_tier(it->second)) {
+        fail(http::status::bad_request, "bad_request", "tier must be critical, urgent or routine");
+      }
+      q.tier = it->second;
+    }
+    if (const auto it = query_.find("clinic"); it != query_.end() && !it->second.empty()) {
+      q.clinic = it->second;
+    }
+    if (const auto it = query_.find("limit"); it != query_.end()) {
+      std::size_t limit = 0;
+      const auto& t = it->second;
+      const auto r = std::from_chars(t.data(), t.data() + t.size(), limit);
+      if (r.ec != std::errc() || r.ptr != t.data() + t.size() || limit == 0 || limit > 5000) {
+        fail(http::status::bad_request, "bad_request", "limit must be 1..5000");
+      }
+      q.limit = limit;
+    }
+    json::array items;
+    for (const auto& row : s_.db->worklist(q)) items.emplace_back(detail::worklist_item_json(row));
+    audit(auth, "view_worklist", q.open_only ? "open" : "all",
+          "items=" + std::to_string(items.size()));
+    return json_response(http::status::ok,
+                         json::object{{"items", std::move(items)}, {"server_ms", s_.now_ms()}});
+  }
+
+  // --- studies -----------------------------------------------------------------------------
+  storage::StudyRow require_study(std::int64_t id) {
+    auto row = s_.db->study(id);
+    if (!row) fail(http::status::not_found, "not_found", "no study " + std::to_string(id));
+    return std::move(*row);
+  }
+
+  std::shared_ptr<const json::value> median_of(const storage::StudyRow& row) {
+    {
+      std::lock_guard lock(s_.median_mutex);
+      if (const auto it = s_.median_cache.find(row.study_id); it != s_.median_cache.end()) {
+        return it->second;
+      }
+    }
+    json::value median = nullptr;
+    try {
+      const auto samples = s_.store->load_samples(row.study_id);
+      const auto block = to_signal_block(samples);
+      if (!block.samples_uv.empty() && !block.samples_uv.front().empty()) {
+        const auto analysis = dsp::analyze(block);
+        const auto& m = analysis.median;
+        if (m.length_samples > 0 && !m.samples_uv.empty()) {
+          median = json::object{{"sample_rate_hz", analysis.sample_rate_hz},
+                                {"r_index_samples", m.r_index_samples},
+                                {"leads", strings(analysis.lead_names)},
+                                {"samples_uv", rounded_rows(m.samples_uv)},
+                                {"qrs_onset_samples", opt(m.qrs_onset_samples)},
+                                {"j_point_samples", opt(m.qrs_offset_samples)},
+                                {"t_end_samples", opt(m.t_end_samples)},
+                                {"p_onset_samples", opt(m.p_onset_samples)},
+                                {"n_beats_used", m.n_beats_used}};
+        }
+      }
+    } catch (const std::exception& e) {
+      s_.log("station: median beat of study " + std::to_string(row.study_id) + ": " + e.what());
+    }
+    auto shared = std::make_shared<const json::value>(std::move(median));
+    if (row.complete) {
+      std::lock_guard lock(s_.median_mutex);
+      if (s_.median_cache.size() >= 32) s_.median_cache.erase(s_.median_cache.begin());
+      s_.median_cache[row.study_id] = shared;
+    }
+    return shared;
+  }
+
+  static json::object study_json(const storage::StudyRow& row) {
+    const auto& h = row.header;
+    return json::object{
+        {"study_id", row.study_id},
+        {"study_uid", h.study_uid},
+        {"device_id", h.device_id},
+        {"clinic", row.clinic},
+        {"patient_id", h.patient_id},
+        {"age_years", opt(h.age_years)},
+        {"sex", h.sex},
+        {"chest_pain", h.chest_pain},
+        {"sample_rate_hz", h.sample_rate_hz},
+        {"leads", strings(h.leads)},
+        {"derive_limb_leads", h.derive_limb_leads},
+        {"acquired_ms", h.acquired_at ? json::value(h.acquired_at->unix_ms) : json::value(nullptr)},
+        {"fmc_ms", opt(row.fmc_ms)},
+        {"complete", row.complete}};
+  }
+
+  Response study(const Auth& auth, std::int64_t id) {
+    const auto row = require_study(id);
+    json::value analysis = nullptr;
+    if (const auto text = s_.store->analysis_json(id)) {
+      boost::system::error_code ec;
+      analysis = json::parse(*text, ec);
+      if (ec) analysis = nullptr;
+    }
+    json::array alerts;
+    for (const auto& a : s_.store->alerts_for_study(id)) {
+      alerts.emplace_back(json::object{{"alert_id", a.alert_id},
+                                       {"tier", a.tier},
+                                       {"category", a.category},
+                                       {"state", a.state},
+                                       {"summary_en", a.summary_en},
+                                       {"summary_zh", a.summary_zh},
+                                       {"raised_ms", a.raised_ms}});
+    }
+    json::value previous = nullptr;
+    if (const auto prev = s_.db->previous_study(id)) {
+      json::object st;
+      if (const auto text = s_.store->analysis_json(prev->study_id)) {
+        boost::system::error_code ec;
+        const auto parsed = json::parse(*text, ec);
+        const json::value* per_lead = nullptr;
+        if (!ec && parsed.is_object()) {
+          if (const auto* m = parsed.as_object().if_contains("measurements"); m && m->is_object()) {
+            per_lead = m->as_object().if_contains("per_lead");
+          }
+        }
+        if (per_lead != nullptr && per_lead->is_object()) {
+          for (const auto& [lead, v] : per_lead->as_object()) {
+            if (!v.is_object()) continue;
+            const auto& o = v.as_object();
+            const auto field = [&](std::string_view name) -> json::value {
+              const auto* f = o.if_contains(name);
+              return f ? *f : json::value(nullptr);
+            };
+            st[lead] = json::object{{"st_j_uv", field("st_j_uv")}, {"st_late_uv", field("st_j60_uv")}};
+          }
+        }
+      }
+      previous = json::object{
+          {"study_id", prev->study_id},
+          {"acquired_ms", prev->header.acquired_at ? json::value(prev->header.acquired_at->unix_ms)
+                                                   : json::value(nullptr)},
+          {"st", std::move(st)}};
+    }
+    const auto median = median_of(row);
+    audit(auth, "view_study", std::to_string(id));
+    return json_response(http::status::ok, json::object{{"study", study_json(row)},
+                                                        {"analysis", std::move(analysis)},
+                                                        {"median", *median},
+                                                        {"alerts", std::move(alerts)},
+                                                        {"case_id", opt(row.case_id)},
+                                                        {"previous", std::move(previous)}});
+  }
+
+  Response samples(const Auth& auth, std::int64_t id) {
+    const auto row = require_study(id);
+    const auto stored = s_.store->load_samples(id);
+    const auto block = to_signal_block(stored);
+    json::array derived;
+    for (const auto& lead : block.lead_names) {
+      if (std::find(stored.header.leads.begin(), stored.header.leads.end(), lead) ==
+          stored.header.leads.end()) {
+        derived.emplace_back(lead);
+      }
+    }
+    audit(auth, "view_samples", std::to_string(id));
+    return json_response(http::status::ok,
+                         json::object{{"leads", strings(block.lead_names)},
+                                      {"sample_rate_hz", row.header.sample_rate_hz},
+                                      {"resolution_nv_per_lsb", row.header.resolution_nv_per_lsb},
+                                      {"derived", std::move(derived)},
+                                      {"samples_uv", rounded_rows(block.samples_uv)}});
+  }
+
+  Response diagnosis(const Auth& auth, std::int64_t id) {
+    require_role(auth, {Role::cardiologist});
+    const auto row = require_study(id);
+    const auto body = parse_body(req_, true);
+    const auto text = string_field(body, "text", true, 8192);
+    if (text.empty()) fail(http::status::bad_request, "bad_request", "text is empty");
+    const auto now = s_.now_ms();
+    storage::EventRecord event;
+    event.study_id = id;
+    event.kind = "diagnosis";
+    event.at = storage::Stamp{now, actor(auth), "server"};
+    event.actor = actor(auth);
+    event.detail_json = json::serialize(json::object{{"text", text}});
+    const auto seq = s_.store->append_event(event);
+    audit(auth, "diagnosis", std::to_string(id), "event_seq=" + std::to_string(seq));
+    return json_response(http::status::created, json::object{{"event_seq", seq}});
+  }
+
+  // --- alerts ------------------------------------------------------------------------------
+  Response alert(const Auth& auth, std::int64_t id) {
+    const auto row = s_.db->worklist_row(id);
+    if (!row) fail(http::status::not_found, "not_found", "no alert " + std::to_string(id));
+    json::array transitions, pages;
+    for (const auto& t : s_.alerts.transitions(id)) transitions.emplace_back(transition_json(t));
+    for (const auto& p : s_.alerts.pages(id)) pages.emplace_back(page_json(p));
+    audit(auth, "view_alert", std::to_string(id));
+    return json_response(http::status::ok, json::object{{"item", detail::worklist_item_json(*row)},
+                                                        {"transitions", std::move(transitions)},
+                                                        {"pages", std::move(pages)}});
+  }
+
+  Response alert_action(const Auth& auth, std::int64_t id, std::string_view action) {
+    const auto to = action_state(action);
+    if (!to) fail(http::status::not_found, "not_found", "no such alert action");
+    if (!may(auth.role, *to)) {
+      fail(http::status::forbidden, "forbidden",
+           "the role " + std::string(key(auth.role)) + " may not " + std::string(action));
+    }
+    if (!s_.db->worklist_row(id)) fail(http::status::not_found, "not_found", "no alert " + std::to_string(id));
+    const auto body = parse_body(req_, false);
+    const auto reason = string_field(body, "reason", false);
+    if (*to == workflow::AlertState::rejected && reason.empty()) {
+      fail(http::status::bad_request, "bad_request", "a rejection needs a reason");
+    }
+    const auto instructions_zh = string_field(body, "instructions_zh", false);
+    const auto instructions_en = string_field(body, "instructions_en", false);
+    workflow::AlertChange change;
+    try {
+      change = s_.alerts.apply(id, *to, actor(auth), reason, instructions_zh, instructions_en);
+    } catch (const workflow::Error& e) {
+      fail(http::status::conflict, "conflict", e.what());
+    }
+    audit(auth, "alert_" + std::string(action), std::to_string(id),
+          change.transition.from_state + "→" + change.transition.to_state +
+              (reason.empty() ? "" : " reason: " + reason));
+    const auto row = s_.db->worklist_row(id);
+    return json_response(http::status::ok,
+                         json::object{{"item", row ? json::value(detail::worklist_item_json(*row))
+                                                   : json::value(nullptr)},
+                                      {"transition", transition_json(change.transition)}});
+  }
+
+  // --- cases -------------------------------------------------------------------------------
+  Response case_view(const Auth& auth, std::int64_t id) {
+    std::optional<storage::CaseBundle> bundle;
+    {
+      std::lock_guard lock(s_.cases_mutex);
+      bundle = s_.cases->load_case(id);
+    }
+    if (!bundle) fail(http::status::not_found, "not_found", "no case " + std::to_string(id));
+    const auto c = workflow::to_case(*bundle);
+    const auto timeline = workflow::resolve(c);
+
+    std::set<std::int64_t> superseded;
+    for (const auto& n : bundle->nodes) {
+      if (n.supersedes) superseded.insert(*n.supersedes);
+    }
+    json::array nodes;
+    for (const auto& n : bundle->nodes) {
+      const auto kind = workflow::parse_node_kind(n.kind);
+      nodes.emplace_back(json::object{
+          {"seq", n.seq},
+          {"kind", n.kind},
+          {"label_zh", kind ? std::string(workflow::label_zh(*kind)) : n.kind},
+          {"label_en", kind ? std::string(workflow::label_en(*kind)) : n.kind},
+          {"raw_ms", n.raw_ms},
+          {"corrected_ms", opt(n.corrected_ms)},
+          {"effective_ms", n.corrected_ms.value_or(n.raw_ms)},
+          {"source", n.source},
+          {"actor", n.actor},
+          {"clock", n.clock},
+          {"recorded_ms", n.recorded_ms},
+          {"supersedes", opt(n.supersedes)},
+          {"note", n.note},
+          {"superseded", superseded.count(n.seq) != 0}});
+    }
+    json::array intervals;
+    for (const auto& v : workflow::compute_intervals(workflow::rule_table("cn-cpc-2021"), timeline)) {
+      if (!v.applicable || v.rule == nullptr) continue;
+      intervals.emplace_back(json::object{{"key", v.rule->key},
+                                          {"label_zh", v.rule->name_zh},
+                                          {"label_en", v.rule->name_en},
+                                          {"minutes", opt(v.minutes)},
+                                          {"target_min", v.rule->target_min},
+                                          {"met", opt(v.compliant)},
+                                          {"missing", v.missing_reason()}});
+    }
+    json::array violations;
+    for (const auto& v : timeline.violations) violations.emplace_back(v.message);
+    json::array studies, alerts;
+    for (const auto sid : bundle->study_ids) {
+      studies.emplace_back(sid);
+      for (const auto& a : s_.store->alerts_for_study(sid)) {
+        json::array transitions;
+        for (const auto& t : s_.alerts.transitions(a.alert_id)) transitions.emplace_back(transition_json(t));
+        alerts.emplace_back(json::object{{"alert_id", a.alert_id},
+                                         {"study_id", sid},
+                                         {"state", a.state},
+                                         {"tier", a.tier},
+                                         {"transitions", std::move(transitions)}});
+      }
+    }
+    const auto& info = bundle->info;
+    audit(auth, "view_case", std::to_string(id));
+    return json_response(
+        http::status::ok,
+        json::object{{"case", json::object{{"case_id", info.case_id},
+                                           {"patient_id", info.patient_id},
+                                           {"device_id", info.device_id},
+                                           {"clinic", info.clinic},
+                                           {"opened_ms", info.opened_ms},
+                                           {"state", info.state},
+                                           {"outcome", info.outcome},
+                                           {"pathway", workflow::key(timeline.pathway)}}},
+                     {"nodes", std::move(nodes)},
+                     {"intervals", std::move(intervals)},
+                     {"violations", std::move(violations)},
+                     {"studies", std::move(studies)},
+                     {"alerts", std::move(alerts)}});
+  }
+
+  Response add_node(const Auth& auth, std::int64_t id) {
+    require_role(auth, {Role::cardiologist, Role::coordinator});
+    const auto body = parse_body(req_, true);
+    const auto kind_text = string_field(body, "kind", true, 64);
+    const auto kind = workflow::parse_node_kind(kind_text);
+    if (!kind) fail(http::status::bad_request, "bad_request", "unknown time node kind " + kind_text);
+    const auto at_ms = int_field(body, "at_ms");
+    const auto supersedes = int_field(body, "supersedes");
+    const auto note = string_field(body, "note", false, 1024);
+    const auto now = s_.now_ms();
+    storage::TimeNodeRecord node;
+    node.case_id = id;
+    node.kind = kind_text;
+    node.raw_ms = at_ms.value_or(now);
+    node.source = "station";
+    node.actor = auth.username;
+    node.clock = at_ms ? "station" : "server";
+    node.recorded_ms = now;
+    node.supersedes = supersedes;
+    node.note = note;
+    std::int64_t seq = 0;
+    {
+      std::lock_guard lock(s_.cases_mutex);
+      if (!s_.cases->get_case(id)) fail(http::status::not_found, "not_found", "no case " + std::to_string(id));
+      try {
+        seq = s_.cases->append_node(node);
+      } catch (const storage::Error& e) {
+        fail(http::status::bad_request, "bad_request", e.what());
+      }
+    }
+    audit(auth, "record_node", std::to_string(id),
+          kind_text + " seq=" + std::to_string(seq) +
+              (supersedes ? " supersedes=" + std::to_string(*supersedes) : ""));
+    boost::asio::post(s_.publish_strand, [impl = s_.shared_from_this(), id] {
+      impl->broadcast(json::serialize(json::object{{"type", "case"}, {"case_id", id}}));
+    });
+    return json_response(http::status::created, json::object{{"seq", seq}});
+  }
+
+  // --- reports -----------------------------------------------------------------------------
+  Response report(const Auth& auth) {
+    const auto month_it = query_.find("month");
+    if (month_it == query_.end() || month_it->second.size() != 7 || month_it->second[4] != '-') {
+      fail(http::status::bad_request, "bad_request", "month=YYYY-MM is required");
+    }
+    const auto& month = month_it->second;
+    std::string format = "html";
+    if (const auto it = query_.find("format"); it != query_.end()) format = it->second;
+    if (format != "html" && format != "json" && format != "csv") {
+      fail(http::status::bad_request, "bad_request", "format must be html, json or csv");
+    }
+    workflow::ReportOptions o;
+    try {
+      o.tz = workflow::parse_time_zone(s_.config.time_zone);
+      o.from_ms = workflow::parse_instant(month + "-01", o.tz);
+    } catch (const workflow::Error& e) {
+      fail(http::status::bad_request, "bad_request", e.what());
+    }
+    o.to_ms = workflow::next_month_start(o.from_ms, o.tz);
+    o.generated_ms = s_.now_ms();
+    if (const auto it = query_.find("clinic"); it != query_.end() && !it->second.empty()) {
+      o.clinic = it->second;
+    }
+    std::vector<workflow::Case> cases;
+    {
+      std::lock_guard lock(s_.cases_mutex);
+      for (const auto& b : s_.cases->load_cases(o.from_ms, o.to_ms, o.clinic)) {
+        cases.push_back(workflow::to_case(b));
+      }
+    }
+    const auto built = workflow::build_report(cases, o);
+    audit(auth, "view_report", month + (o.clinic ? " " + *o.clinic : ""), "format=" + format);
+    if (format == "json") {
+      return make_response(http::status::ok, workflow::to_json(built), "application/json; charset=utf-8");
+    }
+    if (format == "csv") {
+      auto res = make_response(http::status::ok, workflow::to_csv(built), "text/csv; charset=utf-8");
+      res.set(http::field::content_disposition,
+              "attachment; filename=\"greenchannel-report-" + month + ".csv\"");
+      return res;
+    }
+    auto res = make_response(http::status::ok, workflow::to_html(built), "text/html; charset=utf-8");
+    res.set("Content-Security-Policy", kReportCsp);
+    return res;
+  }
+
+  Station::Impl& s_;
+  const Request& req_;
+  std::string path_;
+  std::map<std::string, std::string> query_;
+};
+
+}  // namespace
+
+Auth Station::Impl::authenticate(const Request& req) {
+  const auto header = req[http::field::cookie];
+  const auto token = cookie_value(std::string_view(header.data(), header.size()), kCookieName);
+  if (!token || token->empty()) {
+    fail(http::status::unauthorized, "login_required", "log in first");
+  }
+  const auto hash = detail::sha256(*token);
+  const auto session = db->find_session(hash);
+  if (!session || session->revoked_ms) {
+    fail(http::status::unauthorized, "login_required", "log in first");
+  }
+  const auto now = now_ms();
+  const auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(config.session_idle).count();
+  if (now >= session->expires_ms || now >= session->last_seen_ms + idle) {
+    db->revoke_session(hash, now);
+    db->append_audit(now, "station:" + session->username, "session_expired", session->username,
+                     now >= session->expires_ms ? "absolute" : "idle");
+    fail(http::status::unauthorized, "session_expired", "the session has expired; log in again");
+  }
+  const auto user = db->find_user(session->username);
+  const auto role = user ? parse_role(user->role) : std::nullopt;
+  if (!user || user->disabled_ms || !role) {
+    db->revoke_session(hash, now);
+    fail(http::status::unauthorized, "login_required", "log in first");
+  }
+  if (now - session->last_seen_ms >= kTouchEveryMs) db->touch_session(hash, now);
+  return Auth{session->username, *role, session->csrf_token, hash,
+              std::min(session->expires_ms, now + idle)};
+}
+
+bool Station::Impl::session_valid(const std::vector<std::uint8_t>& token_sha256) {
+  const auto session = db->find_session(token_sha256);
+  if (!session || session->revoked_ms) return false;
+  // Not the idle rule: an alarm screen left open must keep ringing (any request from it needs a
+  // fresh login once idle), but a logout, the absolute expiry or a disabled user end the feed.
+  if (now_ms() >= session->expires_ms) return false;
+  const auto user = db->find_user(session->username);
+  return user && !user->disabled_ms;
+}
+
+Response Station::Impl::handle(const Request& req) {
+  Response res;
+  try {
+    res = Api(*this, req).run();
+  } catch (const ApiError& e) {
+    res = json_response(e.status, json::object{{"error", e.message}, {"code", e.code}});
+  } catch (const std::exception& e) {
+    log(std::string("station: ") + std::string(req.method_string()) + " " +
+        std::string(req.target()) + ": " + e.what());
+    res = json_response(http::status::internal_server_error,
+                        json::object{{"error", "internal error"}, {"code", "internal"}});
+  }
+  const auto code = static_cast<unsigned>(res.result_int());
+  (code >= 500 ? requests_5xx : code >= 400 ? requests_4xx : code >= 300 ? requests_3xx : requests_2xx)++;
+  res.version(req.version());
+  res.keep_alive(req.keep_alive());
+  res.set(http::field::server, "greenchannel-station");
+  if (res["Content-Security-Policy"].empty()) {
+    res.set("Content-Security-Policy", kAppCsp);
+  }
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("X-Frame-Options", "DENY");
+  res.set("Referrer-Policy", "no-referrer");
+  if (config.tls) res.set(http::field::strict_transport_security, "max-age=31536000");
+  if (res[http::field::cache_control].empty()) res.set(http::field::cache_control, "no-store");
+  if (req.method() == http::verb::head) {
+    res.content_length(res.body().size());
+    res.body().clear();
+  } else {
+    res.prepare_payload();
+  }
+  return res;
+}
+
+}  // namespace gc::station

@@ -1,0 +1,530 @@
+// The reading station's network side (Boost.Beast, after the advanced server example): a
+// listener with a connection cap, one HTTP session per connection on its own strand (TLS or
+// plain TCP, keep-alive, body limit, read deadlines), the /ws upgrade into a WebSocket session
+// with a bounded write queue, and the Station facade. Requests are answered on the worker pool
+// (SQLite, PBKDF2 and ECG analysis never run on an I/O thread) and written back on the strand.
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include <chrono>
+#include <deque>
+
+#include "station_impl.hpp"
+
+namespace gc::station {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace http = beast::http;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+using detail::Request;
+using detail::Response;
+
+namespace {
+
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+constexpr auto kRequestTimeout = std::chrono::seconds(30);  // a request, headers to body
+constexpr auto kKeepAliveIdle = std::chrono::seconds(60);   // between requests
+constexpr auto kWriteTimeout = std::chrono::seconds(30);
+constexpr std::size_t kMaxQueuedMessages = 256;
+constexpr std::size_t kMaxQueuedBytes = 8u << 20;
+constexpr std::size_t kMaxClientMessageBytes = 4096;
+constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
+
+// Expected ends of a connection are not worth a log line.
+bool expected_close(const beast::error_code& ec) {
+  return ec == asio::error::operation_aborted || ec == asio::error::eof ||
+         ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+         ec == websocket::error::closed || ec == beast::error::timeout ||
+         ec == asio::ssl::error::stream_truncated || ec == asio::error::broken_pipe;
+}
+
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+std::string target_path(const Request& req) {
+  const std::string_view t(req.target().data(), req.target().size());
+  return std::string(t.substr(0, t.find('?')));
+}
+
+// ---------------------------------------------------------------------------------------------
+template <class Stream>
+class WsSession : public detail::WsClient,
+                  public std::enable_shared_from_this<WsSession<Stream>> {
+ public:
+  WsSession(Stream&& stream, std::shared_ptr<detail::ConnectionSlot> slot,
+            std::shared_ptr<Station::Impl> station, std::vector<std::uint8_t> token_sha256)
+      : ws_(std::move(stream)), slot_(std::move(slot)), station_(std::move(station)),
+        token_sha256_(std::move(token_sha256)), ping_timer_(ws_.get_executor()) {
+    ++station_->ws_open;
+  }
+  ~WsSession() override { --station_->ws_open; }
+
+  void run(Request request) {
+    beast::get_lowest_layer(ws_).expires_never();
+    auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+    timeouts.idle_timeout = std::chrono::seconds(60);  // websocket pings keep live clients
+    ws_.set_option(timeouts);
+    ws_.read_message_max(kMaxClientMessageBytes);
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+      res.set(http::field::server, "greenchannel-station");
+    }));
+    ws_.text(true);
+    ws_.async_accept(request, beast::bind_front_handler(&WsSession::on_accept,
+                                                        this->shared_from_this()));
+  }
+
+  void send(std::shared_ptr<const std::string> message) override {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this(), message] {
+      self->enqueue(message);
+    });
+  }
+
+  void close() override {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
+      if (self->closed_) return;
+      self->closed_ = true;
+      self->ping_timer_.cancel();
+      self->ws_.async_close(websocket::close_code::going_away,
+                            [self](const beast::error_code&) {});
+    });
+  }
+
+ private:
+  void on_accept(beast::error_code ec) {
+    if (ec) return;
+    station_->add_client(this->shared_from_this());
+    enqueue(std::make_shared<const std::string>(json::serialize(station_->hello_message())));
+    schedule_ping();
+    do_read();
+  }
+
+  void schedule_ping() {
+    ping_timer_.expires_after(station_->config.ws_ping_interval);
+    ping_timer_.async_wait([self = this->shared_from_this()](const beast::error_code& ec) {
+      if (ec || self->closed_) return;
+      // The session check reads the database: on the worker pool, answer on the strand.
+      asio::post(self->station_->work, [self] {
+        bool valid = false;
+        try {
+          valid = self->station_->session_valid(self->token_sha256_);
+        } catch (const std::exception& e) {
+          self->station_->log(std::string("station: WebSocket session check: ") + e.what());
+          valid = true;  // a database hiccup is not a logout
+        }
+        asio::post(self->ws_.get_executor(), [self, valid] {
+          if (self->closed_) return;
+          if (!valid) {
+            self->closed_ = true;
+            self->ws_.async_close(websocket::close_reason(websocket::close_code::policy_error,
+                                                          "session ended"),
+                                  [self](const beast::error_code&) {});
+            return;
+          }
+          self->enqueue(std::make_shared<const std::string>(json::serialize(
+              json::object{{"type", "ping"}, {"server_ms", self->station_->now_ms()}})));
+          self->schedule_ping();
+        });
+      });
+    });
+  }
+
+  void do_read() {
+    ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::on_read,
+                                                      this->shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec) {
+      closed_ = true;
+      ping_timer_.cancel();
+      return;
+    }
+    buffer_.consume(buffer_.size());  // nothing from the client is needed ({"type":"pong"})
+    do_read();
+  }
+
+  void enqueue(const std::shared_ptr<const std::string>& message) {
+    if (closed_) return;
+    if (queue_.size() >= kMaxQueuedMessages || queued_bytes_ + message->size() > kMaxQueuedBytes) {
+      // A client that cannot keep up is dropped (it refetches the worklist when it reconnects)
+      // rather than letting the queue grow or the publisher wait.
+      ++station_->ws_dropped;
+      closed_ = true;
+      ping_timer_.cancel();
+      beast::error_code ignored;
+      beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+      beast::get_lowest_layer(ws_).close();
+      station_->log("station: dropped a WebSocket client that could not keep up");
+      return;
+    }
+    queued_bytes_ += message->size();
+    queue_.push_back(message);
+    if (queue_.size() == 1) do_write();
+  }
+
+  void do_write() {
+    ws_.async_write(asio::buffer(*queue_.front()),
+                    beast::bind_front_handler(&WsSession::on_write, this->shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    if (ec) {
+      closed_ = true;
+      ping_timer_.cancel();
+      return;
+    }
+    queued_bytes_ -= queue_.front()->size();
+    queue_.pop_front();
+    if (!queue_.empty() && !closed_) do_write();
+  }
+
+  websocket::stream<Stream> ws_;
+  std::shared_ptr<detail::ConnectionSlot> slot_;
+  std::shared_ptr<Station::Impl> station_;
+  std::vector<std::uint8_t> token_sha256_;
+  asio::steady_timer ping_timer_;
+  beast::flat_buffer buffer_;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool closed_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+template <class Stream>
+class HttpSession : public detail::Closable,
+                    public std::enable_shared_from_this<HttpSession<Stream>> {
+ public:
+  HttpSession(Stream&& stream, std::shared_ptr<detail::ConnectionSlot> slot,
+              std::shared_ptr<Station::Impl> station)
+      : stream_(std::move(stream)), executor_(stream_.get_executor()), slot_(std::move(slot)),
+        station_(std::move(station)) {}
+
+  void run() { do_read(); }
+
+  void close() override {
+    // executor_, not stream_'s: the stream may have moved into a WebSocket session.
+    asio::post(executor_, [self = this->shared_from_this()] {
+      self->stopping_ = true;
+      // A session waiting for its next request closes now; one being answered closes after.
+      if (self->reading_ && !self->upgraded_) beast::get_lowest_layer(self->stream_).cancel();
+    });
+  }
+
+ private:
+  void do_read() {
+    if (stopping_ || station_->stopped) return do_close();
+    parser_.emplace();
+    parser_->body_limit(station_->config.max_request_body_bytes);
+    parser_->header_limit(kMaxHeaderBytes);
+    beast::get_lowest_layer(stream_).expires_after(first_ ? kRequestTimeout : kKeepAliveIdle);
+    first_ = false;
+    reading_ = true;
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    reading_ = false;
+    if (ec == http::error::body_limit) {
+      return write(error_response(http::status::payload_too_large, "too_large",
+                                  "request body too large"),
+                   false);
+    }
+    if (ec) {
+      if (!expected_close(ec)) station_->log("station: read: " + ec.message());
+      return do_close();
+    }
+    Request request = parser_->release();
+    beast::get_lowest_layer(stream_).expires_never();
+    if (websocket::is_upgrade(request)) return upgrade(std::move(request));
+    asio::post(station_->work, [self = this->shared_from_this(), request = std::move(request)] {
+      Response response = self->station_->handle(request);
+      asio::post(self->executor_,
+                 [self, response = std::move(response)]() mutable {
+                   const bool keep = response.keep_alive();
+                   self->write(std::move(response), keep);
+                 });
+    });
+  }
+
+  void upgrade(Request request) {
+    if (target_path(request) != "/ws") {
+      return write(error_response(http::status::not_found, "not_found", "no such endpoint"), false);
+    }
+    asio::post(station_->work, [self = this->shared_from_this(), request = std::move(request)] {
+      std::optional<detail::ApiError> error;
+      std::vector<std::uint8_t> token_sha256;
+      try {
+        token_sha256 = self->station_->authenticate(request).token_sha256;
+        // Cross-site WebSocket hijacking: a browser always sends Origin; it must be this host.
+        const auto origin = request[http::field::origin];
+        const auto host = request[http::field::host];
+        if (!origin.empty()) {
+          const auto scheme_end = origin.find("://");
+          const auto origin_host =
+              scheme_end == std::string_view::npos ? origin : origin.substr(scheme_end + 3);
+          if (origin_host != host) {
+            error = detail::ApiError{http::status::forbidden, "forbidden", "cross-origin WebSocket"};
+          }
+        }
+      } catch (const detail::ApiError& e) {
+        error = e;
+      } catch (const std::exception& e) {
+        error = detail::ApiError{http::status::internal_server_error, "internal", e.what()};
+      }
+      asio::post(self->executor_, [self, request = std::move(request), error,
+                                                token_sha256 = std::move(token_sha256)] {
+        if (error) {
+          return self->write(self->error_response(error->status, error->code, error->message),
+                             false);
+        }
+        self->upgraded_ = true;
+        std::make_shared<WsSession<Stream>>(std::move(self->stream_), self->slot_, self->station_,
+                                            token_sha256)
+            ->run(std::move(request));
+      });
+    });
+  }
+
+  Response error_response(http::status status, const std::string& code,
+                          const std::string& message) {
+    Response res{status, 11};
+    res.set(http::field::content_type, "application/json; charset=utf-8");
+    res.set(http::field::cache_control, "no-store");
+    res.set("X-Content-Type-Options", "nosniff");
+    res.body() = json::serialize(json::object{{"error", message}, {"code", code}});
+    res.keep_alive(false);
+    res.prepare_payload();
+    if (status >= http::status::internal_server_error) {
+      ++station_->requests_5xx;
+    } else {
+      ++station_->requests_4xx;
+    }
+    return res;
+  }
+
+  void write(Response response, bool keep_alive) {
+    response_ = std::make_shared<Response>(std::move(response));
+    beast::get_lowest_layer(stream_).expires_after(kWriteTimeout);
+    http::async_write(stream_, *response_,
+                      [self = this->shared_from_this(), keep_alive](beast::error_code ec,
+                                                                    std::size_t) {
+                        self->response_.reset();
+                        if (ec) return self->do_close();
+                        if (!keep_alive) return self->do_close();
+                        self->do_read();
+                      });
+  }
+
+  void do_close() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        beast::get_lowest_layer(self->stream_).close();
+      });
+    } else {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+  }
+
+  Stream stream_;
+  asio::any_io_executor executor_;  // the connection's strand
+  std::shared_ptr<detail::ConnectionSlot> slot_;
+  std::shared_ptr<Station::Impl> station_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<Response> response_;
+  bool first_ = true;
+  bool reading_ = false;
+  bool stopping_ = false;
+  bool upgraded_ = false;
+};
+
+template <class Stream>
+void start_http(Stream&& stream, std::shared_ptr<detail::ConnectionSlot> slot,
+                const std::shared_ptr<Station::Impl>& station) {
+  auto session =
+      std::make_shared<HttpSession<Stream>>(std::move(stream), std::move(slot), station);
+  {
+    std::lock_guard lock(station->clients_mutex);
+    auto& list = station->http_sessions;
+    std::erase_if(list, [](const auto& w) { return w.expired(); });
+    list.push_back(session);
+  }
+  session->run();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+Station::Impl::Impl(asio::io_context& io_context, StationConfig cfg,
+                    workflow::AlertService& alert_service)
+    : io(io_context), config(std::move(cfg)), alerts(alert_service),
+      acceptor(asio::make_strand(io_context)) {
+  if (!config.clock) config.clock = [] { return storage::now_unix_ms(); };
+  db = storage::StationStore::open(config.db_path);
+  storage::OpenOptions options;
+  options.quick_check = false;
+  options.background_checkpoint = false;
+  options.audit_actor = "station";
+  store = storage::Store::open(config.db_path, options);
+  cases = storage::CaseStore::open(config.db_path, "station");
+  started_ms = now_ms();
+}
+
+std::int64_t Station::Impl::now_ms() const { return config.clock(); }
+
+void Station::Impl::log(std::string_view line) const {
+  if (config.log) config.log(line);
+}
+
+void Station::Impl::start() {
+  const tcp::endpoint endpoint(asio::ip::make_address(config.listen_address), config.port);
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(asio::socket_base::reuse_address(true));
+  acceptor.bind(endpoint);
+  acceptor.listen(asio::socket_base::max_listen_connections);
+  bound = acceptor.local_endpoint();
+  do_accept();
+}
+
+void Station::Impl::do_accept() {
+  acceptor.async_accept(
+      asio::make_strand(io), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+        if (ec) {
+          if (ec == asio::error::operation_aborted || self->stopped) return;
+          self->log("station: accept: " + ec.message());
+          return self->do_accept();
+        }
+        if (self->stopped) return;
+        if (self->connections_open >= self->config.max_connections) {
+          ++self->connections_refused;
+          beast::error_code ignored;
+          socket.close(ignored);
+          return self->do_accept();
+        }
+        ++self->connections_accepted;
+        auto slot = std::make_shared<detail::ConnectionSlot>(self->connections_open);
+        if (self->config.tls) {
+          auto stream = std::make_shared<TlsStream>(std::move(socket), *self->config.tls);
+          beast::get_lowest_layer(*stream).expires_after(kHandshakeTimeout);
+          stream->async_handshake(
+              asio::ssl::stream_base::server,
+              [self, stream, slot](beast::error_code hec) {
+                if (hec) return;  // scanners, wrong protocol, timeouts: nothing to say
+                beast::get_lowest_layer(*stream).expires_never();
+                start_http(std::move(*stream), slot, self);
+              });
+        } else {
+          start_http(PlainStream(std::move(socket)), std::move(slot), self);
+        }
+        self->do_accept();
+      });
+}
+
+void Station::Impl::stop() {
+  if (stopped.exchange(true)) return;
+  asio::post(acceptor.get_executor(), [self = shared_from_this()] {
+    beast::error_code ignored;
+    self->acceptor.close(ignored);
+  });
+  std::vector<std::shared_ptr<detail::WsClient>> ws;
+  std::vector<std::shared_ptr<detail::Closable>> sessions;
+  {
+    std::lock_guard lock(clients_mutex);
+    for (auto& w : ws_clients) {
+      if (auto c = w.lock()) ws.push_back(std::move(c));
+    }
+    for (auto& w : http_sessions) {
+      if (auto c = w.lock()) sessions.push_back(std::move(c));
+    }
+  }
+  for (auto& c : ws) c->close();
+  for (auto& s : sessions) s->close();
+}
+
+void Station::Impl::add_client(const std::shared_ptr<detail::WsClient>& client) {
+  std::lock_guard lock(clients_mutex);
+  std::erase_if(ws_clients, [](const auto& w) { return w.expired(); });
+  ws_clients.push_back(client);
+}
+
+void Station::Impl::broadcast(const std::string& message) {
+  auto shared = std::make_shared<const std::string>(message);
+  std::vector<std::shared_ptr<detail::WsClient>> live;
+  {
+    std::lock_guard lock(clients_mutex);
+    std::erase_if(ws_clients, [](const auto& w) { return w.expired(); });
+    for (auto& w : ws_clients) {
+      if (auto c = w.lock()) live.push_back(std::move(c));
+    }
+  }
+  ++messages_published;
+  for (auto& c : live) c->send(shared);
+}
+
+json::object Station::Impl::hello_message() const {
+  return json::object{{"type", "hello"}, {"server_ms", now_ms()}};
+}
+
+// ---------------------------------------------------------------------------------------------
+Station::Station(asio::io_context& io, StationConfig config, workflow::AlertService& alerts)
+    : impl_(std::make_shared<Impl>(io, std::move(config), alerts)) {}
+
+Station::~Station() {
+  impl_->stop();
+  // Queued work finishes (it only posts back to the I/O threads); none runs after this.
+  impl_->work.join();
+}
+
+void Station::start() { impl_->start(); }
+
+std::uint16_t Station::port() const { return impl_->bound.port(); }
+
+std::string Station::url() const {
+  const auto address = impl_->bound.address();
+  const std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+  return std::string(impl_->config.tls ? "https://" : "http://") + host + ":" +
+         std::to_string(port());
+}
+
+void Station::stop() { impl_->stop(); }
+
+void Station::publish(const workflow::AlertChange& change) {
+  asio::post(impl_->publish_strand, [impl = impl_, change] {
+    try {
+      if (const auto row = impl->db->worklist_row(change.alert_id)) {
+        impl->broadcast(json::serialize(
+            json::object{{"type", "alert"}, {"item", detail::worklist_item_json(*row)}}));
+      }
+      if (change.page) {
+        impl->broadcast(json::serialize(json::object{{"type", "page"},
+                                                     {"alert_id", change.alert_id},
+                                                     {"level", change.page->level},
+                                                     {"who", change.page->who},
+                                                     {"at_ms", change.page->sent_ms != 0
+                                                                   ? change.page->sent_ms
+                                                                   : change.page->due_ms}}));
+      }
+    } catch (const std::exception& e) {
+      impl->log(std::string("station: publish: ") + e.what());
+    }
+  });
+}
+
+void Station::publish_case(std::int64_t case_id) {
+  asio::post(impl_->publish_strand, [impl = impl_, case_id] {
+    impl->broadcast(json::serialize(json::object{{"type", "case"}, {"case_id", case_id}}));
+  });
+}
+
+}  // namespace gc::station

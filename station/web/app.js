@@ -1,0 +1,173 @@
+// Reading station entry point: login, top bar, hash router (#/worklist, #/study/ID, #/case/ID,
+// #/reports), the live channel, and the global alarm banner.
+
+import { ApiError, LiveChannel, emit, login, logout, me, on, session } from './api.js';
+import { alarm } from './alarm.js';
+import { applyStatic, getLang, label, onLangChange, setLang, t } from './i18n.js';
+import { showCase } from './timeline.js';
+import { showReports } from './reports.js';
+import { showStudy, viewSettings } from './study.js';
+import { setTimeZone } from './util.js';
+import { Worklist, metrics } from './worklist.js';
+import { PX_PER_MM } from './ecg.js';
+
+const $ = (id) => document.getElementById(id);
+
+const live = new LiveChannel();
+let worklist = null;
+let disposeView = null;
+let started = false;
+
+// Hooks for tests and diagnostics (read-only figures).
+window.gcStation = { metrics, alarm, viewSettings, PX_PER_MM, live };
+
+function navigate(hash) {
+  if (window.location.hash === hash) route();
+  else window.location.hash = hash;
+}
+
+function showLogin(reasonKey) {
+  started = false;
+  live.stop();
+  alarm.stop();
+  if (worklist) worklist.reset();
+  if (disposeView) disposeView();
+  disposeView = null;
+  $('app').classList.add('hidden');
+  $('topbar').classList.add('hidden');
+  $('login-view').classList.remove('hidden');
+  const msg = $('login-error');
+  msg.textContent = reasonKey ? t(reasonKey) : '';
+  msg.classList.toggle('hidden', !reasonKey);
+  $('login-password').value = '';
+  $('login-username').focus();
+  document.body.dataset.view = 'login';
+}
+
+function renderUser() {
+  const u = session.user;
+  $('user-name').textContent = u ? u.username : '';
+  $('user-role').textContent = u ? label('role', u.role) : '';
+  $('nav-reports').classList.toggle('hidden', !u);
+}
+
+async function route() {
+  if (!started) return;
+  if (disposeView) disposeView();
+  disposeView = null;
+  const raw = window.location.hash.replace(/^#/, '') || '/worklist';
+  const [path, query] = raw.split('?');
+  const params = new URLSearchParams(query || '');
+  const parts = path.split('/').filter(Boolean);
+  const wl = $('worklist-view');
+  const other = $('detail-view');
+  document.querySelectorAll('.nav a').forEach((a) => a.classList.toggle('active', a.getAttribute('href') === `#/${parts[0] || 'worklist'}`));
+  if (parts[0] === 'study' && parts[1]) {
+    wl.classList.add('hidden');
+    other.classList.remove('hidden');
+    document.body.dataset.view = 'study';
+    disposeView = await showStudy(other, parts[1], params);
+  } else if (parts[0] === 'case' && parts[1]) {
+    wl.classList.add('hidden');
+    other.classList.remove('hidden');
+    document.body.dataset.view = 'case';
+    disposeView = await showCase(other, parts[1]);
+  } else if (parts[0] === 'reports') {
+    wl.classList.add('hidden');
+    other.classList.remove('hidden');
+    document.body.dataset.view = 'reports';
+    disposeView = showReports(other, worklist ? worklist.clinics : new Set());
+  } else {
+    other.classList.add('hidden');
+    wl.classList.remove('hidden');
+    document.body.dataset.view = 'worklist';
+  }
+  document.body.dataset.ready = 'true';
+}
+
+function startApp() {
+  started = true;
+  setTimeZone(session.user.tz);
+  $('login-view').classList.add('hidden');
+  $('app').classList.remove('hidden');
+  $('topbar').classList.remove('hidden');
+  renderUser();
+  if (!worklist) {
+    worklist = new Worklist($('worklist-view'), navigate);
+    alarm.attach($('alarm-banner'), (item) => navigate(`#/study/${item.study_id}?alert=${item.alert_id}`));
+  }
+  worklist.refetch();
+  live.start();
+  route();
+}
+
+function wire() {
+  applyStatic(document);
+  // Sticky table headers sit just below the sticky banner + top bar, whatever their height.
+  const top = $('sticky-top');
+  new ResizeObserver(() => {
+    document.documentElement.style.setProperty('--sticky-top-h', `${top.offsetHeight}px`);
+  }).observe(top);
+  document.documentElement.lang = getLang() === 'zh' ? 'zh-CN' : 'en';
+  for (const id of ['lang-toggle', 'lang-toggle-login']) {
+    $(id).addEventListener('click', () => setLang(getLang() === 'zh' ? 'en' : 'zh'));
+  }
+  $('login-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const button = $('login-submit');
+    button.disabled = true;
+    const msg = $('login-error');
+    try {
+      await login($('login-username').value.trim(), $('login-password').value);
+      msg.classList.add('hidden');
+      startApp();
+    } catch (e) {
+      const key = e instanceof ApiError && e.status === 423 ? 'locked' : e.status === 401 ? 'bad_credentials' : null;
+      msg.textContent = key ? t(key) : t('login_failed', { msg: e.message });
+      msg.classList.remove('hidden');
+    } finally {
+      button.disabled = false;
+    }
+  });
+  $('logout').addEventListener('click', async () => {
+    try {
+      await logout();
+    } catch {
+      // the session is gone either way
+    }
+    showLogin(null);
+  });
+  on('logged-out', ({ code }) => {
+    if (started) showLogin(code === 'session_expired' ? 'session_expired' : null);
+  });
+  on('ws:alert', (msg) => {
+    if (msg.item) emit('alert-item', msg.item);
+  });
+  on('ws-status', (status) => {
+    const s = $('ws-status');
+    s.dataset.status = status;
+    s.textContent = t(status === 'live' ? 'ws_live' : status === 'connecting' ? 'ws_connecting' : 'ws_offline');
+  });
+  onLangChange(() => {
+    renderUser();
+    const s = $('ws-status');
+    s.textContent = t(live.status === 'live' ? 'ws_live' : live.status === 'connecting' ? 'ws_connecting' : 'ws_offline');
+    if (worklist) worklist.relabel();
+    alarm.render();
+    if (started) route();
+  });
+  window.addEventListener('hashchange', route);
+}
+
+async function boot() {
+  wire();
+  try {
+    await me();
+    startApp();
+  } catch (e) {
+    showLogin(e.code === 'session_expired' ? 'session_expired' : null);
+  }
+  document.body.dataset.booted = 'true';
+}
+
+boot();

@@ -1,0 +1,306 @@
+// Every user-visible string of the reading station, Chinese (default) and English, in one table.
+// t(key, params) fills {name} placeholders; setLang() switches and tells listeners.
+
+const STRINGS = {
+  app_title: { zh: 'greenchannel 远程心电阅读站', en: 'greenchannel reading station' },
+  lang_toggle: { zh: 'English', en: '中文' },
+  // login
+  login_title: { zh: '登录', en: 'Sign in' },
+  username: { zh: '用户名', en: 'User name' },
+  password: { zh: '密码', en: 'Password' },
+  login_button: { zh: '登录', en: 'Sign in' },
+  logout: { zh: '退出', en: 'Sign out' },
+  bad_credentials: { zh: '用户名或密码错误', en: 'Wrong user name or password' },
+  locked: { zh: '账户已锁定，请 15 分钟后再试', en: 'Account locked: try again in 15 minutes' },
+  session_expired: { zh: '会话已过期，请重新登录', en: 'Session expired: please sign in again' },
+  login_failed: { zh: '登录失败：{msg}', en: 'Sign-in failed: {msg}' },
+  // navigation and status
+  nav_worklist: { zh: '工作列表', en: 'Worklist' },
+  nav_reports: { zh: '质控报表', en: 'Reports' },
+  ws_live: { zh: '实时', en: 'live' },
+  ws_connecting: { zh: '连接中…', en: 'connecting…' },
+  ws_offline: { zh: '已断开，重连中', en: 'offline, reconnecting' },
+  role_cardiologist: { zh: '心内科医师', en: 'cardiologist' },
+  role_coordinator: { zh: '胸痛中心协调员', en: 'coordinator' },
+  role_admin: { zh: '管理员', en: 'admin' },
+  // alarm
+  alarm_banner: {
+    zh: '危急警报：{n} 例疑似 STEMI 未应答 — 点击查看',
+    en: 'CRITICAL: {n} suspected STEMI not acknowledged — click to open',
+  },
+  // worklist
+  filter_tier: { zh: '级别', en: 'Tier' },
+  filter_clinic: { zh: '诊所', en: 'Clinic' },
+  filter_scope: { zh: '范围', en: 'Scope' },
+  all: { zh: '全部', en: 'all' },
+  scope_open: { zh: '未关闭', en: 'open' },
+  scope_all: { zh: '全部', en: 'all' },
+  col_tier: { zh: '级别', en: 'Tier' },
+  col_state: { zh: '状态', en: 'State' },
+  col_clinic: { zh: '诊所', en: 'Clinic' },
+  col_patient: { zh: '患者', en: 'Patient' },
+  col_category: { zh: '分类', en: 'Category' },
+  col_read: { zh: '自动判读', en: 'Automatic read' },
+  col_raised: { zh: '警报时间', en: 'Raised' },
+  col_fmc: { zh: '距首次医疗接触', en: 'Since FMC' },
+  col_ack: { zh: '应答', en: 'Acknowledged' },
+  col_actions: { zh: '操作', en: 'Actions' },
+  worklist_empty: { zh: '暂无警报', en: 'No alerts' },
+  worklist_count: { zh: '共 {n} 条', en: '{n} alerts' },
+  years: { zh: '{n}岁', en: '{n} y' },
+  sex_M: { zh: '男', en: 'M' },
+  sex_F: { zh: '女', en: 'F' },
+  chest_pain: { zh: '胸痛', en: 'chest pain' },
+  open_study: { zh: '查看心电图', en: 'Open ECG' },
+  // tiers, states, categories
+  tier_critical: { zh: '危急', en: 'critical' },
+  tier_urgent: { zh: '紧急', en: 'urgent' },
+  tier_routine: { zh: '常规', en: 'routine' },
+  state_raised: { zh: '新警报', en: 'raised' },
+  state_acknowledged: { zh: '已应答', en: 'acknowledged' },
+  state_confirmed: { zh: '已确诊', en: 'confirmed' },
+  state_rejected: { zh: '已排除', en: 'rejected' },
+  state_green_channel: { zh: '绿色通道已开启', en: 'green channel open' },
+  state_closed: { zh: '已关闭', en: 'closed' },
+  cat_stemi: { zh: 'STEMI', en: 'STEMI' },
+  cat_stemi_equivalent: { zh: 'STEMI 等危', en: 'STEMI equivalent' },
+  cat_confounded: { zh: '存在干扰因素', en: 'confounded' },
+  cat_abnormal: { zh: '异常', en: 'abnormal' },
+  cat_normal: { zh: '正常', en: 'normal' },
+  cat_poor_quality: { zh: '质量差，请重做', en: 'poor quality: repeat' },
+  // actions
+  act_acknowledge: { zh: '应答', en: 'Acknowledge' },
+  act_confirm: { zh: '确诊 STEMI', en: 'Confirm STEMI' },
+  act_reject: { zh: '排除', en: 'Reject' },
+  act_green_channel: { zh: '开启绿色通道', en: 'Open green channel' },
+  act_close: { zh: '关闭', en: 'Close' },
+  reject_reason: { zh: '排除原因（必填）', en: 'Reason for rejection (required)' },
+  reason_required: { zh: '请填写排除原因', en: 'A reason is required' },
+  instructions_zh: { zh: '给诊所的指示（中文，可选）', en: 'Instructions to the clinic (Chinese, optional)' },
+  instructions_en: { zh: '给诊所的指示（英文，可选）', en: 'Instructions to the clinic (English, optional)' },
+  action_failed: { zh: '操作失败：{msg}', en: 'Action failed: {msg}' },
+  action_forbidden: { zh: '当前角色无权执行此操作', en: 'Your role may not do this' },
+  action_conflict: { zh: '当前状态不允许此操作（可能已被他人处理）', en: 'Not allowed in the current state (someone may have acted already)' },
+  diagnosis: { zh: '诊断（自由文本）', en: 'Diagnosis (free text)' },
+  save_diagnosis: { zh: '保存诊断', en: 'Save diagnosis' },
+  saved: { zh: '已保存', en: 'Saved' },
+  record_node: { zh: '记录时间节点', en: 'Record time node' },
+  node_kind: { zh: '节点', en: 'Node' },
+  node_time: { zh: '时间（留空为当前服务器时间）', en: 'Time (empty: server time now)' },
+  node_note: { zh: '备注', en: 'Note' },
+  node_supersedes: { zh: '更正的序号（可选）', en: 'Corrects seq (optional)' },
+  record: { zh: '记录', en: 'Record' },
+  // study view
+  back: { zh: '← 返回工作列表', en: '← Back to worklist' },
+  study: { zh: '检查', en: 'Study' },
+  acquired: { zh: '采集时间', en: 'Acquired' },
+  speed: { zh: '走纸速度', en: 'Paper speed' },
+  gain: { zh: '增益', en: 'Gain' },
+  zoom: { zh: '缩放', en: 'Zoom' },
+  mm_per_s: { zh: '{v} mm/s', en: '{v} mm/s' },
+  mm_per_mv: { zh: '{v} mm/mV', en: '{v} mm/mV' },
+  twelve_lead: { zh: '12 导联心电图', en: '12-lead ECG' },
+  rhythm_strip: { zh: '节律条', en: 'rhythm strip' },
+  extra_leads: { zh: '附加导联（后壁 V7–V9，右胸 V3R–V5R）', en: 'Extra leads (posterior V7–V9, right V3R–V5R)' },
+  median_beats: { zh: '中位心搏与基准点', en: 'Median beats with fiducials' },
+  fid_qrs_onset: { zh: 'QRS 起点', en: 'QRS onset' },
+  fid_j: { zh: 'J 点', en: 'J point' },
+  fid_j60: { zh: 'J+60 ms', en: 'J+60 ms' },
+  fid_t_end: { zh: 'T 波终点', en: 'T end' },
+  no_median: { zh: '无中位心搏数据', en: 'No median beat' },
+  no_samples: { zh: '无波形数据', en: 'No samples' },
+  derived_leads: { zh: '推导导联：{leads}', en: 'Derived leads: {leads}' },
+  measurements: { zh: '测量值', en: 'Measurements' },
+  auto_read: { zh: '自动判读', en: 'Automatic read' },
+  auto_read_zh: { zh: '中文', en: 'Chinese' },
+  auto_read_en: { zh: '英文', en: 'English' },
+  no_analysis: { zh: '尚无分析结果', en: 'No analysis yet' },
+  territories: { zh: '梗死部位', en: 'Territories' },
+  confounders: { zh: '干扰因素', en: 'Confounders' },
+  notes: { zh: '备注', en: 'Notes' },
+  quality_problems: { zh: '信号质量问题', en: 'Signal quality problems' },
+  culprit: { zh: '罪犯血管提示', en: 'Culprit hints' },
+  lead: { zh: '导联', en: 'Lead' },
+  st_j: { zh: 'ST(J) µV', en: 'ST at J µV' },
+  st_late: { zh: 'ST(J+{ms}) µV', en: 'ST at J+{ms} µV' },
+  q_amp: { zh: 'Q µV', en: 'Q µV' },
+  r_amp: { zh: 'R µV', en: 'R µV' },
+  s_amp: { zh: 'S µV', en: 'S µV' },
+  t_amp: { zh: 'T µV', en: 'T µV' },
+  threshold: { zh: '阈值 µV', en: 'Threshold µV' },
+  prev_st_j: { zh: '前次 ST(J)', en: 'Previous ST at J' },
+  delta_st: { zh: 'ΔST(J)', en: 'ΔST at J' },
+  hr: { zh: '心率', en: 'HR' },
+  pr: { zh: 'PR', en: 'PR' },
+  qrs: { zh: 'QRS', en: 'QRS' },
+  qt: { zh: 'QT', en: 'QT' },
+  qtc: { zh: 'QTc', en: 'QTc' },
+  axis: { zh: 'QRS 电轴', en: 'QRS axis' },
+  st_elev_label: { zh: 'ST↑ {mv} mV', en: 'ST↑ {mv} mV' },
+  st_dep_label: { zh: 'ST↓ {mv} mV', en: 'ST↓ {mv} mV' },
+  serial: { zh: '与前次心电图比较', en: 'Serial comparison' },
+  serial_prev: { zh: '前次检查 #{id}，{at}', en: 'Previous study #{id}, {at}' },
+  serial_none: { zh: '无前次心电图', en: 'No previous ECG' },
+  alerts: { zh: '警报', en: 'Alerts' },
+  open_case: { zh: '查看病例时间轴', en: 'Open case timeline' },
+  // case view
+  case_title: { zh: '病例 #{id}', en: 'Case #{id}' },
+  case_opened: { zh: '建立', en: 'Opened' },
+  case_state: { zh: '状态', en: 'State' },
+  case_outcome: { zh: '结局', en: 'Outcome' },
+  outcome_pending: { zh: '待定', en: 'pending' },
+  outcome_stemi: { zh: 'STEMI', en: 'STEMI' },
+  outcome_not_stemi: { zh: '非 STEMI', en: 'not STEMI' },
+  timeline: { zh: '时间节点', en: 'Time nodes' },
+  col_seq: { zh: '序号', en: 'Seq' },
+  col_node: { zh: '节点', en: 'Node' },
+  col_raw: { zh: '原始时间', en: 'Raw time' },
+  col_corrected: { zh: '校正时间', en: 'Corrected' },
+  col_source: { zh: '来源', en: 'Source' },
+  col_actor: { zh: '记录人', en: 'Actor' },
+  col_clock: { zh: '时钟', en: 'Clock' },
+  col_note: { zh: '备注', en: 'Note' },
+  superseded_by_later: { zh: '已被更正', en: 'superseded' },
+  corrects_seq: { zh: '更正 #{seq}', en: 'corrects #{seq}' },
+  intervals: { zh: '时间间隔与目标', en: 'Intervals against targets' },
+  col_interval: { zh: '间隔', en: 'Interval' },
+  col_minutes: { zh: '分钟', en: 'Minutes' },
+  col_target: { zh: '目标（分钟）', en: 'Target (min)' },
+  col_met: { zh: '达标', en: 'Met' },
+  col_missing: { zh: '缺少', en: 'Missing' },
+  met_yes: { zh: '达标', en: 'met' },
+  met_no: { zh: '未达标', en: 'missed' },
+  violations: { zh: '顺序异常', en: 'Order violations' },
+  no_violations: { zh: '无顺序异常', en: 'No order violations' },
+  transitions: { zh: '警报处理记录', en: 'Alert transitions' },
+  // reports
+  report_month: { zh: '月份', en: 'Month' },
+  report_clinic: { zh: '诊所（留空为全部）', en: 'Clinic (empty: all)' },
+  report_show: { zh: '生成报表', en: 'Show report' },
+  report_open: { zh: '在新窗口打开报表', en: 'Open the report in a new window' },
+  report_csv: { zh: '下载 CSV', en: 'Download CSV' },
+  report_json: { zh: '下载 JSON', en: 'Download JSON' },
+  report_note: {
+    zh: '报表为独立 HTML 文件（含 SVG 图表），可打印或存档。',
+    en: 'The report is a self-contained HTML file (SVG charts) to print or archive.',
+  },
+  // generic
+  loading: { zh: '加载中…', en: 'Loading…' },
+  not_found: { zh: '未找到', en: 'Not found' },
+  forbidden: { zh: '无权访问', en: 'Forbidden' },
+  error: { zh: '错误：{msg}', en: 'Error: {msg}' },
+  none: { zh: '—', en: '—' },
+  yes: { zh: '是', en: 'yes' },
+  no: { zh: '否', en: 'no' },
+};
+
+// Time-node kinds (workflow/src/nodes.cpp: stable keys, 中国胸痛中心 field names).
+export const NODE_KINDS = [
+  ['symptom_onset', '发病', 'symptom onset'],
+  ['call_for_help', '呼叫120', 'call for help'],
+  ['fmc', '首次医疗接触', 'first medical contact'],
+  ['first_ecg', '首份心电图', 'first ECG'],
+  ['ecg_transmitted', '传输', 'ECG transmitted'],
+  ['ecg_diagnosis', '确诊', 'ECG diagnosis'],
+  ['dapt_loading', '双抗给药', 'DAPT loading'],
+  ['cath_lab_activation_decision', '启动导管室', 'cath lab activation decision'],
+  ['ambulance_dispatch', '救护车出车', 'ambulance dispatch'],
+  ['door_out', '转出', 'door-out (referring clinic)'],
+  ['door_in', '入门', 'door-in'],
+  ['cath_lab_team_activated', '导管室激活', 'cath lab team activated'],
+  ['cath_lab_arrival', '到达导管室', 'cath lab arrival'],
+  ['arterial_puncture', '穿刺', 'arterial puncture'],
+  ['angiography_start', '造影开始', 'angiography start'],
+  ['wire_crossing', '导丝通过', 'wire crossing'],
+  ['procedure_end', '手术结束', 'procedure end'],
+  ['thrombolysis_start', '溶栓开始', 'thrombolysis start'],
+  ['thrombolysis_end', '溶栓结束', 'thrombolysis end'],
+];
+
+// Territory keys (triage/src/names.cpp).
+const TERRITORIES = {
+  septal: ['前间壁', 'septal'],
+  anteroseptal: ['前间壁', 'anteroseptal'],
+  anterior: ['前壁', 'anterior'],
+  extensive_anterior: ['广泛前壁', 'extensive anterior'],
+  lateral: ['侧壁', 'lateral'],
+  high_lateral: ['高侧壁', 'high lateral'],
+  inferior: ['下壁', 'inferior'],
+  posterior: ['后壁', 'posterior'],
+  right_ventricle: ['右室', 'right ventricle'],
+};
+
+const LANG_KEY = 'gc.lang';
+let lang = 'zh';
+try {
+  const saved = window.localStorage.getItem(LANG_KEY);
+  if (saved === 'en' || saved === 'zh') lang = saved;
+} catch {
+  // storage unavailable: keep the default
+}
+
+const listeners = new Set();
+
+export function getLang() {
+  return lang;
+}
+
+export function setLang(next) {
+  if (next !== 'zh' && next !== 'en') return;
+  lang = next;
+  try {
+    window.localStorage.setItem(LANG_KEY, next);
+  } catch {
+    // ignore
+  }
+  document.documentElement.lang = next === 'zh' ? 'zh-CN' : 'en';
+  applyStatic(document);
+  for (const fn of listeners) fn(next);
+}
+
+export function onLangChange(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+export function t(key, params) {
+  const entry = STRINGS[key];
+  let s = entry ? entry[lang] ?? entry.en : key;
+  if (params) {
+    s = s.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
+  }
+  return s;
+}
+
+export function has(key) {
+  return Object.prototype.hasOwnProperty.call(STRINGS, key);
+}
+
+// A label for a key family ("tier", "critical") falling back to the raw key.
+export function label(prefix, key) {
+  const k = `${prefix}_${key}`;
+  return has(k) ? t(k) : String(key ?? '');
+}
+
+export function nodeLabel(kind) {
+  const row = NODE_KINDS.find((r) => r[0] === kind);
+  if (!row) return kind;
+  return lang === 'zh' ? row[1] : row[2];
+}
+
+export function territoryLabel(key) {
+  const row = TERRITORIES[key];
+  if (!row) return key;
+  return lang === 'zh' ? row[0] : row[1];
+}
+
+// Fills elements carrying data-i18n (text) and data-i18n-placeholder / data-i18n-title.
+export function applyStatic(root) {
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-placeholder]')) {
+    el.placeholder = t(el.dataset.i18nPlaceholder);
+  }
+  for (const el of root.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
+}
+
+export const strings = STRINGS;

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Reading-station browser tests (issue 7) and the audit-report rendering check (issue 6).
+# Usage: tests/browser/run.sh [test files...]   (default: every *.test.mjs here)
+# Env: GC_BIN (default build/greenchannel), GC_ARTIFACTS (default build/test-artifacts),
+#      GC_CHROMIUM (default /usr/bin/chromium).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+# Relative paths in GC_BIN / GC_ARTIFACTS are taken from the caller's directory.
+abs() { [[ "$1" = /* ]] && echo "$1" || echo "$PWD/$1"; }
+export GC_BIN="$(abs "${GC_BIN:-$root/build/greenchannel}")"
+export GC_ARTIFACTS="$(abs "${GC_ARTIFACTS:-$root/build/test-artifacts}")"
+cd "$here"
+
+command -v node >/dev/null || { echo "tests/browser: node is required (apt-get install nodejs npm)" >&2; exit 1; }
+chromium="${GC_CHROMIUM:-/usr/bin/chromium}"
+[[ -x "$chromium" ]] || { echo "tests/browser: $chromium not found (apt-get install chromium)" >&2; exit 1; }
+[[ -x "$GC_BIN" ]] || { echo "tests/browser: $GC_BIN not built (cmake --build build --target greenchannel)" >&2; exit 1; }
+
+# Dependencies exactly as locked (playwright-core only; it drives the system chromium and
+# downloads no browser).
+if [[ ! -f node_modules/playwright-core/package.json ]] ||
+   ! node -e 'const l=require("./package-lock.json"),p=require("./node_modules/playwright-core/package.json");process.exit(l.packages["node_modules/playwright-core"].version===p.version?0:1)'; then
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [[ $# -eq 0 ]]; then
+  set -- ./*.test.mjs
+fi
+mkdir -p "$GC_ARTIFACTS"
+node --test --test-concurrency=1 --test-reporter=spec "$@"
+echo "tests/browser: screenshots in $GC_ARTIFACTS"
