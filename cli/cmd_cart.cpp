@@ -29,6 +29,7 @@
 #include "gc/dsp.hpp"
 #include "gc/tls.hpp"
 #include "gc/triage.hpp"
+#include "gc/workflow.hpp"
 #include "gc/wfdb.hpp"
 #include "record_input.hpp"
 
@@ -274,6 +275,60 @@ void print_text(const std::string& record, const Converted& converted,
   if (f.repeat_ecg()) std::cout << "    → repeat the ECG now\n";
 }
 
+// --wait-confirmation: one line (or JSON object) per AlertUpdate of the study until the alert
+// reaches green_channel, rejected or closed, or the time runs out. Returns whether it did.
+bool wait_for_alert_updates(ingest::CartClient& client, const std::string& study_uid,
+                            double seconds, bool as_json) {
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+  std::string state;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left <= std::chrono::milliseconds::zero()) break;
+    const auto u = client.wait_alert_update(study_uid, left);
+    if (!u) break;
+    state = u->state();
+    const std::string at = workflow::format_iso(u->at().unix_ms(), workflow::TimeZone{});
+    if (as_json) {
+      std::cout << json::serialize(json::object{{"event", "alert_update"},
+                                                {"study_uid", u->study_uid()},
+                                                {"alert_id", u->alert_id()},
+                                                {"state", u->state()},
+                                                {"tier", u->tier()},
+                                                {"by", u->actor()},
+                                                {"at", at},
+                                                {"at_unix_ms", u->at().unix_ms()},
+                                                {"reason", u->reason()},
+                                                {"instructions_zh", u->instructions_zh()},
+                                                {"instructions_en", u->instructions_en()},
+                                                {"case_id", u->case_id()},
+                                                {"update_id", u->update_id()}})
+                << std::endl;
+    } else {
+      std::cout << "alert-update " << u->study_uid() << " state=" << u->state()
+                << " by=" << u->actor() << " at=" << at << " tier=" << u->tier()
+                << " alert=" << u->alert_id();
+      if (u->case_id() != 0) std::cout << " case=" << u->case_id();
+      if (!u->reason().empty()) std::cout << " reason=" << std::quoted(u->reason());
+      if (!u->instructions_zh().empty()) std::cout << " zh=" << std::quoted(u->instructions_zh());
+      if (!u->instructions_en().empty()) std::cout << " en=" << std::quoted(u->instructions_en());
+      std::cout << std::endl;
+    }
+    if (state == "green_channel" || state == "rejected" || state == "closed") return true;
+  }
+  if (as_json) {
+    std::cout << json::serialize(json::object{{"event", "alert_wait_timeout"},
+                                              {"study_uid", study_uid},
+                                              {"state", state}})
+              << std::endl;
+  } else {
+    std::cout << "alert-wait " << study_uid << " timed out"
+              << (state.empty() ? std::string(" (no update)") : " in state " + state) << std::endl;
+  }
+  return false;
+}
+
 }  // namespace
 
 int cmd_cart(int argc, char** argv) {
@@ -286,9 +341,12 @@ int cmd_cart(int argc, char** argv) {
   int chunk_ms = 200;
   double timeout_s = 10;
   double finding_timeout_s = 60;
+  double wait_confirmation_s = 0;
   double chaos = 0;
   std::string ca_file;
   std::string fingerprint;
+  std::string client_cert;
+  std::string client_key;
   po::options_description desc(
       "usage: greenchannel cart --server HOST:PORT --device ID --secret S [options] "
       "RECORD.hea...\n\n"
@@ -310,12 +368,20 @@ int cmd_cart(int argc, char** argv) {
       "timeout-s", po::value(&timeout_s)->default_value(10), "connect/ack timeout")(
       "finding-timeout-s", po::value(&finding_timeout_s)->default_value(60),
       "how long to wait for the finding")(
+      "wait-confirmation", po::value(&wait_confirmation_s)->default_value(0),
+      "after the finding, stay connected up to SECONDS and print each alert update (one line, or\n"
+      "JSON with --json) until green_channel, rejected or closed; exit 1 if none is reached")(
       "chaos", po::value(&chaos)->default_value(0),
       "probability of dropping the connection after each frame (fault testing)")(
-      "tls", "connect with TLS 1.2+ (verified by --fingerprint, --ca or the system store)")(
+      "tls", "TLS 1.2+ (the default; accepted for older scripts)")(
       "fingerprint", po::value(&fingerprint),
-      "pin the server certificate's SHA-256 fingerprint (as `serve --tls` prints it); implies "
-      "--tls")("ca", po::value(&ca_file), "verify the server with this CA (PEM); implies --tls")(
+      "verify the server by its certificate's SHA-256 fingerprint (as `serve` prints it)")(
+      "ca", po::value(&ca_file),
+      "verify the server with this CA (PEM); without --ca or --fingerprint the system's trust "
+      "store is used")("cert", po::value(&client_cert),
+                       "client certificate (PEM) for a server that requires mutual TLS")(
+      "key", po::value(&client_key), "private key (PEM) of --cert")(
+      "insecure", "plain TCP without TLS (only for a server on loopback started with --insecure)")(
       "json", "print one JSON object per record (JSON lines)")("quiet,q", "no progress lines")(
       "record", po::value<std::vector<std::string>>(), "record header(s)");
   po::positional_options_description pos;
@@ -342,6 +408,9 @@ int cmd_cart(int argc, char** argv) {
     if (vm.count("age") && (age < 0 || age > 130)) throw po::error("--age must be 0..130");
     if (chunk_ms < 10 || chunk_ms > 10'000) throw po::error("--chunk-ms must be 10..10000");
     if (chaos < 0 || chaos >= 1) throw po::error("--chaos must be in [0, 1)");
+    if (!(wait_confirmation_s >= 0 && wait_confirmation_s <= 86'400)) {
+      throw po::error("--wait-confirmation must be 0..86400 seconds");
+    }
   } catch (const po::error& e) {
     std::cerr << "greenchannel cart: " << e.what() << "\n" << desc << "\n";
     return 2;
@@ -379,13 +448,25 @@ int cmd_cart(int argc, char** argv) {
     config.log = [](std::string_view line) { std::cerr << "cart: " << line << "\n"; };
   }
 
-  const bool want_tls = vm.count("tls") != 0U || !fingerprint.empty() || !ca_file.empty();
-  if (want_tls && vm.count("insecure") != 0U) {
-    std::cerr << "greenchannel cart: --insecure contradicts --tls/--fingerprint/--ca\n";
+  const bool insecure = vm.count("insecure") != 0U;
+  if (insecure && (vm.count("tls") != 0U || !fingerprint.empty() || !ca_file.empty() ||
+                   !client_cert.empty() || !client_key.empty())) {
+    std::cerr << "greenchannel cart: --insecure contradicts --tls/--fingerprint/--ca/--cert/--key\n";
     return 2;
   }
-  if (want_tls) {
-    config.tls = ingest::make_cart_tls_context(ca_file, fingerprint);
+  if (client_cert.empty() != client_key.empty()) {
+    std::cerr << "greenchannel cart: --cert and --key go together\n";
+    return 2;
+  }
+  if (!insecure) {
+    std::optional<ingest::TlsFiles> client;
+    if (!client_cert.empty()) client = ingest::TlsFiles{client_cert, client_key};
+    try {
+      config.tls = ingest::make_cart_tls_context(ca_file, fingerprint, client);
+    } catch (const std::exception& e) {
+      std::cerr << "greenchannel cart: TLS setup: " << e.what() << "\n";
+      return 2;
+    }
     config.tls_verify_host_name = fingerprint.empty();
   }
   ingest::CartClient client(config);
@@ -450,6 +531,10 @@ int cmd_cart(int argc, char** argv) {
         print_text(hea.string(), converted, result);
       }
       if (!result.complete || !result.finding) status = 1;
+      if (wait_confirmation_s > 0 && result.complete &&
+          !wait_for_alert_updates(client, result.study_uid, wait_confirmation_s, as_json)) {
+        status = 1;
+      }
     } catch (const ingest::CartError& e) {
       std::cerr << "greenchannel cart: " << hea.string() << ": " << e.what() << "\n";
       status = 1;

@@ -13,9 +13,13 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "gc/alert_cart.hpp"
+#include "gc/alert_service.hpp"
 #include "gc/case_ingest.hpp"
 #include "gc/case_store.hpp"
 #include "gc/ingest.hpp"
+#include "gc/ingest_metrics.hpp"
+#include "gc/station.hpp"
 #include "gc/storage.hpp"
 #include "gc/tls.hpp"
 #include "paths.hpp"
@@ -79,15 +83,18 @@ int cmd_serve(int argc, char** argv) {
   std::int64_t commit_delay_us = 0;
   std::string tls_cert;
   std::string tls_key;
+  std::string client_ca;
   po::options_description desc(
       "usage: greenchannel serve [options]\n\n"
       "Runs the ingest daemon: carts connect, authenticate and stream ECGs (protocol v1);\n"
       "every acknowledged chunk is durable in SQLite; each completed study is analysed and its\n"
       "alert raised. Prints \"listening on ADDRESS:PORT\" first, then one line per event.\n"
       "SIGINT/SIGTERM stop it cleanly (in-flight commits finish, WAL checkpointed, exit 0).\n"
-      "With --tls the server uses TLS 1.2+ (a key and self-signed certificate are created next to\n"
-      "the database on first start; carts pin the printed SHA-256 fingerprint). Plain TCP is\n"
-      "only allowed on loopback addresses.\n\noptions");
+      "TLS 1.2+ by default: a key and self-signed certificate are created next to the database\n"
+      "on first start (or given with --tls-cert/--tls-key) and the SHA-256 fingerprint is\n"
+      "printed; carts pin it (cart --fingerprint) or verify a CA (cart --ca). With --client-ca,\n"
+      "carts must also present a certificate signed by that CA (mutual TLS). Plain TCP only\n"
+      "with --insecure, and only on loopback addresses.\n\noptions");
   desc.add_options()("help,h", "show this help")(
       "listen", po::value(&listen)->default_value("127.0.0.1:7800"),
       "address:port to listen on (port 0 = any free port)")(
@@ -105,13 +112,36 @@ int cmd_serve(int argc, char** argv) {
       "close a connection that sends no valid hello within this time")(
       "commit-delay-us", po::value(&commit_delay_us)->default_value(0),
       "group commit: wait this long to gather more chunks per transaction (0 = adaptive only)")(
-      "tls", "serve TLS 1.2+ (certificate created on first start unless given)")(
-      "insecure",
-      "plain TCP (loopback only); today's default, named so scripts stay valid when "
-      "TLS becomes the default")("tls-cert", po::value(&tls_cert),
-                                 "PEM certificate (chain) for --tls")(
-      "tls-key", po::value(&tls_key), "PEM private key for --tls")(
+      "tls", "TLS (the default; accepted for older scripts)")(
+      "insecure", "plain TCP instead of TLS (loopback addresses only)")(
+      "tls-cert", po::value(&tls_cert), "PEM certificate (chain); default: created in DB-DIR/tls/")(
+      "tls-key", po::value(&tls_key), "PEM private key that goes with --tls-cert")(
+      "client-ca", po::value(&client_ca),
+      "mutual TLS: require a client certificate signed by this CA (PEM)")(
       "quiet,q", "log nothing but the listening line and errors");
+  // The reading station and the alert runtime (escalation, webhook).
+  std::string station_listen;
+  std::string alert_webhook;
+  double ack_critical_min = 5;
+  double ack_urgent_min = 15;
+  double session_idle_min = 30;
+  std::string time_zone;
+  po::options_description station_desc("reading station and alerts");
+  station_desc.add_options()(
+      "station-listen", po::value(&station_listen)->default_value("127.0.0.1:8443"),
+      "address:port of the reading station (HTTPS + WebSocket, /healthz, /metrics); "
+      "'off' disables it")("alert-webhook", po::value(&alert_webhook),
+                           "POST every page as JSON to this http:// URL (SMS / WeChat Work "
+                           "gateway), with retries and backoff")(
+      "ack-critical-min", po::value(&ack_critical_min)->default_value(5),
+      "page the next on-call doctor when a critical alert is not acknowledged within this")(
+      "ack-urgent-min", po::value(&ack_urgent_min)->default_value(15),
+      "the same for urgent alerts (routine alerts wait in the worklist)")(
+      "session-idle-min", po::value(&session_idle_min)->default_value(30),
+      "station logins expire after this long without a request")(
+      "time-zone", po::value(&time_zone)->default_value("Asia/Shanghai"),
+      "the centre's time zone for the station, reports and notifications");
+  desc.add(station_desc);
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
@@ -129,14 +159,16 @@ int cmd_serve(int argc, char** argv) {
   try {
     std::tie(config.listen_address, config.port) = parse_listen(listen);
     const auto address = asio::ip::make_address(config.listen_address);
-    const bool tls_requested = vm.count("tls") != 0U || !tls_cert.empty() || !tls_key.empty();
-    if (tls_requested && vm.count("insecure") != 0U) {
-      std::cerr << "greenchannel serve: --insecure contradicts --tls\n";
+    const bool tls_named = vm.count("tls") != 0U || !tls_cert.empty() || !tls_key.empty() ||
+                           !client_ca.empty();
+    if (tls_named && vm.count("insecure") != 0U) {
+      std::cerr << "greenchannel serve: --insecure contradicts --tls/--tls-cert/--tls-key/"
+                   "--client-ca\n";
       return 2;
     }
-    if (!address.is_loopback() && !tls_requested) {
+    if (!address.is_loopback() && vm.count("insecure") != 0U) {
       std::cerr << "greenchannel serve: refusing to serve plain TCP on the non-loopback address "
-                << config.listen_address << " (use --tls)\n";
+                << config.listen_address << " (drop --insecure to serve TLS)\n";
       return 2;
     }
   } catch (const std::exception& e) {
@@ -168,7 +200,7 @@ int cmd_serve(int argc, char** argv) {
     std::filesystem::create_directories(db_path.parent_path());
   }
   std::string tls_line;
-  if (vm.count("tls") != 0U || !tls_cert.empty() || !tls_key.empty()) {
+  if (vm.count("insecure") == 0U) {
     if (tls_cert.empty() != tls_key.empty()) {
       std::cerr << "greenchannel serve: --tls-cert and --tls-key go together\n";
       return 2;
@@ -179,9 +211,10 @@ int cmd_serve(int argc, char** argv) {
         tls_cert.empty() ? tls_dir / "server.crt" : std::filesystem::path(tls_cert),
         tls_key.empty() ? tls_dir / "server.key" : std::filesystem::path(tls_key)};
     const bool created = tls_cert.empty() && ingest::ensure_server_certificate(files);
-    config.tls = ingest::make_server_tls_context(files);
+    config.tls = ingest::make_server_tls_context(files, client_ca);
     tls_line = "tls: certificate " + files.certificate.string() + (created ? " (created)" : "") +
-               ", SHA-256 fingerprint " + ingest::certificate_fingerprint_sha256(files.certificate);
+               ", SHA-256 fingerprint " + ingest::certificate_fingerprint_sha256(files.certificate) +
+               (client_ca.empty() ? "" : "; client certificates required (CA " + client_ca + ")");
   }
   storage::OpenOptions open_options;
   open_options.audit_actor = "serve";
@@ -204,13 +237,97 @@ int cmd_serve(int argc, char** argv) {
                                    storage::now_unix_ms());
   };
 
+  // Alerts: every transition persisted with its actor; unacknowledged alerts escalate along the
+  // on-call roster (`greenchannel roster`); pages go to the station and the webhook; every change
+  // goes to the cart (live, or at its next hello from the outbox).
+  workflow::AlertServiceConfig alert_config;
+  alert_config.db_path = db_path;
+  alert_config.policy.critical_ack_ms = static_cast<std::int64_t>(ack_critical_min * 60'000);
+  alert_config.policy.urgent_ack_ms = static_cast<std::int64_t>(ack_urgent_min * 60'000);
+  try {
+    alert_config.tz = workflow::parse_time_zone(time_zone);
+    if (!alert_webhook.empty()) {
+      workflow::parse_http_url(alert_webhook);  // refuse a bad URL now, not at the first page
+      alert_config.webhook = workflow::WebhookConfig{};
+      alert_config.webhook->url = alert_webhook;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "greenchannel serve: " << e.what() << "\n";
+    return 2;
+  }
+  if (!(ack_critical_min > 0) || !(ack_urgent_min > 0) || !(session_idle_min > 0)) {
+    std::cerr << "greenchannel serve: --ack-critical-min, --ack-urgent-min and "
+                 "--session-idle-min must be positive\n";
+    return 2;
+  }
+  alert_config.log = config.log;
+  ingest::Server* server_ptr = nullptr;
+  station::Station* station_ptr = nullptr;
+  workflow::AlertChannels channels;
+  channels.to_cart = [&server_ptr](const workflow::AlertChange& change) {
+    return server_ptr != nullptr &&
+           server_ptr->push_alert_update(change.device_id, workflow::to_alert_update(change));
+  };
+  channels.to_station = [&station_ptr](const workflow::AlertChange& change) {
+    if (station_ptr != nullptr) station_ptr->publish(change);
+  };
+  workflow::AlertService alerts(alert_config, channels);
+  config.on_alert_raised = [&alerts](storage::Store&, const storage::AlertRecord&,
+                                     std::int64_t alert_id) { alerts.alert_raised(alert_id); };
+  config.pending_alert_updates = [&alerts](const std::string& device_id) {
+    return workflow::pending_alert_updates(alerts, device_id);
+  };
+  config.alert_update_delivered = [&alerts](std::int64_t update_id) {
+    alerts.cart_update_delivered(update_id);
+  };
+  const auto study_created = config.on_study_created;
+  config.on_study_created = [study_created, &cases, &station_ptr](
+                                storage::Store& st, const storage::StudyHeader& header,
+                                std::int64_t study_id,
+                                std::optional<std::int64_t> server_minus_device_ms) {
+    study_created(st, header, study_id, server_minus_device_ms);
+    if (station_ptr != nullptr) {
+      if (const auto case_id = cases->case_of_study(study_id)) station_ptr->publish_case(*case_id);
+    }
+  };
+
   asio::io_context io;
   ingest::Server server(io, config, *store);
   server.start();
+  server_ptr = &server;
   std::cout << "listening on " << server.address() << (config.tls ? " (TLS)" : "") << std::endl;
   if (!tls_line.empty()) {
     std::cout << utc_now_text() << " " << tls_line << std::endl;
   }
+
+  std::unique_ptr<station::Station> station;
+  if (station_listen != "off") {
+    station::StationConfig sc;
+    try {
+      std::tie(sc.listen_address, sc.port) = parse_listen(station_listen);
+      if (!config.tls && !asio::ip::make_address(sc.listen_address).is_loopback()) {
+        std::cerr << "greenchannel serve: refusing to serve the station over plain HTTP on "
+                  << sc.listen_address << " (drop --insecure)\n";
+        return 2;
+      }
+    } catch (const std::exception& e) {
+      std::cerr << "greenchannel serve: --station-listen: " << e.what() << "\n";
+      return 2;
+    }
+    sc.tls = config.tls;
+    sc.secure_cookies = config.tls != nullptr;
+    sc.db_path = db_path;
+    sc.session_idle =
+        std::chrono::minutes(std::max<std::int64_t>(1, std::llround(session_idle_min)));
+    sc.time_zone = time_zone;
+    sc.metrics_text = [&server] { return ingest::prometheus_text(server.stats()); };
+    sc.log = config.log;
+    station = std::make_unique<station::Station>(io, sc, alerts);
+    station->start();
+    station_ptr = station.get();
+    std::cout << utc_now_text() << " station on " << station->url() << std::endl;
+  }
+  alerts.start();
   if (!quiet) {
     std::cout << utc_now_text() << " database " << db_path.string() << " (schema version "
               << store->schema_version() << ")" << std::endl;
@@ -228,6 +345,7 @@ int cmd_serve(int argc, char** argv) {
     signals.clear(ignored);
     std::cout << utc_now_text() << " received " << (signal == SIGINT ? "SIGINT" : "SIGTERM")
               << ": stopping (send it again to stop at once)" << std::endl;
+    if (station) station->stop();
     server.stop();
   });
 
@@ -241,7 +359,8 @@ int cmd_serve(int argc, char** argv) {
   for (auto& t : pool) {
     t.join();
   }
-  server.finish();
+  server.finish();  // the last analyses may still raise alerts (the station object lives on)
+  alerts.stop();
   store->checkpoint();
   const ingest::ServerStats stats = server.stats();
   std::cout << utc_now_text() << " stopped cleanly: " << stats.connections_accepted

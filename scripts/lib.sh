@@ -26,6 +26,17 @@ gc_install_packages() {
   fi
 }
 
+# Browser tests (tests/browser): Debian's chromium, Node.js with npm, CJK fonts for the zh-CN UI.
+GC_BROWSER_PACKAGES=(chromium fonts-noto-cjk)
+
+gc_install_browser_packages() {
+  local extra=("${GC_BROWSER_PACKAGES[@]}")
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    extra+=(nodejs npm)
+  fi
+  gc_install_packages "${extra[@]}"
+}
+
 gc_build() {
   local jobs
   jobs="$(nproc 2>/dev/null || echo 2)"

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "e2e/e2e_util.hpp"
 #include "gc/case_store.hpp"
 #include "gc/storage.hpp"
 #include "gc/synth.hpp"
@@ -32,115 +33,12 @@
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
+using gc::test::CommandResult;
+using gc::test::quote;
+using gc::test::run;
+using gc::test::ServeProcess;
 
 namespace {
-
-struct CommandResult {
-  int status = -1;
-  std::string out;
-};
-
-// Runs a shell command, capturing stdout (stderr passes through to the test log).
-CommandResult run(const std::string& command) {
-  CommandResult result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buffer{};
-  std::size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-    result.out.append(buffer.data(), n);
-  }
-  const int status = ::pclose(pipe);
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-std::string quote(const std::string& s) {
-  return "'" + s + "'";
-}
-
-// `greenchannel serve` as a child process; its stdout is read on a thread (so the pipe never
-// fills and blocks the server) and kept for assertions.
-class ServeProcess {
- public:
-  explicit ServeProcess(const fs::path& db, const std::string& listen = "127.0.0.1:0") {
-    int fds[2];
-    REQUIRE(::pipe(fds) == 0);
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      ::dup2(fds[1], STDOUT_FILENO);
-      ::close(fds[0]);
-      ::close(fds[1]);
-      const std::string db_text = db.string();
-      ::execl(GC_CLI_PATH, GC_CLI_PATH, "serve", "--listen", listen.c_str(), "--db",
-              db_text.c_str(), "--threads", "2", static_cast<char*>(nullptr));
-      std::_Exit(127);
-    }
-    ::close(fds[1]);
-    out_ = ::fdopen(fds[0], "r");
-    REQUIRE(out_ != nullptr);
-    // First line: "listening on 127.0.0.1:PORT".
-    char line[512];
-    REQUIRE(std::fgets(line, sizeof line, out_) != nullptr);
-    std::smatch match;
-    const std::string first(line);
-    REQUIRE(std::regex_search(first, match, std::regex(R"(listening on 127\.0\.0\.1:(\d+))")));
-    port_ = std::stoi(match[1].str());
-    reader_ = std::thread([this] {
-      char buffer[1024];
-      while (std::fgets(buffer, sizeof buffer, out_) != nullptr) {
-        std::lock_guard lock(mutex_);
-        lines_.emplace_back(buffer);
-      }
-    });
-  }
-  ~ServeProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (reader_.joinable()) reader_.join();
-    if (out_ != nullptr) std::fclose(out_);
-  }
-  int port() const { return port_; }
-  void kill_hard() {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-  bool alive() { return ::waitpid(pid_, nullptr, WNOHANG) == 0; }
-  // SIGTERM, then the exit status (or -1 if it did not exit normally within the timeout).
-  int terminate(std::chrono::seconds timeout) {
-    REQUIRE(::kill(pid_, SIGTERM) == 0);
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    int status = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-      const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        pid_ = -1;
-        reader_.join();
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return -1;
-  }
-  std::string output() {
-    std::lock_guard lock(mutex_);
-    std::string all;
-    for (const auto& l : lines_) all += l;
-    return all;
-  }
-
- private:
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
-  int port_ = 0;
-  std::thread reader_;
-  std::mutex mutex_;
-  std::vector<std::string> lines_;
-};
 
 // A STEMI record: a sample from sample_ecgs/ if present, else a synthetic anterior STEMI
 // written as WFDB into `dir`.
@@ -211,7 +109,7 @@ TEST_CASE("serve + device add + cart: a STEMI arrives bit for bit and raises a c
   INFO("record " << record);
   const std::string cart = quote(cli) + " cart --server 127.0.0.1:" + std::to_string(serve.port()) +
                            " --device " + quote(device_id) + " --secret " + quote(secret) +
-                           " --chest-pain --json --quiet ";
+                           " --chest-pain --json --quiet --insecure ";
 
   // A truncated record fails clearly on the cart side; the server is not affected.
   {
@@ -317,7 +215,7 @@ TEST_CASE(
     carts.emplace_back([&, i] {
       results[i] = run(quote(cli) + " cart --server 127.0.0.1:" + std::to_string(port) +
                        " --device cart-kill --secret " + quote(secret) +
-                       " --realtime --chunk-ms 100 --timeout-s 3 --json --quiet --study-uid kill-" +
+                       " --insecure --realtime --chunk-ms 100 --timeout-s 3 --json --quiet --study-uid kill-" +
                        std::to_string(i) + " " + quote(record.string()));
     });
   }

@@ -1,0 +1,199 @@
+// `greenchannel user add|list|disable`: reading-station accounts. The password is read from
+// standard input (--password-stdin) or the environment (GC_USER_PASSWORD), never from the command
+// line (visible in `ps` and shell history); only a salted PBKDF2 hash is stored.
+#include <boost/json.hpp>
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <unistd.h>
+
+#include "commands.hpp"
+#include "gc/station.hpp"
+#include "gc/station_store.hpp"
+#include "paths.hpp"
+
+namespace po = boost::program_options;
+
+namespace gc::cli {
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: greenchannel user <add|list|disable> [options]\n"
+    "  add USERNAME --role cardiologist|coordinator|admin (--password-stdin | env GC_USER_PASSWORD)\n"
+    "                                  create a reading-station account\n"
+    "  list                            list accounts (name, role, status)\n"
+    "  disable USERNAME                disable an account and end its sessions\n"
+    "Each accepts --db PATH (default: var/greenchannel.db) and --help.\n";
+
+std::string cli_actor() {
+  const char* user = std::getenv("USER");
+  return std::string("cli:") + (user != nullptr && *user != '\0' ? user : "unknown");
+}
+
+std::string utc_text(storage::UnixMs ms) {
+  const std::time_t tt = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::optional<int> parse(int argc, char** argv, const po::options_description& desc,
+                         const po::positional_options_description* positional,
+                         po::variables_map& vm, const std::string& usage_line) {
+  try {
+    auto parser = po::command_line_parser(argc, argv).options(desc);
+    if (positional != nullptr) parser.positional(*positional);
+    po::store(parser.run(), vm);
+    if (vm.count("help") != 0U) {
+      std::cout << usage_line << "\n" << desc;
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "greenchannel user: " << e.what() << "\n" << usage_line << "\n" << desc;
+    return 2;
+  }
+  return std::nullopt;
+}
+
+void require_existing(const std::string& db) {
+  if (!std::filesystem::exists(db)) {
+    throw storage::Error("no database at " + db +
+                         " (run from the directory `greenchannel serve` uses, or pass --db)");
+  }
+}
+
+int user_add(int argc, char** argv) {
+  std::string username, role_text, db;
+  po::options_description desc("options");
+  desc.add_options()("help,h", "show this help")("username", po::value(&username)->required(),
+                                                 "account name (A–Z a–z 0–9 . _ -)")(
+      "role", po::value(&role_text)->required(), "cardiologist, coordinator or admin")(
+      "password-stdin", "read the password from the first line of standard input")(
+      "db", po::value(&db)->default_value(default_db_path().string()), "SQLite database");
+  po::positional_options_description pos;
+  pos.add("username", 1);
+  po::variables_map vm;
+  const char* usage_line =
+      "usage: greenchannel user add USERNAME --role ROLE (--password-stdin | env "
+      "GC_USER_PASSWORD) [--db PATH]";
+  if (auto rc = parse(argc, argv, desc, &pos, vm, usage_line)) return *rc;
+  const auto role = station::parse_role(role_text);
+  if (!role) {
+    std::cerr << "greenchannel user add: --role must be cardiologist, coordinator or admin\n";
+    return 2;
+  }
+  std::string password;
+  if (vm.count("password-stdin") != 0U) {
+    if (::isatty(STDIN_FILENO) != 0) std::cerr << "password: " << std::flush;
+    std::getline(std::cin, password);
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+  } else if (const char* env = std::getenv("GC_USER_PASSWORD"); env != nullptr) {
+    password = env;
+  } else {
+    std::cerr << "greenchannel user add: give the password on standard input (--password-stdin) "
+                 "or in GC_USER_PASSWORD; never on the command line\n";
+    return 2;
+  }
+  const std::filesystem::path db_path(db);
+  if (db_path.has_parent_path()) std::filesystem::create_directories(db_path.parent_path());
+  station::add_user(db_path, username, *role, password, cli_actor());
+  std::cout << "added " << username << " (" << role_text << ")\n";
+  return 0;
+}
+
+int user_list(int argc, char** argv) {
+  std::string db;
+  po::options_description desc("options");
+  desc.add_options()("help,h", "show this help")(
+      "db", po::value(&db)->default_value(default_db_path().string()), "SQLite database")(
+      "json", "print a JSON array");
+  po::variables_map vm;
+  if (auto rc = parse(argc, argv, desc, nullptr, vm, "usage: greenchannel user list [--db PATH]")) {
+    return *rc;
+  }
+  require_existing(db);
+  auto store = storage::StationStore::open(db);
+  const auto users = store->list_users();
+  const auto now = storage::now_unix_ms();
+  const auto status = [now](const storage::UserRecord& u) -> std::string {
+    if (u.disabled_ms) return "disabled";
+    if (u.locked_until_ms && *u.locked_until_ms > now) return "locked";
+    return "active";
+  };
+  if (vm.count("json") != 0U) {
+    boost::json::array out;
+    for (const auto& u : users) {
+      out.push_back(boost::json::object{{"username", u.username},
+                                        {"role", u.role},
+                                        {"created_ms", u.created_ms},
+                                        {"status", status(u)}});
+    }
+    std::cout << boost::json::serialize(out) << "\n";
+    return 0;
+  }
+  if (users.empty()) {
+    std::cout << "no users (greenchannel user add USERNAME --role ROLE --password-stdin)\n";
+    return 0;
+  }
+  std::size_t width = std::strlen("USERNAME");
+  for (const auto& u : users) width = std::max(width, u.username.size());
+  const auto pad = [](const std::string& s, std::size_t w) {
+    return s + std::string(w > s.size() ? w - s.size() : 0, ' ');
+  };
+  std::cout << pad("USERNAME", width) << "  " << pad("ROLE", 12) << "  CREATED (UTC)         STATUS\n";
+  for (const auto& u : users) {
+    std::cout << pad(u.username, width) << "  " << pad(u.role, 12) << "  " << utc_text(u.created_ms)
+              << "  " << status(u) << "\n";
+  }
+  return 0;
+}
+
+int user_disable(int argc, char** argv) {
+  std::string username, db;
+  po::options_description desc("options");
+  desc.add_options()("help,h", "show this help")("username", po::value(&username)->required(),
+                                                 "account name")(
+      "db", po::value(&db)->default_value(default_db_path().string()), "SQLite database");
+  po::positional_options_description pos;
+  pos.add("username", 1);
+  po::variables_map vm;
+  if (auto rc = parse(argc, argv, desc, &pos, vm,
+                      "usage: greenchannel user disable USERNAME [--db PATH]")) {
+    return *rc;
+  }
+  require_existing(db);
+  if (!station::disable_user(db, username, cli_actor())) {
+    std::cerr << "greenchannel user disable: no user '" << username << "' in " << db << "\n";
+    return 1;
+  }
+  std::cout << "disabled " << username << ": it can no longer log in; its sessions are ended\n";
+  return 0;
+}
+
+}  // namespace
+
+int cmd_user(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
+      std::strcmp(argv[1], "help") == 0) {
+    std::cout << kUsage;
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string sub = argv[1];
+  if (sub == "add") return user_add(argc - 1, argv + 1);
+  if (sub == "list") return user_list(argc - 1, argv + 1);
+  if (sub == "disable") return user_disable(argc - 1, argv + 1);
+  std::cerr << "greenchannel user: unknown subcommand '" << sub << "'\n" << kUsage;
+  return 2;
+}
+
+}  // namespace gc::cli
