@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <mutex>
 
+#include "companion.hpp"
 #include "sqlite.hpp"
 
 namespace gc::storage {
@@ -85,13 +86,8 @@ struct AlertStore::Impl {
 
   void audit(const std::string& actor, const std::string& action, const std::string& target,
              const std::string& detail) {
-    db->query("INSERT INTO audit_log (at_ms, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)")
-        .bind(1, now_unix_ms())
-        .bind(2, actor.empty() ? audit_actor : actor)
-        .bind(3, action)
-        .bind(4, target)
-        .bind(5, detail)
-        .run();
+    detail::append_audit_row(*db, now_unix_ms(), actor.empty() ? audit_actor : actor, action,
+                             target, detail);
   }
 };
 
@@ -100,27 +96,12 @@ AlertStore::~AlertStore() = default;
 
 std::unique_ptr<AlertStore> AlertStore::open(const std::filesystem::path& db_path,
                                              const std::string& audit_actor) {
-  {
-    // Store owns the schema (WAL, migrations); 0004 adds the alert tables.
-    OpenOptions options;
-    options.quick_check = false;
-    options.audit_actor = audit_actor;
-    Store::open(db_path, options);
-  }
+  OpenOptions options;
+  options.quick_check = false;
+  options.audit_actor = audit_actor;
   auto impl = std::make_unique<Impl>();
   impl->audit_actor = audit_actor;
-  try {
-    impl->db = std::make_unique<Db>(db_path);
-    sqlite3_busy_timeout(impl->db->handle(), 5000);
-    impl->db->exec("PRAGMA foreign_keys = ON");
-    impl->db->exec("PRAGMA synchronous = FULL");
-    if (impl->db->pragma_text(
-            "SELECT count(*) FROM sqlite_master WHERE name = 'alert_transitions'") != "1") {
-      throw Error("schema has no alert lifecycle tables (migration 0004 missing)");
-    }
-  } catch (const Error& e) {
-    throw Error("database " + db_path.string() + ": " + e.what());
-  }
+  impl->db = detail::open_companion(db_path, options, "alert_transitions", "0004");
   return std::unique_ptr<AlertStore>(new AlertStore(std::move(impl)));
 }
 

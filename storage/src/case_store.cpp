@@ -3,6 +3,7 @@
 
 #include <unordered_map>
 
+#include "companion.hpp"
 #include "sqlite.hpp"
 
 namespace gc::storage {
@@ -17,13 +18,8 @@ struct CaseStore::Impl {
 
   void audit(const std::string& actor, const std::string& action, const std::string& target,
              const std::string& detail) {
-    db->query("INSERT INTO audit_log (at_ms, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)")
-        .bind(1, now_unix_ms())
-        .bind(2, actor.empty() ? audit_actor : actor)
-        .bind(3, action)
-        .bind(4, target)
-        .bind(5, detail)
-        .run();
+    detail::append_audit_row(*db, now_unix_ms(), actor.empty() ? audit_actor : actor, action,
+                             target, detail);
   }
 
   bool case_exists(std::int64_t id) {
@@ -175,28 +171,13 @@ CaseStore::~CaseStore() = default;
 
 std::unique_ptr<CaseStore> CaseStore::open(const std::filesystem::path& db_path,
                                            const std::string& audit_actor) {
-  {
-    // Store owns the schema: it creates the file, switches to WAL and applies migrations
-    // (0002 adds the case tables). The integrity check is Store's business at serve start.
-    OpenOptions options;
-    options.quick_check = false;
-    options.audit_actor = audit_actor;
-    Store::open(db_path, options);
-  }
+  // The integrity check is Store's business at serve start.
+  OpenOptions options;
+  options.quick_check = false;
+  options.audit_actor = audit_actor;
   auto impl = std::make_unique<Impl>();
   impl->audit_actor = audit_actor;
-  try {
-    impl->db = std::make_unique<Db>(db_path);
-    sqlite3_busy_timeout(impl->db->handle(), 5000);
-    impl->db->exec("PRAGMA foreign_keys = ON");
-    impl->db->exec("PRAGMA synchronous = FULL");
-    if (impl->db->pragma_text("SELECT count(*) FROM sqlite_master WHERE name = 'time_nodes'") !=
-        "1") {
-      throw Error("schema has no case tables (migration 0002 missing)");
-    }
-  } catch (const Error& e) {
-    throw Error("database " + db_path.string() + ": " + e.what());
-  }
+  impl->db = detail::open_companion(db_path, options, "time_nodes", "0002");
   return std::unique_ptr<CaseStore>(new CaseStore(std::move(impl)));
 }
 

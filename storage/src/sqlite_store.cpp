@@ -20,6 +20,7 @@
 #include "gc/storage.hpp"
 #include "migrations.hpp"
 #include "samples_codec.hpp"
+#include "companion.hpp"
 #include "sqlite.hpp"
 
 namespace gc::storage {
@@ -735,14 +736,7 @@ class SqliteStore final : public Store {
 
   std::int64_t audit_locked(UnixMs at_ms, const std::string& actor, const std::string& action,
                             const std::string& target, const std::string& detail) {
-    db_->query("INSERT INTO audit_log (at_ms, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)")
-        .bind(1, at_ms)
-        .bind(2, actor)
-        .bind(3, action)
-        .bind(4, target)
-        .bind(5, detail)
-        .run();
-    return db_->last_insert_rowid();
+    return detail::append_audit_row(*db_, at_ms, actor, action, target, detail);
   }
 
   std::optional<StudyState> get_study_locked(std::int64_t study_id) {

@@ -3,6 +3,7 @@
 
 #include <mutex>
 
+#include "companion.hpp"
 #include "sqlite.hpp"
 
 namespace gc::storage {
@@ -68,14 +69,7 @@ struct StationStore::Impl {
 
   std::int64_t audit(UnixMs at_ms, const std::string& actor, const std::string& action,
                      const std::string& target, const std::string& detail) {
-    db->query("INSERT INTO audit_log (at_ms, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)")
-        .bind(1, at_ms)
-        .bind(2, actor)
-        .bind(3, action)
-        .bind(4, target)
-        .bind(5, detail)
-        .run();
-    return db->last_insert_rowid();
+    return detail::append_audit_row(*db, at_ms, actor, action, target, detail);
   }
 
   std::string worklist_sql(const std::string& where) const {
@@ -163,24 +157,13 @@ StationStore::StationStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 StationStore::~StationStore() = default;
 
 std::unique_ptr<StationStore> StationStore::open(const std::filesystem::path& db_path) {
-  {
-    // Store owns the schema: it creates the file, switches to WAL and applies the migrations.
-    OpenOptions options;
-    options.quick_check = false;
-    options.background_checkpoint = false;
-    options.audit_actor = "station";
-    Store::open(db_path, options);
-  }
+  OpenOptions options;
+  options.quick_check = false;
+  options.background_checkpoint = false;
+  options.audit_actor = "station";
   auto impl = std::make_unique<Impl>();
+  impl->db = detail::open_companion(db_path, options, "web_sessions", "0003");
   try {
-    impl->db = std::make_unique<Db>(db_path);
-    sqlite3_busy_timeout(impl->db->handle(), 5000);
-    impl->db->exec("PRAGMA foreign_keys = ON");
-    impl->db->exec("PRAGMA synchronous = FULL");
-    if (impl->db->pragma_text("SELECT count(*) FROM sqlite_master WHERE name = 'web_sessions'") !=
-        "1") {
-      throw Error("schema has no station tables (migration 0003 missing)");
-    }
     impl->has_transitions =
         impl->db->pragma_text(
             "SELECT count(*) FROM pragma_table_info('alert_transitions') WHERE name IN "

@@ -1,0 +1,42 @@
+#include "companion.hpp"
+
+#include <sqlite3.h>
+
+namespace gc::storage::detail {
+
+std::unique_ptr<sqlite::Db> open_companion(const std::filesystem::path& db_path,
+                                           const OpenOptions& options,
+                                           std::string_view required_table,
+                                           std::string_view migration) {
+  // Store owns the schema: it creates the file, switches to WAL and applies the migrations.
+  Store::open(db_path, options);
+  try {
+    auto db = std::make_unique<sqlite::Db>(db_path);
+    sqlite3_busy_timeout(db->handle(), 5000);
+    db->exec("PRAGMA foreign_keys = ON");
+    db->exec("PRAGMA synchronous = FULL");
+    if (db->pragma_text("SELECT count(*) FROM sqlite_master WHERE name = '" +
+                        std::string(required_table) + "'") != "1") {
+      throw Error("schema has no table " + std::string(required_table) + " (migration " +
+                  std::string(migration) + " missing)");
+    }
+    return db;
+  } catch (const Error& e) {
+    throw Error("database " + db_path.string() + ": " + e.what());
+  }
+}
+
+std::int64_t append_audit_row(sqlite::Db& db, UnixMs at_ms, const std::string& actor,
+                              const std::string& action, const std::string& target,
+                              const std::string& detail) {
+  db.query("INSERT INTO audit_log (at_ms, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)")
+      .bind(1, at_ms)
+      .bind(2, actor)
+      .bind(3, action)
+      .bind(4, target)
+      .bind(5, detail)
+      .run();
+  return db.last_insert_rowid();
+}
+
+}  // namespace gc::storage::detail

@@ -1,0 +1,29 @@
+// Shared by the stores that open their own connection beside Store (CaseStore, AlertStore,
+// StationStore) and by Store itself: the companion connection's setup and the one audit insert.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "gc/storage.hpp"
+#include "sqlite.hpp"
+
+namespace gc::storage::detail {
+
+// Opens (creating and migrating through Store::open with `options`) the database, then a second
+// connection to it: busy timeout 5 s, foreign keys on, synchronous=FULL, and a check that
+// `required_table` exists (else Error naming `migration`). Errors name the database file.
+std::unique_ptr<sqlite::Db> open_companion(const std::filesystem::path& db_path,
+                                           const OpenOptions& options,
+                                           std::string_view required_table,
+                                           std::string_view migration);
+
+// Appends one audit_log row; returns its seq.
+std::int64_t append_audit_row(sqlite::Db& db, UnixMs at_ms, const std::string& actor,
+                              const std::string& action, const std::string& target,
+                              const std::string& detail);
+
+}  // namespace gc::storage::detail
