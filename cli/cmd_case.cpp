@@ -16,6 +16,7 @@
 #include "gc/case_synth.hpp"
 #include "gc/workflow.hpp"
 #include "paths.hpp"
+#include "subcommand.hpp"
 #include "workflow_commands.hpp"
 
 namespace po = boost::program_options;
@@ -76,24 +77,6 @@ void add_common(po::options_description& desc, Common& c, bool needs_user) {
     desc.add_options()("by", po::value(&c.by)->required(), "who records it (user name)");
 }
 
-std::optional<int> parse(int argc, char** argv, const po::options_description& desc,
-                         const po::positional_options_description* pos, po::variables_map& vm,
-                         const std::string& usage) {
-  try {
-    auto parser = po::command_line_parser(argc, argv).options(desc);
-    if (pos != nullptr) parser.positional(*pos);
-    po::store(parser.run(), vm);
-    if (vm.count("help") != 0U) {
-      std::cout << usage << "\n" << desc;
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "greenchannel case: " << e.what() << "\n" << usage << "\n" << desc;
-    return 2;
-  }
-  return std::nullopt;
-}
 
 std::unique_ptr<storage::CaseStore> open_store(const Common& c) {
   return storage::CaseStore::open(c.db, "cli:" + (c.by.empty() ? std::string("report") : c.by));
@@ -120,7 +103,7 @@ int case_open(int argc, char** argv) {
       "patient", po::value(&patient), "pseudonymous patient id")(
       "device", po::value(&device), "cart id")("at", po::value(&at), "opening time (default: now)");
   po::variables_map vm;
-  if (auto rc = parse(argc, argv, desc, nullptr, vm,
+  if (auto rc = parse_options("case", argc, argv, desc, nullptr, vm,
                       "usage: greenchannel case open --clinic NAME --by USER"))
     return *rc;
   const auto tz = workflow::parse_time_zone(c.tz_name);
@@ -153,7 +136,7 @@ int case_event(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("case", 1).add("kind", 1);
   po::variables_map vm;
-  if (auto rc = parse(argc, argv, desc, &pos, vm,
+  if (auto rc = parse_options("case", argc, argv, desc, &pos, vm,
                       "usage: greenchannel case event CASE_ID KIND --at TIME --by USER [--reason "
                       "TEXT] [--corrects SEQ]")) {
     return *rc;
@@ -213,7 +196,7 @@ int case_flag(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("case", 1).add("flag", 1);
   po::variables_map vm;
-  if (auto rc = parse(argc, argv, desc, &pos, vm,
+  if (auto rc = parse_options("case", argc, argv, desc, &pos, vm,
                       "usage: greenchannel case flag CASE_ID FLAG [--no] --by USER"))
     return *rc;
   const auto flag = workflow::parse_case_flag(flag_text);
@@ -246,7 +229,7 @@ int case_delay(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("case", 1);
   po::variables_map vm;
-  if (auto rc = parse(argc, argv, desc, &pos, vm,
+  if (auto rc = parse_options("case", argc, argv, desc, &pos, vm,
                       "usage: greenchannel case delay CASE_ID --reason TEXT --by USER"))
     return *rc;
   auto store = open_store(c);
@@ -271,7 +254,7 @@ int case_close(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("case", 1);
   po::variables_map vm;
-  if (auto rc = parse(argc, argv, desc, &pos, vm,
+  if (auto rc = parse_options("case", argc, argv, desc, &pos, vm,
                       "usage: greenchannel case close CASE_ID --outcome stemi|not_stemi --by USER"))
     return *rc;
   if (!workflow::parse_outcome(outcome) || outcome == "pending") {
@@ -295,7 +278,7 @@ int case_show(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("case", 1);
   po::variables_map vm;
-  if (auto rc = parse(argc, argv, desc, &pos, vm, "usage: greenchannel case show CASE_ID"))
+  if (auto rc = parse_options("case", argc, argv, desc, &pos, vm, "usage: greenchannel case show CASE_ID"))
     return *rc;
   const auto tz = workflow::parse_time_zone(c.tz_name);
   const auto& table = workflow::rule_table(rules);
@@ -390,7 +373,7 @@ int case_synth(int argc, char** argv) {
       "cases", po::value(&n_cases)->default_value(60), "number of cases")(
       "seed", po::value(&seed)->default_value(1), "same seed, same month");
   po::variables_map vm;
-  if (auto rc = parse(argc, argv, desc, nullptr, vm,
+  if (auto rc = parse_options("case", argc, argv, desc, nullptr, vm,
                       "usage: greenchannel case synth --month 2026-05 [--cases 60]"))
     return *rc;
   const auto tz = workflow::parse_time_zone(c.tz_name);

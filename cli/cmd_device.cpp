@@ -12,6 +12,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "subcommand.hpp"
 #include "gc/storage.hpp"
 #include "paths.hpp"
 
@@ -30,49 +31,12 @@ constexpr const char* kUsage =
 
 storage::OpenOptions cli_open_options() {
   storage::OpenOptions o;
-  const char* user = std::getenv("USER");
-  o.audit_actor = std::string("cli:") + (user != nullptr && *user != '\0' ? user : "unknown");
+  o.audit_actor = cli_actor();
   return o;
 }
 
-std::string utc_text(storage::UnixMs ms) {
-  const std::chrono::sys_seconds t{std::chrono::seconds(ms / 1000)};
-  const std::time_t tt = t.time_since_epoch().count();
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
-// Parses options; returns an exit code if the command should stop (help or usage error).
-std::optional<int> parse(int argc, char** argv, const po::options_description& desc,
-                         const po::positional_options_description* positional,
-                         po::variables_map& vm, const std::string& usage_line) {
-  try {
-    auto parser = po::command_line_parser(argc, argv).options(desc);
-    if (positional != nullptr) parser.positional(*positional);
-    po::store(parser.run(), vm);
-    if (vm.count("help") != 0U) {
-      std::cout << usage_line << "\n" << desc;
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "greenchannel device: " << e.what() << "\n" << usage_line << "\n" << desc;
-    return 2;
-  }
-  return std::nullopt;
-}
 
-// list and revoke act on an existing database: a wrong --db or working directory should be an
-// error, not a new empty database.
-void require_existing(const std::string& db) {
-  if (!std::filesystem::exists(db)) {
-    throw storage::Error("no database at " + db +
-                         " (run from the directory `greenchannel serve` uses, or pass --db)");
-  }
-}
 
 int device_add(int argc, char** argv) {
   std::string clinic;
@@ -85,7 +49,7 @@ int device_add(int argc, char** argv) {
       "db", po::value(&db)->default_value(default_db_path().string()), "SQLite database")(
       "json", "print {\"device_id\", \"secret\"} as JSON (for scripts)");
   po::variables_map vm;
-  if (auto rc = parse(argc, argv, desc, nullptr, vm,
+  if (auto rc = parse_options("device", argc, argv, desc, nullptr, vm,
                       "usage: greenchannel device add --clinic NAME [--id ID] [--db PATH]")) {
     return *rc;
   }
@@ -114,10 +78,10 @@ int device_list(int argc, char** argv) {
       "db", po::value(&db)->default_value(default_db_path().string()), "SQLite database")(
       "json", "print a JSON array");
   po::variables_map vm;
-  if (auto rc = parse(argc, argv, desc, nullptr, vm, "usage: greenchannel device list [--db PATH]")) {
+  if (auto rc = parse_options("device", argc, argv, desc, nullptr, vm, "usage: greenchannel device list [--db PATH]")) {
     return *rc;
   }
-  require_existing(db);
+  require_existing_db(db);
   auto store = storage::Store::open(db, cli_open_options());
   const auto devices = store->list_devices();
   if (vm.count("json") != 0U) {
@@ -160,10 +124,10 @@ int device_revoke(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("id", 1);
   po::variables_map vm;
-  if (auto rc = parse(argc, argv, desc, &pos, vm, "usage: greenchannel device revoke ID [--db PATH]")) {
+  if (auto rc = parse_options("device", argc, argv, desc, &pos, vm, "usage: greenchannel device revoke ID [--db PATH]")) {
     return *rc;
   }
-  require_existing(db);
+  require_existing_db(db);
   auto store = storage::Store::open(db, cli_open_options());
   if (!store->revoke_device(id)) {
     std::cerr << "greenchannel device revoke: no device '" << id << "' in " << db << "\n";

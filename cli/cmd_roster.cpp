@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "subcommand.hpp"
 #include "gc/alert_service.hpp"
 #include "gc/storage.hpp"
 #include "gc/workflow.hpp"
@@ -40,22 +41,6 @@ void add_common(po::options_description& desc, Common& c) {
   desc.add_options()("help,h", "show this help")(
       "db", po::value(&c.db)->default_value(default_db_path().string()), "SQLite database")(
       "tz", po::value(&c.tz_name)->default_value("Asia/Shanghai"), "time zone for times");
-}
-
-std::optional<int> parse(int argc, char** argv, const po::options_description& desc,
-                         po::variables_map& vm) {
-  try {
-    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
-    if (vm.count("help") != 0U) {
-      std::cout << kUsage << "\n" << desc;
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "greenchannel roster: " << e.what() << "\n" << kUsage << "\n" << desc;
-    return 2;
-  }
-  return std::nullopt;
 }
 
 std::string trim(const std::string& s) {
@@ -108,7 +93,7 @@ int roster_set(int argc, char** argv) {
                      "START/END:primary,backup,... (repeat for each shift)")(
       "by", po::value(&by)->required(), "who sets it (user name)");
   po::variables_map vm;
-  if (auto rc = parse(argc, argv, desc, vm)) return *rc;
+  if (auto rc = parse_options("roster", argc, argv, desc, nullptr, vm, kUsage)) return *rc;
   const auto tz = workflow::parse_time_zone(c.tz_name);
   std::vector<workflow::Shift> shifts;
   for (const auto& spec : specs) shifts.push_back(parse_shift(spec, tz));
@@ -124,7 +109,7 @@ int roster_show(int argc, char** argv) {
   add_common(desc, c);
   desc.add_options()("json", "print JSON");
   po::variables_map vm;
-  if (auto rc = parse(argc, argv, desc, vm)) return *rc;
+  if (auto rc = parse_options("roster", argc, argv, desc, nullptr, vm, kUsage)) return *rc;
   const auto tz = workflow::parse_time_zone(c.tz_name);
   auto service = open_service(c);
   const auto shifts = service->roster_shifts();

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "commands.hpp"
+#include "subcommand.hpp"
 #include "gc/station.hpp"
 #include "gc/station_store.hpp"
 #include "paths.hpp"
@@ -32,45 +33,9 @@ constexpr const char* kUsage =
     "  disable USERNAME                disable an account and end its sessions\n"
     "Each accepts --db PATH (default: var/greenchannel.db) and --help.\n";
 
-std::string cli_actor() {
-  const char* user = std::getenv("USER");
-  return std::string("cli:") + (user != nullptr && *user != '\0' ? user : "unknown");
-}
 
-std::string utc_text(storage::UnixMs ms) {
-  const std::time_t tt = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
-std::optional<int> parse(int argc, char** argv, const po::options_description& desc,
-                         const po::positional_options_description* positional,
-                         po::variables_map& vm, const std::string& usage_line) {
-  try {
-    auto parser = po::command_line_parser(argc, argv).options(desc);
-    if (positional != nullptr) parser.positional(*positional);
-    po::store(parser.run(), vm);
-    if (vm.count("help") != 0U) {
-      std::cout << usage_line << "\n" << desc;
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "greenchannel user: " << e.what() << "\n" << usage_line << "\n" << desc;
-    return 2;
-  }
-  return std::nullopt;
-}
 
-void require_existing(const std::string& db) {
-  if (!std::filesystem::exists(db)) {
-    throw storage::Error("no database at " + db +
-                         " (run from the directory `greenchannel serve` uses, or pass --db)");
-  }
-}
 
 int user_add(int argc, char** argv) {
   std::string username, role_text, db;
@@ -86,7 +51,7 @@ int user_add(int argc, char** argv) {
   const char* usage_line =
       "usage: greenchannel user add USERNAME --role ROLE (--password-stdin | env "
       "GC_USER_PASSWORD) [--db PATH]";
-  if (auto rc = parse(argc, argv, desc, &pos, vm, usage_line)) return *rc;
+  if (auto rc = parse_options("user", argc, argv, desc, &pos, vm, usage_line)) return *rc;
   const auto role = station::parse_role(role_text);
   if (!role) {
     std::cerr << "greenchannel user add: --role must be cardiologist, coordinator or admin\n";
@@ -118,10 +83,10 @@ int user_list(int argc, char** argv) {
       "db", po::value(&db)->default_value(default_db_path().string()), "SQLite database")(
       "json", "print a JSON array");
   po::variables_map vm;
-  if (auto rc = parse(argc, argv, desc, nullptr, vm, "usage: greenchannel user list [--db PATH]")) {
+  if (auto rc = parse_options("user", argc, argv, desc, nullptr, vm, "usage: greenchannel user list [--db PATH]")) {
     return *rc;
   }
-  require_existing(db);
+  require_existing_db(db);
   auto store = storage::StationStore::open(db);
   const auto users = store->list_users();
   const auto now = storage::now_unix_ms();
@@ -167,11 +132,11 @@ int user_disable(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("username", 1);
   po::variables_map vm;
-  if (auto rc = parse(argc, argv, desc, &pos, vm,
+  if (auto rc = parse_options("user", argc, argv, desc, &pos, vm,
                       "usage: greenchannel user disable USERNAME [--db PATH]")) {
     return *rc;
   }
-  require_existing(db);
+  require_existing_db(db);
   if (!station::disable_user(db, username, cli_actor())) {
     std::cerr << "greenchannel user disable: no user '" << username << "' in " << db << "\n";
     return 1;
