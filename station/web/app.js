@@ -143,6 +143,19 @@ function wire() {
   on('ws:alert', (msg) => {
     if (msg.item) emit('alert-item', msg.item);
   });
+  // Escalation pages (level ≥ 1: the primary did not acknowledge in time) are shown to everyone
+  // on the station until the next page or a click, so the backup sees it was their turn.
+  on('ws:page', (msg) => {
+    if (!msg || !(msg.level >= 1)) return;
+    const notice = $('page-notice');
+    const at = new Date(msg.at_ms).toLocaleTimeString();
+    notice.textContent = t('page_notice', {
+      id: msg.alert_id, who: msg.who || t('page_nobody'), level: msg.level, at,
+    });
+    notice.dataset.alertId = String(msg.alert_id);
+    notice.classList.remove('hidden');
+  });
+  $('page-notice').addEventListener('click', () => $('page-notice').classList.add('hidden'));
   on('ws-status', (status) => {
     const s = $('ws-status');
     s.dataset.status = status;

@@ -28,6 +28,11 @@ const STRINGS = {
     zh: '危急警报：{n} 例疑似 STEMI 未应答 — 点击查看',
     en: 'CRITICAL: {n} suspected STEMI not acknowledged — click to open',
   },
+  page_notice: {
+    zh: '升级呼叫：警报 #{id} 未在时限内应答，已呼叫 {who}（第 {level} 级，{at}）',
+    en: 'Escalation: alert #{id} not acknowledged in time, paged {who} (level {level}, {at})',
+  },
+  page_nobody: { zh: '无人值班', en: 'nobody on call' },
   // worklist
   filter_tier: { zh: '级别', en: 'Tier' },
   filter_clinic: { zh: '诊所', en: 'Clinic' },

@@ -115,9 +115,10 @@ class LineProcess {
 }
 
 // Starts `greenchannel serve` on ephemeral ports with a fresh database.
-export async function startServer(dir = tempDir('serve')) {
+export async function startServer(dir = tempDir('serve'), extraArgs = []) {
   const db = path.join(dir, 'gc.db');
-  const args = ['serve', '--tls', '--listen', '127.0.0.1:0', '--station-listen', '127.0.0.1:0', '--db', db];
+  const args = ['serve', '--tls', '--listen', '127.0.0.1:0', '--station-listen', '127.0.0.1:0', '--db', db,
+    ...extraArgs];
   const p = new LineProcess(BIN, args, { cwd: dir });
   const listening = await p.waitLine((l) => /^listening on /.test(l), 20000, 'serve: listening line');
   const port = Number(/:(\d+)/.exec(listening.text.replace(/^listening on /, ''))[1]);
