@@ -187,21 +187,7 @@ TransitionWritten AlertStore::record_transition(const TransitionWrite& w) {
   }
   if (w.event) {
     const auto& e = *w.event;
-    db.query(
-          "INSERT INTO events (study_id, kind, at_unix_ms, at_source, at_clock, "
-          "corrected_unix_ms, recorded_ms, actor, corrects_seq, detail_json) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        .bind(1, e.study_id)
-        .bind(2, e.kind)
-        .bind(3, e.at.unix_ms)
-        .bind(4, e.at.source)
-        .bind(5, e.at.clock)
-        .bind(6, e.corrected_unix_ms)
-        .bind(7, now_unix_ms())
-        .bind(8, e.actor)
-        .bind(9, e.corrects_seq)
-        .bind(10, e.detail_json.empty() ? std::string("{}") : e.detail_json)
-        .run();
+    detail::append_event_row(db, e);
   }
   if (!w.cart_device_id.empty()) {
     const auto* bytes = reinterpret_cast<const std::uint8_t*>(w.cart_payload.data());

@@ -39,4 +39,23 @@ std::int64_t append_audit_row(sqlite::Db& db, UnixMs at_ms, const std::string& a
   return db.last_insert_rowid();
 }
 
+std::int64_t append_event_row(sqlite::Db& db, const EventRecord& e) {
+  db.query(
+        "INSERT INTO events (study_id, kind, at_unix_ms, at_source, at_clock, "
+        "corrected_unix_ms, recorded_ms, actor, corrects_seq, detail_json) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(1, e.study_id)
+      .bind(2, e.kind)
+      .bind(3, e.at.unix_ms)
+      .bind(4, e.at.source)
+      .bind(5, e.at.clock)
+      .bind(6, e.corrected_unix_ms)
+      .bind(7, now_unix_ms())
+      .bind(8, e.actor)
+      .bind(9, e.corrects_seq)
+      .bind(10, e.detail_json.empty() ? std::string("{}") : e.detail_json)
+      .run();
+  return db.last_insert_rowid();
+}
+
 }  // namespace gc::storage::detail

@@ -26,4 +26,8 @@ std::int64_t append_audit_row(sqlite::Db& db, UnixMs at_ms, const std::string& a
                               const std::string& action, const std::string& target,
                               const std::string& detail);
 
+// Appends one events row (recorded_ms = now by the server clock, whatever the caller set; an
+// empty detail is {}); returns its seq.
+std::int64_t append_event_row(sqlite::Db& db, const EventRecord& e);
+
 }  // namespace gc::storage::detail

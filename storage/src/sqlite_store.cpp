@@ -636,22 +636,7 @@ class SqliteStore final : public Store {
     if (e.kind.empty()) throw Error("an event needs a kind");
     std::lock_guard lock(mu_);
     Transaction tx(*db_);
-    db_->query(
-           "INSERT INTO events (study_id, kind, at_unix_ms, at_source, at_clock, "
-           "corrected_unix_ms, recorded_ms, actor, corrects_seq, detail_json) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        .bind(1, e.study_id)
-        .bind(2, e.kind)
-        .bind(3, e.at.unix_ms)
-        .bind(4, e.at.source)
-        .bind(5, e.at.clock)
-        .bind(6, e.corrected_unix_ms)
-        .bind(7, now_unix_ms())  // recorded by the server clock, whatever the caller set
-        .bind(8, e.actor)
-        .bind(9, e.corrects_seq)
-        .bind(10, e.detail_json.empty() ? std::string("{}") : e.detail_json)
-        .run();
-    const auto seq = db_->last_insert_rowid();
+    const auto seq = detail::append_event_row(*db_, e);
     tx.commit();
     return seq;
   }
