@@ -20,6 +20,7 @@
 #include "gc/ingest.hpp"
 #include "gc/ingest_metrics.hpp"
 #include "gc/station.hpp"
+#include "gc/station_store.hpp"
 #include "gc/storage.hpp"
 #include "gc/tls.hpp"
 #include "paths.hpp"
@@ -86,9 +87,11 @@ int cmd_serve(int argc, char** argv) {
   std::string client_ca;
   po::options_description desc(
       "usage: greenchannel serve [options]\n\n"
-      "Runs the ingest daemon: carts connect, authenticate and stream ECGs (protocol v1);\n"
+      "Runs the server: carts connect, authenticate and stream ECGs (protocol v1);\n"
       "every acknowledged chunk is durable in SQLite; each completed study is analysed and its\n"
-      "alert raised. Prints \"listening on ADDRESS:PORT\" first, then one line per event.\n"
+      "alert raised, escalated along the on-call roster and shown on the reading station\n"
+      "(--station-listen: HTTPS + WebSocket for the cardiologists' browsers, /healthz, /metrics).\n"
+      "Prints \"listening on ADDRESS:PORT\" first, then one line per event.\n"
       "SIGINT/SIGTERM stop it cleanly (in-flight commits finish, WAL checkpointed, exit 0).\n"
       "TLS 1.2+ by default: a key and self-signed certificate are created next to the database\n"
       "on first start (or given with --tls-cert/--tls-key) and the SHA-256 fingerprint is\n"
@@ -326,6 +329,12 @@ int cmd_serve(int argc, char** argv) {
     station->start();
     station_ptr = station.get();
     std::cout << utc_now_text() << " station on " << station->url() << std::endl;
+    if (storage::StationStore::open(db_path)->list_users().empty()) {
+      std::cout << utc_now_text()
+                << " station: no accounts yet — add one with `greenchannel user add NAME "
+                   "--role cardiologist --password-stdin --db "
+                << db_path.string() << "`" << std::endl;
+    }
   }
   alerts.start();
   if (!quiet) {

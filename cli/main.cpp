@@ -16,7 +16,7 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
-    {"serve", gc::cli::cmd_serve, "run the ingest daemon (carts connect here)"},
+    {"serve", gc::cli::cmd_serve, "run the server: ingest for carts, the reading station, alerts"},
     {"cart", gc::cli::cmd_cart, "simulate a cart: stream records to a server"},
     {"device", gc::cli::cmd_device, "register, list and revoke carts"},
     {"roster", gc::cli::cmd_roster, "on-call roster that alerts escalate along: set, show"},
