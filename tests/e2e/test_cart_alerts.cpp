@@ -144,6 +144,10 @@ TEST_CASE("cart --wait-confirmation prints each alert update until the green cha
   server->stop();
   io_thread.join();
   server->finish();
+  // The server's timers belong to `io`, declared after it: destroy the server first (and stop
+  // the alert service, whose cart channel points at it).
+  alerts.stop();
+  server.reset();
 
   INFO(text.out);
   CHECK(text.status == 0);

@@ -75,7 +75,11 @@ TEST_CASE("batched storage tasks queued together share one transaction and reply
   release.set_value();
   worker.stop();  // drains
 
-  CHECK(worker.commits() - commits_before == 1);  // 51 batched tasks, one transaction
+  // 51 batched tasks share one transaction — two or three when a slow (sanitizer) build runs past
+  // the round's 10 ms budget — instead of 51.
+  const auto commits = worker.commits() - commits_before;
+  CHECK(commits >= 1);
+  CHECK(commits <= 3);
   REQUIRE(replies.size() == kStudies + 1);
   CHECK(replies[0] == "w-0");
   CHECK(replies[11] == "refused");
