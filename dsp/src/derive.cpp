@@ -49,4 +49,26 @@ SignalBlock derive_limb_leads(const SignalBlock& block) {
   return out;
 }
 
+SignalBlock block_from_counts(const std::vector<std::vector<std::int32_t>>& counts,
+                              const std::vector<std::string>& lead_names, double sample_rate_hz,
+                              double resolution_nv_per_lsb, bool derive_limbs) {
+  if (counts.size() != lead_names.size()) {
+    throw std::invalid_argument("stored study has " + std::to_string(counts.size()) +
+                                " sample rows for " + std::to_string(lead_names.size()) + " leads");
+  }
+  const double uv_per_lsb = resolution_nv_per_lsb / 1000.0;
+  SignalBlock block;
+  block.sample_rate_hz = sample_rate_hz;
+  block.lead_names = lead_names;
+  block.samples_uv.resize(counts.size());
+  for (std::size_t lead = 0; lead < counts.size(); ++lead) {
+    auto& out = block.samples_uv[lead];
+    out.reserve(counts[lead].size());
+    for (const std::int32_t value : counts[lead]) {
+      out.push_back(static_cast<float>(static_cast<double>(value) * uv_per_lsb));
+    }
+  }
+  return derive_limbs ? derive_limb_leads(block) : block;
+}
+
 }  // namespace gc::dsp

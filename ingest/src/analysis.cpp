@@ -18,29 +18,11 @@ namespace pb = proto::pb;
 
 namespace {
 
-// Integers → µV (nV per LSB ÷ 1000), plus III, aVR, aVL, aVF from I and II when the cart asked
-// for derivation (DESIGN §2). Limb leads come first in the standard order.
+// Integers → µV plus the derived limb leads when the cart asked for derivation (DESIGN §2).
 dsp::SignalBlock to_signal_block(const storage::StudySamples& study) {
-  const auto& header = study.header;
-  if (study.samples.size() != header.leads.size()) {
-    throw std::invalid_argument("stored study has " + std::to_string(study.samples.size()) +
-                                " sample rows for " + std::to_string(header.leads.size()) +
-                                " leads");
-  }
-  const double uv_per_lsb = header.resolution_nv_per_lsb / 1000.0;
-  std::vector<std::vector<float>> given(study.samples.size());
-  for (std::size_t lead = 0; lead < study.samples.size(); ++lead) {
-    given[lead].reserve(study.samples[lead].size());
-    for (const std::int32_t value : study.samples[lead]) {
-      given[lead].push_back(static_cast<float>(static_cast<double>(value) * uv_per_lsb));
-    }
-  }
-  dsp::SignalBlock block;
-  block.sample_rate_hz = header.sample_rate_hz;
-  block.lead_names = header.leads;
-  block.samples_uv = std::move(given);
-  if (!header.derive_limb_leads) return block;
-  return dsp::derive_limb_leads(block);
+  const auto& h = study.header;
+  return dsp::block_from_counts(study.samples, h.leads, h.sample_rate_hz,
+                                h.resolution_nv_per_lsb, h.derive_limb_leads);
 }
 
 triage::PatientContext patient_of(const storage::StudyHeader& header) {

@@ -201,23 +201,11 @@ json::object page_json(const workflow::AlertPageRecord& p) {
                       {"webhook_status", p.webhook_status}};
 }
 
-// Stored integers → µV, plus the derived limb leads when the cart asked for derivation.
+// Integers → µV plus the derived limb leads when the cart asked for derivation (DESIGN §2).
 dsp::SignalBlock to_signal_block(const storage::StudySamples& study) {
-  const auto& header = study.header;
-  const double uv_per_lsb = header.resolution_nv_per_lsb / 1000.0;
-  dsp::SignalBlock block;
-  block.sample_rate_hz = header.sample_rate_hz;
-  block.lead_names = header.leads;
-  block.samples_uv.resize(study.samples.size());
-  for (std::size_t lead = 0; lead < study.samples.size(); ++lead) {
-    auto& out = block.samples_uv[lead];
-    out.reserve(study.samples[lead].size());
-    for (const std::int32_t v : study.samples[lead]) {
-      out.push_back(static_cast<float>(static_cast<double>(v) * uv_per_lsb));
-    }
-  }
-  if (!header.derive_limb_leads) return block;
-  return dsp::derive_limb_leads(block);
+  const auto& h = study.header;
+  return dsp::block_from_counts(study.samples, h.leads, h.sample_rate_hz,
+                                h.resolution_nv_per_lsb, h.derive_limb_leads);
 }
 
 json::array rounded_rows(const std::vector<std::vector<float>>& rows) {
