@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 #include <thread>
+#include <unordered_map>
 
 #include "commands.hpp"
 #include "gc/alert_cart.hpp"
@@ -223,21 +224,29 @@ int cmd_serve(int argc, char** argv) {
   open_options.audit_actor = "serve";
   auto store = storage::Store::open(db_path, open_options);
 
+  // Set once the reading station is listening; the hooks below tell it about cases and alerts.
+  station::Station* station_ptr = nullptr;
+
   // Workflow: every new study joins (or opens) its patient's chest-pain case and records the
   // time nodes the cart sent (symptom onset, FMC, first ECG) plus "ECG transmitted". Runs on the
-  // storage thread; a failure is logged by the server and never affects the cart.
+  // storage thread; a failure is logged by the server and never affects the cart. A cart's clinic
+  // never changes, so it is looked up once per cart, not once per study.
   auto cases = storage::CaseStore::open(db_path, "serve");
-  config.on_study_created = [&cases](storage::Store& st, const storage::StudyHeader& header,
-                                     std::int64_t study_id,
-                                     std::optional<std::int64_t> server_minus_device_ms) {
-    std::string clinic;
-    for (const auto& d : st.list_devices()) {
-      if (d.device_id == header.device_id) clinic = d.clinic;
+  config.on_study_created = [&cases, &station_ptr,
+                             clinics = std::unordered_map<std::string, std::string>{}](
+                                storage::Store& st, const storage::StudyHeader& header,
+                                std::int64_t study_id,
+                                std::optional<std::int64_t> server_minus_device_ms) mutable {
+    auto clinic = clinics.find(header.device_id);
+    if (clinic == clinics.end()) {
+      for (const auto& d : st.list_devices()) clinics.emplace(d.device_id, d.clinic);
+      clinic = clinics.try_emplace(header.device_id).first;
     }
     std::optional<std::int64_t> cart_ahead_ms;
     if (server_minus_device_ms) cart_ahead_ms = -*server_minus_device_ms;
-    workflow::record_study_arrival(*cases, header, study_id, clinic, cart_ahead_ms,
-                                   storage::now_unix_ms());
+    const auto arrival = workflow::record_study_arrival(
+        *cases, header, study_id, clinic->second, cart_ahead_ms, storage::now_unix_ms());
+    if (station_ptr != nullptr) station_ptr->publish_case(arrival.case_id);
   };
 
   // Alerts: every transition persisted with its actor; unacknowledged alerts escalate along the
@@ -265,7 +274,6 @@ int cmd_serve(int argc, char** argv) {
   }
   alert_config.log = config.log;
   ingest::Server* server_ptr = nullptr;
-  station::Station* station_ptr = nullptr;
   workflow::AlertChannels channels;
   channels.to_cart = [&server_ptr](const workflow::AlertChange& change) {
     return server_ptr != nullptr &&
@@ -283,17 +291,6 @@ int cmd_serve(int argc, char** argv) {
   config.alert_update_delivered = [&alerts](std::int64_t update_id) {
     alerts.cart_update_delivered(update_id);
   };
-  const auto study_created = config.on_study_created;
-  config.on_study_created = [study_created, &cases, &station_ptr](
-                                storage::Store& st, const storage::StudyHeader& header,
-                                std::int64_t study_id,
-                                std::optional<std::int64_t> server_minus_device_ms) {
-    study_created(st, header, study_id, server_minus_device_ms);
-    if (station_ptr != nullptr) {
-      if (const auto case_id = cases->case_of_study(study_id)) station_ptr->publish_case(*case_id);
-    }
-  };
-
   asio::io_context io;
   ingest::Server server(io, config, *store);
   server.start();
