@@ -35,6 +35,7 @@ struct Args {
   fs::path data = GC_ECG_DATA_DIR;
   std::string db = "all";
   bool verbose = false;
+  bool inject_at_detected = false;  // eval st: inject from the detector's J / T end instead
   bool help = false;
   std::optional<std::string> only;
 };
@@ -48,6 +49,8 @@ Args parse_args(int argc, char** argv) {
       if (s == "--data") a.data = v;
       else if (s == "--db") a.db = v;
       else a.only = v;
+    } else if (s == "--at-detected-j") {
+      a.inject_at_detected = true;
     } else if (s == "--verbose" || s == "-v") {
       a.verbose = true;
     } else if (s == "--help" || s == "-h") {
@@ -171,9 +174,20 @@ struct ErrStats {
     for (const double e : err_ms) s += (e - m) * (e - m);
     return std::sqrt(s / static_cast<double>(err_ms.size() - 1));
   }
+  // Per-record SDs, for the convention of much of the delineation literature (e.g. Martínez et
+  // al. 2004): the average over records of each record's SD, which leaves out the between-record
+  // spread of the mean that the pooled SD includes.
+  std::vector<double> record_sd;
+  double mean_record_sd() const {
+    double s = 0;
+    for (const double e : record_sd) s += e;
+    return record_sd.empty() ? 0 : s / static_cast<double>(record_sd.size());
+  }
   void merge(const ErrStats& o) {
     err_ms.insert(err_ms.end(), o.err_ms.begin(), o.err_ms.end());
     missing += o.missing;
+    if (!o.record_sd.empty()) record_sd.insert(record_sd.end(), o.record_sd.begin(), o.record_sd.end());
+    else if (o.err_ms.size() >= 2) record_sd.push_back(o.sd());
   }
 };
 
@@ -229,7 +243,7 @@ void print_stats(const std::string& name, const DbStats& s) {
   const auto row = [](const char* what, const ErrStats& e) {
     std::cout << "  " << std::left << std::setw(11) << what << std::right << " mean " << std::setw(6)
               << e.mean() << " ms  SD " << std::setw(6) << e.sd() << " ms  (n=" << e.err_ms.size()
-              << ", missing " << e.missing << ")\n";
+              << ", missing " << e.missing << ")  mean within-record SD " << e.mean_record_sd() << " ms\n";
   };
   row("QRS onset", s.on);
   row("QRS offset", s.off);
@@ -252,6 +266,50 @@ std::vector<fs::path> headers_in(const fs::path& dir) {
   return out;
 }
 
+// The human reference's own spread: QTDB records annotated twice (.q2c, second cardiologist)
+// scored against the first annotator exactly as the detector is, and the detector on the same
+// beats — what "SD" can mean when two experts differ by that much.
+void inter_annotator(const Args& args) {
+  DbStats human, ours;
+  for (const auto& hea : headers_in(args.data / "qtdb")) {
+    if (args.only && hea.stem().string() != *args.only) continue;
+    auto q1 = hea, q2 = hea;
+    q1.replace_extension(".q1c");
+    q2.replace_extension(".q2c");
+    if (!fs::exists(q1) || !fs::exists(q2)) continue;
+    try {
+      const auto block = load_block(hea);
+      const auto first = qtdb_beats(q1);
+      dsp::Analysis second;
+      second.sample_rate_hz = block.sample_rate_hz;
+      for (const auto& b : qtdb_beats(q2)) {
+        dsp::Beat x;
+        x.r_sample = b.peak;
+        x.qrs_onset_sample = b.qrs_onset;
+        x.qrs_offset_sample = b.qrs_offset;
+        x.t_end_sample = b.t_end;
+        second.beats.push_back(x);
+      }
+      // Only the beats both cardiologists annotated are compared, for both.
+      std::vector<AnnotatedBeat> both;
+      for (const auto& b : first) {
+        if (match(second.beats, b.peak, block.sample_rate_hz)) both.push_back(b);
+      }
+      DbStats h, o;
+      score(both, second, h);
+      score(both, dsp::analyze(block), o);
+      h.records = o.records = 1;
+      human.merge(h);
+      ours.merge(o);
+    } catch (const std::exception& e) {
+      std::cerr << hea.string() << ": " << e.what() << "\n";
+    }
+  }
+  if (human.records == 0) return;
+  print_stats("qtdb second annotator (.q2c) vs first (.q1c)", human);
+  print_stats("this detector vs first (.q1c) on the same beats", ours);
+}
+
 }  // namespace
 
 int eval_delineation(int argc, char** argv) {
@@ -267,7 +325,10 @@ int eval_delineation(int argc, char** argv) {
                  "Scores QRS onset, QRS offset (J point) and T end per annotated beat (nearest\n"
                  "detected beat within 150 ms): QTDB .q1c (first annotator) and LUDB per-lead\n"
                  "annotations (earliest onset / latest offset / latest T end across leads).\n"
-                 "Errors are detected − annotated, in ms.\n";
+                 "Errors are detected − annotated, in ms; SD is pooled over all beats, and the\n"
+                 "mean of the per-record SDs is printed beside it. Where QTDB has a second\n"
+                 "cardiologist's annotation (.q2c), that annotator is scored against the first\n"
+                 "the same way, with this detector on the same beats, as the human reference.\n";
     return 0;
   }
   DbStats total;
@@ -305,6 +366,7 @@ int eval_delineation(int argc, char** argv) {
     total.merge(st);
   }
   if (args.db == "all") print_stats("all", total);
+  if (args.db != "ludb") inter_annotator(args);
   std::cout << "targets: |mean| <= 3 ms QRS on/off; SD <= 6.5 (onset), 8 (J), 20 (T end) ms\n"
                "reference ecgpuwave on QTDB: -6.9 ± 15.3, -1.5 ± 16.0, -1.2 ± 52.3 ms\n";
   return 0;
@@ -371,15 +433,17 @@ int eval_st(int argc, char** argv) {
     return 2;
   }
   if (args.help) {
-    std::cout << "usage: greenchannel eval st [--data DIR] [--verbose]\n"
+    std::cout << "usage: greenchannel eval st [--data DIR] [--record NAME] [--at-detected-j] [--verbose]\n"
                  "Injects known ST elevations (50–400 µV, 2–5 random leads, seeded) into LUDB records\n"
                  "from the annotated J point tapering to zero at the annotated T end; reports the\n"
                  "error of the measured change in st_j_uv / st_j60_uv, the movement of the\n"
                  "un-injected leads, and the same with added noise (50 Hz 100 µV, 50 µV RMS EMG,\n"
-                 "0.3 Hz 1 mV wander).\n";
+                 "0.3 Hz 1 mV wander).\n"
+                 "--at-detected-j: a diagnostic — inject from this detector's own J point instead of\n"
+                 "the annotated one, to separate ST measurement from J-point disagreement.\n";
     return 0;
   }
-  std::vector<double> ej, e60, other, nej, ne60;
+  std::vector<double> ej, e60, other, nej, ne60, other_j_kept, other_j_moved;
   int records = 0, skipped = 0;
   for (const auto& hea : headers_in(args.data / "ludb" / "data")) {
     if (args.only && hea.stem().string() != *args.only) continue;
@@ -420,6 +484,13 @@ int eval_st(int argc, char** argv) {
           j = b.r_sample + (j - near->peak);
           te = b.r_sample + (te - near->peak);
         }
+        if (args.inject_at_detected) {
+          // Diagnostic: the same injection placed at this detector's own J point (median beat's,
+          // so the same for every beat), keeping the annotated T end.
+          if (!a0.median.qrs_offset_samples) continue;
+          j = b.r_sample + (*a0.median.qrs_offset_samples - a0.median.r_index_samples);
+          te = std::max(te, j + static_cast<I64>(0.1 * fs_hz));
+        }
         for (std::size_t l = 0; l < amp.size(); ++l) {
           if (amp[l] > 0) inject_beat(injected.samples_uv[l], j, te, amp[l], fs_hz);
         }
@@ -429,6 +500,11 @@ int eval_st(int argc, char** argv) {
       add_noise(noisy, rng);
       const auto a2 = dsp::analyze(noisy);
       ++records;
+      // Did the injection move this detector's global J point (median beat, relative to R)?
+      const auto j_rel = [](const dsp::MedianBeat& m) -> I64 {
+        return m.qrs_offset_samples ? *m.qrs_offset_samples - m.r_index_samples : 0;
+      };
+      const bool j_moved = std::llabs(j_rel(a1.median) - j_rel(a0.median)) > 1;
       for (std::size_t l = 0; l < amp.size(); ++l) {
         const double dj = a1.per_lead[l].st_j_uv - a0.per_lead[l].st_j_uv;
         const double d60 = a1.per_lead[l].st_j60_uv - a0.per_lead[l].st_j60_uv;
@@ -439,6 +515,7 @@ int eval_st(int argc, char** argv) {
           ne60.push_back(std::fabs(a2.per_lead[l].st_j60_uv - a0.per_lead[l].st_j60_uv - amp[l]));
         } else {
           other.push_back(std::max(std::fabs(dj), std::fabs(d60)));
+          (j_moved ? other_j_moved : other_j_kept).push_back(other.back());
         }
         if (args.verbose && amp[l] > 0) {
           std::cout << std::fixed << std::setprecision(0) << hea.stem().string() << " "
@@ -458,6 +535,10 @@ int eval_st(int argc, char** argv) {
   std::cout << "  |error| at J+60   median " << quantile(e60, 0.5) << " µV  p95 " << quantile(e60, 0.95) << " µV\n";
   std::cout << "  un-injected leads |change| median " << quantile(other, 0.5) << " µV  p95 "
             << quantile(other, 0.95) << " µV  max " << quantile(other, 1.0) << " µV (n=" << other.size() << ")\n";
+  std::cout << "    where the global J point stayed (±1 sample): median " << quantile(other_j_kept, 0.5)
+            << " µV  p95 " << quantile(other_j_kept, 0.95) << " µV (n=" << other_j_kept.size() << ")\n";
+  std::cout << "    where the injection moved it:              median " << quantile(other_j_moved, 0.5)
+            << " µV  p95 " << quantile(other_j_moved, 0.95) << " µV (n=" << other_j_moved.size() << ")\n";
   std::cout << "  with noise: |error| at J median " << quantile(nej, 0.5) << " µV  p95 " << quantile(nej, 0.95)
             << " µV;  at J+60 median " << quantile(ne60, 0.5) << " µV  p95 " << quantile(ne60, 0.95) << " µV\n";
   std::cout << "targets: median <= 20 µV, p95 <= 50 µV; un-injected <= 10 µV; noisy median <= 30 µV\n";
