@@ -377,6 +377,36 @@ Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
     }
     a.median.samples_uv = detail::median_beat(all_f, fid, w);
     delineate_on(a.median.samples_uv);
+    // Pacemaker stimuli, on the raw samples of the usable leads around each clean dominant beat.
+    // A ventricular stimulus (at, or just before, the QRS onset found above, or inside the QRS)
+    // is not myocardial activity: the QRS starts after its artefact, as cardiologists mark it,
+    // and the isoelectric reference is taken before it. An atrial stimulus (well before the
+    // QRS) changes neither.
+    I64 stim_onset = -1;  // earliest QRS onset of a paced dominant beat (median-beat samples; −1: none)
+    if (mfid.qrs_onset && mfid.qrs_offset && !dom.empty()) {
+      std::vector<std::span<const float>> raw_an;
+      for (std::size_t l = 0; l < nl; ++l) {
+        if (usable[l]) raw_an.push_back(raw[l]);
+      }
+      std::vector<I64> ons, ends;
+      for (const auto i : dom) {
+        ons.push_back(bt.aligned_r[i] + (*mfid.qrs_onset - w.pre));
+        ends.push_back(bt.aligned_r[i] + (*mfid.qrs_offset - w.pre));
+      }
+      const auto pacing = detail::detect_pacing(raw_an, fs, ons, ends);
+      a.global.pacing_spikes = pacing.paced;
+      if (pacing.spike_from_onset_samples) {
+        const I64 spike = *mfid.qrs_onset + *pacing.spike_from_onset_samples;
+        if (spike >= *mfid.qrs_onset - S(0.040) && spike < *mfid.qrs_offset) mfid.pacing_stimulus = spike;
+        if (spike >= *mfid.qrs_onset - S(0.010) && spike < *mfid.qrs_offset) {
+          const I64 after = spike + pacing.spike_half_width_samples;
+          if (after < *mfid.qrs_offset) {
+            stim_onset = after;
+            mfid.qrs_onset = std::max(*mfid.qrs_onset, after);
+          }
+        }
+      }
+    }
     a.median.length_samples = w.len();
     a.median.r_index_samples = w.pre;
     a.median.n_beats_used = static_cast<int>(dom.size());
@@ -437,6 +467,9 @@ Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
         if (!bf.qrs_onset) bf.qrs_onset = mfid.qrs_onset;
         if (!bf.qrs_offset) bf.qrs_offset = mfid.qrs_offset;
         if (!bf.t_end) bf.t_end = mfid.t_end;
+        if (stim_onset >= 0 && bf.qrs_onset && bf.qrs_offset && stim_onset < *bf.qrs_offset) {
+          bf.qrs_onset = std::max(*bf.qrs_onset, stim_onset);
+        }
         last_bf = bf;
       }
       const I64 shift = bt.aligned_r[i] - w.pre;
@@ -510,19 +543,6 @@ Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
         a.global.qrs_axis_deg = std::atan2(*avf, x) * 180.0 / std::numbers::pi;
       }
     }
-    // Pacing spikes on the raw input of the usable leads.
-    std::vector<std::span<const float>> raw_an;
-    for (std::size_t l = 0; l < nl; ++l) {
-      if (usable[l]) raw_an.push_back(raw[l]);
-    }
-    std::vector<I64> ons, ends;
-    for (const auto& b : a.beats) {
-      if (b.dominant && b.qrs_onset_sample && b.qrs_offset_sample) {
-        ons.push_back(*b.qrs_onset_sample);
-        ends.push_back(*b.qrs_offset_sample);
-      }
-    }
-    a.global.pacing_spikes = detail::detect_pacing(raw_an, fs, ons, ends);
   }
 
   // --- 8. Record quality verdict. ----------------------------------------------------------

@@ -19,6 +19,9 @@ struct Fiducials {
   std::optional<std::int64_t> qrs_onset;
   std::optional<std::int64_t> qrs_offset;  // J point
   std::optional<std::int64_t> t_end;
+  // Ventricular pacemaker stimulus of this (paced) template: the QRS starts after its artefact,
+  // and the isoelectric reference is taken before it.
+  std::optional<std::int64_t> pacing_stimulus;
 };
 
 // Thresholds calibrated with `greenchannel eval delineation` on QTDB (2 leads, 250 Hz) and LUDB

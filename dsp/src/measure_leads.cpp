@@ -19,8 +19,13 @@ void measure_lead(std::span<const float> m, double fs, const Fiducials& fid, dou
   const I64 on = *fid.qrs_onset, J = *fid.qrs_offset;
   if (on < 1 || J <= on || J >= L) return;
 
-  // Isoelectric level: 20 ms of PR segment ending 10 ms before QRS onset.
-  const I64 i1 = std::max<I64>(1, on - S(0.010)), i0 = std::max<I64>(0, i1 - std::max<I64>(1, S(0.020)));
+  // Isoelectric level: 20 ms of PR segment ending 10 ms before QRS onset — or before the
+  // pacemaker stimulus, when one precedes the QRS closely (its artefact is not baseline).
+  I64 iso_end = on - S(0.010);
+  if (fid.pacing_stimulus && *fid.pacing_stimulus <= on && *fid.pacing_stimulus > on - S(0.040)) {
+    iso_end = std::min(iso_end, *fid.pacing_stimulus - S(0.010));
+  }
+  const I64 i1 = std::max<I64>(1, iso_end), i0 = std::max<I64>(0, i1 - std::max<I64>(1, S(0.020)));
   double iso = 0;
   for (I64 k = i0; k < i1; ++k) iso += m[k];
   iso /= static_cast<double>(i1 - i0);
@@ -111,9 +116,10 @@ void measure_lead(std::span<const float> m, double fs, const Fiducials& fid, dou
   }
 }
 
-bool detect_pacing(const std::vector<std::span<const float>>& raw, double fs,
-                   std::span<const I64> onsets, std::span<const I64> qrs_ends) {
-  if (raw.empty() || onsets.empty() || onsets.size() != qrs_ends.size()) return false;
+Pacing detect_pacing(const std::vector<std::span<const float>>& raw, double fs,
+                     std::span<const I64> onsets, std::span<const I64> qrs_ends) {
+  Pacing out;
+  if (raw.empty() || onsets.empty() || onsets.size() != qrs_ends.size()) return out;
   const auto n = static_cast<I64>(raw[0].size());
   const auto S = [fs](double sec) { return static_cast<I64>(std::llround(sec * fs)); };
   // Sharpness: deviation of a sample from the mean of its neighbours (a 1–2 sample spike has
@@ -123,6 +129,8 @@ bool detect_pacing(const std::vector<std::span<const float>>& raw, double fs,
   };
   int with_spike = 0, scored = 0;
   const I64 excl = std::max<I64>(2, S(0.006));
+  out.spike_half_width_samples = excl;
+  std::vector<I64> at;  // spike positions relative to the beat's onset
   // At most 16 beats, evenly spread: enough for a majority vote on a long recording.
   const std::size_t stride = std::max<std::size_t>(1, onsets.size() / 16);
   for (std::size_t b = 0; b < onsets.size(); b += stride) {
@@ -158,12 +166,18 @@ bool detect_pacing(const std::vector<std::span<const float>>& raw, double fs,
       // far sharper than anything else in the beat.
       if (spike >= 80.0 && spike > 4.0 * rest && spike > 8.0 * noise_floor) {
         found = true;
+        at.push_back(ks - onsets[b]);
         break;
       }
     }
     if (found) ++with_spike;
   }
-  return scored >= 3 && 2 * with_spike > scored;
+  out.paced = scored >= 3 && 2 * with_spike > scored;
+  if (out.paced && !at.empty()) {
+    std::nth_element(at.begin(), at.begin() + static_cast<std::ptrdiff_t>(at.size() / 2), at.end());
+    out.spike_from_onset_samples = at[at.size() / 2];
+  }
+  return out;
 }
 
 }  // namespace gc::dsp::detail

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -17,10 +18,18 @@ namespace gc::dsp::detail {
 void measure_lead(std::span<const float> m, double fs_hz, const Fiducials& fid,
                   double heart_rate_bpm, double rr_samples, LeadMeasurement& out);
 
-// True when most dominant beats carry a pacemaker stimulus: a one-to-few-sample spike, far
-// sharper than anything in the QRS itself, within 300 ms before (to 20 ms after) QRS onset.
+// Pacemaker stimuli: `paced` when most dominant beats carry a one-to-few-sample spike, far
+// sharper than anything in the QRS itself, from 300 ms before QRS onset through the first 40 %
+// of the QRS. spike_from_onset_samples: the median position of the spikes found, relative to
+// each beat's given onset (negative = before it); `spike_half_width_samples`: how far either
+// side of that position the stimulus artefact reaches.
 // raw: unfiltered leads µV; onsets: per-beat QRS onsets; qrs_ends: per-beat J points.
-bool detect_pacing(const std::vector<std::span<const float>>& raw, double fs_hz,
-                   std::span<const std::int64_t> onsets, std::span<const std::int64_t> qrs_ends);
+struct Pacing {
+  bool paced = false;
+  std::optional<std::int64_t> spike_from_onset_samples;
+  std::int64_t spike_half_width_samples = 0;
+};
+Pacing detect_pacing(const std::vector<std::span<const float>>& raw, double fs_hz,
+                     std::span<const std::int64_t> onsets, std::span<const std::int64_t> qrs_ends);
 
 }  // namespace gc::dsp::detail
