@@ -27,9 +27,11 @@ double percentile(std::vector<float>::const_iterator first, std::vector<float>::
 // Walks from `from` in direction `step` (±1) until the velocity stays below `thr` for `persist`
 // samples; returns the sub-threshold sample nearest the QRS. A quiet stretch that is followed
 // (within `rearm_span`) by activity above `thr_high` is a pause inside the complex — a broad S
-// nadir, a notch — and the walk continues past it.
+// nadir, a notch — and the walk continues past it. A quiet stretch cut short by the search
+// limit counts only when `accept_partial`.
 std::optional<I64> walk_below(const std::vector<float>& v, I64 from, I64 limit, int step,
-                              double thr, I64 persist, double thr_high = 0, I64 rearm_span = 0) {
+                              double thr, I64 persist, double thr_high = 0, I64 rearm_span = 0,
+                              bool accept_partial = true) {
   I64 run = 0, start = 0;
   for (I64 k = from; step < 0 ? k >= limit : k <= limit; k += step) {
     if (v[static_cast<std::size_t>(k)] < thr) {
@@ -54,7 +56,7 @@ std::optional<I64> walk_below(const std::vector<float>& v, I64 from, I64 limit, 
       run = 0;
     }
   }
-  if (run > 0) return start;  // reached the search limit while already below threshold
+  if (run > 0 && accept_partial) return start;  // reached the search limit while already below threshold
   return std::nullopt;
 }
 
@@ -157,7 +159,10 @@ Fiducials delineate(const std::vector<std::span<const float>>& leads, double fs,
       if (b_hi > b_lo + 2) dn = percentile(d.begin() + b_lo, d.begin() + b_hi, 0.10);
       dn = std::min(dn, 0.5 * peak[l]);
       const auto o = walk_below(d, peak_at[l], ext_on, -1, dn + prm.lead_onset_fraction * (peak[l] - dn), persist);
-      const auto e = walk_below(d, peak_at[l], ext_off, +1, dn + prm.lead_offset_fraction * (peak[l] - dn), persist);
+      // A lead that has not settled by the limit (fragmented, noisy, or merging into its ST-T)
+      // has no QRS end of its own to offer: it does not vote, rather than voting the limit.
+      const auto e = walk_below(d, peak_at[l], ext_off, +1, dn + prm.lead_offset_fraction * (peak[l] - dn), persist,
+                                0, 0, /*accept_partial=*/false);
       if (o) ons.push_back(*o);
       if (e) offs.push_back(*e);
     }

@@ -41,7 +41,7 @@ struct DelineationParams {
   double lead_onset_fraction = 0.04;   // per-lead slope threshold, of the lead's QRS peak slope
   double lead_offset_fraction = 0.06;
   double lead_extend_on_s = 0.03;      // how far per-lead limits may extend the spatial ones
-  double lead_extend_off_s = 0.04;
+  double lead_extend_off_s = 0.06;
   std::size_t lead_rank = 0;           // k-th earliest onset / latest offset (0 = extreme)
 };
 const DelineationParams& delineation_params();
