@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <numbers>
 #include <random>
 
@@ -312,6 +313,31 @@ TEST_CASE("analyze: unusable records are not ok and never produce NaN", "[analyz
     }
     const auto a = analyze(b);
     CHECK(all_finite(a));
+  }
+}
+
+TEST_CASE("analyze: a 24-hour 2-lead Holter record", "[analyze][long]") {
+  // A day of 250 Hz two-lead recording (21.6 million samples per lead) with a burst of invalid
+  // samples: analysed in one call, every beat found, nothing non-finite, a usable median beat.
+  const double fs = 250;
+  auto s = synth_record(fs, 24.0 * 3600.0, 70.0, 2);
+  REQUIRE(s.block.samples_uv[0].size() == static_cast<std::size_t>(24 * 3600 * 250));
+  for (std::size_t k = 5'000'000; k < 5'000'100; ++k) s.block.samples_uv[1][k] = std::numeric_limits<float>::quiet_NaN();
+  const auto a = analyze(s.block);
+  CHECK(a.quality.ok);
+  CHECK(all_finite(a));
+  CHECK(has_problem(a, s.block.lead_names[1], "invalid_samples"));
+  // Beats: the 100 invalid samples may cost at most the one beat they cover.
+  CHECK(a.beats.size() + 1 >= s.r.size());
+  CHECK(a.beats.size() <= s.r.size());
+  REQUIRE(a.global.heart_rate_bpm);
+  CHECK(*a.global.heart_rate_bpm == Approx(70.0).margin(0.5));
+  REQUIRE(a.median.qrs_onset_samples);
+  REQUIRE(a.median.qrs_offset_samples);
+  CHECK(std::llabs(*a.median.qrs_onset_samples - a.median.r_index_samples - std::llround(kOnset * fs)) <= 3);
+  for (std::size_t l = 0; l < s.st_uv.size(); ++l) {
+    INFO("lead " << l);
+    CHECK(a.per_lead[l].st_j60_uv == Approx(s.st_uv[l]).margin(15.0));
   }
 }
 
