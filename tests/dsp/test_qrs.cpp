@@ -240,56 +240,27 @@ TEST_CASE("qrs: paced, bundle branch block, wander, mains, noise and rate extrem
     gc::synth::Spec spec;
   };
   std::vector<Case> cases;
-  const auto base = [] {
+  const auto add = [&](const char* name, auto&& change) {
     gc::synth::Spec s;
     s.duration_s = 30;
     s.sample_rate_hz = 500;
     s.seed = 11;
-    return s;
+    change(s);
+    cases.push_back({name, s});
   };
-  {
-    auto s = base();
-    s.paced = true;
-    cases.push_back({"paced", s});
-  }
-  {
-    auto s = base();
-    s.lbbb = true;
-    cases.push_back({"lbbb", s});
-  }
-  {
-    auto s = base();
-    s.baseline_wander_uv = 1000;
-    cases.push_back({"wander 1 mV", s});
-  }
-  {
-    auto s = base();
-    s.mains_uv = 100;
-    cases.push_back({"mains 100 uV", s});
-  }
-  {
-    auto s = base();
-    s.noise_rms_uv = 60;
-    cases.push_back({"noise 60 uV rms", s});
-  }
-  {
-    auto s = base();
-    s.heart_rate_bpm = 180;
-    cases.push_back({"180 bpm", s});
-  }
-  {
-    auto s = base();
-    s.heart_rate_bpm = 35;
-    cases.push_back({"35 bpm", s});
-  }
-  {
-    auto s = base();
+  add("paced", [](auto& s) { s.paced = true; });
+  add("lbbb", [](auto& s) { s.lbbb = true; });
+  add("wander 1 mV", [](auto& s) { s.baseline_wander_uv = 1000; });
+  add("mains 100 uV", [](auto& s) { s.mains_uv = 100; });
+  add("noise 60 uV rms", [](auto& s) { s.noise_rms_uv = 60; });
+  add("180 bpm", [](auto& s) { s.heart_rate_bpm = 180; });
+  add("35 bpm", [](auto& s) { s.heart_rate_bpm = 35; });
+  add("18-lead 1 kHz lbbb two leads off", [](auto& s) {
     s.eighteen_lead = true;
     s.sample_rate_hz = 1000;
     s.lbbb = true;
     s.leads_off = {"V2", "V8"};
-    cases.push_back({"18-lead 1 kHz lbbb two leads off", s});
-  }
+  });
   for (const auto& c : cases) {
     const auto rec = gc::synth::generate(c.spec);
     const double fs = rec.sample_rate_hz;
