@@ -4,6 +4,7 @@
 #include <array>
 #include <fstream>
 #include <iterator>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -63,8 +64,13 @@ bool is_beat_symbol(char symbol) {
 std::vector<Annotation> read_annotations(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path.string() + ": cannot open annotation file");
-  const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
-                                         std::istreambuf_iterator<char>());
+  const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                        std::istreambuf_iterator<char>());
+  return parse_annotations(bytes, path.string());
+}
+
+std::vector<Annotation> parse_annotations(std::span<const std::uint8_t> bytes,
+                                          const std::string& source) {
   std::vector<Annotation> out;
   std::int64_t time = 0;
   int channel = 0;  // chan and num carry over from the previous annotation unless set
@@ -74,7 +80,7 @@ std::vector<Annotation> read_annotations(const std::filesystem::path& path) {
     return static_cast<unsigned>(bytes[p] | (bytes[p + 1] << 8));
   };
   auto fail = [&](const std::string& what) {
-    throw Error(path.string() + ": byte " + std::to_string(pos) + ": " + what);
+    throw Error(source + ": byte " + std::to_string(pos) + ": " + what);
   };
   bool ended = false;
   while (pos + 1 < bytes.size()) {
@@ -134,7 +140,7 @@ std::vector<Annotation> read_annotations(const std::filesystem::path& path) {
     pos += 2;
   }
   if (!ended && pos < bytes.size() && bytes.size() - pos == 1) {
-    throw Error(path.string() + ": odd trailing byte (truncated annotation file)");
+    throw Error(source + ": odd trailing byte (truncated annotation file)");
   }
   return out;
 }

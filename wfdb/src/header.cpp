@@ -42,13 +42,13 @@ std::string_view trim(std::string_view s) {
 
 class LineError {
  public:
-  LineError(const std::filesystem::path& file, int line) : file_(file), line_(line) {}
+  LineError(const std::string& source, int line) : source_(source), line_(line) {}
   [[noreturn]] void fail(const std::string& what) const {
-    throw Error(file_.string() + ":" + std::to_string(line_) + ": " + what);
+    throw Error(source_ + ":" + std::to_string(line_) + ": " + what);
   }
 
  private:
-  const std::filesystem::path& file_;
+  const std::string& source_;
   int line_;
 };
 
@@ -233,8 +233,10 @@ Header read_header(const std::filesystem::path& hea_path) {
   if (!in) throw Error(hea_path.string() + ": cannot open header file");
   std::stringstream buffer;
   buffer << in.rdbuf();
-  const std::string text = buffer.str();
+  return parse_header(buffer.str(), hea_path.string());
+}
 
+Header parse_header(std::string_view text, const std::string& source) {
   Header header;
   bool have_record_line = false;
   int n_signals = 0;
@@ -244,12 +246,12 @@ Header read_header(const std::filesystem::path& hea_path) {
 
   while (pos < text.size()) {
     std::size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
+    if (end == std::string_view::npos) end = text.size();
     std::string_view line(text.data() + pos, end - pos);
     pos = end + 1;
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    const LineError at(hea_path, line_no);
+    const LineError at(source, line_no);
     const std::string_view trimmed = trim(line);
     if (trimmed.empty()) continue;
     if (trimmed.front() == '#') {
@@ -315,10 +317,10 @@ Header read_header(const std::filesystem::path& hea_path) {
     if (gain.units) sig.units = *gain.units;
     header.signals.push_back(std::move(sig));
   }
-  if (!have_record_line) throw Error(hea_path.string() + ": no record line (empty header)");
+  if (!have_record_line) throw Error(source + ": no record line (empty header)");
   if (static_cast<int>(header.signals.size()) != n_signals) {
-    throw Error(hea_path.string() + ":" + std::to_string(record_line_no) +
-                ": record line declares " + std::to_string(n_signals) + " signals but " +
+    throw Error(source + ":" + std::to_string(record_line_no) + ": record line declares " +
+                std::to_string(n_signals) + " signals but " +
                 std::to_string(header.signals.size()) + " signal lines follow");
   }
   return header;

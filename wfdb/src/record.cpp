@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <map>
+#include <optional>
+#include <span>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -24,7 +28,7 @@ struct FileGroup {
   std::int64_t byte_offset = 0;
 };
 
-std::vector<FileGroup> group_by_file(const Header& header, const std::filesystem::path& hea_path) {
+std::vector<FileGroup> group_by_file(const Header& header, const std::string& source) {
   std::vector<FileGroup> groups;
   for (std::size_t s = 0; s < header.signals.size(); ++s) {
     const SignalSpec& sig = header.signals[s];
@@ -35,7 +39,7 @@ std::vector<FileGroup> group_by_file(const Header& header, const std::filesystem
       continue;
     }
     if (it->format != sig.format || it->byte_offset != sig.byte_offset) {
-      throw Error(hea_path.string() + ": signal " + std::to_string(s + 1) + " (" + sig.description +
+      throw Error(source + ": signal " + std::to_string(s + 1) + " (" + sig.description +
                   ") shares file " + sig.file_name +
                   " with another signal but has a different format or byte offset");
     }
@@ -57,6 +61,69 @@ std::string format_double(double v) {
   const auto [ptr, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
   if (ec != std::errc{}) throw Error("cannot format number");
   return std::string(buf.data(), ptr);
+}
+
+// Bytes to read from a data file that holds `file_bytes` bytes: the group's frames after its byte
+// offset. When the record line gives no length (`n_samples` not yet known), the first file's size
+// sets it (whole frames only) and later files must hold at least that many frames. A hostile
+// header may declare an absurd length or offset: both are compared against the bytes actually
+// there before any multiplication can overflow or any allocation happens.
+std::int64_t checked_bytes_needed(const FileGroup& g, std::int64_t file_bytes,
+                                  std::optional<std::int64_t>& n_samples_known,
+                                  const std::string& data_name) {
+  const auto n_sig = static_cast<std::int64_t>(g.signals.size());
+  const std::int64_t available = file_bytes - g.byte_offset;
+  if (!n_samples_known) {
+    n_samples_known = available > 0 ? values_in(g.format, available) / n_sig : 0;
+  }
+  const std::int64_t n_samples = *n_samples_known;
+  const std::int64_t have = std::max<std::int64_t>(available, 0);
+  if (n_samples > available / std::max<std::int64_t>(n_sig, 1)) {
+    throw Error(data_name + ": truncated: " + std::to_string(n_samples) + " samples x " +
+                std::to_string(n_sig) + " signals in format " + std::to_string(g.format) +
+                " need more than the " + std::to_string(have) +
+                " bytes the file has after byte offset " + std::to_string(g.byte_offset));
+  }
+  const std::int64_t needed = bytes_for(g.format, n_samples * n_sig);
+  if (available < needed) {
+    throw Error(data_name + ": truncated: " + std::to_string(n_samples) + " samples x " +
+                std::to_string(n_sig) + " signals in format " + std::to_string(g.format) +
+                " need " + std::to_string(needed) + " bytes after byte offset " +
+                std::to_string(g.byte_offset) + ", file has " + std::to_string(have));
+  }
+  return needed;
+}
+
+// Decodes the group's interleaved frames from `bytes` (its frames only, offset already skipped;
+// size checked by checked_bytes_needed) into rec.samples_adu.
+void decode_group(const FileGroup& g, std::span<const std::uint8_t> bytes, std::int64_t n_samples,
+                  Record& rec) {
+  const auto n_sig = static_cast<std::int64_t>(g.signals.size());
+  for (const std::size_t s : g.signals) {
+    rec.samples_adu[s].resize(static_cast<std::size_t>(n_samples));
+  }
+  const std::int64_t n_values = n_samples * n_sig;
+  for (std::int64_t k = 0; k < n_values; ++k) {
+    std::int32_t v = 0;
+    if (g.format == 16) {
+      const auto lo = bytes[static_cast<std::size_t>(2 * k)];
+      const auto hi = bytes[static_cast<std::size_t>(2 * k + 1)];
+      v = static_cast<std::int16_t>(static_cast<std::uint16_t>(lo | (hi << 8)));
+    } else {
+      // 212: each pair of 12-bit samples occupies 3 bytes; the middle byte carries the high
+      // nibbles (low nibble → first sample, high nibble → second).
+      const std::size_t base = static_cast<std::size_t>(3 * (k / 2));
+      unsigned raw = 0;
+      if (k % 2 == 0) {
+        raw = bytes[base] | ((bytes[base + 1] & 0x0Fu) << 8);
+      } else {
+        raw = bytes[base + 2] | ((bytes[base + 1] & 0xF0u) << 4);
+      }
+      v = raw >= 0x800 ? static_cast<std::int32_t>(raw) - 0x1000 : static_cast<std::int32_t>(raw);
+    }
+    rec.samples_adu[g.signals[static_cast<std::size_t>(k % n_sig)]]
+                   [static_cast<std::size_t>(k / n_sig)] = v;
+  }
 }
 
 }  // namespace
@@ -89,42 +156,22 @@ std::int32_t checksum16(const std::vector<std::int32_t>& samples) {
 Record read_record(const std::filesystem::path& hea_path) {
   Record rec;
   rec.header = read_header(hea_path);
-  const Header& h = rec.header;
-  const auto groups = group_by_file(h, hea_path);
+  const auto groups = group_by_file(rec.header, hea_path.string());
   const std::filesystem::path dir = hea_path.parent_path();
-  std::int64_t n_samples = h.n_samples;
-  rec.samples_adu.assign(h.signals.size(), {});
+  // 0 on the record line means "not given": the first data file's size tells it.
+  std::optional<std::int64_t> n_samples;
+  if (rec.header.n_samples > 0) n_samples = rec.header.n_samples;
+  rec.samples_adu.assign(rec.header.signals.size(), {});
 
   for (const FileGroup& g : groups) {
     const std::filesystem::path data_path = dir / g.file_name;
     std::error_code ec;
     const auto file_size = std::filesystem::file_size(data_path, ec);
     if (ec) throw Error(data_path.string() + ": cannot open signal file (" + ec.message() + ")");
-    const auto n_sig = static_cast<std::int64_t>(g.signals.size());
-    const std::int64_t available = static_cast<std::int64_t>(file_size) - g.byte_offset;
-    if (n_samples == 0) {
-      // No length on the record line: the file's size tells it (whole frames only).
-      n_samples = available > 0 ? values_in(g.format, available) / n_sig : 0;
-      rec.header.n_samples = n_samples;
-    }
-    // A hostile header may declare an absurd length: compare against the file before any
-    // multiplication can overflow or any allocation happens.
-    if (n_samples > available / std::max<std::int64_t>(n_sig, 1)) {
-      const std::int64_t have = std::max<std::int64_t>(available, 0);
-      throw Error(data_path.string() + ": truncated: " + std::to_string(n_samples) + " samples x " +
-                  std::to_string(n_sig) + " signals in format " + std::to_string(g.format) +
-                  " need more than the " + std::to_string(have) +
-                  " bytes the file has after byte offset " + std::to_string(g.byte_offset));
-    }
-    const std::int64_t needed = bytes_for(g.format, n_samples * n_sig);
-    if (available < needed) {
-      throw Error(data_path.string() + ": truncated: " + std::to_string(n_samples) + " samples x " +
-                  std::to_string(n_sig) + " signals in format " + std::to_string(g.format) +
-                  " need " + std::to_string(needed) + " bytes after byte offset " +
-                  std::to_string(g.byte_offset) + ", file has " +
-                  std::to_string(std::max<std::int64_t>(available, 0)));
-    }
-    std::vector<unsigned char> bytes(static_cast<std::size_t>(needed));
+    const std::int64_t needed = checked_bytes_needed(g, static_cast<std::int64_t>(file_size),
+                                                     n_samples, data_path.string());
+    // Only this group's frames are read: a long record's other files stay on disk.
+    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(needed));
     std::ifstream in(data_path, std::ios::binary);
     if (!in) throw Error(data_path.string() + ": cannot open signal file");
     in.seekg(g.byte_offset);
@@ -133,32 +180,33 @@ Record read_record(const std::filesystem::path& hea_path) {
       throw Error(data_path.string() + ": read " + std::to_string(in.gcount()) + " of " +
                   std::to_string(needed) + " bytes");
     }
-    for (const std::size_t s : g.signals) {
-      rec.samples_adu[s].resize(static_cast<std::size_t>(n_samples));
-    }
-    const std::int64_t n_values = n_samples * n_sig;
-    for (std::int64_t k = 0; k < n_values; ++k) {
-      std::int32_t v = 0;
-      if (g.format == 16) {
-        const auto lo = bytes[static_cast<std::size_t>(2 * k)];
-        const auto hi = bytes[static_cast<std::size_t>(2 * k + 1)];
-        v = static_cast<std::int16_t>(static_cast<std::uint16_t>(lo | (hi << 8)));
-      } else {
-        // 212: each pair of 12-bit samples occupies 3 bytes; the middle byte carries the high
-        // nibbles (low nibble → first sample, high nibble → second).
-        const std::size_t base = static_cast<std::size_t>(3 * (k / 2));
-        unsigned raw = 0;
-        if (k % 2 == 0) {
-          raw = bytes[base] | ((bytes[base + 1] & 0x0Fu) << 8);
-        } else {
-          raw = bytes[base + 2] | ((bytes[base + 1] & 0xF0u) << 4);
-        }
-        v = raw >= 0x800 ? static_cast<std::int32_t>(raw) - 0x1000 : static_cast<std::int32_t>(raw);
-      }
-      rec.samples_adu[g.signals[static_cast<std::size_t>(k % n_sig)]]
-                     [static_cast<std::size_t>(k / n_sig)] = v;
-    }
+    decode_group(g, bytes, *n_samples, rec);
   }
+  rec.header.n_samples = n_samples.value_or(0);
+  return rec;
+}
+
+Record parse_record(Header header, const DataFiles& data_files) {
+  Record rec;
+  rec.header = std::move(header);
+  const std::string source = rec.header.record_name.empty() ? "record" : rec.header.record_name;
+  const auto groups = group_by_file(rec.header, source);
+  if (rec.header.n_samples < 0) throw Error(source + ": negative number of samples");
+  std::optional<std::int64_t> n_samples;
+  if (rec.header.n_samples > 0) n_samples = rec.header.n_samples;
+  rec.samples_adu.assign(rec.header.signals.size(), {});
+  for (const FileGroup& g : groups) {
+    const auto it = data_files.find(g.file_name);
+    if (it == data_files.end()) throw Error(g.file_name + ": signal file not given");
+    if (g.byte_offset < 0) throw Error(g.file_name + ": negative byte offset");
+    const std::span<const std::uint8_t> file = it->second;
+    const std::int64_t needed =
+        checked_bytes_needed(g, static_cast<std::int64_t>(file.size()), n_samples, g.file_name);
+    decode_group(
+        g, file.subspan(static_cast<std::size_t>(g.byte_offset), static_cast<std::size_t>(needed)),
+        *n_samples, rec);
+  }
+  rec.header.n_samples = n_samples.value_or(0);
   return rec;
 }
 
@@ -211,6 +259,13 @@ std::vector<std::vector<float>> Record::to_microvolts() const {
         continue;
       }
       const float v = static_cast<float>((adu[i] - static_cast<double>(sig.baseline_adu)) * scale);
+      if (!std::isfinite(v)) {
+        // Only an absurd gain (e.g. 1e-300 adu/mV) gets here: refuse rather than pass ±inf on.
+        throw Error("lead " + std::to_string(s + 1) + " (" + sig.description + "): sample " +
+                    std::to_string(i) + " (" + std::to_string(adu[i]) + " adu) at gain " +
+                    format_double(sig.adc_gain_per_mv) + " adu/" + sig.units +
+                    " is beyond the float range of µV");
+      }
       uv[i] = v;
       if (!last_valid) std::fill(uv.begin(), uv.begin() + static_cast<std::ptrdiff_t>(i), v);
       last_valid = v;

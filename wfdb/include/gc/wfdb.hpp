@@ -6,9 +6,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gc::wfdb {
@@ -36,7 +40,7 @@ struct Header {
   std::string record_name;
   double sample_rate_hz = 250;
   std::int64_t n_samples = 0;  // per signal; 0 when not given: read_record derives it from the
-                               // data file size and stores it here
+                               // first data file's size and stores it here
   std::vector<SignalSpec> signals;
   std::vector<std::string> comments;  // without the leading '#'
   std::optional<int> age_years;
@@ -47,7 +51,8 @@ struct Record {
   Header header;
   std::vector<std::vector<std::int32_t>> samples_adu;  // [signal][sample], exactly as stored
   // Physical values in µV: (adu - baseline) / gain * (µV per unit: mV 1000, uV/µV 1, V 1e6,
-  // nV 0.001) — NaN never produced; unknown units throw Error naming the lead.
+  // nV 0.001) — NaN or ±inf never produced: unknown units, and a gain so small that a sample leaves
+  // the float range, throw Error naming the lead.
   // WFDB's invalid-sample marker (-32768 in fmt 16, -2048 in 212) is reported via invalid_count;
   // in this µV view an invalid sample repeats the previous valid value of its lead (leading
   // invalid samples take the first valid value; a lead with no valid sample reads 0 µV), so
@@ -73,6 +78,18 @@ std::int32_t checksum16(const std::vector<std::int32_t>& samples);
 Header read_header(const std::filesystem::path& hea_path);
 Record read_record(const std::filesystem::path& hea_path);
 
+// In-memory forms of the readers (the file readers read the bytes and call these; the fuzzer
+// tests/fuzz/fuzz_wfdb calls them directly). `source` names the input in error messages as the
+// file path does for the file readers ("<source>:<line>: ..." for headers).
+Header parse_header(std::string_view text, const std::string& source = "header");
+// A record from a parsed header and the whole contents of each data file it names, keyed by the
+// file name as the header writes it (byte offsets count from the start of those bytes). Error when
+// a file is missing or holds fewer bytes than the header's length needs; a length of 0 (not
+// given) is taken from the first data file's size, as read_record does. Sizes derived from the
+// header are checked against the bytes given before anything is allocated.
+using DataFiles = std::map<std::string, std::span<const std::uint8_t>, std::less<>>;
+Record parse_record(Header header, const DataFiles& data_files);
+
 // Writes a format-16 record (header + .dat) named `record_name` into `dir`. Uses each signal's
 // gain, baseline, units, ADC zero and description from `header`; file name, format, offset,
 // initial value and checksum are computed. Comments are written as "#" lines; when age/sex are
@@ -93,6 +110,8 @@ struct Annotation {
 
 // MIT-format annotation file (as written by wrann: .atr, .q1c, LUDB .i/.v1 …).
 std::vector<Annotation> read_annotations(const std::filesystem::path& path);
+std::vector<Annotation> parse_annotations(std::span<const std::uint8_t> bytes,
+                                          const std::string& source = "annotations");
 
 // True for annotation symbols that denote a beat (N, L, R, B, A, a, J, S, V, r, F, e, j, n, E, /,
 // f, Q, ?).
