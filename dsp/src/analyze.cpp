@@ -49,8 +49,8 @@ std::string fmt(double v, int decimals = 0) {
 }
 
 void validate(const SignalBlock& b) {
-  if (!(b.sample_rate_hz > 0) || !std::isfinite(b.sample_rate_hz)) {
-    throw std::invalid_argument("analyze: sample rate must be a positive number of Hz");
+  if (!(b.sample_rate_hz > 0) || !(b.sample_rate_hz <= kMaxSampleRateHz)) {
+    throw std::invalid_argument("analyze: sample rate must be > 0 and <= 100 kHz");
   }
   if (b.samples_uv.empty()) throw std::invalid_argument("analyze: no leads");
   if (b.lead_names.size() != b.samples_uv.size()) {

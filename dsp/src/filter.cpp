@@ -267,15 +267,16 @@ void apply_notch(std::span<float> y, double fs, double mains_hz) {
 }  // namespace
 
 std::optional<double> detect_mains_hz(std::span<const float> samples_uv, double sample_rate_hz) {
-  if (!(sample_rate_hz > 0) || !std::isfinite(sample_rate_hz)) {
-    throw std::invalid_argument("detect_mains_hz: sample rate must be a positive finite number");
+  if (!(sample_rate_hz > 0) || !(sample_rate_hz <= kMaxSampleRateHz)) {
+    throw std::invalid_argument("detect_mains_hz: sample rate must be > 0 and <= 100 kHz");
   }
   const double fs = sample_rate_hz;
   // Hann-windowed 4 s segments (0.25 Hz bins), up to 4 spread over the record, powers averaged:
   // cheap, and one bad stretch cannot decide alone.
   const auto total = static_cast<std::int64_t>(samples_uv.size());
   const std::int64_t seg = std::min<std::int64_t>(total, std::llround(4.0 * fs));
-  if (seg < std::llround(1.0 * fs)) return std::nullopt;  // < 1 s: resolution too coarse
+  // < 1 s: resolution too coarse; no samples at all (empty lead, or fs < 0.125 Hz): nothing to do.
+  if (seg < 1 || seg < std::llround(1.0 * fs)) return std::nullopt;
   const int n = nice_size(seg);
   const FftPlans& plans = fft_plans(n);
   const RealBuffer buf(fftwf_alloc_real(static_cast<std::size_t>(n)));
@@ -360,8 +361,8 @@ namespace {
 
 std::vector<float> filter_impl(std::span<const float> samples_uv, double sample_rate_hz,
                                std::optional<double> mains_hz, bool auto_detect) {
-  if (!(sample_rate_hz > 0) || !std::isfinite(sample_rate_hz)) {
-    throw std::invalid_argument("filter_diagnostic: sample rate must be a positive finite number");
+  if (!(sample_rate_hz > 0) || !(sample_rate_hz <= kMaxSampleRateHz)) {
+    throw std::invalid_argument("filter_diagnostic: sample rate must be > 0 and <= 100 kHz");
   }
   if (mains_hz && !(*mains_hz > 0 && std::isfinite(*mains_hz))) {
     throw std::invalid_argument("filter_diagnostic: mains_hz must be positive");

@@ -102,7 +102,6 @@ void median_by_network(const std::vector<std::span<const float>>& leads,
       }
     }
     // Edge columns: median of the beats that cover them; uncovered ones take the nearest value.
-    std::optional<float> first_v, last_v;
     std::int64_t first = -1, last = -1;
     for (std::int64_t k = 0; k < L; ++k) {
       if (k >= k0 && k < k1) {

@@ -220,8 +220,8 @@ namespace detail {
 
 std::vector<std::int64_t> detect_qrs_traced(const std::vector<std::vector<float>>& filtered_uv,
                                             double sample_rate_hz, DetectorTrace* trace) {
-  if (!(sample_rate_hz > 0) || !std::isfinite(sample_rate_hz)) {
-    throw std::invalid_argument("detect_qrs: sample rate must be a positive finite number");
+  if (!(sample_rate_hz > 0) || !(sample_rate_hz <= kMaxSampleRateHz)) {
+    throw std::invalid_argument("detect_qrs: sample rate must be > 0 and <= 100 kHz");
   }
   if (filtered_uv.empty()) return {};
   const std::size_t n = filtered_uv[0].size();

@@ -346,9 +346,21 @@ TEST_CASE("analyze: structurally invalid input throws", "[analyze]") {
   auto ragged = s.block;
   ragged.samples_uv[1].pop_back();
   CHECK_THROWS_AS(analyze(ragged), std::invalid_argument);
-  auto bad_fs = s.block;
-  bad_fs.sample_rate_hz = 0;
-  CHECK_THROWS_AS(analyze(bad_fs), std::invalid_argument);
+  // Sample rates outside (0, 100 kHz] — zero, negative, NaN, infinite, or a corrupt header's
+  // 3e38 — are refused by every entry point, not turned into overflowing sample counts.
+  for (const double fs : {0.0, -500.0, std::numeric_limits<double>::quiet_NaN(),
+                          std::numeric_limits<double>::infinity(), 100'000.5, 3e38}) {
+    INFO("fs " << fs);
+    auto bad_fs = s.block;
+    bad_fs.sample_rate_hz = fs;
+    CHECK_THROWS_AS(analyze(bad_fs), std::invalid_argument);
+    CHECK_THROWS_AS(gc::dsp::filter_diagnostic(s.block.samples_uv[0], fs, std::nullopt), std::invalid_argument);
+    CHECK_THROWS_AS(gc::dsp::detect_mains_hz(s.block.samples_uv[0], fs), std::invalid_argument);
+    CHECK_THROWS_AS(gc::dsp::detect_qrs(s.block.samples_uv, fs), std::invalid_argument);
+  }
+  auto top = s.block;
+  top.sample_rate_hz = gc::dsp::kMaxSampleRateHz;  // the largest accepted: odd, but no throw
+  CHECK_NOTHROW(analyze(top));
   auto names = s.block;
   names.lead_names.pop_back();
   CHECK_THROWS_AS(analyze(names), std::invalid_argument);

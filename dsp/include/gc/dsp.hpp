@@ -12,6 +12,11 @@
 
 namespace gc::dsp {
 
+// Sample rates every entry point accepts: finite, > 0 and ≤ this (ECG carts sample at 250 Hz –
+// 16 kHz; beyond 100 kHz a rate is a corrupt header, and sample counts derived from it would no
+// longer fit integers). Anything else throws std::invalid_argument.
+inline constexpr double kMaxSampleRateHz = 100'000.0;
+
 // Canonical lead names: I, II, III, aVR, aVL, aVF, V1..V9, V3R, V4R, V5R. Accepts common spellings
 // ("i", "AVR", "MLII" is *not* mapped). Returns nullopt for names it does not know.
 std::optional<std::string> canonical_lead_name(std::string_view name);
@@ -105,7 +110,7 @@ struct Analysis {
 
 // Full analysis. Never throws on odd signals (flat, saturated, 1 s or 24 h): problems are
 // reported in `quality`. Throws std::invalid_argument on structurally invalid input
-// (lead count mismatch, ragged leads, sample rate ≤ 0).
+// (lead count mismatch, ragged leads, a sample rate not in (0, kMaxSampleRateHz]).
 Analysis analyze(const SignalBlock& block, const AnalysisOptions& options = {});
 
 // --- Building blocks, public for tests and benchmarks -------------------------------------
@@ -118,13 +123,14 @@ Analysis analyze(const SignalBlock& block, const AnalysisOptions& options = {});
 // Nyquist (≥ 150 Hz at fs ≥ 300 Hz). Mains: narrow notches at mains_hz and its harmonics up to
 // 170 Hz; mains_hz = nullopt auto-detects on this lead and notches only when a line is present.
 // Any length, O(n) plus FFTs on bounded blocks; non-finite input samples are held at the last
-// finite value for filtering. Throws std::invalid_argument when sample_rate_hz ≤ 0.
+// finite value for filtering. Throws std::invalid_argument when sample_rate_hz is not in (0, kMaxSampleRateHz].
 std::vector<float> filter_diagnostic(std::span<const float> samples_uv, double sample_rate_hz,
                                      std::optional<double> mains_hz);
 
 // Mains-interference detection: 50 or 60 when a narrow line at that frequency stands well above
 // the neighbouring spectrum (looks at the first ≤ 60 s), else nullopt. The multi-lead overload
-// takes a majority over leads, for one decision per record.
+// takes a majority over leads, for one decision per record. Throws std::invalid_argument for a
+// sample rate not in (0, kMaxSampleRateHz].
 std::optional<double> detect_mains_hz(std::span<const float> samples_uv, double sample_rate_hz);
 std::optional<double> detect_mains_hz(const std::vector<std::vector<float>>& leads_uv,
                                       double sample_rate_hz);
@@ -132,7 +138,7 @@ std::optional<double> detect_mains_hz(const std::vector<std::vector<float>>& lea
 // Multi-lead QRS detection on filtered leads [n_leads][n_samples] µV. Returns R sample indices,
 // strictly increasing. Any lead count (flat, lead-off and noisy leads are down-weighted
 // automatically), any rate ≥ ~100 Hz, any length; < 0.5 s or no QRS above ~100 µV → empty.
-// Throws std::invalid_argument on ragged leads or sample_rate_hz ≤ 0.
+// Throws std::invalid_argument on ragged leads or a sample rate not in (0, kMaxSampleRateHz].
 std::vector<std::int64_t> detect_qrs(const std::vector<std::vector<float>>& filtered_uv,
                                      double sample_rate_hz);
 
