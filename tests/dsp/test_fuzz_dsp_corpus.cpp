@@ -4,36 +4,22 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 
 #include "fuzz/fuzz_dsp_body.hpp"
+#include "fuzz/corpus_replay.hpp"
 
 namespace fs = std::filesystem;
 
 TEST_CASE("dsp fuzz seed corpus replays without crashing") {
-  const fs::path corpus = fs::path(GC_SOURCE_DIR) / "tests" / "fuzz" / "corpus_dsp";
-  REQUIRE(fs::is_directory(corpus));
-  int files = 0;
-  for (const auto& entry : fs::directory_iterator(corpus)) {
-    std::ifstream in(entry.path(), std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    INFO(entry.path().filename().string());
-    CHECK_NOTHROW(
-        gc::fuzz::fuzz_dsp_one(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
-    ++files;
-  }
-  CHECK(files >= 15);
+  CHECK(gc::fuzz::replay_corpus("corpus_dsp", gc::fuzz::fuzz_dsp_one) >= 15);
 }
 
 TEST_CASE("the synthetic 12-lead dsp seed decodes to a 10 s record analysed with beats") {
   // Guards the seed layout: if fuzz_dsp_body.hpp's decoding changes, this seed must still reach
   // past QRS detection, or the corpus stops exercising the measurement code.
-  const fs::path seed =
-      fs::path(GC_SOURCE_DIR) / "tests" / "fuzz" / "corpus_dsp" / "synth_12lead_500hz_10s";
-  std::ifstream in(seed, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const fs::path seed = gc::fuzz::corpus_dir("corpus_dsp") / "synth_12lead_500hz_10s";
+  const std::string bytes = gc::fuzz::file_bytes(seed);
   const auto input =
       gc::fuzz::decode_dsp_input(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
   CHECK(input.block.sample_rate_hz == 500);

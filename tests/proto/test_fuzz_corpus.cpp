@@ -3,32 +3,19 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "fuzz/fuzz_frames_body.hpp"
+#include "fuzz/corpus_replay.hpp"
 
 namespace fs = std::filesystem;
 
 TEST_CASE("fuzz seed corpus replays without crashing") {
-  const fs::path corpus = fs::path(GC_SOURCE_DIR) / "tests" / "fuzz" / "corpus";
-  REQUIRE(fs::is_directory(corpus));
-  int files = 0;
-  for (const auto& entry : fs::directory_iterator(corpus)) {
-    std::ifstream in(entry.path(), std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    INFO(entry.path().filename().string());
-    CHECK_NOTHROW(gc::fuzz::fuzz_frames_one(reinterpret_cast<const std::uint8_t*>(bytes.data()),
-                                            bytes.size()));
-    ++files;
-  }
-  CHECK(files >= 5);
+  CHECK(gc::fuzz::replay_corpus("corpus", gc::fuzz::fuzz_frames_one) >= 5);
 }
 
 TEST_CASE("the session seed holds five valid frames") {
-  const fs::path seed = fs::path(GC_SOURCE_DIR) / "tests" / "fuzz" / "corpus" / "session";
-  std::ifstream in(seed, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const fs::path seed = gc::fuzz::corpus_dir("corpus") / "session";
+  const std::string bytes = gc::fuzz::file_bytes(seed);
   REQUIRE(bytes.size() > 1);
   gc::proto::FrameDecoder decoder;
   decoder.feed(std::string_view(bytes).substr(1));  // first byte: the fuzzer's read-size selector

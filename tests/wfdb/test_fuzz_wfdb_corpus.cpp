@@ -3,34 +3,20 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 
 #include "fuzz/fuzz_wfdb_body.hpp"
+#include "fuzz/corpus_replay.hpp"
 
 namespace fs = std::filesystem;
 
 TEST_CASE("wfdb fuzz seed corpus replays without crashing") {
-  const fs::path corpus = fs::path(GC_SOURCE_DIR) / "tests" / "fuzz" / "corpus_wfdb";
-  REQUIRE(fs::is_directory(corpus));
-  int files = 0;
-  for (const auto& entry : fs::directory_iterator(corpus)) {
-    std::ifstream in(entry.path(), std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    INFO(entry.path().filename().string());
-    CHECK_NOTHROW(
-        gc::fuzz::fuzz_wfdb_one(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
-    ++files;
-  }
-  CHECK(files >= 10);
+  CHECK(gc::fuzz::replay_corpus("corpus_wfdb", gc::fuzz::fuzz_wfdb_one) >= 10);
 }
 
 TEST_CASE("the two-lead wfdb seed parses to the record it was made from") {
-  const fs::path seed =
-      fs::path(GC_SOURCE_DIR) / "tests" / "fuzz" / "corpus_wfdb" / "fmt16_two_leads";
-  std::ifstream in(seed, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const fs::path seed = gc::fuzz::corpus_dir("corpus_wfdb") / "fmt16_two_leads";
+  const std::string bytes = gc::fuzz::file_bytes(seed);
   REQUIRE(bytes.size() > 2);
   const std::size_t header_len =
       static_cast<unsigned char>(bytes[0]) | (static_cast<unsigned char>(bytes[1]) << 8);
