@@ -6,12 +6,12 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
 #include <span>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include "gc/wfdb.hpp"
@@ -153,61 +153,66 @@ std::int32_t checksum16(const std::vector<std::int32_t>& samples) {
   return static_cast<std::int16_t>(static_cast<std::uint16_t>(sum & 0xFFFFu));
 }
 
-Record read_record(const std::filesystem::path& hea_path) {
+namespace {
+
+// A data file's whole contents and the name its errors carry.
+struct DataFile {
+  std::span<const std::uint8_t> bytes;
+  std::string name;
+};
+
+// The one decoder behind read_record and parse_record: `file_of` gives each group's data file.
+Record decode_record(Header header, const std::string& source,
+                     const std::function<DataFile(const FileGroup&)>& file_of) {
   Record rec;
-  rec.header = read_header(hea_path);
-  const auto groups = group_by_file(rec.header, hea_path.string());
-  const std::filesystem::path dir = hea_path.parent_path();
+  rec.header = std::move(header);
+  const auto groups = group_by_file(rec.header, source);
+  if (rec.header.n_samples < 0) throw Error(source + ": negative number of samples");
   // 0 on the record line means "not given": the first data file's size tells it.
   std::optional<std::int64_t> n_samples;
   if (rec.header.n_samples > 0) n_samples = rec.header.n_samples;
   rec.samples_adu.assign(rec.header.signals.size(), {});
-
   for (const FileGroup& g : groups) {
-    const std::filesystem::path data_path = dir / g.file_name;
-    std::error_code ec;
-    const auto file_size = std::filesystem::file_size(data_path, ec);
-    if (ec) throw Error(data_path.string() + ": cannot open signal file (" + ec.message() + ")");
-    const std::int64_t needed = checked_bytes_needed(g, static_cast<std::int64_t>(file_size),
-                                                     n_samples, data_path.string());
-    // Only this group's frames are read: a long record's other files stay on disk.
-    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(needed));
-    std::ifstream in(data_path, std::ios::binary);
-    if (!in) throw Error(data_path.string() + ": cannot open signal file");
-    in.seekg(g.byte_offset);
-    in.read(reinterpret_cast<char*>(bytes.data()), needed);
-    if (in.gcount() != needed) {
-      throw Error(data_path.string() + ": read " + std::to_string(in.gcount()) + " of " +
-                  std::to_string(needed) + " bytes");
-    }
-    decode_group(g, bytes, *n_samples, rec);
+    const DataFile file = file_of(g);
+    if (g.byte_offset < 0) throw Error(file.name + ": negative byte offset");
+    const std::int64_t needed =
+        checked_bytes_needed(g, static_cast<std::int64_t>(file.bytes.size()), n_samples, file.name);
+    decode_group(g,
+                 file.bytes.subspan(static_cast<std::size_t>(g.byte_offset),
+                                    static_cast<std::size_t>(needed)),
+                 *n_samples, rec);
   }
   rec.header.n_samples = n_samples.value_or(0);
   return rec;
 }
 
+}  // namespace
+
+Record read_record(const std::filesystem::path& hea_path) {
+  const std::filesystem::path dir = hea_path.parent_path();
+  std::vector<std::uint8_t> buffer;  // one data file at a time, decoded before the next is read
+  return decode_record(read_header(hea_path), hea_path.string(), [&](const FileGroup& g) {
+    const std::filesystem::path data_path = dir / g.file_name;
+    std::ifstream in(data_path, std::ios::binary | std::ios::ate);
+    if (!in) throw Error(data_path.string() + ": cannot open signal file");
+    buffer.resize(static_cast<std::size_t>(in.tellg()));
+    in.seekg(0);
+    in.read(reinterpret_cast<char*>(buffer.data()), static_cast<std::streamsize>(buffer.size()));
+    if (in.gcount() != static_cast<std::streamsize>(buffer.size())) {
+      throw Error(data_path.string() + ": read " + std::to_string(in.gcount()) + " of " +
+                  std::to_string(buffer.size()) + " bytes");
+    }
+    return DataFile{buffer, data_path.string()};
+  });
+}
+
 Record parse_record(Header header, const DataFiles& data_files) {
-  Record rec;
-  rec.header = std::move(header);
-  const std::string source = rec.header.record_name.empty() ? "record" : rec.header.record_name;
-  const auto groups = group_by_file(rec.header, source);
-  if (rec.header.n_samples < 0) throw Error(source + ": negative number of samples");
-  std::optional<std::int64_t> n_samples;
-  if (rec.header.n_samples > 0) n_samples = rec.header.n_samples;
-  rec.samples_adu.assign(rec.header.signals.size(), {});
-  for (const FileGroup& g : groups) {
+  const std::string source = header.record_name.empty() ? "record" : header.record_name;
+  return decode_record(std::move(header), source, [&](const FileGroup& g) {
     const auto it = data_files.find(g.file_name);
     if (it == data_files.end()) throw Error(g.file_name + ": signal file not given");
-    if (g.byte_offset < 0) throw Error(g.file_name + ": negative byte offset");
-    const std::span<const std::uint8_t> file = it->second;
-    const std::int64_t needed =
-        checked_bytes_needed(g, static_cast<std::int64_t>(file.size()), n_samples, g.file_name);
-    decode_group(
-        g, file.subspan(static_cast<std::size_t>(g.byte_offset), static_cast<std::size_t>(needed)),
-        *n_samples, rec);
-  }
-  rec.header.n_samples = n_samples.value_or(0);
-  return rec;
+    return DataFile{it->second, g.file_name};
+  });
 }
 
 std::vector<std::int64_t> Record::invalid_counts() const {
