@@ -49,7 +49,7 @@ std::string fmt(double v, int decimals = 0) {
 }
 
 void validate(const SignalBlock& b) {
-  if (!(b.sample_rate_hz > 0) || !(b.sample_rate_hz <= kMaxSampleRateHz)) {
+  if (!valid_sample_rate_hz(b.sample_rate_hz)) {
     throw std::invalid_argument("analyze: sample rate must be > 0 and <= 100 kHz");
   }
   if (b.samples_uv.empty()) throw std::invalid_argument("analyze: no leads");

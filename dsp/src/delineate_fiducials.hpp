@@ -19,8 +19,8 @@ struct Fiducials {
   std::optional<std::int64_t> qrs_onset;
   std::optional<std::int64_t> qrs_offset;  // J point
   std::optional<std::int64_t> t_end;
-  // Ventricular pacemaker stimulus of this (paced) template: the QRS starts after its artefact,
-  // and the isoelectric reference is taken before it.
+  // Ventricular pacemaker stimulus of this (paced) template, set only when it lies within 40 ms
+  // before the QRS onset or inside the QRS: the isoelectric reference is taken before it.
   std::optional<std::int64_t> pacing_stimulus;
 };
 

@@ -267,7 +267,7 @@ void apply_notch(std::span<float> y, double fs, double mains_hz) {
 }  // namespace
 
 std::optional<double> detect_mains_hz(std::span<const float> samples_uv, double sample_rate_hz) {
-  if (!(sample_rate_hz > 0) || !(sample_rate_hz <= kMaxSampleRateHz)) {
+  if (!valid_sample_rate_hz(sample_rate_hz)) {
     throw std::invalid_argument("detect_mains_hz: sample rate must be > 0 and <= 100 kHz");
   }
   const double fs = sample_rate_hz;
@@ -361,7 +361,7 @@ namespace {
 
 std::vector<float> filter_impl(std::span<const float> samples_uv, double sample_rate_hz,
                                std::optional<double> mains_hz, bool auto_detect) {
-  if (!(sample_rate_hz > 0) || !(sample_rate_hz <= kMaxSampleRateHz)) {
+  if (!valid_sample_rate_hz(sample_rate_hz)) {
     throw std::invalid_argument("filter_diagnostic: sample rate must be > 0 and <= 100 kHz");
   }
   if (mains_hz && !(*mains_hz > 0 && std::isfinite(*mains_hz))) {

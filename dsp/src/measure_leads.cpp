@@ -22,9 +22,7 @@ void measure_lead(std::span<const float> m, double fs, const Fiducials& fid, dou
   // Isoelectric level: 20 ms of PR segment ending 10 ms before QRS onset — or before the
   // pacemaker stimulus, when one precedes the QRS closely (its artefact is not baseline).
   I64 iso_end = on - S(0.010);
-  if (fid.pacing_stimulus && *fid.pacing_stimulus <= on && *fid.pacing_stimulus > on - S(0.040)) {
-    iso_end = std::min(iso_end, *fid.pacing_stimulus - S(0.010));
-  }
+  if (fid.pacing_stimulus) iso_end = std::min(iso_end, *fid.pacing_stimulus - S(0.010));
   const I64 i1 = std::max<I64>(1, iso_end), i0 = std::max<I64>(0, i1 - std::max<I64>(1, S(0.020)));
   double iso = 0;
   for (I64 k = i0; k < i1; ++k) iso += m[k];

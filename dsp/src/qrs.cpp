@@ -220,7 +220,7 @@ namespace detail {
 
 std::vector<std::int64_t> detect_qrs_traced(const std::vector<std::vector<float>>& filtered_uv,
                                             double sample_rate_hz, DetectorTrace* trace) {
-  if (!(sample_rate_hz > 0) || !(sample_rate_hz <= kMaxSampleRateHz)) {
+  if (!valid_sample_rate_hz(sample_rate_hz)) {
     throw std::invalid_argument("detect_qrs: sample rate must be > 0 and <= 100 kHz");
   }
   if (filtered_uv.empty()) return {};

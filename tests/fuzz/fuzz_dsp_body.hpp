@@ -167,7 +167,7 @@ inline DspInput decode_dsp_input(const std::uint8_t* data, std::size_t size) {
     // to 3e38 Hz), all of which every entry point must refuse.
     block.sample_rate_hz = static_cast<double>(std::bit_cast<float>(raw_rate_bits));
   }
-  const bool rate_valid = block.sample_rate_hz > 0 && block.sample_rate_hz <= dsp::kMaxSampleRateHz;
+  const bool rate_valid = dsp::valid_sample_rate_hz(block.sample_rate_hz);
 
   // Length: any count from 0 to the cap (≤ 60 s and ≤ kMaxTotalSamples over all leads).
   std::size_t max_n = kMaxTotalSamples / nl;
@@ -299,7 +299,7 @@ inline void fuzz_dsp_one(const std::uint8_t* data, std::size_t size) {
   const dsp::AnalysisOptions& options = input.options;
   const std::size_t nl = block.samples_uv.size();
   const std::size_t n = block.samples_uv.at(0).size();
-  const bool rate_valid = block.sample_rate_hz > 0 && block.sample_rate_hz <= dsp::kMaxSampleRateHz;
+  const bool rate_valid = dsp::valid_sample_rate_hz(block.sample_rate_hz);
   bool any_non_finite = false;
   float max_abs_uv = 0.f;
   for (const auto& x : block.samples_uv) {

@@ -16,6 +16,7 @@ namespace gc::dsp {
 // 16 kHz; beyond 100 kHz a rate is a corrupt header, and sample counts derived from it would no
 // longer fit integers). Anything else throws std::invalid_argument.
 inline constexpr double kMaxSampleRateHz = 100'000.0;
+inline constexpr bool valid_sample_rate_hz(double hz) { return hz > 0 && hz <= kMaxSampleRateHz; }  // NaN: false
 
 // Canonical lead names: I, II, III, aVR, aVL, aVF, V1..V9, V3R, V4R, V5R. Accepts common spellings
 // ("i", "AVR", "MLII" is *not* mapped). Returns nullopt for names it does not know.
