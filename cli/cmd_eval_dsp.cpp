@@ -35,7 +35,7 @@ struct Args {
   fs::path data = GC_ECG_DATA_DIR;
   std::string db = "all";
   bool verbose = false;
-  bool inject_at_detected = false;  // eval st: inject from the detector's J / T end instead
+  bool inject_at_detected = false;  // eval st: inject from the detector's own J point
   bool help = false;
   std::optional<std::string> only;
 };
@@ -455,6 +455,10 @@ int eval_st(int argc, char** argv) {
       const double fs_hz = block.sample_rate_hz;
       const auto ann = ludb_beats(hea, fs_hz);
       const auto a0 = dsp::analyze(block);
+      // This detector's global J point: the median beat's, relative to its R.
+      const auto j_rel = [](const dsp::MedianBeat& m) -> I64 {
+        return m.qrs_offset_samples ? *m.qrs_offset_samples - m.r_index_samples : 0;
+      };
       if (!a0.quality.ok || a0.median.length_samples == 0 || ann.empty()) {
         ++skipped;
         continue;
@@ -488,7 +492,7 @@ int eval_st(int argc, char** argv) {
           // Diagnostic: the same injection placed at this detector's own J point (median beat's,
           // so the same for every beat), keeping the annotated T end.
           if (!a0.median.qrs_offset_samples) continue;
-          j = b.r_sample + (*a0.median.qrs_offset_samples - a0.median.r_index_samples);
+          j = b.r_sample + j_rel(a0.median);
           te = std::max(te, j + static_cast<I64>(0.1 * fs_hz));
         }
         for (std::size_t l = 0; l < amp.size(); ++l) {
@@ -500,10 +504,7 @@ int eval_st(int argc, char** argv) {
       add_noise(noisy, rng);
       const auto a2 = dsp::analyze(noisy);
       ++records;
-      // Did the injection move this detector's global J point (median beat, relative to R)?
-      const auto j_rel = [](const dsp::MedianBeat& m) -> I64 {
-        return m.qrs_offset_samples ? *m.qrs_offset_samples - m.r_index_samples : 0;
-      };
+      // Did the injection move this detector's global J point?
       const bool j_moved = std::llabs(j_rel(a1.median) - j_rel(a0.median)) > 1;
       for (std::size_t l = 0; l < amp.size(); ++l) {
         const double dj = a1.per_lead[l].st_j_uv - a0.per_lead[l].st_j_uv;
