@@ -13,6 +13,13 @@ export GC_ARTIFACTS="$(abs "${GC_ARTIFACTS:-$root/build/test-artifacts}")"
 cd "$here"
 
 command -v node >/dev/null || { echo "tests/browser: node is required (apt-get install nodejs npm)" >&2; exit 1; }
+# Node.js 18 is what Debian bookworm's nodejs package gives a new machine; playwright-core is
+# pinned (package.json) to the newest release that still runs on it (1.61; 1.62+ need Node 20).
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if ((node_major < 18)); then
+  echo "tests/browser: Node.js >= 18 is required, found $(node --version) (apt-get install nodejs npm)" >&2
+  exit 1
+fi
 chromium="${GC_CHROMIUM:-/usr/bin/chromium}"
 [[ -x "$chromium" ]] || { echo "tests/browser: $chromium not found (apt-get install chromium)" >&2; exit 1; }
 [[ -x "$GC_BIN" ]] || { echo "tests/browser: $GC_BIN not built (cmake --build build --target greenchannel)" >&2; exit 1; }
@@ -28,5 +35,14 @@ if [[ $# -eq 0 ]]; then
   set -- ./*.test.mjs
 fi
 mkdir -p "$GC_ARTIFACTS"
-node --test --test-concurrency=1 --test-reporter=spec "$@"
+# One file at a time (each starts its own servers and browser): a loop rather than
+# --test-concurrency, which Node 18 does not have.
+failed=()
+for f in "$@"; do
+  node --test --test-reporter=spec "$f" || failed+=("$f")
+done
+if ((${#failed[@]})); then
+  echo "tests/browser: failed: ${failed[*]}" >&2
+  exit 1
+fi
 echo "tests/browser: screenshots in $GC_ARTIFACTS"
