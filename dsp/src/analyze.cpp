@@ -27,6 +27,8 @@ namespace {
 using I64 = std::int64_t;
 
 constexpr double kMinDurationS = 2.5;
+constexpr double kMinStoppedTailS = 1.0;  // a common flat tail this long = the recording stopped
+constexpr double kStoppedTailSlackS = 0.5;  // … even when followed by this much settling
 constexpr int kMinDominantBeats = 3;
 constexpr double kFlatFractionUnusable = 0.5;    // ≥ half of the 1 s blocks flat: lead off
 constexpr double kFlatFractionIntermittent = 0.2;
@@ -73,8 +75,68 @@ std::optional<std::size_t> lead_index(const std::vector<std::string>& names, std
 
 }  // namespace
 
+namespace {
+
+// First sample of a trailing span over which every lead is flat (< kFlatPtpUv peak to peak in
+// each 0.2 s window): a recording that stopped early and was padded by the cart or the export
+// (Brugada-HUCA 1230482: the last 3.5 s of 12 s, then a 0.2 s settling bump of the source's
+// filters). The flat span may end up to kStoppedTailSlackS before the end of the record; nullopt
+// when no such span is found.
+std::optional<I64> common_flat_tail_start(const SignalBlock& block) {
+  const auto n = static_cast<I64>(block.samples_uv[0].size());
+  const I64 win = std::max<I64>(1, static_cast<I64>(std::llround(0.2 * block.sample_rate_hz)));
+  const auto all_flat = [&](I64 end) {
+    for (const auto& x : block.samples_uv) {
+      const auto first = x.begin() + static_cast<std::ptrdiff_t>(end - win);
+      const auto last = x.begin() + static_cast<std::ptrdiff_t>(end);
+      const auto [lo, hi] = std::minmax_element(first, last);
+      if (!std::isfinite(*lo) || !std::isfinite(*hi) || *hi - *lo >= detail::kFlatPtpUv) return false;
+    }
+    return true;
+  };
+  const I64 slack = static_cast<I64>(std::llround(kStoppedTailSlackS * block.sample_rate_hz));
+  I64 end = n;
+  while (end - win >= 0 && n - end <= slack && !all_flat(end)) end -= win;
+  I64 start = end;
+  while (start - win >= 0 && all_flat(start)) start -= win;
+  if (start == end) return std::nullopt;
+  return start;
+}
+
+Analysis analyze_recorded(const SignalBlock& block, const AnalysisOptions& options);
+
+}  // namespace
+
 Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
   validate(block);
+  // A recording that stopped early is analysed over what was recorded, and says so; the samples
+  // are not changed (the flat tail is simply not analysed, and sample indices stay those of the
+  // record). A lead that goes flat on its own is still a lead-off problem below.
+  const double fs = block.sample_rate_hz;
+  if (const auto stop = common_flat_tail_start(block)) {
+    const auto n = static_cast<I64>(block.samples_uv[0].size());
+    const double tail_s = static_cast<double>(n - *stop) / fs;
+    const double kept_s = static_cast<double>(*stop) / fs;
+    if (tail_s >= kMinStoppedTailS && kept_s >= kMinDurationS) {
+      SignalBlock head;
+      head.sample_rate_hz = block.sample_rate_hz;
+      head.lead_names = block.lead_names;
+      for (const auto& x : block.samples_uv) {
+        head.samples_uv.emplace_back(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(*stop));
+      }
+      auto a = analyze_recorded(head, options);
+      a.quality.problems.push_back(
+          {"", "recording_stopped",
+           "every lead flat for the last " + fmt(tail_s, 1) + " s: analysed the first " + fmt(kept_s, 1) + " s"});
+      return a;
+    }
+  }
+  return analyze_recorded(block, options);
+}
+
+namespace {
+
+Analysis analyze_recorded(const SignalBlock& block, const AnalysisOptions& options) {
   const double fs = block.sample_rate_hz;
   const std::size_t nl = block.samples_uv.size();
   const auto n = static_cast<I64>(block.samples_uv[0].size());
@@ -383,7 +445,8 @@ Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
     // and the isoelectric reference is taken before it. An atrial stimulus (well before the
     // QRS) changes neither.
     I64 stim_onset = -1;  // earliest QRS onset of a paced dominant beat (median-beat samples; −1: none)
-    if (mfid.qrs_onset && mfid.qrs_offset && !dom.empty()) {
+    a.global.pacing_assessable = fs >= kMinPacingDetectRateHz;
+    if (a.global.pacing_assessable && mfid.qrs_onset && mfid.qrs_offset && !dom.empty()) {
       std::vector<std::span<const float>> raw_an;
       for (std::size_t l = 0; l < nl; ++l) {
         if (usable[l]) raw_an.push_back(raw[l]);
@@ -579,5 +642,7 @@ Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
   a.quality.ok = ok;
   return a;
 }
+
+}  // namespace
 
 }  // namespace gc::dsp

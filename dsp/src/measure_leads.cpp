@@ -95,10 +95,30 @@ void measure_lead(std::span<const float> m, double fs, const Fiducials& fid, dou
   const I64 t0 = std::min(L - 1, J + S(0.06));
   const I64 t1 = std::min(L - 1, fid.t_end ? *fid.t_end : J + S(0.40));
   double t_amp = 0;
+  I64 kt = t0;
   for (I64 k = t0; k <= t1; ++k) {
-    if (std::fabs(m[k] - iso) > std::fabs(t_amp)) t_amp = m[k] - iso;
+    if (std::fabs(m[k] - iso) > std::fabs(t_amp)) {
+      t_amp = m[k] - iso;
+      kt = k;
+    }
   }
   out.t_amplitude_uv = finite_or_zero(t_amp);
+  out.t_peak_from_j_ms = static_cast<double>(kt - J) * ms;
+
+  // ST shape: mean sag below the chord from the J point to the T peak, over the rise.
+  out.st_concavity.reset();
+  const double j_level = mean_around(J, S(0.002));
+  const double rise_uv = m[kt] - j_level;
+  if (t_amp > 0 && rise_uv >= 50 && kt - J >= 2) {
+    double sag = 0;
+    for (I64 k = J + 1; k < kt; ++k) {
+      const double chord = j_level + rise_uv * static_cast<double>(k - J) / static_cast<double>(kt - J);
+      sag += chord - m[k];
+    }
+    sag /= static_cast<double>(kt - J - 1);
+    const double c = sag / rise_uv;
+    if (std::isfinite(c)) out.st_concavity = c;
+  }
 
   // TP level: 40 ms starting 40 ms after T end, if it ends well before the next P wave.
   out.pr_segment_vs_tp_uv = 0;

@@ -8,9 +8,6 @@
 namespace gc::dsp::detail {
 
 namespace {
-// A lead whose 1 s peak-to-peak stays below this carries no ECG (a QRS is ≥ ~100 µV even in
-// low-voltage records; electrode-off lines sit at a few µV of quantisation noise).
-constexpr double kFlatPtpUv = 20.0;
 // Samples within this of the lead's extreme count as "at the rail".
 constexpr double kRailToleranceUv = 0.5;
 }  // namespace

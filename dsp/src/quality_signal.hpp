@@ -12,6 +12,10 @@
 
 namespace gc::dsp::detail {
 
+// A lead whose 1 s peak-to-peak stays below this carries no ECG (a QRS is ≥ ~100 µV even in
+// low-voltage records; electrode-off lines sit at a few µV of quantisation noise).
+inline constexpr double kFlatPtpUv = 20.0;
+
 // Checks on the raw (unfiltered) lead, µV. Non-finite samples must already be replaced.
 struct RawLeadQuality {
   double flat_fraction = 0;        // fraction of 1 s blocks with peak-to-peak < flat threshold

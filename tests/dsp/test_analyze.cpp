@@ -401,3 +401,97 @@ TEST_CASE("analyze: LUDB record 1 fiducials near the cardiologist's annotations"
   }
   CHECK(matched >= 5);
 }
+
+// Issue 12: at 100 Hz a narrow R wave is 2–4 samples wide and the stimulus detector read it as a
+// pacing spike (Brugada-HUCA 1177018 read as ventricular pacing with a "50 ms" QRS, and a STEMI
+// on such an ECG would have been routed as routine). Below kMinPacingDetectRateHz stimuli are not
+// looked for and the analysis says so.
+TEST_CASE("analyze: no pacing spikes read into a 100 Hz record", "[analyze][pacing][brugada]") {
+  const std::filesystem::path dir = std::filesystem::path(GC_ECG_DATA_DIR) / "brugada-huca";
+  if (!std::filesystem::exists(dir / "1177018.hea")) {
+    WARN("Brugada-HUCA not available at " << dir.string());
+    return;
+  }
+  const auto rec = gc::wfdb::read_record(dir / "1177018.hea");
+  SignalBlock b;
+  b.sample_rate_hz = rec.header.sample_rate_hz;
+  b.samples_uv = rec.to_microvolts();
+  for (const auto& sig : rec.header.signals) {
+    b.lead_names.push_back(gc::dsp::canonical_lead_name(sig.description).value_or(sig.description));
+  }
+  REQUIRE(b.sample_rate_hz == Approx(100));
+  const auto a = analyze(b);
+  CHECK_FALSE(a.global.pacing_assessable);
+  CHECK_FALSE(a.global.pacing_spikes);
+  REQUIRE(a.global.qrs_duration_ms);
+  CHECK(*a.global.qrs_duration_ms >= 70);  // a real QRS, not the stimulus-fooled 50 ms
+}
+
+// Issue 12: a recording that stopped early (every lead flat to the end, as Brugada-HUCA 1230482's
+// last 3.5 s) is analysed over what was recorded and says so, instead of reading every lead as
+// "lead off" and the whole ECG as unreadable. The samples are not changed.
+TEST_CASE("analyze: a recording that stopped early is analysed over what was recorded",
+          "[analyze][quality]") {
+  gc::synth::Spec spec;
+  spec.duration_s = 12;
+  spec.sample_rate_hz = 500;
+  spec.seed = 9;
+  const auto rec = gc::synth::generate(spec);
+  SignalBlock b;
+  b.sample_rate_hz = rec.sample_rate_hz;
+  b.lead_names = rec.lead_names;
+  b.samples_uv = rec.samples_uv;
+  const std::size_t stop = 9 * 500;
+  for (auto& x : b.samples_uv) {
+    const float last = x[stop - 1];
+    std::fill(x.begin() + static_cast<std::ptrdiff_t>(stop), x.end(), last);
+  }
+  const auto a = analyze(b);
+  CHECK(a.quality.ok);
+  bool said = false;
+  for (const auto& p : a.quality.problems) {
+    CHECK(p.kind != "lead_off");
+    if (p.kind == "recording_stopped") said = true;
+  }
+  CHECK(said);
+  REQUIRE_FALSE(a.beats.empty());
+  CHECK(a.beats.back().r_sample < static_cast<std::int64_t>(stop));
+  // One lead going flat on its own is still that lead's problem.
+  auto c = b;
+  c.samples_uv = rec.samples_uv;
+  std::fill(c.samples_uv[7].begin() + 3000, c.samples_uv[7].end(), 0.f);
+  const auto a2 = analyze(c);
+  bool v2_off = false;
+  for (const auto& p : a2.quality.problems) v2_off = v2_off || (p.lead == c.lead_names[7] && p.kind != "recording_stopped");
+  CHECK(v2_off);
+}
+
+// Issue 12: the ST shape from the J point to the T peak. An injury current (the generator's flat
+// ST shift) lifts a straight segment; an inverted T has no upward shape to judge.
+TEST_CASE("analyze: ST concavity — straight under an injury current, none under an inverted T",
+          "[analyze][st_shape]") {
+  gc::synth::Spec spec;
+  spec.duration_s = 10;
+  spec.sample_rate_hz = 500;
+  spec.seed = 4;
+  spec.st_shift_uv = gc::synth::territory_st_uv("anterior", 300);
+  const auto rec = gc::synth::generate(spec);
+  SignalBlock b;
+  b.sample_rate_hz = rec.sample_rate_hz;
+  b.lead_names = rec.lead_names;
+  b.samples_uv = rec.samples_uv;
+  const auto a = analyze(b);
+  REQUIRE(a.quality.ok);
+  for (const char* name : {"V3", "V4"}) {
+    const auto it = std::find(a.lead_names.begin(), a.lead_names.end(), name);
+    REQUIRE(it != a.lead_names.end());
+    const auto& m = a.per_lead[static_cast<std::size_t>(it - a.lead_names.begin())];
+    REQUIRE(m.st_concavity);
+    CAPTURE(name, *m.st_concavity);
+    CHECK(*m.st_concavity < 0.1);
+    CHECK(m.t_peak_from_j_ms > 60);
+  }
+  const auto avr = std::find(a.lead_names.begin(), a.lead_names.end(), "aVR");
+  REQUIRE(avr != a.lead_names.end());
+  CHECK_FALSE(a.per_lead[static_cast<std::size_t>(avr - a.lead_names.begin())].st_concavity);
+}

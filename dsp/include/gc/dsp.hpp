@@ -72,6 +72,14 @@ struct LeadMeasurement {
   double t_amplitude_uv = 0;           // signed peak of T relative to isoelectric level
   double pr_segment_vs_tp_uv = 0;      // PR-segment level relative to the TP baseline (pericarditis)
   double qrs_net_uv = 0;               // net QRS area sign/amplitude proxy: r + s + q (µV)
+  // Time from the J point to the T-wave peak (the extremum behind t_amplitude_uv).
+  double t_peak_from_j_ms = 0;
+  // Shape of the ST segment from the J point to the T peak (upright T rising above the J level
+  // by ≥ 50 µV; nullopt otherwise): the mean sag of the signal below the straight chord J → T
+  // peak, as a fraction of the rise. > 0 concave (upward concavity, the benign early-
+  // repolarisation shape), ≈ 0 straight, < 0 convex ("tombstone"). Occlusion lifts the ST
+  // segment itself and straightens it (Brady et al., Am J Emerg Med 2001; Smith 2006).
+  std::optional<double> st_concavity;
   bool analysable = true;              // false when the lead failed quality
 };
 
@@ -84,7 +92,17 @@ struct GlobalMeasurement {
   std::optional<double> qtc_ms;  // Bazett
   std::optional<double> qrs_axis_deg;
   bool pacing_spikes = false;  // pacemaker stimuli detected before most QRS complexes
+  // False when the sample rate is too low to tell a stimulus from a QRS (kMinPacingDetectRateHz):
+  // pacing_spikes is then false because nothing could be seen, not because nothing was there.
+  bool pacing_assessable = true;
 };
+
+// Pacemaker stimuli last 0.1–2 ms; behind a cart's anti-alias filter they are 1–3 samples at
+// ≥ 500 Hz, sharper than any myocardial deflection. Below 250 Hz (4 ms a sample) a narrow R wave
+// is itself only 2–4 samples wide and reads as a "spike" (Brugada-HUCA at 100 Hz: 1177018 and
+// others read as paced with a 50 ms QRS), so stimuli are not looked for there; carts that record
+// at such rates flag pacing in hardware (IEC 60601-2-25 pacemaker pulse detection).
+inline constexpr double kMinPacingDetectRateHz = 250;
 
 struct QualityProblem {
   std::string lead;  // "" for the whole record
