@@ -64,11 +64,31 @@ inline dsp::LeadMeasurement& lead(dsp::Analysis& a, const std::string& name) {
   throw std::invalid_argument("no lead " + name);
 }
 
-// Sets a flat ST deviation (same at J and J+60).
+// Sets a flat ST deviation (same at J and J+60). A flat segment has no upward concavity: an
+// elevated one reads as a straight ST (dsp st_concavity 0), as an injury current's does.
 inline void set_st(dsp::Analysis& a, const std::string& name, double st_uv) {
   auto& m = lead(a, name);
   m.st_j_uv = st_uv;
   m.st_j60_uv = st_uv;
+  if (st_uv > 0) {
+    m.st_concavity = 0.0;
+  } else {
+    m.st_concavity.reset();
+  }
+}
+
+// The voltage criteria are met: a STEMI call, or — without ECG evidence of occlusion beyond the
+// voltage (issue 12) — an urgent normal-variant read. Tests of the voltage rules assert this;
+// tests of the occlusion rules assert the category and tier.
+inline bool criteria_met(const Finding& f) {
+  return f.stemi ||
+         std::find(f.confounders.begin(), f.confounders.end(), "normal_variant") != f.confounders.end();
+}
+
+// The ST segment of an elevated lead curving up into a tall T (benign early repolarisation):
+// st_concavity is the mean sag below the J → T-peak chord over the rise.
+inline void set_concave(dsp::Analysis& a, const std::string& name, double sag = 0.25) {
+  lead(a, name).st_concavity = sag;
 }
 
 inline void set_st(dsp::Analysis& a, std::initializer_list<const char*> names, double st_uv) {

@@ -178,7 +178,9 @@ TEST_CASE("early repolarization (Smith formula < 18.2, tall T) → confounded",
   CHECK(f.category == Category::confounded);
   CHECK(has(f.confounders, "early_repolarization"));
   CHECK(f.route_to_human);
-  CHECK(f.tier == Tier::routine);
+  // Issue 12: voltage criteria met but read as a normal variant → an urgent human read, with or
+  // without reported chest pain (was routine without chest pain).
+  CHECK(f.tier == Tier::urgent);
   CHECK(evaluate(a, patient(Sex::male, 25, true)).tier == Tier::urgent);
 }
 

@@ -10,6 +10,9 @@
 
 #include "gc/triage.hpp"
 #include "leads.hpp"
+#include "normal_limits.hpp"
+#include "occlusion.hpp"
+#include "statements.hpp"
 #include "text.hpp"
 
 namespace gc::triage {
@@ -47,8 +50,15 @@ constexpr double kLvhArmstrongRatio = 0.25;  // LVH: STE ≥ 25 % of S depth in 
 constexpr double kSokolowUv = 3500;
 constexpr double kCornellMaleUv = 2800;
 constexpr double kCornellFemaleUv = 2000;
-constexpr double kSmithErThreshold = 18.2;  // 4-variable LAD-occlusion vs early repolarization
+constexpr double kSmithErThreshold = detail::kSmithLadThreshold;
 constexpr double kErStToTRatio = 0.25;      // early repolarization: T ≥ 4 × ST elevation
+// Brugada type 1 (see detect_brugada()).
+constexpr double kBrugadaTakeoffUv = 200;      // ≥ 2 mm at the take-off
+constexpr double kBrugadaMinJUv = 100;         // still ≥ 1 mm at the J point
+constexpr double kBrugadaFallUv = 100;         // ST falls ≥ 1 mm from the take-off by J+60
+constexpr double kBrugadaFlatTUv = 50;         // T no more than 0.5 mm above the late ST
+constexpr double kBrugadaNoSUv = 50;           // "no S wave" after the terminal deflection
+constexpr double kBrugadaMinTerminalRUv = 100;  // a terminal r′ worth the name
 constexpr double kLvAneurysmSumRatio = 0.22;
 constexpr double kLvAneurysmLeadRatio = 0.36;
 constexpr double kMinAnalysableStandardLeads = 6;
@@ -75,7 +85,9 @@ std::string quality_kind_zh(const std::string& kind) {
       {"saturation", "信号饱和"},          {"hf_noise", "高频噪声（肌电干扰）"},
       {"baseline_wander", "基线漂移"},     {"mains", "工频干扰"},
       {"too_few_beats", "可分析心搏过少"}, {"too_short", "记录过短"},
-      {"invalid_samples", "无效采样点"}};
+      {"invalid_samples", "无效采样点"},     {"recording_stopped", "记录提前中止（末段各导联均为直线）"},
+      {"too_many_bad_leads", "不可用导联过多"}, {"key_leads_unusable", "关键导联不可用"},
+      {"delineation_failed", "波形定位失败"},   {"unreliable_fiducials", "波形定位不可靠"}};
   auto it = names.find(kind);
   return it == names.end() ? kind : it->second;
 }
@@ -112,6 +124,10 @@ constexpr ConfounderText kConfounderText[] = {
      "QRS 增宽（室内传导阻滞）继发性 ST-T 改变（仅见于 S 波为主的导联，ST 抬高 < S 波深度的 25%）"},
     {"lv_aneurysm", "LV aneurysm", "old anterior MI / LV aneurysm (Q waves, small T/QRS)",
      "陈旧性前壁心梗/室壁瘤（Q 波、T/QRS 比值小）"},
+    {"normal_variant", "a normal variant",
+     "ST elevation with normal-variant features and no ECG evidence of acute occlusion (early "
+     "repolarisation / male pattern likely)",
+     "ST 段抬高具正常变异特征，心电图无急性冠脉闭塞证据（早复极/男性型可能）"},
 };
 
 const ConfounderText& confounder_text(const std::string& key) {
@@ -119,6 +135,19 @@ const ConfounderText& confounder_text(const std::string& key) {
     if (key == c.key) return c;
   }
   return kConfounderText[0];
+}
+
+// Evidence for / against occlusion in the words of the statement table.
+std::optional<double> evidence_value(const detail::Evidence& ev) {
+  const auto* row = detail::find_statement(ev.code);
+  if (!row || row->kind == detail::ValueKind::none) return std::nullopt;
+  return ev.value;
+}
+std::string evidence_en(const detail::Evidence& ev) {
+  return detail::make_statement(ev.code, ev.leads, evidence_value(ev)).text_en;
+}
+std::string evidence_zh(const detail::Evidence& ev) {
+  return detail::make_statement(ev.code, ev.leads, evidence_value(ev)).text_zh;
 }
 
 struct Culprit {
@@ -133,10 +162,18 @@ class Evaluator {
   Finding run();
 
  private:
+  void decide();
+  void build_statements();
   const dsp::Analysis& a_;
   const PatientContext& p_;
   LeadTable table_;
   Finding f_;
+  bool critical_allowed_ = true;  // see the sex-unknown policy in run()
+  // Evidence behind the read, kept for its coded statements (statements()).
+  std::optional<detail::OcclusionAssessment> occlusion_;
+  std::optional<detail::Evidence> brugada_;
+  std::vector<detail::Evidence> outside_normal_;
+  std::map<std::string, std::vector<std::string>> equivalent_leads_;
 
   double thr(const std::string& lead) const { return ste_threshold_uv(lead, p_); }
   bool meets_ste(const LeadView& v) const {
@@ -147,7 +184,15 @@ class Evaluator {
     return v.st_j_uv <= -uv && v.st_late_uv <= -0.5 * uv;
   }
   std::optional<double> qrs_ms() const { return a_.global.qrs_duration_ms; }
-  bool wide_qrs() const { return qrs_ms() && *qrs_ms() >= kWideQrsMs; }
+  // A QRS width decides only when it is beyond the limit by more than the sampling allows: the
+  // onset and the end are each placed to a sample, so the measurement may be up to one sample
+  // period long at each end (4 ms at 500 Hz; 20 ms at 100 Hz, where healthy young adults measure
+  // 110–150 ms — Brugada-HUCA).
+  bool qrs_clearly_at_least(double limit_ms) const {
+    if (!qrs_ms() || a_.sample_rate_hz <= 0) return false;
+    return *qrs_ms() - 2000.0 / a_.sample_rate_hz >= limit_ms - 1e-9;
+  }
+  bool wide_qrs() const { return qrs_clearly_at_least(kWideQrsMs); }
   double st(std::string_view lead) const {
     auto v = table_.find(lead);
     return v ? v->st_j_uv : 0.0;
@@ -158,18 +203,18 @@ class Evaluator {
   void quality_text(int analysable, bool too_few);
   void ste_safety_net();
   std::vector<std::vector<std::string>> ste_runs() const;
+  // True when ≥ 2 contiguous leads meet the criteria at the thresholds for `patient`.
+  bool has_ste_runs(const PatientContext& patient) const;
   void gap_notes(std::vector<std::string>& en, std::vector<std::string>& zh) const;
   std::vector<std::string> territories_of(const std::set<std::string>& e) const;
-  std::vector<std::string> reciprocal_leads_for(const std::vector<std::string>& territories) const;
   void list_depressions(const std::set<std::string>& exclude);
 
   bool detect_lbbb() const;
   bool detect_rbbb() const;
   bool detect_lvh() const;
   bool lvh_strain() const;
-  bool detect_brugada() const;
+  std::optional<detail::Evidence> detect_brugada() const;
   bool pr_depression() const;
-  std::optional<double> smith_er_value() const;
 
   double st_j_low_uv(const LeadView& v) const;
   bool sgarbossa(const std::string& reason_key);
@@ -186,6 +231,9 @@ class Evaluator {
   void finish_stemi(const std::vector<std::vector<std::string>>& runs,
                     const std::set<std::string>& e);
   void finish_confounded(const std::string& key, const std::string& en, const std::string& zh);
+  void finish_normal_variant(const std::vector<std::vector<std::string>>& runs,
+                             const std::set<std::string>& e,
+                             const detail::OcclusionAssessment& occlusion);
   void finish_no_ste();
   void set_tier();
   std::string ste_text(const std::vector<std::vector<std::string>>& runs,
@@ -246,6 +294,15 @@ bool Evaluator::gate_quality() {
     quality_text(analysable, too_few);
   }
   ste_safety_net();
+  // A Brugada type-1 pattern seen in analysable V1/V2 is reported even when the record as a whole
+  // cannot be assessed: it is a reason for a human read on its own.
+  if (auto b = detect_brugada()) {
+    f_.confounders.push_back("brugada");
+    const auto st = detail::make_statement(b->code, b->leads, b->value);
+    f_.notes.push_back(st.text_en);
+    f_.explanation_en += " " + st.text_en + ": human read.";
+    f_.explanation_zh += "；" + st.text_zh + "，需人工判读";
+  }
   return true;
 }
 
@@ -306,6 +363,21 @@ std::vector<std::vector<std::string>> Evaluator::ste_runs() const {
   return out;
 }
 
+bool Evaluator::has_ste_runs(const PatientContext& patient) const {
+  auto pred = [&patient](const LeadView& v) {
+    const double t = ste_threshold_uv(v.name, patient);
+    return v.st_j_uv >= t && v.st_late_uv >= kLateConfirmFraction * t;
+  };
+  for (const auto& rs : {detail::runs(detail::kChestChain, table_, pred),
+                         detail::runs(detail::kRightChain, table_, pred),
+                         detail::runs(detail::kLimbChain, table_, pred)}) {
+    for (const auto& r : rs) {
+      if (r.size() >= 2) return true;
+    }
+  }
+  return false;
+}
+
 // Two leads meeting the criterion with exactly one recorded-but-unanalysable lead between them are
 // not contiguous (we do not guess the missing lead), but a human should look.
 void Evaluator::gap_notes(std::vector<std::string>& en, std::vector<std::string>& zh) const {
@@ -356,26 +428,6 @@ std::vector<std::string> Evaluator::territories_of(const std::set<std::string>& 
   if (e.count("V3R") || e.count("V4R") || e.count("V5R")) t.push_back("right_ventricle");
   // −aVR alone with neither I nor II elevated cannot form a run, so it needs no territory.
   return t;
-}
-
-// The leads where reciprocal ST depression is expected for the given territories.
-std::vector<std::string> Evaluator::reciprocal_leads_for(
-    const std::vector<std::string>& territories) const {
-  std::set<std::string> r;
-  for (const auto& t : territories) {
-    if (t == "inferior" || t == "right_ventricle") r.insert({"I", "aVL"});
-    if (t == "high_lateral") r.insert({"II", "III", "aVF"});
-    if (t == "septal" || t == "anteroseptal" || t == "anterior" || t == "extensive_anterior") {
-      r.insert({"II", "III", "aVF"});
-    }
-    if (t == "lateral") r.insert({"III", "aVF", "V1"});
-    if (t == "posterior") r.insert({"V1", "V2", "V3"});
-  }
-  std::vector<std::string> out;
-  for (auto lead : detail::kStandardOrder) {
-    if (r.count(std::string(lead))) out.emplace_back(lead);
-  }
-  return out;
 }
 
 void Evaluator::list_depressions(const std::set<std::string>& exclude) {
@@ -458,13 +510,32 @@ bool Evaluator::lvh_strain() const {
   return false;
 }
 
-// Brugada type 1: coved ST elevation ≥ 2 mm in V1 or V2 descending into a negative T wave.
-bool Evaluator::detect_brugada() const {
+// Brugada type 1 (Priori et al., HRS/EHRA/APHRS consensus 2013; Bayés de Luna et al.,
+// J Electrocardiol 2012): coved ST elevation ≥ 2 mm at the take-off in V1 or V2, the ST segment
+// descending from it into a negative — at least not upright — T wave. The take-off is the higher
+// of the J-point level and, when the QRS ends on a positive deflection (r′ / J wave with no S
+// after it), that deflection's peak: at low sample rates the J point is found after the take-off,
+// already on the descending ST (Brugada-HUCA, 100 Hz). The ST must still be elevated at the J
+// point (≥ 1 mm) — the tall terminal R′ of RBBB returns to baseline before its J point — and must
+// fall ≥ 1 mm over the next 60 ms (coved, not saddleback or the upsloping ST of early
+// repolarisation and occlusion).
+std::optional<detail::Evidence> Evaluator::detect_brugada() const {
+  detail::Evidence ev{"brugada_type1", {}, 0};
   for (const char* lead : {"V1", "V2"}) {
     auto v = table_.find(lead);
-    if (v && v->st_j_uv >= 200 && v->st_late_uv < v->st_j_uv - 50 && v->t_uv < 0) return true;
+    if (!v) continue;
+    const bool ends_positive = v->s_uv >= -kBrugadaNoSUv && v->r_uv >= kBrugadaMinTerminalRUv;
+    const double takeoff_uv = std::max(v->st_j_uv, ends_positive ? v->r_uv : v->st_j_uv);
+    const bool coved = takeoff_uv >= kBrugadaTakeoffUv && v->st_j_uv >= kBrugadaMinJUv &&
+                       v->st_late_uv <= takeoff_uv - kBrugadaFallUv &&
+                       v->t_uv < v->st_late_uv + kBrugadaFlatTUv;
+    if (coved) {
+      ev.leads.emplace_back(lead);
+      ev.value = std::max(ev.value, takeoff_uv);
+    }
   }
-  return false;
+  if (ev.leads.empty()) return std::nullopt;
+  return ev;
 }
 
 // PR-segment depression (pericarditis): ≥ 0.05 mV below TP in ≥ 2 leads other than aVR/V1, or PR
@@ -478,18 +549,6 @@ bool Evaluator::pr_depression() const {
   }
   auto avr = table_.find("aVR");
   return count >= 2 || (avr && avr->pr_vs_tp_uv >= 50);
-}
-
-// Smith's 4-variable formula (Driver et al. 2017) separating subtle LAD occlusion from benign
-// early repolarization: 0.052·QTc − 0.151·QRS amplitude V2 − 0.268·R V4 + 1.062·STE60 V3
-// (ms and mm); ≥ 18.2 favours LAD occlusion. Needs V2, V3, V4 and QTc.
-std::optional<double> Evaluator::smith_er_value() const {
-  auto v2 = table_.find("V2");
-  auto v3 = table_.find("V3");
-  auto v4 = table_.find("V4");
-  if (!v2 || !v3 || !v4 || !a_.global.qtc_ms) return std::nullopt;
-  return 0.052 * *a_.global.qtc_ms - 0.151 * v2->qrs_peak_to_peak_uv() / 100.0 -
-         0.268 * v4->r_uv / 100.0 + 1.062 * v3->st_late_uv / 100.0;
 }
 
 // --- LBBB / paced: Sgarbossa and Smith-modified Sgarbossa ------------------------------------
@@ -620,7 +679,19 @@ std::optional<std::string> Evaluator::explain_ste_by_confounder(const std::set<s
   };
 
   // Brugada type 1 with ST elevation confined to V1–V3.
-  if (detect_brugada() && subset_of({"V1", "V2", "V3"})) return "brugada";
+  // Brugada type 1 with ST elevation confined to the precordial leads and no inferior reciprocal
+  // depression (Brugada has none; an anterior occlusion often has). Elevation beyond V3 is not
+  // explained by the Brugada pattern, but a type-1 pattern makes a software cath-lab pre-alert
+  // unsafe either way (sodium-channel disease mimics anterior STEMI; the 2013 consensus leaves
+  // it to the cardiologist): the read names both and goes to a human as urgent.
+  if (detect_brugada() && subset_of({"V1", "V2", "V3", "V4", "V5", "V6"})) {
+    bool inferior_std = false;
+    for (const char* lead : {"II", "III", "aVF"}) {
+      auto v = table_.find(lead);
+      if (v && depressed(*v, kDepressionUv)) inferior_std = true;
+    }
+    if (!inferior_std) return "brugada";
+  }
 
   // Pericarditis: diffuse ST elevation (≥ 6 leads, limb and chest) without reciprocal depression
   // (aVR and V1 excepted), with PR depression, and neither the STE III > II of inferior STEMI nor
@@ -728,7 +799,7 @@ std::optional<std::string> Evaluator::explain_ste_by_confounder(const std::set<s
       auto v = table_.find(lead);
       if (!v || v->t_uv <= 0 || v->st_j_uv / v->t_uv >= kErStToTRatio) tall_t = false;
     }
-    auto value = smith_er_value();
+    auto value = detail::smith_lad_score(table_, a_.global.qtc_ms);
     if (!reciprocal && !q_waves && tall_t && value && *value < kSmithErThreshold) {
       char buf[96];
       std::snprintf(buf, sizeof buf, "Smith 4-variable LAD-occlusion score %.1f < %.1f", *value,
@@ -817,7 +888,7 @@ bool Evaluator::posterior_std(std::vector<std::string>& leads) const {
 // STEMI call but an urgent human read (stemi_equivalent). Not a published rule: derived from the
 // development records; the published T/QRS rule (Smith/Klein) is reported alongside.
 bool Evaluator::anterior_qs_ste(std::vector<std::string>& leads) const {
-  if (wide_qrs() && *qrs_ms() >= kIvcdQrsMs) return false;
+  if (qrs_clearly_at_least(kIvcdQrsMs)) return false;
   auto pred = [](const LeadView& v) {
     const bool anterior = v.name == "V1" || v.name == "V2" || v.name == "V3" || v.name == "V4";
     const bool q = is_qs(v) || (v.q_uv <= -100 && v.q_duration_ms >= 40);
@@ -961,7 +1032,7 @@ void Evaluator::finish_stemi(const std::vector<std::vector<std::string>>& runs,
     const std::string zh(territory_name_zh(t));
     if (std::find(terr_zh.begin(), terr_zh.end(), zh) == terr_zh.end()) terr_zh.push_back(zh);
   }
-  const auto recip = reciprocal_leads_for(f_.territories);
+  const auto recip = detail::reciprocal_leads_for(f_.territories);
   std::vector<std::string> recip_hit, other_std;
   for (const auto& d : f_.depressed) {
     if (std::find(recip.begin(), recip.end(), d.lead) != recip.end()) {
@@ -1009,6 +1080,42 @@ void Evaluator::finish_confounded(const std::string& key, const std::string& en,
   f_.explanation_zh = zh;
 }
 
+void Evaluator::finish_normal_variant(const std::vector<std::vector<std::string>>& runs,
+                                      const std::set<std::string>& e,
+                                      const detail::OcclusionAssessment& occlusion) {
+  for (auto lead : detail::kStandardOrder) {
+    const std::string name(lead);
+    if (auto v = table_.find(name); v && e.count(name)) {
+      f_.elevated.push_back({name, v->st_j_uv, v->st_late_uv, thr(name)});
+    }
+  }
+  list_depressions(e);
+  std::vector<std::string> en, zh;
+  for (const auto& ev : occlusion.variant) {
+    en.push_back(evidence_en(ev));
+    zh.push_back(evidence_zh(ev));
+  }
+  std::vector<std::string> also_en, also_zh;
+  for (const auto& ev : occlusion.supporting) {
+    also_en.push_back(evidence_en(ev));
+    also_zh.push_back(evidence_zh(ev));
+  }
+  const auto& t = confounder_text("normal_variant");
+  std::string text_en = "ST↑ " + ste_text(runs) +
+                        " meets the voltage criteria, but the ECG does not show acute occlusion: " +
+                        join(en, "; ");
+  std::string text_zh = "ST 段抬高 " + ste_text(runs, "，") + " 达到电压标准，但心电图未见急性闭塞证据：" +
+                        join(zh, "；");
+  if (!also_en.empty()) {
+    text_en += "; against: " + join(also_en, "; ");
+    text_zh += "；但见：" + join(also_zh, "；");
+  }
+  text_en += " → " + std::string(t.short_en) +
+             " likely — urgent human read; confirm clinically (symptoms, serial ECGs, troponin)";
+  text_zh += " → 考虑早复极/正常变异，需紧急人工判读，并结合临床（症状、复查心电图、肌钙蛋白）";
+  finish_confounded("normal_variant", text_en, text_zh);
+}
+
 void Evaluator::finish_no_ste() {
   list_depressions({});
   std::vector<std::string> en, zh;
@@ -1017,6 +1124,9 @@ void Evaluator::finish_no_ste() {
   if (left_main_pattern()) {
     f_.category = Category::stemi_equivalent;
     f_.equivalents.push_back("left_main");
+    for (const auto& d : f_.depressed) {
+      if (d.st_j_uv <= -kDeepDepressionUv) equivalent_leads_["left_main"].push_back(d.lead);
+    }
     f_.culprit_hints.push_back("left main / multivessel disease");
     std::vector<std::string> std_leads;
     for (const auto& d : f_.depressed) {
@@ -1036,6 +1146,7 @@ void Evaluator::finish_no_ste() {
   if (de_winter(leads)) {
     f_.category = Category::stemi_equivalent;
     f_.equivalents.push_back("de_winter");
+    equivalent_leads_["de_winter"] = leads;
     en.push_back("upsloping ST↓ with tall T in " + join(leads, ", ") +
                  " → de Winter pattern (proximal LAD occlusion equivalent)");
     zh.push_back(join(leads, "、") +
@@ -1045,6 +1156,7 @@ void Evaluator::finish_no_ste() {
   if (hyperacute_t(leads)) {
     f_.category = Category::stemi_equivalent;
     f_.equivalents.push_back("hyperacute_t");
+    equivalent_leads_["hyperacute_t"] = leads;
     std::vector<std::string> shown;
     for (const auto& l : leads) shown.push_back(display_lead(l));
     en.push_back("hyperacute T waves (T ≥ QRS amplitude) in " + join(shown, ", ") +
@@ -1064,6 +1176,7 @@ void Evaluator::finish_no_ste() {
     } else {
       f_.category = Category::stemi_equivalent;
       f_.equivalents.push_back("posterior_suspected");
+    equivalent_leads_["posterior_suspected"] = leads;
       en.push_back("ST↓ " + join(leads, ", ") +
                    " with upright T → posterior MI suspected: record V7–V9 now");
       zh.push_back(join(leads, "、") + " ST 段压低伴直立 T 波 → 疑似后壁心梗，请立即加做 V7–V9");
@@ -1073,6 +1186,7 @@ void Evaluator::finish_no_ste() {
   if (anterior_qs_ste(leads)) {
     f_.category = Category::stemi_equivalent;
     f_.equivalents.push_back("anterior_qs_ste");
+    equivalent_leads_["anterior_qs_ste"] = leads;
     double max_j_uv = 0, max_late_uv = 0, max_tqrs = 0;
     for (const auto& l : leads) {
       auto v = table_.find(l);
@@ -1189,6 +1303,19 @@ void Evaluator::finish_no_ste() {
     en.push_back("pacing spikes with narrow QRS (atrial pacing): ST criteria apply");
     zh.push_back("起搏信号、QRS 不宽（心房起搏），STEMI 标准适用");
   }
+  // `normal` means normal (normal_limits.hpp): what remains outside normal limits is named.
+  for (const auto& ev : detail::outside_normal_limits(table_, a_, wide_qrs())) {
+    if (ev.code == "wide_qrs") continue;  // named above, with its bundle-branch reading
+    const auto covered = [&](const std::vector<std::string>& named) {
+      return std::all_of(ev.leads.begin(), ev.leads.end(),
+                         [&](const std::string& l) { return has(named, l); });
+    };
+    if (ev.code == "st_deviation" && covered(std_leads)) continue;
+    if (ev.code == "QWAVE" && covered(q_leads)) continue;
+    en.push_back(evidence_en(ev));
+    zh.push_back(evidence_zh(ev));
+    outside_normal_.push_back(ev);
+  }
   if (en.empty()) {
     f_.category = Category::normal;
     f_.explanation_en = "No ST-elevation criteria met; no significant ST deviation";
@@ -1203,12 +1330,20 @@ void Evaluator::finish_no_ste() {
 void Evaluator::set_tier() {
   switch (f_.category) {
     case Category::stemi:
-      f_.tier = Tier::critical;
+      f_.tier = critical_allowed_ ? Tier::critical : Tier::urgent;
       break;
     case Category::stemi_equivalent:
       f_.tier = Tier::urgent;
       break;
     case Category::confounded:
+      // Voltage criteria met but read as a normal variant: a human reads it soon, whatever the
+      // symptoms (the variant call is the software's, the occlusion call the cardiologist's).
+      f_.tier = p_.chest_pain || has(f_.confounders, "normal_variant") ||
+                        has(f_.confounders, "early_repolarization") ||
+                        (has(f_.confounders, "brugada") && !f_.elevated.empty())
+                    ? Tier::urgent
+                    : Tier::routine;
+      break;
     case Category::poor_quality:
       f_.tier = p_.chest_pain ? Tier::urgent : Tier::routine;
       break;
@@ -1220,8 +1355,117 @@ void Evaluator::set_tier() {
 }
 
 Finding Evaluator::run() {
+  decide();
+  build_statements();
+  return f_;
+}
+
+// The read as coded statements, rendered from the statement table (statements.cpp): the
+// decision's outcome, the evidence behind it and the policies that applied, in that order.
+void Evaluator::build_statements() {
+  auto add = [this](std::string_view code, std::vector<std::string> leads = {},
+                    std::optional<double> value = std::nullopt) {
+    f_.statements.push_back(detail::make_statement(code, std::move(leads), value));
+  };
+  auto add_evidence = [&](const std::vector<detail::Evidence>& list) {
+    for (const auto& ev : list) add(ev.code, ev.leads, evidence_value(ev));
+  };
+  auto lead_names = [](const std::vector<LeadST>& list) {
+    std::vector<std::string> out;
+    for (const auto& l : list) out.push_back(l.lead);
+    return out;
+  };
+  auto max_abs = [](const std::vector<LeadST>& list) {
+    double m = 0;
+    for (const auto& l : list) m = std::max(m, std::fabs(l.st_j_uv));
+    return m;
+  };
+  const auto qrs = qrs_ms();
+  switch (f_.category) {
+    case Category::poor_quality: {
+      int recorded = 0;
+      for (auto lead : detail::kTwelveLeads) recorded += table_.recorded(lead) ? 1 : 0;
+      add(recorded < kMinAnalysableStandardLeads ? "insufficient_leads" : "poor_quality");
+      break;
+    }
+    case Category::stemi: {
+      add("STE_", lead_names(f_.elevated), max_abs(f_.elevated));
+      static const std::map<std::string, std::string> kTerritoryCode = {
+          {"septal", "ASMI"},  {"anteroseptal", "ASMI"}, {"anterior", "AMI"},
+          {"extensive_anterior", "ALMI"}, {"lateral", "LMI"}, {"high_lateral", "LMI"},
+          {"inferior", "IMI"}, {"posterior", "PMI"},     {"right_ventricle", "rv_mi"}};
+      std::set<std::string> done;
+      for (const auto& t : f_.territories) {
+        const auto it = kTerritoryCode.find(t);
+        if (it != kTerritoryCode.end() && done.insert(it->second).second) add(it->second);
+      }
+      if (occlusion_) {
+        add_evidence(occlusion_->decisive);
+        add_evidence(occlusion_->supporting);
+      }
+      break;
+    }
+    case Category::stemi_equivalent:
+      for (const auto& e : f_.equivalents) add(e, equivalent_leads_[e]);
+      break;
+    case Category::confounded:
+    case Category::abnormal:
+    case Category::normal:
+      break;
+  }
+  for (const auto& c : f_.confounders) {
+    if (c == "lbbb") add("CLBBB", {}, qrs);
+    if (c == "paced") add("PACE");
+    if (c == "ivcd") add("IVCD", {}, qrs);
+    if (c == "lvh") add("LVH");
+    if (c == "rbbb") add("CRBBB", {}, qrs);
+    if (c == "rbbb" || c == "ivcd_secondary") add("secondary_st_t", lead_names(f_.elevated));
+    if (c == "lv_aneurysm") add("ANEUR", lead_names(f_.elevated));
+    if (c == "pericarditis") add("pericarditis");
+    if (c == "early_repolarization") add("early_repolarization", lead_names(f_.elevated));
+    if (c == "brugada") {
+      if (auto b = detect_brugada()) add(b->code, b->leads, b->value);
+    }
+    if (c == "normal_variant") {
+      add("normal_variant", lead_names(f_.elevated));
+      if (occlusion_) {
+        add_evidence(occlusion_->variant);
+        add_evidence(occlusion_->supporting);
+      }
+    }
+    if ((c == "lbbb" || c == "paced" || c == "ivcd") && f_.category == Category::stemi) {
+      add("sgarbossa_positive", lead_names(f_.elevated));
+    } else if ((c == "lbbb" || c == "paced" || c == "ivcd") && f_.category == Category::confounded) {
+      add("sgarbossa_negative");
+    }
+  }
+  if (f_.category == Category::confounded && !f_.elevated.empty() &&
+      !has(f_.confounders, "normal_variant")) {
+    add("STE_", lead_names(f_.elevated), max_abs(f_.elevated));
+  }
+  std::vector<LeadST> depressed;
+  for (const auto& d : f_.depressed) {
+    if (d.lead != "aVR") depressed.push_back(d);
+  }
+  if (!depressed.empty()) add("STD_", lead_names(depressed), max_abs(depressed));
+  if (f_.category == Category::abnormal) {
+    std::vector<std::string> q_leads;
+    if (anterior_q_waves(q_leads)) add("QWAVE", q_leads);
+    if (wide_qrs()) add(detect_rbbb() ? "CRBBB" : "wide_qrs", {}, qrs);
+    if (detect_lvh()) add("LVH");
+    add_evidence(outside_normal_);
+  }
+  if (f_.category == Category::normal) add("NORM");
+  if (p_.sex == Sex::unknown) add("thresholds_sex_unknown");
+  if (!a_.global.pacing_assessable) add("pacing_not_assessable", {}, a_.sample_rate_hz);
+}
+
+void Evaluator::decide() {
   threshold_notes();
-  if (gate_quality()) return f_;
+  if (!a_.global.pacing_assessable) {
+    f_.notes.push_back(detail::make_statement("pacing_not_assessable", {}, a_.sample_rate_hz).text_en);
+  }
+  if (gate_quality()) return;
 
   // LBBB and ventricular pacing invalidate the ST-elevation criteria: Sgarbossa instead.
   // Pacing spikes with a narrow QRS (60–119 ms) are atrial pacing: STE criteria apply. A QRS
@@ -1233,7 +1477,10 @@ Finding Evaluator::run() {
   // A very wide QRS (≥ 160 ms) without a bundle-branch pattern — ventricular pacing whose spikes
   // were not detected, or severe IVCD — distorts repolarisation like LBBB: Sgarbossa rules apply.
   // A nonspecific IVCD of 120–159 ms keeps the ordinary criteria, as the guidelines do.
-  const bool ivcd = !paced && !lbbb && qrs_ms() && *qrs_ms() >= kIvcdQrsMs && !detect_rbbb();
+  // A Brugada type-1 pattern widens the QRS's right-precordial end and lifts V1–V2 discordant to
+  // it: that is the pattern itself, not an IVCD for Sgarbossa rules (it is read below).
+  const bool ivcd = !paced && !lbbb && qrs_clearly_at_least(kIvcdQrsMs) && !detect_rbbb() &&
+                    !detect_brugada();
   if (paced || lbbb || ivcd) {
     const std::string key = paced ? "paced" : (lbbb ? "lbbb" : "ivcd");
     f_.confounders.push_back(key);
@@ -1279,7 +1526,7 @@ Finding Evaluator::run() {
           std::string(t.zh) + "：STEMI 标准不适用，" + verdict_zh + seen_zh + " → 需人工判读");
     }
     set_tier();
-    return f_;
+    return;
   }
 
   const auto runs = ste_runs();
@@ -1303,13 +1550,47 @@ Finding Evaluator::run() {
                         "ST 段抬高 " + ste_text(runs, "，") + " 达到电压标准，但可由" + t.zh +
                             "解释 → 不诊断 STEMI，需人工判读");
     } else {
-      finish_stemi(runs, e);
+      // The voltages are necessary, not sufficient (occlusion.hpp): a critical read needs ECG
+      // evidence of occlusion; without it the elevation goes to a human as urgent, reasons named.
+      // "Beyond the normal range" is judged against the thresholds that may raise a critical
+      // alert (with sex unknown: a man's of this age; see the policy below).
+      PatientContext critical_context = p_;
+      if (critical_context.sex == Sex::unknown) critical_context.sex = Sex::male;
+      std::map<std::string, double> thresholds;
+      for (const auto& lead : e) thresholds[lead] = ste_threshold_uv(lead, critical_context);
+      const auto occlusion = detail::assess_occlusion(table_, a_, e, territories_of(e), thresholds);
+      occlusion_ = occlusion;
+      if (occlusion.supported()) {
+        finish_stemi(runs, e);
+        // Sex unknown (policy, stated in the read): the most sensitive thresholds (women's
+        // 0.15 mV in V2–V3) decide that a human reads the ECG, but a critical alert also needs the
+        // criteria met at the thresholds for a man of this age. Half of healthy young men exceed
+        // the women's threshold in V2–V3 (Macfarlane 2004), so on its own it would page the
+        // cath-lab team for them; a woman's STEMI that reaches only 0.15–0.20 mV still goes to a
+        // human as urgent within the same minute.
+        if (p_.sex == Sex::unknown) {
+          PatientContext as_man = p_;
+          as_man.sex = Sex::male;
+          if (!has_ste_runs(as_man)) {
+            critical_allowed_ = false;
+            const auto st = detail::make_statement("thresholds_sex_unknown");
+            f_.notes.push_back(st.text_en);
+            f_.explanation_en += "; sex unknown and the criteria are met only at the women's "
+                                 "thresholds: urgent human read, not a cath-lab pre-alert";
+            f_.explanation_zh += "；性别未知，仅达到女性阈值：需紧急人工判读，暂不发导管室预警";
+          }
+        }
+        for (const auto& ev : occlusion.decisive) f_.notes.push_back("occlusion supported: " + evidence_en(ev));
+        for (const auto& ev : occlusion.supporting) f_.notes.push_back("also: " + evidence_en(ev));
+      } else {
+        finish_normal_variant(runs, e, occlusion);
+      }
     }
   } else {
     finish_no_ste();
   }
   set_tier();
-  return f_;
+  return;
 }
 
 }  // namespace

@@ -37,6 +37,22 @@ json::array strings(const std::vector<std::string>& items) {
   return out;
 }
 
+json::array statements_array(const std::vector<Statement>& statements) {
+  json::array out;
+  for (const auto& st : statements) {
+    json::object values;
+    for (const auto& [k, v] : st.values) values[k] = number_or_null(v);
+    out.emplace_back(json::object{{"code", st.code},
+                                  {"scheme", st.scheme},
+                                  {"leads", strings(st.leads)},
+                                  {"values", std::move(values)},
+                                  {"text_en", st.text_en},
+                                  {"text_zh", st.text_zh}});
+  }
+  return out;
+}
+
+
 json::array lead_st_array(const std::vector<LeadST>& items) {
   json::array out;
   for (const auto& l : items) {
@@ -133,6 +149,7 @@ json::object to_json_object(const dsp::Analysis& analysis, const Finding& findin
       {"qtc_ms", number_or_null(g.qtc_ms)},
       {"qrs_axis_deg", number_or_null(g.qrs_axis_deg)},
       {"pacing_spikes", g.pacing_spikes},
+      {"pacing_assessable", g.pacing_assessable},
   };
   json::object per_lead;
   for (const auto& m : analysis.per_lead) {
@@ -149,6 +166,8 @@ json::object to_json_object(const dsp::Analysis& analysis, const Finding& findin
         {"s_duration_ms", number_or_null(tidy(m.s_duration_ms))},
         {"t_amplitude_uv", number_or_null(tidy(m.t_amplitude_uv))},
         {"pr_segment_vs_tp_uv", number_or_null(tidy(m.pr_segment_vs_tp_uv))},
+        {"t_peak_from_j_ms", number_or_null(tidy(m.t_peak_from_j_ms))},
+        {"st_concavity", number_or_null(m.st_concavity)},
         {"analysable", m.analysable},
     };
   }
@@ -184,6 +203,7 @@ json::object to_json_object(const dsp::Analysis& analysis, const Finding& findin
       {"repeat_ecg", finding.repeat_ecg},
       {"explanation_en", finding.explanation_en},
       {"explanation_zh", finding.explanation_zh},
+      {"statements", statements_array(finding.statements)},
   };
 
   json::array problems;

@@ -48,6 +48,7 @@ struct LeadView {
   double t_uv = 0;
   double pr_vs_tp_uv = 0;
   double qrs_net_uv = 0;
+  std::optional<double> st_concavity;  // dsp::LeadMeasurement::st_concavity (none for −aVR)
 
   // Deepest negative QRS deflection (Q or S), ≤ 0.
   double negative_uv() const { return q_uv < s_uv ? q_uv : s_uv; }
@@ -81,6 +82,7 @@ class LeadTable {
       v.t_uv = m.t_amplitude_uv;
       v.pr_vs_tp_uv = m.pr_segment_vs_tp_uv;
       v.qrs_net_uv = m.qrs_net_uv;
+      v.st_concavity = m.st_concavity;
       leads_.emplace(name, v);
     }
     if (auto avr = find("aVR")) {
@@ -95,6 +97,7 @@ class LeadTable {
       v.t_uv = -avr->t_uv;
       v.pr_vs_tp_uv = -avr->pr_vs_tp_uv;
       v.qrs_net_uv = -avr->qrs_net_uv;
+      v.st_concavity.reset();  // the shape of an inverted lead's ST is not a shape we judge
       leads_.emplace(v.name, v);
     }
   }

@@ -3,6 +3,7 @@
 // confounders, quality gating and the alert tier. Pure computation.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,28 @@ struct LeadST {
   double threshold_uv = 0;
 };
 
+// One coded statement of the read: a code from a scheme (SCP-ECG as used by PTB-XL, or the
+// project's own vocabulary where SCP-ECG has none), the leads and values that triggered it, and the
+// words a clinician reads, rendered from one statement table (triage/src/statements.cpp).
+struct Statement {
+  std::string code;                     // e.g. "STE_", "ASMI", "reciprocal_std"
+  std::string scheme;                   // "SCP-ECG" or "greenchannel"
+  std::vector<std::string> leads;       // standard order
+  std::map<std::string, double> values;  // named, units in the names: st_j_uv, score, ratio, …
+  std::string text_en;
+  std::string text_zh;
+};
+
+// One row of the statement vocabulary: every code a rule may emit, with its scheme and its
+// English and Chinese text templates ({leads}, {value} filled in per statement).
+struct StatementDefinition {
+  std::string code;
+  std::string scheme;
+  std::string text_en;
+  std::string text_zh;
+};
+const std::vector<StatementDefinition>& statement_vocabulary();
+
 struct Finding {
   Category category = Category::normal;
   bool stemi = false;
@@ -54,6 +77,7 @@ struct Finding {
   bool repeat_ecg = false;  // poor quality: ask the clinic to repeat
   std::string explanation_en;
   std::string explanation_zh;
+  std::vector<Statement> statements;  // the read as coded statements, in the order the rules ran
 };
 
 // English and Chinese names of a territory key ("extensive_anterior" → "extensive anterior",
