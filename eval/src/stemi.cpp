@@ -307,6 +307,7 @@ std::vector<std::string> tally_classes(const ManifestRow& row) {
 
 void ClassTally::add(const StemiRecord& r) {
   ++n;
+  spikes += r.pacing_spikes ? 1 : 0;
   if (!r.finding) {
     ++errors;
     return;
@@ -531,7 +532,7 @@ void print_tally_row(std::ostream& out, const std::string& source, const std::st
   out << std::left << std::setw(13) << source << std::setw(62) << name << std::right << std::setw(5)
       << t.n << std::setw(14) << crit.str() << std::setw(7) << t.stemi << std::setw(7)
       << t.equivalent << std::setw(8) << t.normal << std::setw(9) << t.brugada << std::setw(7)
-      << t.paced;
+      << t.paced << std::setw(8) << t.spikes;
   if (t.errors) out << "  (" << t.errors << " unreadable)";
   out << "\n";
 }
@@ -539,11 +540,12 @@ void print_tally_row(std::ostream& out, const std::string& source, const std::st
 void print_tally(std::ostream& out, const std::vector<DatabaseTally>& dbs) {
   out << "per database and class (a record counts in each of its classes; critical = tier "
          "critical, the cath-lab pre-alert;\n  stemi / equiv. = category stemi / "
-         "stemi_equivalent; brugada / paced = that confounder named):\n";
+         "stemi_equivalent; brugada / paced = that confounder named; spikes = pacemaker spikes "
+         "detected):\n";
   out << std::left << std::setw(13) << "database" << std::setw(62) << "class" << std::right
       << std::setw(5) << "n" << std::setw(14) << "critical" << std::setw(7) << "stemi"
       << std::setw(7) << "equiv." << std::setw(8) << "normal" << std::setw(9) << "brugada"
-      << std::setw(7) << "paced"
+      << std::setw(7) << "paced" << std::setw(8) << "spikes"
       << "\n";
   for (const auto& d : dbs) {
     print_tally_row(out, d.source, "(all)", "", d.all);
@@ -599,13 +601,15 @@ void print_acute_table(std::ostream& out, std::span<const StemiRecord> results) 
   }
 }
 
-// Records read as ventricular pacing outside the paced classes: each one a STEMI that would be
-// routed as routine if it happened on such an ECG.
+// Records read as ventricular pacing, or with pacemaker spikes detected, outside the paced class:
+// each one a STEMI that would be routed as routine if it happened on such an ECG.
 void print_paced_reads(std::ostream& out, std::span<const StemiRecord> results) {
-  out << "\nread as ventricular pacing (confounder paced) outside the mimic_paced class:\n";
+  out << "\nread as ventricular pacing (confounder paced) or with pacing spikes detected, outside "
+         "the mimic_paced class:\n";
   int n = 0;
   for (const auto& r : results) {
-    if (!r.has_confounder("paced") || r.row.label_class.find("mimic_paced") != std::string::npos) {
+    if ((!r.has_confounder("paced") && !r.pacing_spikes) ||
+        r.row.label_class.find("mimic_paced") != std::string::npos) {
       continue;
     }
     ++n;
@@ -616,7 +620,8 @@ void print_paced_reads(std::ostream& out, std::span<const StemiRecord> results) 
     } else {
       out << "n/a";
     }
-    out << (r.pacing_spikes ? ", spikes detected" : "") << "\n";
+    out << (r.pacing_spikes ? ", spikes detected" : "")
+        << (r.has_confounder("paced") ? ", read as paced" : "") << "\n";
   }
   if (n == 0) out << "  none\n";
 }
@@ -642,6 +647,13 @@ void print_headline(std::ostream& out, std::span<const StemiRecord> results) {
     int paced = d.all.paced;
     for (const auto& [cls, t] : d.per_class) paced -= cls == "mimic_paced" ? t.paced : 0;
     out << " " << d.source << " " << paced << "/" << d.all.n;
+  }
+  out << "   target 0\n";
+  out << "  pacing spikes detected outside mimic_paced:        ";
+  for (const auto& d : tally(results)) {
+    int spikes = d.all.spikes;
+    for (const auto& [cls, t] : d.per_class) spikes -= cls == "mimic_paced" ? t.spikes : 0;
+    out << " " << d.source << " " << spikes << "/" << d.all.n;
   }
   out << "   target 0\n";
 }

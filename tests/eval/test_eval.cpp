@@ -123,7 +123,7 @@ TEST_CASE("group_of: acute STEMI, candidates and the rest", "[eval][stemi]") {
 TEST_CASE("tally: per database and class from known findings", "[eval][stemi]") {
   using triage::Category;
   using triage::Tier;
-  const std::vector<StemiRecord> records = {
+  std::vector<StemiRecord> records = {
       record("brugada_huca", "mimic_Brugada", false, Category::confounded, Tier::urgent,
              {"brugada"}),
       record("brugada_huca", "mimic_Brugada", false, Category::stemi, Tier::critical),
@@ -137,6 +137,7 @@ TEST_CASE("tally: per database and class from known findings", "[eval][stemi]") 
       record("ludb", "normal", true, Category::stemi_equivalent, Tier::urgent),
       record("ludb", "mimic_LVH", true, std::nullopt),
   };
+  records[3].pacing_spikes = true;  // the normal baseline read as paced
   const auto dbs = tally(records);
   REQUIRE(dbs.size() == 2);
   CHECK(dbs[0].source == "brugada_huca");  // first-seen order
@@ -147,6 +148,9 @@ TEST_CASE("tally: per database and class from known findings", "[eval][stemi]") 
   CHECK(bh.all.normal == 1);
   CHECK(bh.all.brugada == 1);
   CHECK(bh.all.paced == 1);
+  CHECK(bh.all.spikes == 1);
+  CHECK(class_of(bh, "normal").spikes == 1);
+  CHECK(class_of(bh, "mimic_Brugada").spikes == 0);
   CHECK(class_of(bh, "mimic_Brugada").n == 2);
   CHECK(class_of(bh, "mimic_Brugada").critical == 1);
   CHECK(class_of(bh, "mimic_Brugada").brugada == 1);

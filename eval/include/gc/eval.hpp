@@ -219,6 +219,7 @@ struct ClassTally {
   int normal = 0;      // category normal
   int brugada = 0;     // confounder "brugada" named
   int paced = 0;       // confounder "paced" named (read as ventricular pacing)
+  int spikes = 0;      // dsp detected pacemaker spikes (whatever the read made of them)
   int errors = 0;      // unreadable record
   void add(const StemiRecord& r);
 };
