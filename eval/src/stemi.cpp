@@ -601,6 +601,30 @@ void print_acute_table(std::ostream& out, std::span<const StemiRecord> results) 
   }
 }
 
+// Brugada-HUCA one line a record, where a rule change shows first: the spontaneous-pattern records
+// (should read as confounder brugada) and every critical alert (should be none).
+void print_brugada_reads(std::ostream& out, std::span<const StemiRecord> results) {
+  out << "\nbrugada-huca: the spontaneous-pattern records and every critical alert, as read "
+         "(ST at J / J+60 in µV):\n";
+  int n = 0;
+  for (const auto& r : results) {
+    if (r.row.source != "brugada_huca" || (r.row.label_class != "mimic_Brugada" && !r.critical())) {
+      continue;
+    }
+    ++n;
+    out << "  " << std::left << std::setw(12) << r.row.relative_path << std::setw(15)
+        << r.row.label_class << std::right;
+    if (!r.finding) {
+      out << "error: " << r.error << "\n";
+      continue;
+    }
+    const auto& f = *r.finding;
+    out << triage::to_string(f.category) << "/" << triage::to_string(f.tier) << "  ST↑ "
+        << lead_st_list(f.elevated) << "  confounders " << join(f.confounders, ",") << "\n";
+  }
+  if (n == 0) out << "  none\n";
+}
+
 // Records read as ventricular pacing, or with pacemaker spikes detected, outside the paced class:
 // each one a STEMI that would be routed as routine if it happened on such an ECG.
 void print_paced_reads(std::ostream& out, std::span<const StemiRecord> results) {
@@ -741,6 +765,7 @@ void print_stemi(std::ostream& out, const StemiReport& report, bool verbose) {
     out << "\n=== issue 12: every record read " << reading.patient.label() << " ===\n";
     print_tally(out, tally(reading.records));
     print_acute_table(out, reading.records);
+    print_brugada_reads(out, reading.records);
     print_paced_reads(out, reading.records);
     print_headline(out, reading.records);
   }
