@@ -11,13 +11,7 @@ int cmd_roster(int argc, char** argv);  // on-call roster set|show (cmd_roster.c
 int cmd_analyze(int argc, char** argv); // offline analysis of a WFDB record (cmd_analyze.cpp)
 int cmd_synth(int argc, char** argv);   // synthetic ECGs (cmd_synth.cpp)
 int cmd_bench(int argc, char** argv);   // bench ingest: load benchmark (cmd_bench.cpp)
-int cmd_eval(int argc, char** argv);    // accuracy evaluations over ../shared/ecg-data (cmd_eval.cpp)
+int cmd_eval(int argc, char** argv);    // accuracy evaluations (cmd_eval.cpp → gc_eval)
 int cmd_user(int argc, char** argv);    // reading-station accounts add|list|disable (cmd_user.cpp)
-
-// Evaluations, dispatched by cmd_eval.
-int eval_qrs(int argc, char** argv);          // cmd_eval_qrs.cpp
-int eval_delineation(int argc, char** argv);  // cmd_eval_dsp.cpp
-int eval_st(int argc, char** argv);           // cmd_eval_dsp.cpp
-int eval_stemi(int argc, char** argv);        // cmd_eval_stemi.cpp
 
 }  // namespace gc::cli

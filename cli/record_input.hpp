@@ -1,27 +1,12 @@
-// record_input — a WFDB record turned into what analysis needs: canonical lead names, µV samples
-// and the patient context from the header comments (overridable on the command line).
+// The CLI reads records the way the evaluations do (gc/record_input.hpp in the eval module).
 #pragma once
 
-#include <filesystem>
-#include <optional>
-#include <string>
-
-#include "gc/dsp.hpp"
-#include "gc/triage.hpp"
-#include "gc/wfdb.hpp"
+#include "gc/record_input.hpp"
 
 namespace gc::cli {
 
-struct LoadedRecord {
-  wfdb::Record record;
-  dsp::SignalBlock block;           // canonical lead names where known
-  triage::PatientContext patient;   // age/sex from the header when present
-};
-
-// Throws wfdb::Error (naming the file) on unreadable or malformed input.
-LoadedRecord load_record(const std::filesystem::path& hea_path);
-
-// Accepts "rec", "rec.hea" or "rec.dat"/"rec.mat" and returns the header path.
-std::filesystem::path header_path_for(const std::filesystem::path& given);
+using eval::header_path_for;
+using eval::load_record;
+using eval::LoadedRecord;
 
 }  // namespace gc::cli

@@ -1,6 +1,6 @@
-#include "record_input.hpp"
+#include "gc/record_input.hpp"
 
-namespace gc::cli {
+namespace gc::eval {
 
 std::filesystem::path header_path_for(const std::filesystem::path& given) {
   if (given.extension() == ".hea") return given;
@@ -23,4 +23,4 @@ LoadedRecord load_record(const std::filesystem::path& hea_path) {
   return out;
 }
 
-}  // namespace gc::cli
+}  // namespace gc::eval
