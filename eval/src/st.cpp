@@ -8,6 +8,7 @@
 #include <random>
 
 #include "annotations.hpp"
+#include "inject.hpp"
 #include "gc/eval.hpp"
 #include "gc/record_input.hpp"
 
@@ -18,26 +19,6 @@ using I64 = std::int64_t;
 
 namespace {
 
-// Known ST elevation added to one beat: a raised-cosine rise over the 20 ms before the annotated
-// J point (no step discontinuity), full amplitude from J to halfway to T end, then a raised-cosine
-// taper to zero at T end.
-void inject_beat(std::vector<float>& x, I64 j, I64 t_end, double amp_uv, double fs_hz) {
-  const auto n = static_cast<I64>(x.size());
-  const I64 rise = std::max<I64>(1, std::llround(0.020 * fs_hz));
-  const I64 mid = j + (t_end - j) / 2;
-  for (I64 k = j - rise; k <= t_end && k < n; ++k) {
-    if (k < 0) continue;
-    double g = 1.0;
-    if (k < j) {
-      g = 0.5 - 0.5 * std::cos(std::numbers::pi * static_cast<double>(k - (j - rise)) /
-                               static_cast<double>(rise));
-    } else if (k > mid && t_end > mid) {
-      g = 0.5 + 0.5 * std::cos(std::numbers::pi * static_cast<double>(k - mid) /
-                               static_cast<double>(t_end - mid));
-    }
-    x[static_cast<std::size_t>(k)] += static_cast<float>(amp_uv * g);
-  }
-}
 
 void add_noise(dsp::SignalBlock& b, std::mt19937& rng) {
   std::normal_distribution<double> gauss(0.0, 1.0);

@@ -269,3 +269,39 @@ TEST_CASE("run_stemi on the dev data: one Brugada-HUCA record, read twice", "[ev
   CHECK(out.str().find("=== issue 12: every record read as M, 40 y ===") != std::string::npos);
   CHECK(out.str().find("brugada-huca critical alerts:") != std::string::npos);
 }
+
+TEST_CASE("criterion_peak_uv: the smallest pattern peak meeting the criteria in two contiguous leads",
+          "[eval][inject]") {
+  gc::triage::PatientContext man40;
+  man40.sex = gc::triage::Sex::male;
+  man40.age_years = 40;
+  // Anterior: V3 and V4 carry the full peak; V3 needs 0.20 mV in a man of 40.
+  CHECK(criterion_peak_uv("anterior", man40) == Approx(200));
+  // Inferior (III > aVF > II): aVF carries 0.85 of the peak and needs 0.10 mV → 118 → 120.
+  CHECK(criterion_peak_uv("inferior", man40) == Approx(120));
+  gc::triage::PatientContext woman = man40;
+  woman.sex = gc::triage::Sex::female;
+  CHECK(criterion_peak_uv("anterior", woman) == Approx(150));
+}
+
+TEST_CASE("run_injection: occlusion in young adults' baselines still raises critical alerts",
+          "[eval][inject][data]") {
+  const fs::path data = GC_ECG_DATA_DIR;
+  if (!fs::exists(data / "brugada-huca" / "MANIFEST.tsv")) {
+    WARN("no Brugada-HUCA at " GC_ECG_DATA_DIR " — skipped");
+    return;
+  }
+  InjectionOptions options;
+  options.data = data;
+  options.factors = {2.0};
+  options.territories = {"inferior", "extensive_anterior"};
+  const auto report = run_injection(options);
+  REQUIRE(report.baselines >= 40);
+  REQUIRE(report.cells.size() == 2);
+  for (const auto& c : report.cells) {
+    CAPTURE(c.territory, c.critical, c.n);
+    CHECK(c.n == report.baselines);
+    // Twice the criterion with the territory's reciprocal depression: every one critical.
+    CHECK(c.critical >= c.n - 1);
+  }
+}

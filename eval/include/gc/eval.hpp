@@ -263,4 +263,43 @@ struct StemiReport {
 StemiReport run_stemi(const StemiOptions& options);
 void print_stemi(std::ostream& out, const StemiReport& report, bool verbose);
 
+// --- Semi-synthetic occlusion in young adults (issue 12) ----------------------------------------
+// The other side of the Brugada-HUCA false-alarm figure: occlusion-pattern ST elevation injected
+// into the same population's non-pathological baselines must still raise a critical alert, so
+// that telling early repolarisation from occlusion does not silence STEMI in the young. Each
+// territory's pattern (synth::territory_st_uv: its leads in their proportions, with the
+// reciprocal depression where the pattern has it) is added to every beat with eval st's shape
+// (rise over 20 ms before J, full from J to half-way to T end, taper to zero at T end), at
+// multiples of the smallest peak that meets the criteria in two contiguous leads for the patient,
+// and read as that patient (default: a man of 40, the database's typical patient).
+struct InjectionOptions {
+  std::filesystem::path data;             // DATA/brugada-huca/MANIFEST.tsv is read
+  std::vector<double> factors = {1.0, 1.5};
+  PatientOverride patient{triage::Sex::male, 40};
+  std::vector<std::string> territories;   // empty: every 12-lead territory
+};
+
+struct InjectionCell {
+  std::string territory;
+  double factor = 0;
+  double peak_uv = 0;  // the pattern's largest lead
+  int n = 0, critical = 0, urgent = 0, routine = 0;
+  std::vector<std::string> not_critical;  // "record: category (confounders)"
+};
+
+struct InjectionReport {
+  int baselines = 0;  // records used (class normal, quality ok)
+  int skipped = 0;    // class normal but not analysable as shipped
+  PatientOverride patient;
+  std::vector<InjectionCell> cells;
+  std::vector<std::string> errors;
+};
+
+// Smallest peak (µV, 10 µV steps) at which `territory`'s pattern meets the criteria in two
+// contiguous leads for `patient` (the pattern alone, no native ST).
+double criterion_peak_uv(const std::string& territory, const triage::PatientContext& patient);
+
+InjectionReport run_injection(const InjectionOptions& options);
+void print_injection(std::ostream& out, const InjectionReport& report, bool verbose);
+
 }  // namespace gc::eval
