@@ -122,6 +122,7 @@ const STRINGS = {
   no_analysis: { zh: '尚无分析结果', en: 'No analysis yet' },
   territories: { zh: '梗死部位', en: 'Territories' },
   confounders: { zh: '干扰因素', en: 'Confounders' },
+  statements: { zh: '判读陈述（编码）', en: 'Coded statements' },
   notes: { zh: '备注', en: 'Notes' },
   quality_problems: { zh: '信号质量问题', en: 'Signal quality problems' },
   culprit: { zh: '罪犯血管提示', en: 'Culprit hints' },

@@ -48,6 +48,13 @@ function autoRead(analysis) {
     list('culprit', f.culprit_hints),
     list('confounders', f.confounders, (c) => (typeof c === 'string' ? c : c.reason || c.kind || JSON.stringify(c))),
     list('notes', f.notes),
+    f.statements && f.statements.length
+      ? el('div', { class: 'kv statements', id: 'read-statements' }, el('span', { class: 'k', text: t('statements') }),
+        el('ul', null, ...f.statements.map((s) => el('li', { 'data-code': s.code },
+          el('code', { text: s.code }), ' ',
+          el('span', { lang: 'zh-CN', text: s.text_zh }), ' · ',
+          el('span', { lang: 'en', class: 'muted', text: s.text_en })))))
+      : '',
     problems.length
       ? el('div', { class: 'kv quality' }, el('span', { class: 'k', text: t('quality_problems') }),
         el('ul', null, ...problems.map((p) => el('li', { text: `${p.lead ? `${p.lead}: ` : ''}${p.kind} — ${p.detail}` }))))

@@ -257,6 +257,10 @@ test('(b) calibration: 1 mV = 10 mm and 1 s = 25 mm on screen; screenshot of the
   assert.equal(await page.locator('#measurements tr.st-elev[data-lead="III"]').count(), 0);
   assert.match(await page.textContent('#read-zh'), /STEMI/);
   assert.match(await page.textContent('#read-en'), /STEMI/);
+  // The read as coded statements (issue 12): ST elevation and the territory, in both languages.
+  assert.equal(await page.locator('#read-statements li[data-code="STE_"]').count(), 1);
+  assert.ok(await page.locator('#read-statements li[data-code="ALMI"], #read-statements li[data-code="ASMI"]').count() >= 1);
+  assert.match(await page.textContent('#read-statements'), /ST 段抬高/);
   // Median beats with fiducials.
   for (const cls of ['fid-qrs-onset', 'fid-j', 'fid-j60', 'fid-t-end']) {
     assert.ok(await page.locator(`#ecg-median .${cls}`).count() >= 12, cls);
