@@ -102,6 +102,27 @@ bool has_problem(const gc::dsp::Analysis& a, const std::string& lead, const std:
                      [&](const auto& p) { return p.lead == lead && p.kind == kind; });
 }
 
+// A WFDB record as analysis takes it: µV samples and canonical lead names.
+SignalBlock block_from_wfdb(const std::filesystem::path& hea) {
+  const auto rec = gc::wfdb::read_record(hea);
+  SignalBlock b;
+  b.sample_rate_hz = rec.header.sample_rate_hz;
+  b.samples_uv = rec.to_microvolts();
+  for (const auto& sig : rec.header.signals) {
+    b.lead_names.push_back(gc::dsp::canonical_lead_name(sig.description).value_or(sig.description));
+  }
+  return b;
+}
+
+// A synthetic record as analysis takes it.
+SignalBlock block_from_synth(const gc::synth::Synthesized& rec) {
+  SignalBlock b;
+  b.sample_rate_hz = rec.sample_rate_hz;
+  b.lead_names = rec.lead_names;
+  b.samples_uv = rec.samples_uv;
+  return b;
+}
+
 }  // namespace
 
 TEST_CASE("analyze: synthetic 12-lead beat train gives known fiducials and ST levels", "[analyze]") {
@@ -372,13 +393,7 @@ TEST_CASE("analyze: LUDB record 1 fiducials near the cardiologist's annotations"
     WARN("LUDB not available at " << dir.string());
     return;
   }
-  const auto rec = gc::wfdb::read_record(dir / "1.hea");
-  SignalBlock b;
-  b.sample_rate_hz = rec.header.sample_rate_hz;
-  b.samples_uv = rec.to_microvolts();
-  for (const auto& sig : rec.header.signals) {
-    b.lead_names.push_back(gc::dsp::canonical_lead_name(sig.description).value_or(sig.description));
-  }
+  const auto b = block_from_wfdb(dir / "1.hea");
   const auto a = analyze(b);
   REQUIRE(a.quality.ok);
   CHECK(all_finite(a));
@@ -412,13 +427,7 @@ TEST_CASE("analyze: no pacing spikes read into a 100 Hz record", "[analyze][paci
     WARN("Brugada-HUCA not available at " << dir.string());
     return;
   }
-  const auto rec = gc::wfdb::read_record(dir / "1177018.hea");
-  SignalBlock b;
-  b.sample_rate_hz = rec.header.sample_rate_hz;
-  b.samples_uv = rec.to_microvolts();
-  for (const auto& sig : rec.header.signals) {
-    b.lead_names.push_back(gc::dsp::canonical_lead_name(sig.description).value_or(sig.description));
-  }
+  const auto b = block_from_wfdb(dir / "1177018.hea");
   REQUIRE(b.sample_rate_hz == Approx(100));
   const auto a = analyze(b);
   CHECK_FALSE(a.global.pacing_assessable);
@@ -437,10 +446,7 @@ TEST_CASE("analyze: a recording that stopped early is analysed over what was rec
   spec.sample_rate_hz = 500;
   spec.seed = 9;
   const auto rec = gc::synth::generate(spec);
-  SignalBlock b;
-  b.sample_rate_hz = rec.sample_rate_hz;
-  b.lead_names = rec.lead_names;
-  b.samples_uv = rec.samples_uv;
+  auto b = block_from_synth(rec);
   const std::size_t stop = 9 * 500;
   for (auto& x : b.samples_uv) {
     const float last = x[stop - 1];
@@ -476,10 +482,7 @@ TEST_CASE("analyze: ST concavity — straight under an injury current, none unde
   spec.seed = 4;
   spec.st_shift_uv = gc::synth::territory_st_uv("anterior", 300);
   const auto rec = gc::synth::generate(spec);
-  SignalBlock b;
-  b.sample_rate_hz = rec.sample_rate_hz;
-  b.lead_names = rec.lead_names;
-  b.samples_uv = rec.samples_uv;
+  const auto b = block_from_synth(rec);
   const auto a = analyze(b);
   REQUIRE(a.quality.ok);
   for (const char* name : {"V3", "V4"}) {
