@@ -246,6 +246,9 @@ int cmd_serve(int argc, char** argv) {
     if (server_minus_device_ms) cart_ahead_ms = -*server_minus_device_ms;
     const auto arrival = workflow::record_study_arrival(
         *cases, header, study_id, clinic->second, cart_ahead_ms, storage::now_unix_ms());
+    for (const auto& why : arrival.implausible) {
+      std::cerr << "serve: study " << header.study_uid << ": time node not recorded: " << why << "\n";
+    }
     if (station_ptr != nullptr) station_ptr->publish_case(arrival.case_id);
   };
 

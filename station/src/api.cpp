@@ -751,7 +751,7 @@ class Api {
     if (!s_.db->worklist_row(id)) fail(http::status::not_found, "not_found", "no alert " + std::to_string(id));
     const auto body = parse_body(req_, false);
     const auto reason = string_field(body, "reason", false);
-    if (*to == workflow::AlertState::rejected && reason.empty()) {
+    if (*to == workflow::AlertState::rejected && workflow::is_blank(reason)) {
       fail(http::status::bad_request, "bad_request", "a rejection needs a reason");
     }
     const auto instructions_zh = string_field(body, "instructions_zh", false);

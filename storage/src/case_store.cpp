@@ -58,6 +58,31 @@ struct CaseStore::Impl {
 
   std::int64_t insert_node(const TimeNodeRecord& n) {
     if (n.kind.empty()) throw Error("time node without a kind");
+    // Every time node, from every entry path, is checked against the server's clock when it is
+    // recorded (issue 16 #1): a year-10000 or pre-1970 time, stored append-only, would break the
+    // case's timeline and its month's audit report for good.
+    for (const auto& [what, at] : {std::pair<const char*, std::optional<UnixMs>>{"time", n.raw_ms},
+                                   {"corrected time", n.corrected_ms}}) {
+      if (!at) continue;
+      if (const auto why = implausible_time(at.value(), n.recorded_ms)) {
+        throw Error(n.kind + " " + what + " " + *why);
+      }
+    }
+    // A correction replaces an earlier event of the same kind in the same case (issue 16 #6): a
+    // wire_crossing "correcting" a door_in would silently remove the door-in time from every
+    // interval. Checked here, where every entry path (station, CLI, cart, import) writes.
+    if (n.supersedes) {
+      auto q = db->query("SELECT case_id, kind FROM time_nodes WHERE seq = ?");
+      q.bind(1, *n.supersedes);
+      if (!q.step() || q.int64(0) != n.case_id) {
+        throw Error("time node " + std::to_string(*n.supersedes) + " is not in case " +
+                    std::to_string(n.case_id) + ": nothing to correct");
+      }
+      if (q.text(1) != n.kind) {
+        throw Error("a correction must be of the same kind: time node " +
+                    std::to_string(*n.supersedes) + " is " + q.text(1) + ", not " + n.kind);
+      }
+    }
     db->query(
           "INSERT INTO time_nodes (case_id, kind, raw_ms, corrected_ms, source, actor, clock, "
           "recorded_ms, supersedes, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")

@@ -283,6 +283,9 @@ TEST_CASE("a rejection needs a reason", "[station][roles]") {
   REQUIRE(doc.login("dr_li").status == 200);
   const auto alert = "/api/alerts/" + std::to_string(s.alert_id);
   CHECK(doc.post(alert + "/reject").status == 400);
+  // Issue 16 #11: a reason of only spaces (ASCII, no-break, ideographic) is no reason.
+  CHECK(doc.post(alert + "/reject", R"({"reason":"   "})").status == 400);
+  CHECK(doc.post(alert + "/reject", "{\"reason\":\" \u00a0\u3000\t\"}").status == 400);
   fx.now += 1'000;
   const auto r = doc.post(alert + "/reject", R"({"reason":"early repolarisation"})");
   REQUIRE(r.status == 200);
@@ -457,6 +460,12 @@ TEST_CASE("case view and recording a time node and the report", "[station][case]
   REQUIRE(wire.status == 201);
   CHECK(admin.post(nodes, R"({"kind":"door_in","at_ms":1})").status == 403);
   CHECK(doc.post(nodes, R"({"kind":"teleport","at_ms":1})").status == 400);
+  // Issue 16 #1: a mistyped year is refused with the value named, not stored for good.
+  const auto year10000 = doc.post(nodes, R"({"kind":"door_in","at_ms":253402300800000})");
+  CHECK(year10000.status == 400);
+  CHECK(year10000.body.find("10000-01-01") != std::string::npos);
+  CHECK(doc.post(nodes, R"({"kind":"door_in","at_ms":9223372036854775807})").status == 400);
+  CHECK(doc.post(nodes, R"({"kind":"door_in","at_ms":-1000})").status == 400);
   CHECK(doc.post("/api/cases/99999/nodes", R"({"kind":"door_in","at_ms":1})").status == 404);
 
   const auto r = doc.get("/api/cases/" + std::to_string(case_id));

@@ -215,3 +215,16 @@ TEST_CASE("webhook: URLs") {
   CHECK(r.attempts.size() == 2);
   CHECK_FALSE(r.attempts[0].error.empty());
 }
+
+TEST_CASE("a rejection reason of only white space is refused (issue 16 #11)") {
+  CHECK(gc::workflow::is_blank(""));
+  CHECK(gc::workflow::is_blank(" \t\r\n"));
+  CHECK(gc::workflow::is_blank("\xC2\xA0\xE3\x80\x80 "));  // no-break and ideographic spaces
+  CHECK_FALSE(gc::workflow::is_blank(" x "));
+  CHECK_FALSE(gc::workflow::is_blank("早复极"));
+  AlertLifecycle r(AlertTier::urgent, kRaised);
+  CHECK_THROWS_AS(r.apply({AlertState::rejected, kRaised + kMin, "station:dr_wang", "   "}), Error);
+  CHECK_THROWS_AS(r.apply({AlertState::rejected, kRaised + kMin, "station:dr_wang", "\xE3\x80\x80"}),
+                  Error);
+  CHECK(r.state() == AlertState::raised);
+}

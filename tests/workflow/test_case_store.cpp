@@ -1,6 +1,7 @@
 // CaseStore (migration 0002) round trips through the workflow types:
 // append-only time nodes, corrections, find-or-open within the window, period
 // loading, and the report from the database.
+#include <limits>
 #include <sqlite3.h>
 
 #include <catch2/catch.hpp>
@@ -112,6 +113,29 @@ TEST_CASE(
   auto cross = fix;
   cross.case_id = c2.case_id;
   CHECK_THROWS_AS(store->append_node(cross), storage::Error);
+  // Issue 16 #6: a correction stays within its kind — a wire_crossing cannot "correct" the
+  // door-in (it would silently drop the door-in time from every interval) — and the error says
+  // so, without SQL.
+  auto other_kind = fix;
+  other_kind.kind = "wire_crossing";
+  other_kind.supersedes = second;
+  try {
+    store->append_node(other_kind);
+    FAIL("a correction of another kind was stored");
+  } catch (const storage::Error& e) {
+    CHECK(std::string(e.what()).find("same kind") != std::string::npos);
+    CHECK(std::string(e.what()).find("SQL") == std::string::npos);
+  }
+  auto dangling = fix;
+  dangling.supersedes = 424242;
+  try {
+    store->append_node(dangling);
+    FAIL("a correction of a missing node was stored");
+  } catch (const storage::Error& e) {
+    CHECK(std::string(e.what()).find("nothing to correct") != std::string::npos);
+    CHECK(std::string(e.what()).find("FOREIGN KEY") == std::string::npos);
+  }
+  CHECK(*resolve(to_case(*store->load_case(c1.case_id))).at(NodeKind::door_in) == fix.raw_ms);
   // Unknown case.
   auto orphan = n;
   orphan.case_id = 999;
@@ -246,4 +270,59 @@ TEST_CASE("case store: a study's arrival opens a case with clock-corrected "
     raw_kept |= n.kind == "fmc" && n.raw_ms == at("16:05") + ahead;
   CHECK(raw_kept);
   CHECK(t.violations.empty());
+
+  // Issue 16 #1: a cart clock at 2200 with an FMC in 1970 — the ECG's case opens at receipt (in
+  // its own month's report), the impossible times are reported and not recorded.
+  auto h3 = h;
+  h3.study_uid = "uid-3";
+  h3.patient_id = "P-78";
+  h3.first_medical_contact = storage::Stamp{0, "cart", "cart"};                 // 1970-01-01
+  h3.acquired_at = storage::Stamp{7'258'118'400'000, "cart", "cart"};          // 2200-01-01
+  const auto s3 = core->begin_study(h3);
+  const auto a3 = record_study_arrival(*store, h3, s3.study_id, "石桥乡卫生院", ahead, at("17:00"));
+  CHECK(a3.opened);
+  REQUIRE(a3.implausible.size() == 2);
+  CHECK(a3.implausible[0].find("1970-01-01") != std::string::npos);
+  CHECK(a3.implausible[1].find("2200-01-01") != std::string::npos);
+  CHECK(a3.node_seqs.size() == 1);  // ecg_transmitted only
+  CHECK(store->get_case(a3.case_id)->opened_ms == at("17:00"));
+}
+
+TEST_CASE("case store: a time node outside the plausible window is refused, naming the value") {
+  TempDb tmp;
+  auto store = storage::CaseStore::open(tmp.db());
+  storage::CaseRecord r;
+  r.patient_id = "p";
+  r.device_id = "cart-1";
+  r.clinic = "A";
+  r.opened_ms = 1778572800000;
+  const auto opened = store->open_case(r);
+  storage::TimeNodeRecord n;
+  n.case_id = opened.case_id;
+  n.kind = "door_in";
+  n.source = "station";
+  n.clock = "station";
+  n.recorded_ms = 1778572800000;  // 2026-05-12T08:00:00Z
+  for (const auto& [raw, named] : std::vector<std::pair<std::int64_t, std::string>>{
+           {253'402'300'800'000, "10000-01-01T00:00:00Z"},           // year 10000
+           {-86'400'000, "1969-12-31T00:00:00Z"},                    // before 1970
+           {std::numeric_limits<std::int64_t>::max(), "is more than 1 day after"},
+           {std::numeric_limits<std::int64_t>::min(), "is more than 366 days before"},
+           {1778572800000 + 2 * 86'400'000, "2026-05-14T08:00:00Z"}}) {
+    CAPTURE(raw);
+    n.raw_ms = raw;
+    try {
+      store->append_node(n);
+      FAIL("stored");
+    } catch (const storage::Error& e) {
+      CHECK(std::string(e.what()).find(named) != std::string::npos);
+      CHECK(std::string(e.what()).find("door_in") != std::string::npos);
+    }
+  }
+  n.raw_ms = 1778572800000 - 30LL * 86'400'000;  // a month back: backfilled for the audit
+  CHECK(store->append_node(n) > 0);
+  n.raw_ms = 1778572800000;
+  n.corrected_ms = -1;  // a corrected time is checked too
+  CHECK_THROWS_AS(store->append_node(n), storage::Error);
+  CHECK(storage::implausible_time(1778572800000 + 3'600'000, 1778572800000) == std::nullopt);
 }

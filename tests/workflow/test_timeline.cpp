@@ -260,3 +260,20 @@ TEST_CASE("time zones: fixed offsets, parsing and formatting") {
   CHECK_THROWS_AS(parse_instant("12/05/2026", kShanghai), Error);
   CHECK_THROWS_AS(parse_instant("2026-05-12T16:54+08", kShanghai), Error);
 }
+
+TEST_CASE("a stored correction of another kind does not remove that kind's event (issue 16 #6)") {
+  Case c = seed_case();
+  const auto door = *resolve(c).at(NodeKind::door_in);
+  std::int64_t door_seq = 0;
+  for (const auto& e : c.nodes) {
+    if (e.kind == NodeKind::door_in) door_seq = e.seq;
+  }
+  REQUIRE(door_seq != 0);
+  auto wrong = ev(NodeKind::wire_crossing, at("16:58"));
+  wrong.supersedes = door_seq;  // as stored before storage refused it
+  c.append(wrong);
+  const Timeline t = resolve(c);
+  CHECK(count_code(t, "bad_supersedes") == 1);
+  REQUIRE(t.at(NodeKind::door_in));
+  CHECK(*t.at(NodeKind::door_in) == door);
+}

@@ -86,12 +86,29 @@ bool AlertLifecycle::allowed(AlertState from, AlertState to) {
   return false;
 }
 
+bool is_blank(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
+      ++i;
+    } else if (text.substr(i, 2) == "\xC2\xA0") {
+      i += 2;
+    } else if (text.substr(i, 3) == "\xE3\x80\x80") {
+      i += 3;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
 void AlertLifecycle::apply(const AlertTransition& t) {
   const auto from = state();
   if (!allowed(from, t.to)) {
     throw Error("alert cannot go from " + std::string(key(from)) + " to " + std::string(key(t.to)));
   }
-  if (t.to == AlertState::rejected && t.reason.empty()) throw Error("a rejection needs a reason");
+  if (t.to == AlertState::rejected && is_blank(t.reason)) throw Error("a rejection needs a reason");
   if (t.actor.empty()) throw Error("an alert transition needs an actor");
   if (t.at_ms < transitions_.back().at_ms) {
     throw Error("alert transition at " + std::to_string(t.at_ms) + " is before the previous one");

@@ -137,12 +137,14 @@ Timeline resolve(const Case& c) {
                                   ", which is not in this case",
                               e.kind, std::nullopt});
     } else if (it->kind != e.kind) {
-      // A correction may also fix a wrongly chosen kind: the old event stops counting.
+      // Corrections stay within one kind (storage refuses others since issue 16 #6); one stored
+      // before that is reported and does not remove the other kind's event.
       t.violations.push_back({"bad_supersedes",
                               "event " + std::to_string(e.seq) + " (" + std::string(key(e.kind)) +
                                   ") corrects event " + std::to_string(*e.supersedes) +
                                   " of kind " + std::string(key(it->kind)),
                               e.kind, it->kind});
+      continue;
     }
     superseded.push_back(*e.supersedes);
   }

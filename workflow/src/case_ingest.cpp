@@ -14,13 +14,28 @@ StudyArrival record_study_arrival(storage::CaseStore& store, const storage::Stud
     return s.clock == "cart" && cart_ahead_ms ? correct_cart_time(s.unix_ms, *cart_ahead_ms)
                                               : s.unix_ms;
   };
+  StudyArrival out;
+  // A cart time that cannot have happened (a clock at 2200, an FMC in 1970) is reported and left
+  // out — it would otherwise file the case in another century and break its month's report; the
+  // transmission time, the server's own, always stands.
+  const auto plausible = [&](const char* what, const storage::Stamp& s) {
+    for (const UnixMs at : {s.unix_ms, corrected(s)}) {
+      if (const auto why = storage::implausible_time(at, received_ms)) {
+        out.implausible.push_back(std::string(what) + " from " + header.device_id + ": " + *why);
+        return false;
+      }
+    }
+    return true;
+  };
+  const bool onset_ok = header.symptom_onset && plausible("symptom_onset", *header.symptom_onset);
+  const bool fmc_ok = header.first_medical_contact && plausible("fmc", *header.first_medical_contact);
+  const bool acquired_ok = header.acquired_at && plausible("first_ecg", *header.acquired_at);
   UnixMs opened_at = received_ms;
-  if (header.first_medical_contact) {
+  if (fmc_ok) {
     opened_at = corrected(*header.first_medical_contact);
-  } else if (header.acquired_at) {
+  } else if (acquired_ok) {
     opened_at = corrected(*header.acquired_at);
   }
-  StudyArrival out;
   // A repeat ECG joins when its own time (FMC, else acquisition) is within 6 h after the
   // case's opening; a new case opens at that time.
   const auto kase = store.find_or_open_case(header.device_id, header.patient_id, clinic, opened_at,
@@ -41,9 +56,9 @@ StudyArrival record_study_arrival(storage::CaseStore& store, const storage::Stud
     e.recorded_ms = received_ms;
     out.node_seqs.push_back(store.append_node(to_record(kase.case_id, e)));
   };
-  if (header.symptom_onset) append(NodeKind::symptom_onset, *header.symptom_onset);
-  if (header.first_medical_contact) append(NodeKind::fmc, *header.first_medical_contact);
-  if (header.acquired_at) append(NodeKind::first_ecg, *header.acquired_at);
+  if (onset_ok) append(NodeKind::symptom_onset, *header.symptom_onset);
+  if (fmc_ok) append(NodeKind::fmc, *header.first_medical_contact);
+  if (acquired_ok) append(NodeKind::first_ecg, *header.acquired_at);
   append(NodeKind::ecg_transmitted, storage::Stamp{received_ms, "server", "server"});
   return out;
 }

@@ -239,4 +239,12 @@ std::uint32_t samples_crc32(const std::vector<std::int32_t>& interleaved, std::u
 
 UnixMs now_unix_ms();
 
+// A time that can have happened for a record made at `reference_ms` (the server's clock when it was
+// recorded): not more than kMaxPastMs before it (a case is documented within the year) nor more
+// than kMaxFutureMs after it (clock skew). nullopt when plausible, else why — with the value as an
+// ISO date, e.g. "10000-01-01T00:00:00Z is after 2026-12-04T06:00:00Z (1 day after recording)".
+inline constexpr UnixMs kMaxPastMs = 366LL * 24 * 3600 * 1000;
+inline constexpr UnixMs kMaxFutureMs = 24LL * 3600 * 1000;
+std::optional<std::string> implausible_time(UnixMs at_ms, UnixMs reference_ms);
+
 }  // namespace gc::storage

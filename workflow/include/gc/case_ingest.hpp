@@ -15,6 +15,9 @@ struct StudyArrival {
   std::int64_t case_id = 0;
   bool opened = false;                  // a new case
   std::vector<std::int64_t> node_seqs;  // nodes recorded now
+  // Cart times outside the plausible window (storage::implausible_time): not recorded as time
+  // nodes — the ECG itself is kept and analysed — each with the reason, for the log.
+  std::vector<std::string> implausible;
 };
 
 // cart_ahead_ms: cart clock − server clock measured at hello (absent: times kept uncorrected).

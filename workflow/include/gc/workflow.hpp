@@ -22,6 +22,11 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// True when `text` holds nothing a reader can see: empty, or only ASCII white space, no-break
+// spaces (U+00A0) and ideographic spaces (U+3000, what a Chinese input method types). A reason,
+// a name or a note made of these says nothing and is refused where one is required.
+bool is_blank(std::string_view text);
+
 // Milliseconds since the Unix epoch, UTC.
 using UnixMs = std::int64_t;
 
