@@ -11,6 +11,7 @@
 #include <iostream>
 #include <string>
 
+#include "gc/framing.hpp"
 #include "commands.hpp"
 #include "subcommand.hpp"
 #include "gc/storage.hpp"
@@ -54,6 +55,16 @@ int device_add(int argc, char** argv) {
     return *rc;
   }
   auto store = storage::Store::open(db, cli_open_options());
+  // A clinic's name is shown on every station and in every report: invalid UTF-8 (a GBK
+  // terminal) would make the worklist JSON invalid for everyone (issue 16 #5).
+  if (const auto why = proto::text_problem(clinic)) {
+    std::cerr << "greenchannel device add: --clinic: " << *why << "\n";
+    return 2;
+  }
+  if (clinic.find_first_not_of(" \t") == std::string::npos) {
+    std::cerr << "greenchannel device add: --clinic: empty\n";
+    return 2;
+  }
   const auto dev = store->add_device(clinic, id);
   const char* note =
       "Configure the cart with this device id and secret now: the secret is shown only once\n"

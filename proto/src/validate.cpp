@@ -1,5 +1,6 @@
 // Semantic validation of cart messages: ranges, identifiers, lead lists. Errors name the field so
 // a device maker can fix their cart from the error frame alone.
+#include <cstdio>
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -47,6 +48,7 @@ void check_text(std::string_view text, std::size_t max_chars, const std::string&
   if (text.size() > max_chars) {
     invalid(field, "longer than " + std::to_string(max_chars) + " bytes");
   }
+  if (const auto why = text_problem(text)) invalid(field, *why);
 }
 
 void check_instant(const pb::Instant& instant, const Limits& limits, const std::string& field) {
@@ -68,6 +70,52 @@ const std::vector<std::string>& known_leads() {
 bool is_known_lead(std::string_view name) {
   const auto& leads = known_leads();
   return std::find(leads.begin(), leads.end(), name) != leads.end();
+}
+
+std::optional<std::string> text_problem(std::string_view text) {
+  char hex[16];
+  const auto at = [&](const char* what, std::uint32_t cp, std::size_t i) {
+    std::snprintf(hex, sizeof hex, "U+%04X", static_cast<unsigned>(cp));
+    return std::string(what) + " " + hex + " at byte " + std::to_string(i);
+  };
+  for (std::size_t i = 0; i < text.size();) {
+    const auto b0 = static_cast<unsigned char>(text[i]);
+    std::uint32_t cp = 0;
+    std::size_t len = 0;
+    if (b0 < 0x80) {
+      cp = b0;
+      len = 1;
+    } else if (b0 >= 0xC2 && b0 <= 0xDF) {
+      cp = b0 & 0x1Fu;
+      len = 2;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+      cp = b0 & 0x0Fu;
+      len = 3;
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+      cp = b0 & 0x07u;
+      len = 4;
+    } else {
+      return "invalid UTF-8 at byte " + std::to_string(i);
+    }
+    if (i + len > text.size()) return "invalid UTF-8 at byte " + std::to_string(i) + " (truncated)";
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto b = static_cast<unsigned char>(text[i + k]);
+      if ((b & 0xC0u) != 0x80u) return "invalid UTF-8 at byte " + std::to_string(i);
+      cp = (cp << 6) | (b & 0x3Fu);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8 either.
+    const bool overlong = (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
+    if (overlong || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+      return "invalid UTF-8 at byte " + std::to_string(i);
+    }
+    if ((cp < 0x20 && cp != '\t') || (cp >= 0x7F && cp <= 0x9F)) return at("control character", cp, i);
+    if (cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+        (cp >= 0x2066 && cp <= 0x2069)) {
+      return at("bidirectional formatting character", cp, i);
+    }
+    i += len;
+  }
+  return std::nullopt;
 }
 
 bool is_valid_identifier(std::string_view text, std::size_t max_chars) {

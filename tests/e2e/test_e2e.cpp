@@ -250,3 +250,26 @@ TEST_CASE(
   std::error_code ignored;
   fs::remove_all(dir, ignored);
 }
+
+TEST_CASE("device add refuses a clinic name that is not clean UTF-8 (issue 16 #5)") {
+  std::random_device rd;
+  const fs::path dir = fs::temp_directory_path() /
+                       ("gc-e2e-utf8-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+  fs::create_directories(dir);
+  const fs::path db = dir / "greenchannel.db";
+  const std::string cli = GC_CLI_PATH;
+  // "石桥" typed on a GBK terminal: not UTF-8; then a bidi override; then a clean name.
+  const auto gbk = run(quote(cli) + " device add --clinic \"$(printf '\\312\\257\\307\\305')\" --db " +
+                       quote(db.string()) + " 2>/dev/null");
+  CHECK(gbk.status == 2);
+  const auto bidi = run(quote(cli) + " device add --clinic \"$(printf 'clinic\\342\\200\\256')\" --db " +
+                        quote(db.string()) + " 2>/dev/null");
+  CHECK(bidi.status == 2);
+  const auto ok = run(quote(cli) + " device add --clinic '石桥乡卫生院' --db " + quote(db.string()) +
+                      " --json");
+  CHECK(ok.status == 0);
+  const auto list = run(quote(cli) + " device list --db " + quote(db.string()) + " --json");
+  REQUIRE(list.status == 0);
+  CHECK(json::parse(list.out).as_array().size() == 1);
+  fs::remove_all(dir);
+}

@@ -209,6 +209,25 @@ TEST_CASE("validation accepts a well-formed session and names fields in errors")
           pb::Error::PROTOCOL_VIOLATION);
     CHECK(message.find("hello.device_id") != std::string::npos);
   }
+  SECTION("patient ids and texts: UTF-8, no control or bidi characters (issue 16 #12)") {
+    pb::StudyStart start = make_study_start();
+    start.mutable_patient()->set_pseudonymous_id("pid\xE2\x80\xAE" "evil");  // U+202E
+    CHECK(error_code_of([&] { gc::proto::validate_study_start(start, limits); }, &message) ==
+          pb::Error::PROTOCOL_VIOLATION);
+    CHECK(message.find("study_start.patient.pseudonymous_id") != std::string::npos);
+    CHECK(message.find("U+202E") != std::string::npos);
+    for (const std::string& bad : {std::string("a\0b", 3), std::string("a\x1b[31m"), std::string("a\r\nb"),
+                                  std::string("\xD5\xC5"), std::string("\xC0\xAF")}) {
+      start.mutable_patient()->set_pseudonymous_id(bad);
+      CHECK_THROWS_AS(gc::proto::validate_study_start(start, limits), ProtocolError);
+    }
+    start.mutable_patient()->set_pseudonymous_id("张三-0042");
+    CHECK_NOTHROW(gc::proto::validate_study_start(start, limits));
+    CHECK(gc::proto::text_problem("石桥乡卫生院") == std::nullopt);
+    CHECK(*gc::proto::text_problem("ab\xE2\x81\xA6") == "bidirectional formatting character U+2066 at byte 2");
+    CHECK(*gc::proto::text_problem("\xE6\xB5") == "invalid UTF-8 at byte 0 (truncated)");
+    CHECK(gc::proto::text_problem("\xED\xA0\x80"));  // a surrogate
+  }
   SECTION("study uid length and charset") {
     pb::StudyStart start = make_study_start();
     start.set_study_uid(std::string(129, 'a'));

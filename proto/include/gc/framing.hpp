@@ -110,6 +110,13 @@ bool is_known_lead(std::string_view name);
 // Identifiers (device id, study uid): 1..max_chars of [A-Za-z0-9._:-].
 bool is_valid_identifier(std::string_view text, std::size_t max_chars);
 
+// What is wrong with a text that a person will read (a patient id, a clinic's name, firmware):
+// invalid UTF-8, a control character (C0 but tab, DEL, C1) or a bidirectional-formatting
+// character (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069, which make "pid" U+202E "evil"
+// display as "pidlive"), named with its byte offset. nullopt when the text is clean. Used by the protocol
+// checks below and by every other entry path (CLI, station).
+std::optional<std::string> text_problem(std::string_view text);
+
 // Semantic checks of one cart message in isolation. Throw ProtocolError naming the field
 // ("study_start.leads[3]: unknown lead 'V10'"). Per-study checks (chunk shape against the
 // study's lead count) are in validate_chunk.
