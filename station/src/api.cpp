@@ -312,8 +312,13 @@ class Api {
     if (parts.empty() || path_ == "/index.html") return only(get), static_file("index.html");
     if (parts[0] == "assets") {
       only(get);
-      const std::string_view rest = std::string_view(path_).substr(std::string_view("/assets/").size());
-      return static_file(rest);
+      // "/assets" and "/assets/" name no file (the substring below used to throw → 500, issue 16 #8).
+      constexpr std::string_view prefix = "/assets/";
+      const std::string_view path = path_;
+      if (!path.starts_with(prefix) || path.size() == prefix.size()) {
+        fail(http::status::not_found, "not_found", "no such asset");
+      }
+      return static_file(path.substr(prefix.size()));
     }
     if (parts[0] != "api") fail(http::status::not_found, "not_found", "no such page");
     if (parts.size() == 2 && parts[1] == "login") return only(post), login();

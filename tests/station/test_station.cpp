@@ -728,6 +728,9 @@ TEST_CASE("static files carry a strict CSP and the browser security headers",
     CHECK(index.header("x-frame-options") == "DENY");
   }
   CHECK(c.get("/assets/no-such-file.js").status == 404);
+  // Issue 16 #8: the folder itself, without a login, is a 404 (was a 500 and a logged exception).
+  CHECK(c.get("/assets").status == 404);
+  CHECK(c.get("/assets/").status == 404);
   CHECK(c.get("/assets/../station.hpp").status == 404);
   CHECK(c.get("/elsewhere").status == 404);
   CHECK(c.request(http::verb::delete_, "/api/worklist").status == 401);
