@@ -46,8 +46,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   void recover();
 
   // Authentication failure rate limiting, per peer address.
-  bool auth_blocked(const std::string& address);
-  void auth_failed(const std::string& address);
+  // Failed-authentication throttle, keyed "device ID" or "address A" (Session::on_hello).
+  bool auth_blocked(const std::string& key);
+  void auth_failed(const std::string& key);
 
   // Analysis of a completed study: runs once per study even if several sessions ask; every
   // listener still connected gets the finding. The finding is stored either way.
@@ -139,7 +140,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_read(const boost::system::error_code& ec, std::size_t n);
   void handle_frame(std::string_view body);
   void on_hello(const pb::Hello& hello);
-  void on_authenticated(bool ok, std::vector<storage::StudyState> open, const std::string& error,
+  void on_authenticated(bool ok, bool throttled, const std::string& throttle_key,
+                        std::vector<storage::StudyState> open, const std::string& error,
                         std::optional<std::int64_t> device_clock_ms);
   void on_study_start(const pb::StudyStart& start);
   void on_chunk(const pb::SampleChunk& chunk);

@@ -388,12 +388,6 @@ void Session::handle_frame(std::string_view body) {
 
 void Session::on_hello(const pb::Hello& hello) {
   device_id_ = hello.device_id();
-  if (server_->auth_blocked(peer_address_)) {
-    ++server_->counters.auth_failures;
-    reject(pb::Error::UNAUTHENTICATED,
-           "too many failed authentications from this address; retry later");
-    return;
-  }
   state_ = State::authenticating;
   waiting_ = true;
   std::optional<std::int64_t> device_clock_ms;
@@ -402,29 +396,39 @@ void Session::on_hello(const pb::Hello& hello) {
   }
   // The Store is thread-safe and verify_device's PBKDF2 runs outside its lock: authenticate on
   // the auth pool so a burst of hellos never delays other carts' commits on the storage thread.
+  // Failed hellos are throttled per device id — and per address only for ids that were never
+  // registered (issue 16 #2): wrong secrets for one cart must not lock out the other carts of a
+  // township clinic behind the same NAT address, while guessing ids from one address still
+  // slows down. A throttled hello is refused before PBKDF2, so a flood costs no CPU.
   asio::post(server_->auth_pool, [self = shared_from_this(), device_id = hello.device_id(),
                                   credential = hello.credential(), device_clock_ms,
                                   guard = asio::make_work_guard(strand_)] {
     storage::Store& store = self->server_->store;
     bool ok = false;
+    bool throttled = false;
+    std::string throttle_key;
     std::vector<storage::StudyState> open;
     std::string error;
     try {
-      ok = store.verify_device(device_id, credential);
+      throttle_key = store.device_exists(device_id) ? "device " + device_id
+                                                    : "address " + self->peer_address_;
+      throttled = self->server_->auth_blocked(throttle_key);
+      if (!throttled) ok = store.verify_device(device_id, credential);
       if (ok) {
         open = store.open_studies(device_id);
       }
     } catch (const std::exception& e) {
       error = e.what();
     }
-    self->on_strand([self, ok, open = std::move(open), error, device_clock_ms]() mutable {
-      self->on_authenticated(ok, std::move(open), error, device_clock_ms);
+    self->on_strand([self, ok, throttled, throttle_key, open = std::move(open), error,
+                     device_clock_ms]() mutable {
+      self->on_authenticated(ok, throttled, throttle_key, std::move(open), error, device_clock_ms);
     });
   });
 }
 
-void Session::on_authenticated(bool ok, std::vector<storage::StudyState> open,
-                               const std::string& error,
+void Session::on_authenticated(bool ok, bool throttled, const std::string& throttle_key,
+                               std::vector<storage::StudyState> open, const std::string& error,
                                std::optional<std::int64_t> device_clock_ms) {
   waiting_ = false;
   if (state_ != State::authenticating) {
@@ -435,9 +439,17 @@ void Session::on_authenticated(bool ok, std::vector<storage::StudyState> open,
     reject(pb::Error::INTERNAL, "server storage error during authentication; retry later");
     return;
   }
+  if (throttled) {
+    ++server_->counters.auth_failures;
+    reject(pb::Error::UNAUTHENTICATED,
+           "too many failed authentications for this " +
+               std::string(throttle_key.starts_with("device") ? "device" : "address") +
+               "; retry later");
+    return;
+  }
   if (!ok) {
     ++server_->counters.auth_failures;
-    server_->auth_failed(peer_address_);
+    server_->auth_failed(throttle_key);
     reject(pb::Error::UNAUTHENTICATED,
            "device '" + device_id_ + "' is unknown or revoked, or its credential is wrong");
     return;

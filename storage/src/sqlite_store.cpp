@@ -262,11 +262,11 @@ class SqliteStore final : public Store {
       // 32 random bits: a clash is unlikely but checked; retry a few times rather than fail.
       for (int attempt = 0; attempt < 8 && out.device_id.empty(); ++attempt) {
         std::string candidate = "cart-" + credentials::hex(credentials::random_bytes(4));
-        if (!device_exists(candidate)) out.device_id = std::move(candidate);
+        if (!device_exists_locked(candidate)) out.device_id = std::move(candidate);
       }
       if (out.device_id.empty()) throw Error("could not generate an unused device id");
     } else {
-      if (device_exists(device_id)) throw Error("device '" + device_id + "' already exists");
+      if (device_exists_locked(device_id)) throw Error("device '" + device_id + "' already exists");
       out.device_id = device_id;
     }
     const UnixMs now = now_unix_ms();
@@ -283,6 +283,11 @@ class SqliteStore final : public Store {
     audit_locked(now, options_.audit_actor, "device_add", out.device_id, "clinic=" + clinic);
     tx.commit();
     return out;
+  }
+
+  bool device_exists(const std::string& device_id) override {
+    std::lock_guard lock(mu_);
+    return device_exists_locked(device_id);
   }
 
   bool verify_device(const std::string& device_id, const std::string& secret) override {
@@ -330,7 +335,7 @@ class SqliteStore final : public Store {
   bool revoke_device(const std::string& device_id) override {
     std::lock_guard lock(mu_);
     Transaction tx(*db_);
-    if (!device_exists(device_id)) return false;
+    if (!device_exists_locked(device_id)) return false;
     const UnixMs now = now_unix_ms();
     db_->query("UPDATE devices SET revoked_ms = ? WHERE device_id = ? AND revoked_ms IS NULL")
         .bind(1, now)
@@ -713,7 +718,7 @@ class SqliteStore final : public Store {
 
   int user_version() { return std::stoi(db_->pragma_text("PRAGMA user_version")); }
 
-  bool device_exists(const std::string& device_id) {
+  bool device_exists_locked(const std::string& device_id) {
     auto q = db_->query("SELECT 1 FROM devices WHERE device_id = ?");
     q.bind(1, device_id);
     return q.step();

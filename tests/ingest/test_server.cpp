@@ -127,6 +127,48 @@ TEST_CASE("repeated authentication failures from one address are rate-limited") 
   CHECK(error->message().find("too many") != std::string::npos);
 }
 
+TEST_CASE("a wrong secret for one cart never locks out another cart at the same address") {
+  // Issue 16 #2: five bad hellos from one township clinic's NAT address used to lock out every
+  // cart behind it, right secrets included. Throttling is per device id, and per address only for
+  // ids that were never registered.
+  gc::ingest::ServerConfig config;
+  config.max_auth_failures = 2;
+  TestServer server(config);
+  const auto a = server.add_device("cart-a");
+  const auto b = server.add_device("cart-b");
+  for (int i = 0; i < 3; ++i) {
+    RawClient client(server.port());
+    client.send(hello(a.device_id, "wrong"));
+    REQUIRE(client.read_error());
+  }
+  {
+    RawClient client(server.port());
+    client.send(hello(a.device_id, a.secret));  // cart-a itself waits out its window
+    const auto error = client.read_error();
+    REQUIRE(error);
+    CHECK(error->message().find("too many failed authentications for this device") != std::string::npos);
+  }
+  {
+    RawClient client(server.port());
+    authenticate(client, b);  // the other cart of the same clinic is not affected
+  }
+  // Guessing ids from one address is throttled by address — still not the registered carts.
+  for (const char* id : {"cart-guess-1", "cart-guess-2"}) {
+    RawClient client(server.port());
+    client.send(hello(id, "x"));
+    REQUIRE(client.read_error());
+  }
+  {
+    RawClient client(server.port());
+    client.send(hello("cart-guess-3", "x"));
+    const auto error = client.read_error();
+    REQUIRE(error);
+    CHECK(error->message().find("for this address") != std::string::npos);
+  }
+  RawClient client(server.port());
+  authenticate(client, b);
+}
+
 TEST_CASE("a malformed frame closes that session only — another cart keeps streaming") {
   TestServer server;
   const auto good_device = server.add_device("cart-good");

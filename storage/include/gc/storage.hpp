@@ -168,6 +168,9 @@ class Store {
   // seen at once.
   virtual bool verify_device(const std::string& device_id, const std::string& secret) = 0;
   virtual std::vector<DeviceInfo> list_devices() = 0;
+  // true if a device with this id was ever registered (revoked or not): one indexed lookup, no
+  // PBKDF2 — lets ingest key its authentication throttle by device rather than by address.
+  virtual bool device_exists(const std::string& device_id) = 0;
   // true if the device exists (it is revoked now, or already was); false if unknown.
   virtual bool revoke_device(const std::string& device_id) = 0;
 
