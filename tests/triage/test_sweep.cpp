@@ -83,6 +83,9 @@ TEST_CASE("sweep: STEMI decision flips within ±25 µV of the criterion", "[tria
       CAPTURE(c.territory, c.eighteen, c.age, c.sex, uv, f.explanation_en);
       if (truth_meets(truth, p, kMarginUv)) {
         CHECK(f.category == triage::Category::stemi);
+        // Issue 12: an injury current at the criterion is a cath-lab pre-alert, not only a
+        // "criteria met" read (occlusion evidence: its straight ST, its reciprocity).
+        CHECK(f.tier == triage::Tier::critical);
         ++decided;
       } else if (!truth_meets(truth, p, -kMarginUv)) {
         CHECK(f.category != triage::Category::stemi);
