@@ -87,7 +87,7 @@ std::string quality_kind_zh(const std::string& kind) {
       {"too_few_beats", "可分析心搏过少"}, {"too_short", "记录过短"},
       {"invalid_samples", "无效采样点"},     {"recording_stopped", "记录提前中止（末段各导联均为直线）"},
       {"too_many_bad_leads", "不可用导联过多"}, {"key_leads_unusable", "关键导联不可用"},
-      {"delineation_failed", "波形定位失败"},   {"unreliable_fiducials", "波形定位不可靠"}};
+      {"delineation_failed", "波形定位失败"}};
   auto it = names.find(kind);
   return it == names.end() ? kind : it->second;
 }
@@ -169,9 +169,8 @@ class Evaluator {
   LeadTable table_;
   Finding f_;
   bool critical_allowed_ = true;  // see the sex-unknown policy in run()
-  // Evidence behind the read, kept for its coded statements (statements()).
+  // Evidence behind the read, kept for its coded statements (build_statements()).
   std::optional<detail::OcclusionAssessment> occlusion_;
-  std::optional<detail::Evidence> brugada_;
   std::vector<detail::Evidence> outside_normal_;
   std::map<std::string, std::vector<std::string>> equivalent_leads_;
 
@@ -1107,8 +1106,8 @@ void Evaluator::finish_normal_variant(const std::vector<std::vector<std::string>
   std::string text_zh = "ST 段抬高 " + ste_text(runs, "，") + " 达到电压标准，但心电图未见急性闭塞证据：" +
                         join(zh, "；");
   if (!also_en.empty()) {
-    text_en += "; against: " + join(also_en, "; ");
-    text_zh += "；但见：" + join(also_zh, "；");
+    text_en += "; in favour of occlusion, but not enough on its own: " + join(also_en, "; ");
+    text_zh += "；提示闭塞但不足以单独确定：" + join(also_zh, "；");
   }
   text_en += " → " + std::string(t.short_en) +
              " likely — urgent human read; confirm clinically (symptoms, serial ECGs, troponin)";
