@@ -127,12 +127,28 @@ std::string certificate_fingerprint_sha256(const std::filesystem::path& certific
   return fingerprint_of(cert.get());
 }
 
+namespace {
+
+// TLS 1.2 suites: forward-secret ECDHE with an AEAD cipher only — no CBC, no SHA-1 MACs (issue 16:
+// ECDHE-ECDSA-AES128-SHA was still offered). TLS 1.3's suites are all AEAD and stay as OpenSSL
+// sets them.
+constexpr const char* kTls12Ciphers = "ECDHE+AESGCM:ECDHE+CHACHA20";
+
+void aead_only(ssl::context& ctx) {
+  if (SSL_CTX_set_cipher_list(ctx.native_handle(), kTls12Ciphers) != 1) {
+    throw std::runtime_error("TLS: OpenSSL accepts none of the ciphers " + std::string(kTls12Ciphers));
+  }
+}
+
+}  // namespace
+
 std::shared_ptr<ssl::context> make_server_tls_context(const TlsFiles& files,
                                                       const std::string& client_ca_file) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
                    ssl::context::single_dh_use);
+  aead_only(*ctx);
   ctx->use_certificate_chain_file(files.certificate.string());
   ctx->use_private_key_file(files.private_key.string(), ssl::context::pem);
   if (!client_ca_file.empty()) {
@@ -152,6 +168,7 @@ std::shared_ptr<ssl::context> make_cart_tls_context(const std::string& ca_file,
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  aead_only(*ctx);
   ctx->set_verify_mode(ssl::verify_peer);
   if (!pinned_sha256.empty()) {
     // Pinning: the server's own certificate must have this fingerprint; nothing else counts.

@@ -6,6 +6,9 @@
 #include <regex>
 #include <sstream>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+
 #include "gc/cart_client.hpp"
 #include "gc/ingest_metrics.hpp"
 #include "gc/tls.hpp"
@@ -100,6 +103,37 @@ TEST_CASE("TLS: a cart pinning the server fingerprint streams; a wrong pin refus
   CartClient plain(tls_cart(server.port(), device, nullptr));
   CHECK_THROWS_AS(plain.send_study(small_study("tls-3")), CartError);
   CHECK_FALSE(server.store().find_study(device.device_id, "tls-3"));
+}
+
+namespace {
+
+// Handshake with the server as a client limited to TLS 1.2 and `ciphers`; true when it completes.
+bool tls12_handshake_with(unsigned short port, const char* ciphers) {
+  boost::asio::io_context io;
+  boost::asio::ssl::context ctx(boost::asio::ssl::context::tls_client);
+  SSL_CTX_set_max_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  REQUIRE(SSL_CTX_set_cipher_list(ctx.native_handle(), ciphers) == 1);
+  ctx.set_verify_mode(boost::asio::ssl::verify_none);
+  boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream(io, ctx);
+  stream.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  boost::system::error_code ec;
+  stream.handshake(boost::asio::ssl::stream_base::client, ec);
+  return !ec;
+}
+
+}  // namespace
+
+TEST_CASE("TLS 1.2 offers AEAD suites only: CBC and SHA-1 MAC suites are refused") {
+  Pki pki;
+  gc::ingest::ServerConfig config;
+  config.tls = gc::ingest::make_server_tls_context(pki.server);
+  TestServer server(config);
+  CHECK_FALSE(tls12_handshake_with(server.port(),
+                                   "ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:"
+                                   "ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA:AES128-SHA"));
+  CHECK(tls12_handshake_with(server.port(),
+                             "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                             "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"));
 }
 
 TEST_CASE("mutual TLS: a CA-signed client certificate is accepted, unsigned and missing refused") {
