@@ -1,0 +1,272 @@
+// DICOM waveform (PS3.3 A.34 / C.10.9) through DCMTK: 12-lead ECG, general ECG, ambulatory ECG and
+// any other waveform object (hemodynamic, …) whose channels are ECG leads. One multiplex group is
+// read: the rhythm group — a median-beat group is the device's own and is never mixed in.
+// Physical value = baseline + sample × sensitivity × correction factor, in the channel's units.
+#include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dctk.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+#include "detail.hpp"
+
+namespace gc::formats::detail {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& why) {
+  throw Error("DICOM: " + why);
+}
+
+std::string get_string(DcmItem* item, const DcmTagKey& key) {
+  OFString v;
+  if (item && item->findAndGetOFStringArray(key, v).good()) return trim(v.c_str());
+  return {};
+}
+
+std::optional<double> get_number(DcmItem* item, const DcmTagKey& key) {
+  Float64 v = 0;
+  if (item && item->findAndGetFloat64(key, v).good() && std::isfinite(v)) return v;
+  return std::nullopt;
+}
+
+DcmItem* first_item(DcmItem* item, const DcmTagKey& seq_key) {
+  DcmItem* out = nullptr;
+  if (item && item->findAndGetSequenceItem(seq_key, out, 0).good()) return out;
+  return nullptr;
+}
+
+std::string upper(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Lead name of a channel source code: SCPECG "5.6.3-9-N", MDC "2:N" or the 18-bit MDC code
+// (partition 2 << 16 | N), then the code meaning ("Lead I"). nullopt: not an ECG lead.
+std::optional<std::string> channel_lead(DcmItem* channel) {
+  DcmItem* src = first_item(channel, DCM_ChannelSourceSequence);
+  if (!src) return std::nullopt;
+  const std::string value = get_string(src, DCM_CodeValue);
+  const std::string scheme = upper(get_string(src, DCM_CodingSchemeDesignator));
+  const std::string meaning = get_string(src, DCM_CodeMeaning);
+  std::optional<int> term;
+  if (scheme == "SCPECG" && value.rfind("5.6.3-9-", 0) == 0) {
+    if (auto n = parse_int(value.substr(8))) term = static_cast<int>(*n);
+  } else if (scheme == "MDC") {
+    if (value.rfind("2:", 0) == 0) {
+      if (auto n = parse_int(value.substr(2))) term = static_cast<int>(*n);
+    } else if (auto n = parse_int(value); n && (*n >> 16) == 2) {
+      term = static_cast<int>(*n & 0xFFFF);
+    }
+  }
+  if (term && *term >= 0 && *term < 1000) {
+    if (auto name = lead_name_from_code(*term)) return name;
+  }
+  if (auto name = dsp::canonical_lead_name(meaning)) return name;
+  return std::nullopt;
+}
+
+std::optional<double> uv_per_unit(const std::string& ucum) {
+  if (ucum == "uV" || ucum == "UV" || ucum == "µV") return 1.0;
+  if (ucum == "mV" || ucum == "MV") return 1000.0;
+  if (ucum == "V") return 1e6;
+  if (ucum == "nV") return 1e-3;
+  return std::nullopt;
+}
+
+std::string dicom_datetime(const std::string& date, const std::string& time) {
+  // DA "YYYYMMDD", TM "HHMMSS.frac" → ISO 8601 as given (no zone).
+  if (date.size() < 8) return {};
+  // Appends rather than operator+ chains: GCC 12 warns falsely (-Wrestrict) on those here.
+  std::string out;
+  out.append(date, 0, 4).append("-").append(date, 4, 2).append("-").append(date, 6, 2);
+  if (time.size() >= 4) {
+    out.append("T").append(time, 0, 2).append(":").append(time, 2, 2).append(":");
+    out.append(time.size() >= 6 ? time.substr(4, 2) : std::string("00"));
+    if (time.size() > 7 && time[6] == '.') out.append(time, 6);
+  }
+  return out;
+}
+
+std::string zone_text(const std::string& z) {  // "+0800" → "+08:00"
+  if (z.size() == 5 && (z[0] == '+' || z[0] == '-')) return z.substr(0, 3) + ":" + z.substr(3);
+  return {};
+}
+
+struct Group {
+  DcmItem* item = nullptr;
+  std::string label;
+  std::size_t ecg_channels = 0;
+  unsigned long samples = 0;
+};
+
+}  // namespace
+
+EcgFile read_dicom(std::span<const std::uint8_t> bytes) {
+  DcmInputBufferStream stream;
+  stream.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
+  stream.setEos();
+  DcmFileFormat file;
+  file.transferInit();
+  const OFCondition status = file.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+  file.transferEnd();
+  if (status.bad()) fail(std::string("cannot parse: ") + status.text());
+  DcmDataset* ds = file.getDataset();
+
+  Source src;
+  src.format = Format::dicom;
+  src.format_version = get_string(ds, DCM_SOPClassUID);
+  src.manufacturer = get_string(ds, DCM_Manufacturer);
+  src.model = get_string(ds, DCM_ManufacturerModelName);
+  src.serial = get_string(ds, DCM_DeviceSerialNumber);
+  src.software = get_string(ds, DCM_SoftwareVersions);
+  std::replace(src.software.begin(), src.software.end(), '\\', ' ');
+  src.patient_id = get_string(ds, DCM_PatientID);
+  const std::string sex = upper(get_string(ds, DCM_PatientSex));
+  if (sex == "M" || sex == "F") src.sex = sex[0];
+  const std::string age = get_string(ds, DCM_PatientAge);  // "050Y"
+  if (age.size() == 4 && age[3] == 'Y') {
+    if (auto a = parse_int(age.substr(0, 3))) src.age_years = static_cast<int>(*a);
+  } else if (age.size() == 4 && (age[3] == 'M' || age[3] == 'W' || age[3] == 'D')) {
+    src.age_years = 0;
+  }
+  std::string dt = get_string(ds, DCM_AcquisitionDateTime);
+  if (!dt.empty()) {
+    // DT may carry its own zone suffix ("…+0800").
+    const auto sign = dt.find_first_of("+-", 8);
+    if (sign != std::string::npos) {
+      src.acquired_zone = zone_text(dt.substr(sign));
+      dt = dt.substr(0, sign);
+    }
+    src.acquired_at = dicom_datetime(dt.substr(0, 8), dt.size() > 8 ? dt.substr(8) : "");
+  } else {
+    src.acquired_at =
+        dicom_datetime(get_string(ds, DCM_AcquisitionDate), get_string(ds, DCM_AcquisitionTime));
+    if (src.acquired_at.empty()) {
+      src.acquired_at =
+          dicom_datetime(get_string(ds, DCM_ContentDate), get_string(ds, DCM_ContentTime));
+    }
+  }
+  if (src.acquired_zone.empty())
+    src.acquired_zone = zone_text(get_string(ds, DCM_TimezoneOffsetFromUTC));
+
+  DcmSequenceOfItems* waveforms = nullptr;
+  if (ds->findAndGetSequence(DCM_WaveformSequence, waveforms).bad() || !waveforms ||
+      waveforms->card() == 0) {
+    const std::string sop =
+        src.format_version.empty() ? "no SOP class" : "SOP class " + src.format_version;
+    throw Error("unsupported format: DICOM object without a waveform sequence (" + sop + ")");
+  }
+
+  std::vector<Group> groups;
+  for (unsigned long g = 0; g < waveforms->card(); ++g) {
+    Group grp;
+    grp.item = waveforms->getItem(g);
+    grp.label = upper(get_string(grp.item, DCM_MultiplexGroupLabel));
+    Uint32 n = 0;
+    grp.item->findAndGetUint32(DCM_NumberOfWaveformSamples, n);
+    grp.samples = n;
+    DcmSequenceOfItems* channels = nullptr;
+    if (grp.item->findAndGetSequence(DCM_ChannelDefinitionSequence, channels).good() && channels) {
+      for (unsigned long c = 0; c < channels->card(); ++c) {
+        if (channel_lead(channels->getItem(c))) ++grp.ecg_channels;
+      }
+    }
+    if (grp.ecg_channels > 0) groups.push_back(grp);
+  }
+  if (groups.empty()) throw Error("unsupported format: DICOM waveform without ECG lead channels");
+  // Prefer rhythm data over the device's median beat; then the longest group.
+  const auto is_median = [](const Group& g) {
+    return g.label.find("MEDIAN") != std::string::npos ||
+           g.label.find("REPRESENTATIVE") != std::string::npos;
+  };
+  std::stable_sort(groups.begin(), groups.end(), [&](const Group& a, const Group& b) {
+    if (is_median(a) != is_median(b)) return !is_median(a);
+    const bool ra = a.label == "RHYTHM", rb = b.label == "RHYTHM";
+    if (ra != rb) return ra;
+    return a.samples > b.samples;
+  });
+  if (is_median(groups.front())) fail("only a median-beat multiplex group, no rhythm data");
+  DcmItem* wf = groups.front().item;
+
+  Uint16 n_channels = 0;
+  Uint32 n_samples = 0;
+  Uint16 bits_allocated = 0;
+  wf->findAndGetUint16(DCM_NumberOfWaveformChannels, n_channels);
+  wf->findAndGetUint32(DCM_NumberOfWaveformSamples, n_samples);
+  wf->findAndGetUint16(DCM_WaveformBitsAllocated, bits_allocated);
+  const auto rate_hz = get_number(wf, DCM_SamplingFrequency);
+  const std::string interp = upper(get_string(wf, DCM_WaveformSampleInterpretation));
+  if (!rate_hz) fail("no sampling frequency");
+  if (n_channels == 0 || n_channels > 256)
+    fail("number of waveform channels " + std::to_string(n_channels));
+  if (n_samples == 0 || n_samples > kMaxSamplesPerLead)
+    fail("number of waveform samples " + std::to_string(n_samples));
+  if (bits_allocated != 8 && bits_allocated != 16) {
+    fail("waveform bits allocated " + std::to_string(bits_allocated) + " (8 or 16 supported)");
+  }
+  if (!(interp == "SS" || interp == "US" || interp == "SB" || interp == "UB")) {
+    fail("waveform sample interpretation '" + interp + "' not supported (SS, US, SB, UB)");
+  }
+  DcmSequenceOfItems* channels = nullptr;
+  wf->findAndGetSequence(DCM_ChannelDefinitionSequence, channels);
+  if (!channels || channels->card() != n_channels) {
+    fail("channel definition sequence holds " + std::to_string(channels ? channels->card() : 0) +
+         " items for " + std::to_string(n_channels) + " channels");
+  }
+
+  DcmElement* data = nullptr;
+  if (wf->findAndGetElement(DCM_WaveformData, data).bad() || !data) fail("no waveform data");
+  const std::size_t bytes_per_sample = bits_allocated / 8;
+  const std::size_t need = std::size_t{n_channels} * n_samples * bytes_per_sample;
+  if (data->getLength() < need) {
+    fail("waveform data holds " + std::to_string(data->getLength()) + " bytes, " +
+         std::to_string(n_channels) + " channels × " + std::to_string(n_samples) +
+         " samples need " + std::to_string(need));
+  }
+  const Uint16* words = nullptr;
+  const Uint8* octets = nullptr;
+  if (bits_allocated == 16) {
+    Uint16* w = nullptr;
+    if (data->getUint16Array(w).bad() || !w) fail("waveform data is not 16-bit words");
+    words = w;
+  } else {
+    Uint8* o = nullptr;
+    if (data->getUint8Array(o).bad() || !o) fail("waveform data is not bytes");
+    octets = o;
+  }
+  const bool is_signed = interp[0] == 'S';
+
+  std::vector<StoredLead> leads;
+  for (Uint16 c = 0; c < n_channels; ++c) {
+    DcmItem* ch = channels->getItem(c);
+    const auto name = channel_lead(ch);
+    if (!name) continue;  // a pressure or respiration channel beside the ECG
+    const double sensitivity = get_number(ch, DCM_ChannelSensitivity).value_or(1.0);
+    const double correction = get_number(ch, DCM_ChannelSensitivityCorrectionFactor).value_or(1.0);
+    const double baseline = get_number(ch, DCM_ChannelBaseline).value_or(0.0);
+    const std::string units =
+        get_string(first_item(ch, DCM_ChannelSensitivityUnitsSequence), DCM_CodeValue);
+    const auto per_unit = uv_per_unit(units);
+    if (!per_unit) fail("lead " + *name + ": sensitivity units '" + units + "' are not a voltage");
+    StoredLead lead;
+    lead.name = *name;
+    lead.uv_per_count = sensitivity * correction * *per_unit;
+    lead.offset_uv = baseline * *per_unit;
+    lead.counts.resize(n_samples);
+    for (Uint32 s = 0; s < n_samples; ++s) {
+      const std::size_t i = std::size_t{s} * n_channels + c;
+      std::int32_t v = 0;
+      if (words)
+        v = is_signed ? static_cast<std::int16_t>(words[i]) : static_cast<std::int32_t>(words[i]);
+      else
+        v = is_signed ? static_cast<std::int8_t>(octets[i]) : static_cast<std::int32_t>(octets[i]);
+      lead.counts[s] = v;
+    }
+    leads.push_back(std::move(lead));
+  }
+  return assemble(std::move(src), *rate_hz, std::move(leads), "DICOM");
+}
+
+}  // namespace gc::formats::detail
