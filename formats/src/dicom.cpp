@@ -4,6 +4,7 @@
 // Physical value = baseline + sample × sensitivity × correction factor, in the channel's units.
 #include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/oflog/oflog.h>
 
 #include <algorithm>
 #include <cctype>
@@ -104,6 +105,12 @@ struct Group {
 }  // namespace
 
 EcgFile read_dicom(std::span<const std::uint8_t> bytes) {
+  // DCMTK logs parse problems to stderr; they reach the caller as our one-line error instead.
+  static const bool quiet = [] {
+    OFLog::getLogger("dcmtk").setLogLevel(OFLogger::FATAL_LOG_LEVEL);
+    return true;
+  }();
+  (void)quiet;
   DcmInputBufferStream stream;
   stream.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
   stream.setEos();
