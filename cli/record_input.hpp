@@ -1,27 +1,46 @@
-// record_input — a WFDB record turned into what analysis needs: canonical lead names, µV samples
-// and the patient context from the header comments (overridable on the command line).
+// record_input — a record turned into what analysis needs: canonical lead names, µV samples and
+// the patient context (overridable on the command line). Takes WFDB records and every ECG file
+// format gc::formats reads (DICOM, HL7 aECG, SCP-ECG, GE MUSE, Philips Sierra, GE CardioSoft),
+// chosen by the file's content.
 #pragma once
 
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "gc/dsp.hpp"
+#include "gc/formats.hpp"
 #include "gc/triage.hpp"
 #include "gc/wfdb.hpp"
 
 namespace gc::cli {
 
-struct LoadedRecord {
-  wfdb::Record record;
-  dsp::SignalBlock block;           // canonical lead names where known
-  triage::PatientContext patient;   // age/sex from the header when present
+// Where a loaded record came from, for `analyze --json`'s "source" object.
+struct RecordSource {
+  std::string format;  // "WFDB" or gc::formats::to_string
+  std::string file;
+  std::string manufacturer, model, serial, software;
+  std::string acquired_at;  // ISO 8601 as the file gives it, with its zone when stated
+  std::int64_t samples_per_lead = 0;
+  std::vector<std::string> stored_leads;
+  std::vector<std::string> derived_leads;
 };
 
-// Throws wfdb::Error (naming the file) on unreadable or malformed input.
-LoadedRecord load_record(const std::filesystem::path& hea_path);
+struct LoadedRecord {
+  wfdb::Record record;             // WFDB input only (empty for other formats)
+  dsp::SignalBlock block;          // canonical lead names where known
+  triage::PatientContext patient;  // age/sex from the record when present
+  RecordSource source;
+};
+
+// Throws wfdb::Error or formats::Error (naming the file) on unreadable or malformed input.
+LoadedRecord load_record(const std::filesystem::path& given);
 
 // Accepts "rec", "rec.hea" or "rec.dat"/"rec.mat" and returns the header path.
 std::filesystem::path header_path_for(const std::filesystem::path& given);
+
+// True when `given` is an ECG file of a non-WFDB format (judged by content, not extension).
+bool is_ecg_file(const std::filesystem::path& given);
 
 }  // namespace gc::cli
