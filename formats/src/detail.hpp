@@ -44,6 +44,12 @@ EcgFile read_muse(const pugi::xml_node& root);
 EcgFile read_sierra(const pugi::xml_node& root);
 EcgFile read_cardiosoft(const pugi::xml_node& root);
 
+// Philips XLI: `n_leads` chunks of LZW-compressed delta codes → n_samples counts per lead (the
+// limb-lead residuals are not undone here). Error when the data hold fewer leads or samples.
+std::vector<std::vector<std::int32_t>> decode_xli(std::span<const std::uint8_t> bytes,
+                                                  std::size_t n_leads, std::size_t n_samples,
+                                                  const std::string& what);
+
 bool looks_like_dicom(std::span<const std::uint8_t> bytes);
 bool looks_like_scp(std::span<const std::uint8_t> bytes);
 

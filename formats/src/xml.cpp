@@ -342,6 +342,8 @@ std::vector<std::uint8_t> lzw10(std::span<const std::uint8_t> in, std::size_t ma
   return out;
 }
 
+}  // namespace
+
 // XLI: per lead a chunk [size:int32][unused:int16][start:int16][LZW bytes]; the decompressed
 // bytes hold the high bytes of the 16-bit delta codes, then the low bytes; the deltas are a
 // second-order prediction with a bias of 64.
@@ -363,7 +365,8 @@ std::vector<std::vector<std::int32_t>> decode_xli(std::span<const std::uint8_t> 
     off += 8;
     if (size > b.size() - off)
       throw Error(what + ": XLI chunk of " + std::to_string(size) + " bytes exceeds the data");
-    const auto bytes = lzw10(b.subspan(off, size), 4 * n_samples + 64, what);
+    // A lead decompresses to 2 bytes per sample (Philips writes exactly that); a little slack.
+    const auto bytes = lzw10(b.subspan(off, size), 2 * n_samples + 4096, what);
     off += size;
     const std::size_t n = (bytes.size() + 1) / 2;
     if (n < n_samples) {
@@ -390,8 +393,6 @@ std::vector<std::vector<std::int32_t>> decode_xli(std::span<const std::uint8_t> 
   }
   return leads;
 }
-
-}  // namespace
 
 EcgFile read_sierra(const pugi::xml_node& root) {
   const std::string what = "Philips Sierra XML";

@@ -526,3 +526,25 @@ TEST_CASE("unknown and unsupported content is named, not guessed", "[formats]") 
   CHECK_THAT(read_error(dicm),
              Catch::StartsWith("DICOM") || Catch::StartsWith("unsupported format: DICOM"));
 }
+
+TEST_CASE("Philips XLI: an independently written XLI file decodes to its plain twin",
+          "[formats][sierra]") {
+  // Both seeds come from tests/fuzz/make_format_seeds.py: the same 12 leads, once XLI-compressed
+  // with the limb leads as residuals (LZW + delta codes written by the Python encoder), once plain.
+  const fs::path dir = fs::path(GC_SOURCE_DIR) / "tests" / "fuzz" / "corpus_formats_xml";
+  const auto xli = gc::formats::read_ecg_file(dir / "sierra_103_xli");
+  const auto plain = gc::formats::read_ecg_file(dir / "sierra_103_plain");
+  const auto utf16 = gc::formats::read_ecg_file(dir / "sierra_104_xli_utf16");
+  REQUIRE(xli.stored.size() == 12);
+  REQUIRE(plain.stored.size() == 12);
+  REQUIRE(utf16.stored.size() == 12);
+  CHECK(xli.samples_per_lead == 50);
+  for (std::size_t l = 0; l < 12; ++l) {
+    INFO("lead " << plain.stored[l].name);
+    CHECK(xli.stored[l].name == plain.stored[l].name);
+    CHECK(xli.stored[l].counts == plain.stored[l].counts);
+    CHECK(utf16.stored[l].counts == plain.stored[l].counts);
+  }
+  CHECK(xli.source.manufacturer == "Seed Maker");
+  CHECK(utf16.source.format_version == "1.04");
+}
