@@ -109,7 +109,39 @@ struct ScpSpec {
   int interval_us = 2000;
   int diff = 2;
   bool huffman = true;
+  // Reference-beat subtraction: sections 4 and 5; the reference beat's multiplier may differ.
+  bool ref_beat = false;
+  int ref_avm_nv = 5000;
 };
+
+// Reference beat and QRS table of the subtraction test: a 40-sample beat with its fiducial at
+// sample 20 (1-based), subtracted around fiducials 200 and 600 (type 0); the beat at 400 is of
+// another type and is left alone, as EN 1064 subtracts only type-0 beats.
+constexpr std::int64_t kRefLen = 40, kRefFiducial = 20, kZoneHalf = 15;
+struct RefQrs {
+  int type;
+  std::int64_t fiducial;
+};
+constexpr RefQrs kRefQrs[] = {{0, 200}, {1, 400}, {0, 600}};
+
+std::vector<std::int32_t> ref_beat_of(const std::vector<std::int32_t>& x) {
+  // Any beat works for the arithmetic; take the signal around sample 200 (halved, since the
+  // reference beat's multiplier is twice the rhythm's).
+  std::vector<std::int32_t> ref(kRefLen);
+  for (std::int64_t k = 0; k < kRefLen; ++k)
+    ref[static_cast<std::size_t>(k)] = x[static_cast<std::size_t>(180 + k)] / 2;
+  return ref;
+}
+
+std::vector<std::int32_t> encode_differences(const std::vector<std::int32_t>& x, int diff) {
+  std::vector<std::int32_t> d(x);
+  if (diff == 1) {
+    for (std::size_t i = d.size(); i-- > 1;) d[i] = x[i] - x[i - 1];
+  } else if (diff == 2) {
+    for (std::size_t i = d.size(); i-- > 2;) d[i] = x[i] - 2 * x[i - 1] + x[i - 2];
+  }
+  return d;
+}
 
 // Builds a record: sections 0, 1, 2 (default table), 3, 6.
 Bytes build_scp(const ScpSpec& spec, const std::vector<std::vector<std::int32_t>>& counts) {
@@ -139,26 +171,63 @@ Bytes build_scp(const ScpSpec& spec, const std::vector<std::vector<std::int32_t>
   tag(255, {});
   bodies.push_back({1, s1});
   if (spec.huffman) bodies.push_back({2, {0x1F, 0x4E}});  // 19999: default table
-  Bytes s3{static_cast<std::uint8_t>(spec.lead_codes.size()), 0x04};
+  Bytes s3{static_cast<std::uint8_t>(spec.lead_codes.size()),
+           static_cast<std::uint8_t>(spec.ref_beat ? 0x05 : 0x04)};
   for (const int code : spec.lead_codes) {
     app32(s3, 1);
     app32(s3, static_cast<std::uint32_t>(spec.n));
     s3.push_back(static_cast<std::uint8_t>(code));
   }
   bodies.push_back({3, s3});
+  // The residual the cart stores: the signal minus the reference beat in each type-0 zone.
+  const std::int64_t k5 = spec.ref_avm_nv / spec.avm_nv;
+  std::vector<std::vector<std::int32_t>> residual = counts;
+  if (spec.ref_beat) {
+    Bytes s4;
+    app16(s4, kRefLen);
+    app16(s4, kRefFiducial);
+    app16(s4, std::size(kRefQrs));
+    for (const auto& q : kRefQrs) {
+      app16(s4, static_cast<std::uint32_t>(q.type));
+      app32(s4, static_cast<std::uint32_t>(q.fiducial - kZoneHalf));
+      app32(s4, static_cast<std::uint32_t>(q.fiducial));
+      app32(s4, static_cast<std::uint32_t>(q.fiducial + kZoneHalf));
+    }
+    for (const auto& q : kRefQrs) {
+      app32(s4, static_cast<std::uint32_t>(q.fiducial - kZoneHalf));
+      app32(s4, static_cast<std::uint32_t>(q.fiducial + kZoneHalf));
+    }
+    bodies.push_back({4, s4});
+    Bytes s5;
+    app16(s5, static_cast<std::uint32_t>(spec.ref_avm_nv));
+    app16(s5, static_cast<std::uint32_t>(spec.interval_us));
+    s5.push_back(static_cast<std::uint8_t>(spec.diff));
+    s5.push_back(0);
+    std::vector<Bytes> ref_data;
+    for (std::size_t l = 0; l < counts.size(); ++l) {
+      const auto ref = ref_beat_of(counts[l]);
+      for (const auto& q : kRefQrs) {
+        if (q.type != 0) continue;
+        for (std::int64_t t = q.fiducial - kZoneHalf; t <= q.fiducial + kZoneHalf; ++t) {
+          residual[l][static_cast<std::size_t>(t - 1)] -=
+              static_cast<std::int32_t>(k5) *
+              ref[static_cast<std::size_t>(t - q.fiducial + kRefFiducial - 1)];
+        }
+      }
+      ref_data.push_back(huffman_default(encode_differences(ref, spec.diff)));
+    }
+    for (const auto& d : ref_data) app16(s5, static_cast<std::uint32_t>(d.size()));
+    for (const auto& d : ref_data) s5.insert(s5.end(), d.begin(), d.end());
+    bodies.push_back({5, s5});
+  }
   Bytes s6;
   app16(s6, static_cast<std::uint32_t>(spec.avm_nv));
   app16(s6, static_cast<std::uint32_t>(spec.interval_us));
   s6.push_back(static_cast<std::uint8_t>(spec.diff));
   s6.push_back(0);
   std::vector<Bytes> data;
-  for (const auto& x : counts) {
-    std::vector<std::int32_t> d(x);
-    if (spec.diff == 1) {
-      for (std::size_t i = d.size(); i-- > 1;) d[i] = x[i] - x[i - 1];
-    } else if (spec.diff == 2) {
-      for (std::size_t i = d.size(); i-- > 2;) d[i] = x[i] - 2 * x[i - 1] + x[i - 2];
-    }
+  for (const auto& x : residual) {
+    const auto d = encode_differences(x, spec.diff);
     if (spec.huffman) {
       data.push_back(huffman_default(d));
     } else {
@@ -286,6 +355,22 @@ TEST_CASE("SCP-ECG: default Huffman, differences, tags and limb-lead derivation"
       CHECK(f.source.manufacturer == "Acme Cardio");
     }
   }
+}
+
+TEST_CASE("SCP-ECG: reference-beat subtraction is undone in type-0 zones only", "[formats][scp]") {
+  ScpSpec spec;
+  spec.ref_beat = true;
+  const auto counts = test_counts(8, spec.n);
+  const auto f = gc::formats::read_ecg(build_scp(spec, counts));
+  REQUIRE(f.stored.size() == 8);
+  // Residual (2500 nV) + reference beat (5000 nV) come back as counts of 2500 nV: the signal.
+  for (std::size_t l = 0; l < 8; ++l) {
+    CHECK(f.stored[l].uv_per_count == Approx(2.5));
+    CHECK(f.stored[l].counts == counts[l]);
+  }
+  // The subtraction is not vacuous: the reference beat is far from zero where it is subtracted.
+  const auto ref = ref_beat_of(counts[0]);
+  CHECK(std::abs(ref[static_cast<std::size_t>(kRefFiducial - 1)]) > 50);
 }
 
 TEST_CASE("SCP-ECG: broken records fail with a reason", "[formats][scp]") {
