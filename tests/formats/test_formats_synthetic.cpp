@@ -111,6 +111,9 @@ struct ScpSpec {
   bool huffman = true;
   // Reference-beat subtraction: sections 4 and 5; the reference beat's multiplier may differ.
   bool ref_beat = false;
+  // Section 2 spelling out the default table as a custom one (EN 1064 stores each base code
+  // with its first bit in bit 0), so the custom-table path decodes the same data.
+  bool custom_table = false;
   int ref_avm_nv = 5000;
 };
 
@@ -170,7 +173,34 @@ Bytes build_scp(const ScpSpec& spec, const std::vector<std::vector<std::int32_t>
   }
   tag(255, {});
   bodies.push_back({1, s1});
-  if (spec.huffman) bodies.push_back({2, {0x1F, 0x4E}});  // 19999: default table
+  if (spec.huffman && spec.custom_table) {
+    Bytes s2;
+    app16(s2, 1);   // one table
+    app16(s2, 19);  // codes
+    const auto code = [&](int prefix, int total, int value, const char* bits) {
+      std::uint32_t reversed = 0;
+      for (int b = 0; b < prefix; ++b) reversed |= static_cast<std::uint32_t>(bits[b] == '1') << b;
+      s2.push_back(static_cast<std::uint8_t>(prefix));
+      s2.push_back(static_cast<std::uint8_t>(total));
+      s2.push_back(1);  // mode: a value, not a table switch
+      app16(s2, static_cast<std::uint32_t>(value) & 0xFFFF);
+      app32(s2, reversed);
+    };
+    code(1, 1, 0, "0");
+    const char* pos[] = {"100",     "1100",     "11100",     "111100",
+                         "1111100", "11111100", "111111100", "1111111100"};
+    const char* neg[] = {"101",     "1101",     "11101",     "111101",
+                         "1111101", "11111101", "111111101", "1111111101"};
+    for (int v = 1; v <= 8; ++v) {
+      code(v + 2, v + 2, v, pos[v - 1]);
+      code(v + 2, v + 2, -v, neg[v - 1]);
+    }
+    code(10, 18, 0, "1111111110");
+    code(10, 26, 0, "1111111111");
+    bodies.push_back({2, s2});
+  } else if (spec.huffman) {
+    bodies.push_back({2, {0x1F, 0x4E}});  // 19999: default table
+  }
   Bytes s3{static_cast<std::uint8_t>(spec.lead_codes.size()),
            static_cast<std::uint8_t>(spec.ref_beat ? 0x05 : 0x04)};
   for (const int code : spec.lead_codes) {
@@ -355,6 +385,16 @@ TEST_CASE("SCP-ECG: default Huffman, differences, tags and limb-lead derivation"
       CHECK(f.source.manufacturer == "Acme Cardio");
     }
   }
+}
+
+TEST_CASE("SCP-ECG: a custom Huffman table in section 2 (bit-reversed base codes)",
+          "[formats][scp]") {
+  ScpSpec spec;
+  spec.custom_table = true;
+  const auto counts = test_counts(8, spec.n);
+  const auto f = gc::formats::read_ecg(build_scp(spec, counts));
+  REQUIRE(f.stored.size() == 8);
+  for (std::size_t l = 0; l < 8; ++l) CHECK(f.stored[l].counts == counts[l]);
 }
 
 TEST_CASE("SCP-ECG: reference-beat subtraction is undone in type-0 zones only", "[formats][scp]") {
