@@ -1,5 +1,7 @@
 #include "record_input.hpp"
 
+#include <cmath>
+
 namespace gc::cli {
 
 std::filesystem::path header_path_for(const std::filesystem::path& given) {
@@ -14,6 +16,31 @@ bool is_ecg_file(const std::filesystem::path& given) {
   // A WFDB header is text starting with the record name, never '<', DICM or an SCP header.
   return given.extension() != ".hea" && std::filesystem::is_regular_file(given, ec) &&
          formats::looks_like_ecg_file(given);
+}
+
+wfdb::Record as_wfdb_record(const formats::EcgFile& ecg, const std::string& name) {
+  wfdb::Record rec;
+  auto& h = rec.header;
+  h.record_name = name;
+  h.sample_rate_hz = ecg.sample_rate_hz;
+  h.n_samples = ecg.samples_per_lead;
+  h.age_years = ecg.source.age_years;
+  h.sex = ecg.source.sex;
+  for (const auto& l : ecg.stored) {
+    wfdb::SignalSpec s;
+    s.description = l.name;
+    s.units = "uV";
+    s.adc_gain_per_mv = 1.0 / l.uv_per_count;  // counts per physical unit (here µV)
+    const double baseline = -l.offset_uv / l.uv_per_count;
+    if (std::abs(baseline - std::round(baseline)) > 1e-6 || std::abs(baseline) > 1e9) {
+      throw formats::Error(name + ": lead " + l.name + " has an offset of " +
+                           std::to_string(l.offset_uv) + " µV, not a whole number of counts");
+    }
+    s.baseline_adu = static_cast<std::int32_t>(std::lround(baseline));
+    h.signals.push_back(s);
+    rec.samples_adu.push_back(l.counts);
+  }
+  return rec;
 }
 
 LoadedRecord load_record(const std::filesystem::path& given) {

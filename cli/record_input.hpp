@@ -40,6 +40,11 @@ LoadedRecord load_record(const std::filesystem::path& given);
 // Accepts "rec", "rec.hea" or "rec.dat"/"rec.mat" and returns the header path.
 std::filesystem::path header_path_for(const std::filesystem::path& given);
 
+// The stored leads of an ECG file as a WFDB record (units µV, gain = counts per µV, baseline =
+// the offset in counts), so code written for WFDB records (the cart agent) takes it unchanged.
+// formats::Error when a lead's offset is not a whole number of counts.
+wfdb::Record as_wfdb_record(const formats::EcgFile& ecg, const std::string& name);
+
 // True when `given` is an ECG file of a non-WFDB format (judged by content, not extension).
 bool is_ecg_file(const std::filesystem::path& given);
 
