@@ -323,7 +323,10 @@ bool looks_like_ecg_file(const std::filesystem::path& path) {
   std::vector<std::uint8_t> head(512);
   in.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(head.size()));
   head.resize(static_cast<std::size_t>(in.gcount()));
-  return detail::looks_like_dicom(head) || detail::looks_like_scp(head) || is_xml_start(head);
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  return detail::looks_like_dicom(head) || detail::looks_like_scp(head, ec ? 0 : size) ||
+         is_xml_start(head);
 }
 
 }  // namespace gc::formats

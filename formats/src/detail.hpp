@@ -51,6 +51,7 @@ std::vector<std::vector<std::int32_t>> decode_xli(std::span<const std::uint8_t> 
                                                   const std::string& what);
 
 bool looks_like_dicom(std::span<const std::uint8_t> bytes);
-bool looks_like_scp(std::span<const std::uint8_t> bytes);
+// `file_size`: the whole file's size when `bytes` is only its head (0: bytes is the whole file).
+bool looks_like_scp(std::span<const std::uint8_t> bytes, std::size_t file_size = 0);
 
 }  // namespace gc::formats::detail

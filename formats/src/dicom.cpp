@@ -64,7 +64,12 @@ std::optional<std::string> channel_lead(DcmItem* channel) {
   if (term && *term >= 0 && *term < 1000) {
     if (auto name = lead_name_from_code(*term)) return name;
   }
-  if (auto name = dsp::canonical_lead_name(meaning)) return name;
+  // Meanings like "Lead I (Einthoven)" or "Lead V1 (Wilson)": the name before the bracket.
+  const auto base = [](const std::string& text) { return trim(text.substr(0, text.find('('))); };
+  if (auto name = dsp::canonical_lead_name(base(meaning))) return name;
+  // Last, the channel label some writers fill instead of a coded source.
+  if (auto name = dsp::canonical_lead_name(base(get_string(channel, DCM_ChannelLabel))))
+    return name;
   return std::nullopt;
 }
 

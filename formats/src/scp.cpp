@@ -382,7 +382,8 @@ std::vector<std::vector<std::int32_t>> read_leads(const View& v, std::size_t pre
 
 }  // namespace
 
-bool looks_like_scp(std::span<const std::uint8_t> b) {
+bool looks_like_scp(std::span<const std::uint8_t> b, std::size_t file_size) {
+  if (file_size == 0) file_size = b.size();
   // Record header: CRC (2), length (4); section 0 follows with id 0 and, from v1.3 on, the
   // reserved bytes "SCPECG".
   if (b.size() < 22) return false;
@@ -391,7 +392,14 @@ bool looks_like_scp(std::span<const std::uint8_t> b) {
   const std::uint32_t declared =
       static_cast<std::uint32_t>(b[2]) | (static_cast<std::uint32_t>(b[3]) << 8) |
       (static_cast<std::uint32_t>(b[4]) << 16) | (static_cast<std::uint32_t>(b[5]) << 24);
-  return id0 && (tag == "SCPECG" || (declared == b.size() && b[10] != 0));
+  // Before v1.3 the tag may be absent: then the declared record length must fit the bytes and
+  // section 0's length lie inside it (some writers pad the file after the record).
+  const std::uint32_t s0_len =
+      static_cast<std::uint32_t>(b[10]) | (static_cast<std::uint32_t>(b[11]) << 8) |
+      (static_cast<std::uint32_t>(b[12]) << 16) | (static_cast<std::uint32_t>(b[13]) << 24);
+  const bool plausible =
+      declared >= 22 && declared <= file_size && s0_len >= 16 + 10 && s0_len <= declared - 6;
+  return id0 && (tag == "SCPECG" || plausible);
 }
 
 EcgFile read_scp(std::span<const std::uint8_t> bytes) {

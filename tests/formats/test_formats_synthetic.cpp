@@ -387,6 +387,26 @@ TEST_CASE("SCP-ECG: default Huffman, differences, tags and limb-lead derivation"
   }
 }
 
+TEST_CASE("SCP-ECG: a record without the SCPECG tag (before v1.3) is still recognised",
+          "[formats][scp]") {
+  ScpSpec spec;
+  const auto counts = test_counts(8, spec.n);
+  auto rec = build_scp(spec, counts);
+  std::memset(&rec[16], 0, 6);  // section 0's reserved bytes
+  rec[14] = 13;                 // version 1.3
+  const std::size_t s0_len = 16 + 12 * 10;
+  put16(rec, 6, crc_ccitt(&rec[8], s0_len - 2));
+  put16(rec, 0, crc_ccitt(&rec[2], rec.size() - 2));
+  auto padded = rec;
+  padded.resize(rec.size() + 64, 0);  // a writer that pads the file after the record
+  for (const auto* bytes : {&rec, &padded}) {
+    REQUIRE(gc::formats::detect_format(*bytes) == gc::formats::Format::scp_ecg);
+    const auto f = gc::formats::read_ecg(*bytes);
+    CHECK(f.source.format_version == "1.3");
+    CHECK(f.stored[0].counts == counts[0]);
+  }
+}
+
 TEST_CASE("SCP-ECG: a custom Huffman table in section 2 (bit-reversed base codes)",
           "[formats][scp]") {
   ScpSpec spec;
@@ -550,7 +570,7 @@ namespace {
 // A DICOM waveform with a median-beat group first and the rhythm group second.
 fs::path write_dicom(const std::vector<std::vector<std::int32_t>>& counts, E_TransferSyntax xfer,
                      const char* units, const char* sensitivity, const char* correction,
-                     const char* baseline) {
+                     const char* baseline, bool coded = true) {
   DcmFileFormat file;
   DcmDataset* ds = file.getDataset();
   ds->putAndInsertString(DCM_SOPClassUID, UID_GeneralECGWaveformStorage);
@@ -575,9 +595,19 @@ fs::path write_dicom(const std::vector<std::vector<std::int32_t>>& counts, E_Tra
       DcmItem* src = nullptr;
       REQUIRE(ch->findOrCreateSequenceItem(DCM_ChannelSourceSequence, src, 0).good());
       const int code = c == 0 ? 1 : c == 1 ? 2 : static_cast<int>(c) + 1;  // I, II, V1…
-      src->putAndInsertString(DCM_CodeValue, ("5.6.3-9-" + std::to_string(code)).c_str());
-      src->putAndInsertString(DCM_CodingSchemeDesignator, "SCPECG");
-      src->putAndInsertString(DCM_CodeMeaning, "some lead");
+      if (coded) {
+        src->putAndInsertString(DCM_CodeValue, ("5.6.3-9-" + std::to_string(code)).c_str());
+        src->putAndInsertString(DCM_CodingSchemeDesignator, "SCPECG");
+        src->putAndInsertString(DCM_CodeMeaning, "some lead");
+      } else {
+        // A local code: only the meaning names the lead, with the system in brackets.
+        static const char* kMeanings[] = {
+            "Lead I (Einthoven)", "Lead II (Einthoven)", "Lead V1 (Wilson)", "Lead V2 (Wilson)",
+            "Lead V3 (Wilson)",   "Lead V4 (Wilson)",    "Lead V5 (Wilson)", "Lead V6 (Wilson)"};
+        src->putAndInsertString(DCM_CodeValue, std::to_string(1000 + c).c_str());
+        src->putAndInsertString(DCM_CodingSchemeDesignator, "99LOCAL");
+        src->putAndInsertString(DCM_CodeMeaning, kMeanings[c]);
+      }
       ch->putAndInsertString(DCM_ChannelSensitivity, sensitivity);
       ch->putAndInsertString(DCM_ChannelSensitivityCorrectionFactor, correction);
       ch->putAndInsertString(DCM_ChannelBaseline, baseline);
@@ -632,6 +662,11 @@ TEST_CASE("DICOM waveform: rhythm group, sensitivity × correction + baseline, u
     }
     CHECK(f.block.samples_uv[0][7] == Approx(100 + 6.25 * counts[0][7]));
   }
+  const auto local = write_dicom(counts, EXS_LittleEndianExplicit, "uV", "2.5", "1", "0", false);
+  const auto named = gc::formats::read_ecg_file(local);
+  fs::remove(local);
+  CHECK(named.stored_lead_names() ==
+        std::vector<std::string>{"I", "II", "V1", "V2", "V3", "V4", "V5", "V6"});
   const auto bad_units = write_dicom(counts, EXS_LittleEndianExplicit, "mmHg", "1", "1", "0");
   CHECK_THROWS_WITH(gc::formats::read_ecg_file(bad_units), Catch::Contains("not a voltage"));
   fs::remove(bad_units);
