@@ -239,10 +239,21 @@ EcgFile read_dicom(std::span<const std::uint8_t> bytes) {
   }
   const Uint16* words = nullptr;
   const Uint8* octets = nullptr;
+  std::vector<Uint16> ob_words;  // 16-bit samples some writers store with VR OB (little-endian)
   if (bits_allocated == 16) {
     Uint16* w = nullptr;
-    if (data->getUint16Array(w).bad() || !w) fail("waveform data is not 16-bit words");
-    words = w;
+    Uint8* o = nullptr;
+    if (data->getUint16Array(w).good() && w) {
+      words = w;
+    } else if (data->getUint8Array(o).good() && o) {
+      ob_words.resize(need / 2);
+      for (std::size_t i = 0; i < ob_words.size(); ++i) {
+        ob_words[i] = static_cast<Uint16>(o[2 * i] | (o[2 * i + 1] << 8));
+      }
+      words = ob_words.data();
+    } else {
+      fail("waveform data holds neither 16-bit words nor bytes");
+    }
   } else {
     Uint8* o = nullptr;
     if (data->getUint8Array(o).bad() || !o) fail("waveform data is not bytes");

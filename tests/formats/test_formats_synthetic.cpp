@@ -708,3 +708,14 @@ TEST_CASE("Philips XLI: an independently written XLI file decodes to its plain t
   CHECK(xli.source.manufacturer == "Seed Maker");
   CHECK(utf16.source.format_version == "1.04");
 }
+
+TEST_CASE("DICOM: 16-bit samples stored with VR OB read like OW", "[formats][dicom]") {
+  // Both seeds come from tests/fuzz/make_format_seeds.py: the same waveform, OW and OB.
+  const fs::path dir = fs::path(GC_SOURCE_DIR) / "tests" / "fuzz" / "corpus_formats_dicom";
+  const auto ow = gc::formats::read_ecg_file(dir / "explicit_preamble");
+  const auto ob = gc::formats::read_ecg_file(dir / "explicit_ob_words");
+  REQUIRE(ow.stored.size() == 3);
+  REQUIRE(ob.stored.size() == 3);
+  for (std::size_t l = 0; l < 3; ++l) CHECK(ob.stored[l].counts == ow.stored[l].counts);
+  CHECK(ow.samples_per_lead == 120);
+}

@@ -159,7 +159,7 @@ def sequence(group, elem, items, explicit):
     return head + body + struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
 
 
-def dicom(explicit=True, preamble=True, units=b"uV", n=120):
+def dicom(explicit=True, preamble=True, units=b"uV", n=120, data_vr=b"OW"):
     ex = explicit
     codes = [(b"5.6.3-9-1", b"Lead I"), (b"5.6.3-9-2", b"Lead II"), (b"5.6.3-9-3", b"Lead V1")]
 
@@ -179,7 +179,7 @@ def dicom(explicit=True, preamble=True, units=b"uV", n=120):
                 + element(0x003A, 0x001A, b"DS", b"500", ex) + element(0x003A, 0x0020, b"SH", label, ex)
                 + sequence(0x003A, 0x0200, channels, ex)
                 + element(0x5400, 0x1004, b"US", struct.pack("<H", 16), ex)
-                + element(0x5400, 0x1006, b"CS", b"SS", ex) + element(0x5400, 0x1010, b"OW", data, ex))
+                + element(0x5400, 0x1006, b"CS", b"SS", ex) + element(0x5400, 0x1010, data_vr, data, ex))
 
     sop = b"1.2.840.10008.5.1.4.1.1.9.1.2"
     ds = (element(0x0008, 0x0016, b"UI", sop, ex) + element(0x0008, 0x0018, b"UI", b"1.2.3.4", ex)
@@ -321,6 +321,7 @@ def main():
     write("corpus_formats_dicom", "explicit_preamble", dicom())
     write("corpus_formats_dicom", "implicit_preamble", dicom(explicit=False))
     write("corpus_formats_dicom", "explicit_no_preamble_mv", dicom(preamble=False, units=b"mV"))
+    write("corpus_formats_dicom", "explicit_ob_words", dicom(data_vr=b"OB"))
     write("corpus_formats_dicom", "pressure_units", dicom(units=b"mm[Hg]", n=20))
     write("corpus_formats_xml", "aecg_two_leads", aecg())
     write("corpus_formats_xml", "aecg_eight_leads", aecg(leads=("I", "II", "V1", "V2", "V3", "V4", "V5", "V6"), n=20))
