@@ -107,6 +107,103 @@ struct Group {
   unsigned long samples = 0;
 };
 
+struct GroupData {
+  double rate_hz = 0;
+  std::vector<StoredLead> leads;
+};
+
+// The ECG channels of one multiplex group, sizes checked against the data before allocating.
+GroupData read_group(DcmItem* wf) {
+  Uint16 n_channels = 0;
+  Uint32 n_samples = 0;
+  Uint16 bits_allocated = 0;
+  wf->findAndGetUint16(DCM_NumberOfWaveformChannels, n_channels);
+  wf->findAndGetUint32(DCM_NumberOfWaveformSamples, n_samples);
+  wf->findAndGetUint16(DCM_WaveformBitsAllocated, bits_allocated);
+  const auto rate_hz = get_number(wf, DCM_SamplingFrequency);
+  const std::string interp = upper(get_string(wf, DCM_WaveformSampleInterpretation));
+  if (!rate_hz) fail("no sampling frequency");
+  if (n_channels == 0 || n_channels > 256)
+    fail("number of waveform channels " + std::to_string(n_channels));
+  if (n_samples == 0 || n_samples > kMaxSamplesPerLead)
+    fail("number of waveform samples " + std::to_string(n_samples));
+  if (bits_allocated != 8 && bits_allocated != 16) {
+    fail("waveform bits allocated " + std::to_string(bits_allocated) + " (8 or 16 supported)");
+  }
+  if (!(interp == "SS" || interp == "US" || interp == "SB" || interp == "UB")) {
+    fail("waveform sample interpretation '" + interp + "' not supported (SS, US, SB, UB)");
+  }
+  DcmSequenceOfItems* channels = nullptr;
+  wf->findAndGetSequence(DCM_ChannelDefinitionSequence, channels);
+  if (!channels || channels->card() != n_channels) {
+    fail("channel definition sequence holds " + std::to_string(channels ? channels->card() : 0) +
+         " items for " + std::to_string(n_channels) + " channels");
+  }
+
+  DcmElement* data = nullptr;
+  if (wf->findAndGetElement(DCM_WaveformData, data).bad() || !data) fail("no waveform data");
+  const std::size_t bytes_per_sample = bits_allocated / 8;
+  const std::size_t need = std::size_t{n_channels} * n_samples * bytes_per_sample;
+  if (data->getLength() < need) {
+    fail("waveform data holds " + std::to_string(data->getLength()) + " bytes, " +
+         std::to_string(n_channels) + " channels × " + std::to_string(n_samples) +
+         " samples need " + std::to_string(need));
+  }
+  const Uint16* words = nullptr;
+  const Uint8* octets = nullptr;
+  std::vector<Uint16> ob_words;  // 16-bit samples some writers store with VR OB (little-endian)
+  if (bits_allocated == 16) {
+    Uint16* w = nullptr;
+    Uint8* o = nullptr;
+    if (data->getUint16Array(w).good() && w) {
+      words = w;
+    } else if (data->getUint8Array(o).good() && o) {
+      ob_words.resize(need / 2);
+      for (std::size_t i = 0; i < ob_words.size(); ++i) {
+        ob_words[i] = static_cast<Uint16>(o[2 * i] | (o[2 * i + 1] << 8));
+      }
+      words = ob_words.data();
+    } else {
+      fail("waveform data holds neither 16-bit words nor bytes");
+    }
+  } else {
+    Uint8* o = nullptr;
+    if (data->getUint8Array(o).bad() || !o) fail("waveform data is not bytes");
+    octets = o;
+  }
+  const bool is_signed = interp[0] == 'S';
+
+  std::vector<StoredLead> leads;
+  for (Uint16 c = 0; c < n_channels; ++c) {
+    DcmItem* ch = channels->getItem(c);
+    const auto name = channel_lead(ch);
+    if (!name) continue;  // a pressure or respiration channel beside the ECG
+    const double sensitivity = get_number(ch, DCM_ChannelSensitivity).value_or(1.0);
+    const double correction = get_number(ch, DCM_ChannelSensitivityCorrectionFactor).value_or(1.0);
+    const double baseline = get_number(ch, DCM_ChannelBaseline).value_or(0.0);
+    const std::string units =
+        get_string(first_item(ch, DCM_ChannelSensitivityUnitsSequence), DCM_CodeValue);
+    const auto per_unit = uv_per_unit(units);
+    if (!per_unit) fail("lead " + *name + ": sensitivity units '" + units + "' are not a voltage");
+    StoredLead lead;
+    lead.name = *name;
+    lead.uv_per_count = sensitivity * correction * *per_unit;
+    lead.offset_uv = baseline * *per_unit;
+    lead.counts.resize(n_samples);
+    for (Uint32 s = 0; s < n_samples; ++s) {
+      const std::size_t i = std::size_t{s} * n_channels + c;
+      std::int32_t v = 0;
+      if (words)
+        v = is_signed ? static_cast<std::int16_t>(words[i]) : static_cast<std::int32_t>(words[i]);
+      else
+        v = is_signed ? static_cast<std::int8_t>(octets[i]) : static_cast<std::int32_t>(octets[i]);
+      lead.counts[s] = v;
+    }
+    leads.push_back(std::move(lead));
+  }
+  return {*rate_hz, std::move(leads)};
+}
+
 }  // namespace
 
 EcgFile read_dicom(std::span<const std::uint8_t> bytes) {
@@ -200,96 +297,21 @@ EcgFile read_dicom(std::span<const std::uint8_t> bytes) {
     return a.samples > b.samples;
   });
   if (is_median(groups.front())) fail("only a median-beat multiplex group, no rhythm data");
-  DcmItem* wf = groups.front().item;
-
-  Uint16 n_channels = 0;
-  Uint32 n_samples = 0;
-  Uint16 bits_allocated = 0;
-  wf->findAndGetUint16(DCM_NumberOfWaveformChannels, n_channels);
-  wf->findAndGetUint32(DCM_NumberOfWaveformSamples, n_samples);
-  wf->findAndGetUint16(DCM_WaveformBitsAllocated, bits_allocated);
-  const auto rate_hz = get_number(wf, DCM_SamplingFrequency);
-  const std::string interp = upper(get_string(wf, DCM_WaveformSampleInterpretation));
-  if (!rate_hz) fail("no sampling frequency");
-  if (n_channels == 0 || n_channels > 256)
-    fail("number of waveform channels " + std::to_string(n_channels));
-  if (n_samples == 0 || n_samples > kMaxSamplesPerLead)
-    fail("number of waveform samples " + std::to_string(n_samples));
-  if (bits_allocated != 8 && bits_allocated != 16) {
-    fail("waveform bits allocated " + std::to_string(bits_allocated) + " (8 or 16 supported)");
-  }
-  if (!(interp == "SS" || interp == "US" || interp == "SB" || interp == "UB")) {
-    fail("waveform sample interpretation '" + interp + "' not supported (SS, US, SB, UB)");
-  }
-  DcmSequenceOfItems* channels = nullptr;
-  wf->findAndGetSequence(DCM_ChannelDefinitionSequence, channels);
-  if (!channels || channels->card() != n_channels) {
-    fail("channel definition sequence holds " + std::to_string(channels ? channels->card() : 0) +
-         " items for " + std::to_string(n_channels) + " channels");
-  }
-
-  DcmElement* data = nullptr;
-  if (wf->findAndGetElement(DCM_WaveformData, data).bad() || !data) fail("no waveform data");
-  const std::size_t bytes_per_sample = bits_allocated / 8;
-  const std::size_t need = std::size_t{n_channels} * n_samples * bytes_per_sample;
-  if (data->getLength() < need) {
-    fail("waveform data holds " + std::to_string(data->getLength()) + " bytes, " +
-         std::to_string(n_channels) + " channels × " + std::to_string(n_samples) +
-         " samples need " + std::to_string(need));
-  }
-  const Uint16* words = nullptr;
-  const Uint8* octets = nullptr;
-  std::vector<Uint16> ob_words;  // 16-bit samples some writers store with VR OB (little-endian)
-  if (bits_allocated == 16) {
-    Uint16* w = nullptr;
-    Uint8* o = nullptr;
-    if (data->getUint16Array(w).good() && w) {
-      words = w;
-    } else if (data->getUint8Array(o).good() && o) {
-      ob_words.resize(need / 2);
-      for (std::size_t i = 0; i < ob_words.size(); ++i) {
-        ob_words[i] = static_cast<Uint16>(o[2 * i] | (o[2 * i + 1] << 8));
-      }
-      words = ob_words.data();
-    } else {
-      fail("waveform data holds neither 16-bit words nor bytes");
+  GroupData rhythm = read_group(groups.front().item);
+  EcgFile out = assemble(std::move(src), rhythm.rate_hz, std::move(rhythm.leads), "DICOM");
+  // The device's own median beat is kept as the device's (never analysed here); a damaged one
+  // does not make the rhythm unreadable: it is not kept, and the warning says why.
+  for (const auto& g : groups) {
+    if (!is_median(g)) continue;
+    try {
+      GroupData median = read_group(g.item);
+      out.device_median = DeviceMedian{median.rate_hz, std::move(median.leads)};
+    } catch (const Error& e) {
+      out.warnings.push_back(std::string("device median beat not kept: ") + e.what());
     }
-  } else {
-    Uint8* o = nullptr;
-    if (data->getUint8Array(o).bad() || !o) fail("waveform data is not bytes");
-    octets = o;
+    break;
   }
-  const bool is_signed = interp[0] == 'S';
-
-  std::vector<StoredLead> leads;
-  for (Uint16 c = 0; c < n_channels; ++c) {
-    DcmItem* ch = channels->getItem(c);
-    const auto name = channel_lead(ch);
-    if (!name) continue;  // a pressure or respiration channel beside the ECG
-    const double sensitivity = get_number(ch, DCM_ChannelSensitivity).value_or(1.0);
-    const double correction = get_number(ch, DCM_ChannelSensitivityCorrectionFactor).value_or(1.0);
-    const double baseline = get_number(ch, DCM_ChannelBaseline).value_or(0.0);
-    const std::string units =
-        get_string(first_item(ch, DCM_ChannelSensitivityUnitsSequence), DCM_CodeValue);
-    const auto per_unit = uv_per_unit(units);
-    if (!per_unit) fail("lead " + *name + ": sensitivity units '" + units + "' are not a voltage");
-    StoredLead lead;
-    lead.name = *name;
-    lead.uv_per_count = sensitivity * correction * *per_unit;
-    lead.offset_uv = baseline * *per_unit;
-    lead.counts.resize(n_samples);
-    for (Uint32 s = 0; s < n_samples; ++s) {
-      const std::size_t i = std::size_t{s} * n_channels + c;
-      std::int32_t v = 0;
-      if (words)
-        v = is_signed ? static_cast<std::int16_t>(words[i]) : static_cast<std::int32_t>(words[i]);
-      else
-        v = is_signed ? static_cast<std::int8_t>(octets[i]) : static_cast<std::int32_t>(octets[i]);
-      lead.counts[s] = v;
-    }
-    leads.push_back(std::move(lead));
-  }
-  return assemble(std::move(src), *rate_hz, std::move(leads), "DICOM");
+  return out;
 }
 
 }  // namespace gc::formats::detail

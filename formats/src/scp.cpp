@@ -506,35 +506,63 @@ EcgFile read_scp(std::span<const std::uint8_t> bytes) {
   for (std::size_t l = 0; l < n_leads; ++l)
     undo_differences(rhythm[l], diff6, "section 6 lead " + std::to_string(l + 1));
 
+  // The reference beat (section 5, its length and fiducial from section 4): added back where it
+  // was subtracted, and kept as the device's median beat either way.
+  struct Reference {
+    int avm_nv = 0;
+    int interval_us = 0;
+    std::int64_t length = 0;
+    std::int64_t fiducial = 0;  // 1-based sample of the fiducial inside the beat
+    std::vector<std::vector<std::int32_t>> leads;
+  };
+  const auto decode_reference = [&]() {
+    const View& v5 = get(5)->body;
+    const View& v4 = get(4)->body;
+    Reference ref;
+    ref.avm_nv = v5.u16(0);
+    ref.interval_us = v5.u16(2);
+    const int diff5 = v5.u8(4);
+    if (ref.avm_nv == 0) fail("section 5: amplitude value multiplier is 0");
+    if (ref.interval_us == 0) fail("section 5: sample interval is 0");
+    // Section 4 gives the reference beat's length in milliseconds, its fiducial as a sample.
+    const std::int64_t length_ms = v4.u16(0);
+    ref.length = (length_ms * 1000 + ref.interval_us / 2) / ref.interval_us;
+    ref.fiducial = v4.u16(2);
+    std::vector<std::int64_t> ref_n(n_leads, ref.length);
+    ref.leads = read_leads(v5, 6, n_leads, tables, ref_n);
+    for (std::size_t l = 0; l < n_leads; ++l) {
+      undo_differences(ref.leads[l], diff5, "section 5 lead " + std::to_string(l + 1));
+    }
+    return ref;
+  };
+  std::optional<Reference> reference;
+  std::string reference_problem;
+  if (get(4) && get(5)) {
+    try {
+      reference = decode_reference();
+    } catch (const Error& e) {
+      if (ref_subtracted) throw;
+      reference_problem = e.what();
+    }
+  }
+
   // Counts in units of g nV, g dividing both multipliers, so reference beat and residual add
   // exactly in integers.
   std::int64_t unit_nv = avm6_nv;
   if (ref_subtracted) {
-    const Section* s4 = get(4);
-    const Section* s5 = get(5);
-    if (!s4 || !s5) fail("reference beat subtraction flagged but section 4 or 5 missing");
-    const View& v5 = s5->body;
-    const int avm5_nv = v5.u16(0);
-    const int interval5_us = v5.u16(2);
-    const int diff5 = v5.u8(4);
-    if (avm5_nv == 0) fail("section 5: amplitude value multiplier is 0");
-    if (interval5_us != interval6_us) {
-      fail("section 5 sample interval " + std::to_string(interval5_us) +
+    if (!reference) fail("reference beat subtraction flagged but section 4 or 5 missing");
+    if (reference->interval_us != interval6_us) {
+      fail("section 5 sample interval " + std::to_string(reference->interval_us) +
            " µs differs from section 6 " + std::to_string(interval6_us) + " µs");
     }
-    const View& v4 = s4->body;
-    const std::int64_t ref_len = v4.u16(0);
-    const std::int64_t fcm = v4.u16(2);  // fiducial inside the reference beat, 1-based
+    const View& v4 = get(4)->body;
     const std::size_t n_qrs = v4.u16(4);
-    std::vector<std::int64_t> ref_n(n_leads, ref_len);
-    auto ref = read_leads(v5, 6, n_leads, tables, ref_n);
-    for (std::size_t l = 0; l < n_leads; ++l)
-      undo_differences(ref[l], diff5, "section 5 lead " + std::to_string(l + 1));
-    unit_nv = std::gcd(avm5_nv, avm6_nv);
+    unit_nv = std::gcd(reference->avm_nv, avm6_nv);
     const std::int64_t k6 = avm6_nv / unit_nv;
-    const std::int64_t k5 = avm5_nv / unit_nv;
+    const std::int64_t k5 = reference->avm_nv / unit_nv;
     v4.need(6, n_qrs * 14);
     for (std::size_t l = 0; l < n_leads; ++l) {
+      const auto& ref = reference->leads[l];
       std::vector<std::int64_t> sum(rhythm[l].begin(), rhythm[l].end());
       for (auto& s : sum) s *= k6;
       for (std::size_t q = 0; q < n_qrs; ++q) {
@@ -544,11 +572,12 @@ EcgFile read_scp(std::span<const std::uint8_t> bytes) {
         const std::int64_t fc = v4.u32(o + 6);
         const std::int64_t qe = v4.u32(o + 10);
         for (std::int64_t t = sb; t <= qe; ++t) {
-          const std::int64_t r = t - fc + fcm;  // 1-based index into the reference beat
+          const std::int64_t r = t - fc + reference->fiducial;  // 1-based index into the beat
           const std::int64_t i = t - first_start;
-          if (t < 1 || r < 1 || r > ref_len || i < 0 || i >= static_cast<std::int64_t>(sum.size()))
+          if (t < 1 || r < 1 || r > reference->length || i < 0 ||
+              i >= static_cast<std::int64_t>(sum.size()))
             continue;
-          sum[static_cast<std::size_t>(i)] += k5 * ref[l][static_cast<std::size_t>(r - 1)];
+          sum[static_cast<std::size_t>(i)] += k5 * ref[static_cast<std::size_t>(r - 1)];
         }
       }
       for (std::size_t i = 0; i < sum.size(); ++i) {
@@ -563,7 +592,19 @@ EcgFile read_scp(std::span<const std::uint8_t> bytes) {
   for (std::size_t l = 0; l < n_leads; ++l) {
     leads.push_back({names[l], std::move(rhythm[l]), static_cast<double>(unit_nv) / 1000.0, 0.0});
   }
-  return assemble(std::move(src), 1e6 / interval6_us, std::move(leads), "SCP-ECG");
+  EcgFile out = assemble(std::move(src), 1e6 / interval6_us, std::move(leads), "SCP-ECG");
+  if (reference && reference->length > 0) {
+    DeviceMedian median;
+    median.sample_rate_hz = 1e6 / reference->interval_us;
+    for (std::size_t l = 0; l < n_leads; ++l) {
+      median.leads.push_back(
+          {out.stored[l].name, std::move(reference->leads[l]), reference->avm_nv / 1000.0, 0.0});
+    }
+    out.device_median = std::move(median);
+  } else if (!reference_problem.empty()) {
+    out.warnings.push_back("device median beat not kept: " + reference_problem);
+  }
+  return out;
 }
 
 }  // namespace gc::formats::detail

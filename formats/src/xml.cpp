@@ -104,6 +104,61 @@ std::optional<double> uv_per(const std::string& unit) {
 
 }  // namespace
 
+// The leads of a series' first sequence set with leads, with the rate from its time sequence.
+DeviceMedian aecg_sequence_set(const pugi::xml_node& series, const std::string& what) {
+  // The first sequence set with leads.
+  std::vector<StoredLead> leads;
+  double rate_hz = 0;
+  for (auto comp : children(series, "component")) {
+    auto set = child(comp, "sequenceSet");
+    if (!set) continue;
+    for (auto sc : children(set, "component")) {
+      auto seq = child(sc, "sequence");
+      const std::string code = child(seq, "code").attribute("code").value();
+      auto value = child(seq, "value");
+      if (code == "TIME_ABSOLUTE" || code == "TIME_RELATIVE") {
+        auto inc = child(value, "increment");
+        auto v = parse_double(inc.attribute("value").value());
+        std::string unit = inc.attribute("unit").value();
+        double seconds = 0;
+        if (v && unit == "s")
+          seconds = *v;
+        else if (v && unit == "ms")
+          seconds = *v / 1000;
+        else
+          throw Error(what + ": time increment '" + std::string(inc.attribute("value").value()) +
+                      " " + unit + "' not understood");
+        if (!(seconds > 0)) throw Error(what + ": time increment must be positive");
+        rate_hz = 1.0 / seconds;
+        continue;
+      }
+      if (code.rfind("MDC_ECG_LEAD_", 0) != 0) continue;
+      StoredLead lead;
+      lead.name = code.substr(13);
+      auto origin = child(value, "origin");
+      auto scale = child(value, "scale");
+      const auto o = parse_double(origin.attribute("value").value()).value_or(0.0);
+      const auto s = parse_double(scale.attribute("value").value());
+      const auto ou = uv_per(origin.attribute("unit").value());
+      const auto su = uv_per(scale.attribute("unit").value());
+      if (!s || !ou || !su)
+        throw Error(what + ": lead " + lead.name + " has no usable scale / units");
+      lead.offset_uv = o * *ou;
+      lead.uv_per_count = *s * *su;
+      lead.counts = integer_list(child(value, "digits").child_value(), kMaxSamplesPerLead,
+                                 what + " lead " + lead.name);
+      leads.push_back(std::move(lead));
+    }
+    if (!leads.empty()) break;
+  }
+  if (rate_hz == 0) throw Error(what + ": no time sequence with an increment");
+  for (auto& l : leads) {
+    // MDC spellings: AVR, V3R, … → canonical; others keep the MDC suffix.
+    if (auto c = dsp::canonical_lead_name(l.name)) l.name = *c;
+  }
+  return {rate_hz, std::move(leads)};
+}
+
 // ---------------------------------------------------------------- HL7 aECG
 EcgFile read_aecg(const pugi::xml_node& root) {
   const std::string what = "HL7 aECG";
@@ -162,99 +217,32 @@ EcgFile read_aecg(const pugi::xml_node& root) {
     }
   }
 
-  // The first sequence set with leads.
-  std::vector<StoredLead> leads;
-  double rate_hz = 0;
-  for (auto comp : children(series, "component")) {
-    auto set = child(comp, "sequenceSet");
-    if (!set) continue;
-    for (auto sc : children(set, "component")) {
-      auto seq = child(sc, "sequence");
-      const std::string code = child(seq, "code").attribute("code").value();
-      auto value = child(seq, "value");
-      if (code == "TIME_ABSOLUTE" || code == "TIME_RELATIVE") {
-        auto inc = child(value, "increment");
-        auto v = parse_double(inc.attribute("value").value());
-        std::string unit = inc.attribute("unit").value();
-        double seconds = 0;
-        if (v && unit == "s")
-          seconds = *v;
-        else if (v && unit == "ms")
-          seconds = *v / 1000;
-        else
-          throw Error(what + ": time increment '" + std::string(inc.attribute("value").value()) +
-                      " " + unit + "' not understood");
-        if (!(seconds > 0)) throw Error(what + ": time increment must be positive");
-        rate_hz = 1.0 / seconds;
-        continue;
-      }
-      if (code.rfind("MDC_ECG_LEAD_", 0) != 0) continue;
-      StoredLead lead;
-      lead.name = code.substr(13);
-      auto origin = child(value, "origin");
-      auto scale = child(value, "scale");
-      const auto o = parse_double(origin.attribute("value").value()).value_or(0.0);
-      const auto s = parse_double(scale.attribute("value").value());
-      const auto ou = uv_per(origin.attribute("unit").value());
-      const auto su = uv_per(scale.attribute("unit").value());
-      if (!s || !ou || !su)
-        throw Error(what + ": lead " + lead.name + " has no usable scale / units");
-      lead.offset_uv = o * *ou;
-      lead.uv_per_count = *s * *su;
-      lead.counts = integer_list(child(value, "digits").child_value(), kMaxSamplesPerLead,
-                                 what + " lead " + lead.name);
-      leads.push_back(std::move(lead));
+  auto data = aecg_sequence_set(series, what);
+  EcgFile out = assemble(std::move(src), data.sample_rate_hz, std::move(data.leads), what);
+  // The device's representative beats (a derived series): kept as the device's, not analysed.
+  for (auto derived : children(child(series, "derivation"), "derivedSeries")) {
+    if (std::string(child(derived, "code").attribute("code").value()) != "REPRESENTATIVE_BEAT")
+      continue;
+    try {
+      out.device_median = aecg_sequence_set(derived, what + " median");
+    } catch (const Error& e) {
+      out.warnings.push_back(std::string("device median beat not kept: ") + e.what());
     }
-    if (!leads.empty()) break;
+    break;
   }
-  if (rate_hz == 0) throw Error(what + ": no time sequence with an increment");
-  for (auto& l : leads) {
-    // MDC spellings: AVR, V3R, … → canonical; others keep the MDC suffix.
-    if (auto c = dsp::canonical_lead_name(l.name)) l.name = *c;
-  }
-  return assemble(std::move(src), rate_hz, std::move(leads), what);
+  return out;
 }
 
-// ---------------------------------------------------------------- GE MUSE
-EcgFile read_muse(const pugi::xml_node& root) {
-  const std::string what = "GE MUSE XML";
-  Source src;
-  src.format = Format::ge_muse;
-  src.format_version = text_of(path(root, {"MuseInfo", "MuseVersion"}));
-  auto demo = child(root, "PatientDemographics");
-  src.patient_id = text_of(child(demo, "PatientID"));
-  if (auto a = parse_int(text_of(child(demo, "PatientAge")))) {
-    const std::string units = text_of(child(demo, "AgeUnits"));
-    if (units.empty() || units == "YEARS") src.age_years = static_cast<int>(*a);
-  }
-  const std::string gender = text_of(child(demo, "Gender"));
-  if (gender == "MALE")
-    src.sex = 'M';
-  else if (gender == "FEMALE")
-    src.sex = 'F';
-  auto test = child(root, "TestDemographics");
-  src.model = text_of(child(test, "AcquisitionDevice"));
-  src.software = text_of(child(test, "AcquisitionSoftwareVersion"));
-  const std::string date = text_of(child(test, "AcquisitionDate"));  // MM-DD-YYYY
-  const std::string time = text_of(child(test, "AcquisitionTime"));
-  if (date.size() == 10) {
-    src.acquired_at = date.substr(6, 4) + "-" + date.substr(0, 2) + "-" + date.substr(3, 2);
-    if (!time.empty()) src.acquired_at += "T" + time;
-  }
-
-  pugi::xml_node rhythm;
-  for (auto w : children(root, "Waveform")) {
-    if (text_of(child(w, "WaveformType")) == "Rhythm") rhythm = w;
-  }
-  if (!rhythm) throw Error(what + ": no Rhythm waveform (only median beats?)");
-  const auto base = parse_double(text_of(child(rhythm, "SampleBase")));
-  const auto exponent = parse_int(text_of(child(rhythm, "SampleExponent"))).value_or(0);
+// One MUSE <Waveform>: its rate (SampleBase × 10^SampleExponent) and base64 int16 leads.
+DeviceMedian muse_waveform(const pugi::xml_node& w, const std::string& what) {
+  const auto base = parse_double(text_of(child(w, "SampleBase")));
+  const auto exponent = parse_int(text_of(child(w, "SampleExponent"))).value_or(0);
   if (!base || exponent < -3 || exponent > 3)
     throw Error(what + ": no usable SampleBase/SampleExponent");
   const double rate_hz = *base * std::pow(10.0, static_cast<double>(exponent));
 
   std::vector<StoredLead> leads;
-  for (auto ld : children(rhythm, "LeadData")) {
+  for (auto ld : children(w, "LeadData")) {
     StoredLead lead;
     lead.name = text_of(child(ld, "LeadID"));
     const auto n = parse_int(text_of(child(ld, "LeadSampleCountTotal")));
@@ -284,7 +272,54 @@ EcgFile read_muse(const pugi::xml_node& root) {
     lead.uv_per_count = *per_bit * unit_uv;
     leads.push_back(std::move(lead));
   }
-  return assemble(std::move(src), rate_hz, std::move(leads), what);
+  return {rate_hz, std::move(leads)};
+}
+
+// ---------------------------------------------------------------- GE MUSE
+EcgFile read_muse(const pugi::xml_node& root) {
+  const std::string what = "GE MUSE XML";
+  Source src;
+  src.format = Format::ge_muse;
+  src.format_version = text_of(path(root, {"MuseInfo", "MuseVersion"}));
+  auto demo = child(root, "PatientDemographics");
+  src.patient_id = text_of(child(demo, "PatientID"));
+  if (auto a = parse_int(text_of(child(demo, "PatientAge")))) {
+    const std::string units = text_of(child(demo, "AgeUnits"));
+    if (units.empty() || units == "YEARS") src.age_years = static_cast<int>(*a);
+  }
+  const std::string gender = text_of(child(demo, "Gender"));
+  if (gender == "MALE")
+    src.sex = 'M';
+  else if (gender == "FEMALE")
+    src.sex = 'F';
+  auto test = child(root, "TestDemographics");
+  src.model = text_of(child(test, "AcquisitionDevice"));
+  src.software = text_of(child(test, "AcquisitionSoftwareVersion"));
+  const std::string date = text_of(child(test, "AcquisitionDate"));  // MM-DD-YYYY
+  const std::string time = text_of(child(test, "AcquisitionTime"));
+  if (date.size() == 10) {
+    src.acquired_at = date.substr(6, 4) + "-" + date.substr(0, 2) + "-" + date.substr(3, 2);
+    if (!time.empty()) src.acquired_at += "T" + time;
+  }
+
+  pugi::xml_node rhythm, median;
+  for (auto w : children(root, "Waveform")) {
+    const std::string type = text_of(child(w, "WaveformType"));
+    if (type == "Rhythm") rhythm = w;
+    if (type == "Median") median = w;
+  }
+  if (!rhythm) throw Error(what + ": no Rhythm waveform (only median beats?)");
+  auto data = muse_waveform(rhythm, what);
+  EcgFile out = assemble(std::move(src), data.sample_rate_hz, std::move(data.leads), what);
+  if (median) {
+    // The device's median beats: kept as the device's, never analysed here.
+    try {
+      out.device_median = muse_waveform(median, what + " median");
+    } catch (const Error& e) {
+      out.warnings.push_back(std::string("device median beat not kept: ") + e.what());
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- Philips Sierra

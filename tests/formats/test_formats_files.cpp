@@ -226,3 +226,39 @@ TEST_CASE("SCP-ECG: a changed byte is caught by the CRC and named", "[formats][d
     CHECK_THAT(e.what(), Catch::Contains("record CRC mismatch"));
   }
 }
+
+TEST_CASE("the device's own median beats are kept as the device's and agree across copies",
+          "[formats][data]") {
+  if (!have_files()) return;
+  const auto dcm = gc::formats::read_ecg_file(kDir / "dicom/ECGToolkit_Example.dcm");
+  const auto aecg = gc::formats::read_ecg_file(kDir / "aecg/Example aECG.xml");
+  const auto scp = gc::formats::read_ecg_file(kDir / "scp/Example.scp");
+  const auto muse = gc::formats::read_ecg_file(kDir / "muse/BRAVEHEART_example1.xml");
+  for (const auto* f : {&dcm, &aecg, &scp, &muse}) {
+    REQUIRE(f->device_median.has_value());
+    CHECK(f->device_median->sample_rate_hz == Approx(500));
+    CHECK(f->warnings.empty());
+  }
+  CHECK(dcm.device_median->leads.size() == 12);
+  CHECK(dcm.device_median->leads.front().counts.size() == 600);   // MANIFEST: 12 x 600
+  CHECK(aecg.device_median->leads.front().counts.size() == 599);  // MANIFEST: 12 x 599
+  CHECK(muse.device_median->leads.size() == 8);                   // MANIFEST: 8 x 600
+  CHECK(muse.device_median->leads.front().counts.size() == 600);
+  // SCP section 4 gives the reference beat's length in ms (1198 ms = 599 samples at 500 Hz).
+  REQUIRE(scp.device_median->leads.size() == 12);
+  for (std::size_t l = 0; l < 12; ++l) {
+    const auto& a = aecg.device_median->leads[l];
+    const auto& s = scp.device_median->leads[l];
+    INFO("lead " << a.name);
+    CHECK(s.name == a.name);
+    REQUIRE(s.counts.size() == a.counts.size());
+    double worst = 0;
+    for (std::size_t i = 0; i < a.counts.size(); ++i) {
+      worst = std::max(worst, std::fabs(a.offset_uv + a.uv_per_count * a.counts[i] -
+                                        (s.offset_uv + s.uv_per_count * s.counts[i])));
+    }
+    CHECK(worst <= 1.25 + 1e-6);
+  }
+  // Never analysed: the dsp block holds the rhythm only.
+  CHECK(scp.block.samples_uv.front().size() == 5000);
+}

@@ -214,7 +214,7 @@ Bytes build_scp(const ScpSpec& spec, const std::vector<std::vector<std::int32_t>
   std::vector<std::vector<std::int32_t>> residual = counts;
   if (spec.ref_beat) {
     Bytes s4;
-    app16(s4, kRefLen);
+    app16(s4, static_cast<std::uint32_t>(kRefLen * spec.interval_us / 1000));  // in ms
     app16(s4, kRefFiducial);
     app16(s4, std::size(kRefQrs));
     for (const auto& q : kRefQrs) {

@@ -8,7 +8,8 @@
 // Promises checked (a broken one traps so libFuzzer keeps the input): the only exception is
 // gc::formats::Error; a result has one row of samples_per_lead counts per stored lead, the µV
 // block holds the stored plus the derived leads, every µV value is finite, the rate is valid;
-// binary formats never return more samples than their bytes can encode (≥ 1 bit per sample).
+// binary formats never return more samples than their bytes can encode (≥ 1 bit per sample); a
+// device median beat, when kept, has one length and a valid rate.
 #pragma once
 
 #include <cmath>
@@ -46,6 +47,13 @@ inline void check_ecg(const formats::EcgFile& f, std::size_t input_bytes, bool b
   for (const auto& row : f.block.samples_uv) {
     require(static_cast<std::int64_t>(row.size()) == f.samples_per_lead, "µV row length");
     for (const float v : row) require(std::isfinite(v), "finite µV");
+  }
+  if (f.device_median) {
+    require(dsp::valid_sample_rate_hz(f.device_median->sample_rate_hz), "median: valid rate");
+    for (const auto& l : f.device_median->leads) {
+      require(l.counts.size() == f.device_median->leads.front().counts.size(), "median: one length");
+      require(std::isfinite(l.uv_per_count) && std::isfinite(l.offset_uv), "median: finite scale");
+    }
   }
   if (binary) {
     const auto total =

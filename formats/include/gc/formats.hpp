@@ -60,6 +60,13 @@ struct Source {
   std::optional<char> sex;  // 'M' or 'F'
 };
 
+// The device's own representative (median) beat, as stored: kept as the device's, never used for
+// our analysis (dsp builds its own median beat from the rhythm).
+struct DeviceMedian {
+  double sample_rate_hz = 0;
+  std::vector<StoredLead> leads;
+};
+
 struct EcgFile {
   Source source;
   double sample_rate_hz = 0;
@@ -67,6 +74,9 @@ struct EcgFile {
   std::vector<StoredLead> stored;          // leads as stored (rhythm data, not median beats)
   std::vector<std::string> derived_leads;  // leads computed here (III, aVR, aVL, aVF)
   dsp::SignalBlock block;                  // µV, canonical names, stored + derived leads
+  std::optional<DeviceMedian> device_median;
+  // What was read but not kept, one line each ("device median beat not kept: …").
+  std::vector<std::string> warnings;
   std::vector<std::string> stored_lead_names() const;
 };
 
