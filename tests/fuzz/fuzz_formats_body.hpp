@@ -51,7 +51,8 @@ inline void check_ecg(const formats::EcgFile& f, std::size_t input_bytes, bool b
   if (f.device_median) {
     require(dsp::valid_sample_rate_hz(f.device_median->sample_rate_hz), "median: valid rate");
     for (const auto& l : f.device_median->leads) {
-      require(l.counts.size() == f.device_median->leads.front().counts.size(), "median: one length");
+      require(l.counts.size() == f.device_median->leads.front().counts.size(),
+              "median: one length");
       require(std::isfinite(l.uv_per_count) && std::isfinite(l.offset_uv), "median: finite scale");
     }
   }
