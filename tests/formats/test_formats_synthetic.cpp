@@ -719,3 +719,16 @@ TEST_CASE("DICOM: 16-bit samples stored with VR OB read like OW", "[formats][dic
   for (std::size_t l = 0; l < 3; ++l) CHECK(ob.stored[l].counts == ow.stored[l].counts);
   CHECK(ow.samples_per_lead == 120);
 }
+
+TEST_CASE("DICOM: a declared length beyond the bytes is refused before DCMTK allocates it",
+          "[formats][dicom]") {
+  // Found by fuzz_formats_dicom: an element inside a sequence item declared 4 GB in a 2.6 KB
+  // file, and DCMTK allocated it before reading. The length check names the element instead.
+  const fs::path seed = fs::path(GC_SOURCE_DIR) / "tests" / "fuzz" / "corpus_formats_dicom" /
+                        "regression_oom_nested_length";
+  CHECK_THROWS_WITH(gc::formats::read_ecg_file(seed), Catch::Contains("declares 4211078400 bytes"));
+  // The same check on a length in the top-level dataset of a good file.
+  const auto good = gc::formats::read_ecg_file(fs::path(GC_SOURCE_DIR) / "tests" / "fuzz" /
+                                               "corpus_formats_dicom" / "explicit_preamble");
+  CHECK(good.samples_per_lead == 120);
+}
