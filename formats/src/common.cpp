@@ -92,6 +92,26 @@ EcgFile assemble(Source source, double sample_rate_hz, std::vector<StoredLead> l
   return out;
 }
 
+void keep_device_median(EcgFile& file, DeviceMedian median, std::string_view what) {
+  std::string problem;
+  if (!dsp::valid_sample_rate_hz(median.sample_rate_hz)) {
+    problem = "invalid sample rate " + std::to_string(median.sample_rate_hz) + " Hz";
+  } else if (median.leads.empty() || median.leads.front().counts.empty()) {
+    problem = "no samples";
+  } else {
+    for (const auto& l : median.leads) {
+      if (l.counts.size() != median.leads.front().counts.size())
+        problem = "leads of different lengths";
+      if (!std::isfinite(l.uv_per_count) || !std::isfinite(l.offset_uv)) problem = "no valid scale";
+    }
+  }
+  if (problem.empty()) {
+    file.device_median = std::move(median);
+  } else {
+    file.warnings.push_back("device median beat not kept: " + std::string(what) + ": " + problem);
+  }
+}
+
 std::optional<std::string> lead_name_from_code(int code) {
   // EN 1064 / ISO 11073-91064 lead identification; MDC_ECG_LEAD_* use the same term codes.
   switch (code) {

@@ -23,6 +23,10 @@ namespace gc::formats::detail {
 EcgFile assemble(Source source, double sample_rate_hz, std::vector<StoredLead> leads,
                  std::string_view what);
 
+// Keeps the device's median beat on `file` when it is well-formed (valid rate, at least one lead,
+// all leads one non-empty length); otherwise adds a warning saying why it was not kept.
+void keep_device_median(EcgFile& file, DeviceMedian median, std::string_view what);
+
 // Canonical name of an SCP-ECG / MDC lead number (EN 1064 table 10: 1 = I, 2 = II, 3–8 = V1–V6,
 // 61 = III …); nullopt when the number is not a lead we name.
 std::optional<std::string> lead_name_from_code(int code);

@@ -450,7 +450,7 @@ EcgFile read_dicom(std::span<const std::uint8_t> bytes) {
     if (!is_median(g)) continue;
     try {
       GroupData median = read_group(g.item);
-      out.device_median = DeviceMedian{median.rate_hz, std::move(median.leads)};
+      keep_device_median(out, DeviceMedian{median.rate_hz, std::move(median.leads)}, "DICOM");
     } catch (const Error& e) {
       out.warnings.push_back(std::string("device median beat not kept: ") + e.what());
     }

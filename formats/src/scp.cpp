@@ -600,7 +600,7 @@ EcgFile read_scp(std::span<const std::uint8_t> bytes) {
       median.leads.push_back(
           {out.stored[l].name, std::move(reference->leads[l]), reference->avm_nv / 1000.0, 0.0});
     }
-    out.device_median = std::move(median);
+    keep_device_median(out, std::move(median), "SCP-ECG");
   } else if (!reference_problem.empty()) {
     out.warnings.push_back("device median beat not kept: " + reference_problem);
   }

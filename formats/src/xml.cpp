@@ -224,7 +224,7 @@ EcgFile read_aecg(const pugi::xml_node& root) {
     if (std::string(child(derived, "code").attribute("code").value()) != "REPRESENTATIVE_BEAT")
       continue;
     try {
-      out.device_median = aecg_sequence_set(derived, what + " median");
+      keep_device_median(out, aecg_sequence_set(derived, what + " median"), what);
     } catch (const Error& e) {
       out.warnings.push_back(std::string("device median beat not kept: ") + e.what());
     }
@@ -314,7 +314,7 @@ EcgFile read_muse(const pugi::xml_node& root) {
   if (median) {
     // The device's median beats: kept as the device's, never analysed here.
     try {
-      out.device_median = muse_waveform(median, what + " median");
+      keep_device_median(out, muse_waveform(median, what + " median"), what);
     } catch (const Error& e) {
       out.warnings.push_back(std::string("device median beat not kept: ") + e.what());
     }

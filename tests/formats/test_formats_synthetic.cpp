@@ -732,3 +732,15 @@ TEST_CASE("DICOM: a declared length beyond the bytes is refused before DCMTK all
                                                "corpus_formats_dicom" / "explicit_preamble");
   CHECK(good.samples_per_lead == 120);
 }
+
+TEST_CASE("DICOM: a broken median-beat group is not kept, and the warning says why",
+          "[formats][dicom]") {
+  // Found by fuzz_formats_dicom: a median group with sampling frequency 0 was kept as the
+  // device's median beat. The rhythm still reads; the median is dropped with a warning.
+  const auto f = gc::formats::read_ecg_file(fs::path(GC_SOURCE_DIR) / "tests" / "fuzz" /
+                                            "corpus_formats_dicom" / "regression_median_rate");
+  CHECK_FALSE(f.device_median.has_value());
+  REQUIRE(f.warnings.size() == 1);
+  CHECK_THAT(f.warnings.front(), Catch::Contains("invalid sample rate"));
+  CHECK(f.samples_per_lead == 120);
+}
