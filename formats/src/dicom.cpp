@@ -6,11 +6,15 @@
 #include <dcmtk/dcmdata/dctk.h>
 #include <dcmtk/oflog/oflog.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "detail.hpp"
 
@@ -348,6 +352,36 @@ class LengthCheck {
   std::size_t elements_ = 0;
 };
 
+// A private temporary copy of the input (mkstemp: mode 0600), removed on destruction.
+class TempFile {
+ public:
+  explicit TempFile(std::span<const std::uint8_t> bytes) {
+    std::string name = (std::filesystem::temp_directory_path() / "gc-dicom-XXXXXX").string();
+    const int fd = ::mkstemp(name.data());
+    if (fd < 0)
+      throw Error("DICOM: cannot create a temporary file: " + std::string(std::strerror(errno)));
+    path_ = name;
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      const auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n <= 0) {
+        ::close(fd);
+        std::remove(path_.c_str());
+        throw Error("DICOM: cannot write a temporary file: " + std::string(std::strerror(errno)));
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+  }
+  ~TempFile() { std::remove(path_.c_str()); }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 }  // namespace
 
 EcgFile read_dicom(std::span<const std::uint8_t> bytes) {
@@ -358,13 +392,14 @@ EcgFile read_dicom(std::span<const std::uint8_t> bytes) {
   }();
   (void)quiet;
   LengthCheck(bytes).run();
-  DcmInputBufferStream stream;
-  stream.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
-  stream.setEos();
+  // DCMTK checks a declared length against the bytes left, and defers loading values longer than
+  // DCM_MaxReadLength, only when it reads from a file: from a memory buffer it allocates what a
+  // length says (fuzzing found 1–4 GB requests from 2.6 KB inputs). So the bytes go through a
+  // private temporary file, removed when this function returns (after `file` is destroyed).
+  const TempFile temp(bytes);
   DcmFileFormat file;
-  file.transferInit();
-  const OFCondition status = file.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
-  file.transferEnd();
+  const OFCondition status = file.loadFile(temp.path().c_str(), EXS_Unknown, EGL_noChange,
+                                           DCM_MaxReadLength, ERM_autoDetect);
   if (status.bad()) fail(std::string("cannot parse: ") + status.text());
   DcmDataset* ds = file.getDataset();
 
