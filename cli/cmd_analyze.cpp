@@ -1,5 +1,6 @@
-// `greenchannel analyze RECORD.hea [--json]`: offline analysis of a WFDB record — the same
-// dsp + triage path the server runs on a streamed study.
+// `greenchannel analyze RECORD [--json]`: offline analysis of a WFDB record or a cart's ECG file
+// (DICOM, HL7 aECG, SCP-ECG, GE MUSE, Philips Sierra, GE CardioSoft) — the same dsp + triage path
+// the server runs on a streamed study.
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <iomanip>
@@ -13,6 +14,22 @@ namespace gc::cli {
 namespace po = boost::program_options;
 
 namespace {
+
+boost::json::object source_json(const RecordSource& s) {
+  boost::json::array stored, derived;
+  for (const auto& l : s.stored_leads) stored.emplace_back(l);
+  for (const auto& l : s.derived_leads) derived.emplace_back(l);
+  return {{"format", s.format},
+          {"file", s.file},
+          {"manufacturer", s.manufacturer},
+          {"model", s.model},
+          {"serial", s.serial},
+          {"software", s.software},
+          {"acquired_at", s.acquired_at},
+          {"samples_per_lead", s.samples_per_lead},
+          {"stored_leads", std::move(stored)},
+          {"derived_leads", std::move(derived)}};
+}
 
 void print_text(const std::string& record, const dsp::Analysis& a, const triage::Finding& f) {
   std::cout << record << ": " << triage::to_string(f.category) << " (tier "
@@ -42,7 +59,8 @@ void print_text(const std::string& record, const dsp::Analysis& a, const triage:
     std::cout << "\n";
   }
   if (a.global.heart_rate_bpm) {
-    std::cout << "  HR " << std::fixed << std::setprecision(0) << *a.global.heart_rate_bpm << " bpm";
+    std::cout << "  HR " << std::fixed << std::setprecision(0) << *a.global.heart_rate_bpm
+              << " bpm";
     if (a.global.qrs_duration_ms) std::cout << ", QRS " << *a.global.qrs_duration_ms << " ms";
     if (a.global.qtc_ms) std::cout << ", QTc " << *a.global.qtc_ms << " ms";
     std::cout << "; " << a.beats.size() << " beats, median of " << a.median.n_beats_used << "\n";
@@ -60,14 +78,16 @@ void print_text(const std::string& record, const dsp::Analysis& a, const triage:
 
 int cmd_analyze(int argc, char** argv) {
   po::options_description opts(
-      "usage: greenchannel analyze RECORD.hea [options]\n\n"
-      "Analyses a WFDB record (formats 16/212) offline and prints the automatic read.\n"
-      "Age and sex come from the header comments unless given here.\n\noptions");
+      "usage: greenchannel analyze RECORD [options]\n\n"
+      "Analyses a WFDB record (formats 16/212) or an ECG file (DICOM waveform, HL7 aECG,\n"
+      "SCP-ECG, GE MUSE XML, Philips Sierra XML, GE CardioSoft XML; chosen by content) offline\n"
+      "and prints the automatic read. Age and sex come from the record unless given here.\n\n"
+      "options");
   opts.add_options()("help,h", "show this help")("json", "print the analyze --json contract")(
       "pretty", "indent the JSON")("sex", po::value<std::string>(), "M or F")(
       "age", po::value<int>(), "age in years")("chest-pain", "the patient has chest pain")(
       "mains-hz", po::value<double>(), "50 or 60 (default: auto-detect)")(
-      "record", po::value<std::vector<std::string>>(), "record header(s)");
+      "record", po::value<std::vector<std::string>>(), "record header(s) or ECG file(s)");
   po::positional_options_description pos;
   pos.add("record", -1);
   po::variables_map vm;
@@ -89,7 +109,9 @@ int cmd_analyze(int argc, char** argv) {
       const auto analysis = dsp::analyze(loaded.block, options);
       const auto finding = triage::evaluate(analysis, loaded.patient);
       if (vm.count("json")) {
-        std::cout << triage::to_json(analysis, finding, vm.count("pretty") > 0);
+        auto obj = triage::to_json_object(analysis, finding);
+        obj["source"] = source_json(loaded.source);
+        std::cout << triage::to_json_text(obj, vm.count("pretty") > 0);
         if (!vm.count("pretty")) std::cout << "\n";
       } else {
         print_text(rec, analysis, finding);

@@ -29,8 +29,8 @@
 #include "gc/dsp.hpp"
 #include "gc/tls.hpp"
 #include "gc/triage.hpp"
-#include "gc/workflow.hpp"
 #include "gc/wfdb.hpp"
+#include "gc/workflow.hpp"
 #include "record_input.hpp"
 
 namespace gc::cli {
@@ -318,9 +318,8 @@ bool wait_for_alert_updates(ingest::CartClient& client, const std::string& study
     if (state == "green_channel" || state == "rejected" || state == "closed") return true;
   }
   if (as_json) {
-    std::cout << json::serialize(json::object{{"event", "alert_wait_timeout"},
-                                              {"study_uid", study_uid},
-                                              {"state", state}})
+    std::cout << json::serialize(json::object{
+                     {"event", "alert_wait_timeout"}, {"study_uid", study_uid}, {"state", state}})
               << std::endl;
   } else {
     std::cout << "alert-wait " << study_uid << " timed out"
@@ -349,9 +348,11 @@ int cmd_cart(int argc, char** argv) {
   std::string client_key;
   po::options_description desc(
       "usage: greenchannel cart --server HOST:PORT --device ID --secret S [options] "
-      "RECORD.hea...\n\n"
-      "Streams WFDB records to a greenchannel server as a cart would (protocol v1) and prints the\n"
-      "acknowledgements and the finding. Age and sex come from the header unless given here.\n"
+      "RECORD...\n\n"
+      "Streams WFDB records or ECG files (DICOM, HL7 aECG, SCP-ECG, GE MUSE, Philips Sierra, GE\n"
+      "CardioSoft; chosen by content) to a greenchannel server as a cart would (protocol v1) and\n"
+      "prints the acknowledgements and the finding. Age and sex come from the record unless given\n"
+      "here.\n"
       "Unacknowledged chunks are kept and resent after a reconnect.\n\noptions");
   desc.add_options()("help,h", "show this help")(
       "server", po::value(&server)->default_value("127.0.0.1:7800"), "server HOST:PORT")(
@@ -383,7 +384,7 @@ int cmd_cart(int argc, char** argv) {
       "key", po::value(&client_key), "private key (PEM) of --cert")(
       "insecure", "plain TCP without TLS (only for a server on loopback started with --insecure)")(
       "json", "print one JSON object per record (JSON lines)")("quiet,q", "no progress lines")(
-      "record", po::value<std::vector<std::string>>(), "record header(s)");
+      "record", po::value<std::vector<std::string>>(), "record header(s) or ECG file(s)");
   po::positional_options_description pos;
   pos.add("record", -1);
   po::variables_map vm;
@@ -451,7 +452,8 @@ int cmd_cart(int argc, char** argv) {
   const bool insecure = vm.count("insecure") != 0U;
   if (insecure && (vm.count("tls") != 0U || !fingerprint.empty() || !ca_file.empty() ||
                    !client_cert.empty() || !client_key.empty())) {
-    std::cerr << "greenchannel cart: --insecure contradicts --tls/--fingerprint/--ca/--cert/--key\n";
+    std::cerr
+        << "greenchannel cart: --insecure contradicts --tls/--fingerprint/--ca/--cert/--key\n";
     return 2;
   }
   if (client_cert.empty() != client_key.empty()) {
@@ -472,11 +474,23 @@ int cmd_cart(int argc, char** argv) {
   ingest::CartClient client(config);
   int status = 0;
   for (const auto& given : records) {
-    const auto hea = header_path_for(given);
+    // A cart's ECG file (DICOM, aECG, SCP-ECG, vendor XML; by content) or a WFDB record; `hea`
+    // names the input in messages and in the study UID.
+    const bool ecg_file = is_ecg_file(given);
+    const auto hea = ecg_file ? std::filesystem::path(given) : header_path_for(given);
     try {
-      const wfdb::Record record = wfdb::read_record(hea);
+      bool file_derives_limbs = false;
+      wfdb::Record record;
+      if (ecg_file) {
+        const auto ecg = formats::read_ecg_file(hea);
+        record = as_wfdb_record(ecg, hea.string());
+        file_derives_limbs = !ecg.derived_leads.empty();  // 8 stored channels: the server derives
+      } else {
+        record = wfdb::read_record(hea);
+      }
       Converted converted = convert(record, hea.string());
       ingest::CartStudy& study = converted.study;
+      study.derive_limb_leads = study.derive_limb_leads || file_derives_limbs;
       if (vm.count("eight-channel")) {
         // Drop the derivable limb leads, as an 8-channel cart never acquires them.
         ingest::CartStudy eight = study;
@@ -539,6 +553,9 @@ int cmd_cart(int argc, char** argv) {
       std::cerr << "greenchannel cart: " << hea.string() << ": " << e.what() << "\n";
       status = 1;
       if (e.code()) break;  // refused by the server (e.g. credentials): the rest would be too
+    } catch (const formats::Error& e) {
+      std::cerr << "greenchannel cart: " << e.what() << "\n";  // already names the file
+      status = 1;
     } catch (const std::exception& e) {
       std::cerr << "greenchannel cart: " << hea.string() << ": " << e.what() << "\n";
       status = 1;

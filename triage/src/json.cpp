@@ -29,7 +29,9 @@ json::value index_or_null(const std::optional<std::int64_t>& v) {
 }
 
 // Rounds to 0.1 µV/ms so the output stays readable without losing clinical precision.
-double tidy(double v) { return std::round(v * 10.0) / 10.0; }
+double tidy(double v) {
+  return std::round(v * 10.0) / 10.0;
+}
 
 json::array strings(const std::vector<std::string>& items) {
   json::array out;
@@ -215,7 +217,10 @@ json::object to_json_object(const dsp::Analysis& analysis, const Finding& findin
 }
 
 std::string to_json(const dsp::Analysis& analysis, const Finding& finding, bool pretty) {
-  const json::value v = to_json_object(analysis, finding);
+  return to_json_text(to_json_object(analysis, finding), pretty);
+}
+
+std::string to_json_text(const json::value& v, bool pretty) {
   if (!pretty) return json::serialize(v);
   std::ostringstream os;
   std::string indent;

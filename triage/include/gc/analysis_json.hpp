@@ -17,4 +17,7 @@ std::string to_json(const dsp::Analysis& analysis, const Finding& finding, bool 
 // The same contract as a JSON object, for callers that add fields before storing it.
 boost::json::object to_json_object(const dsp::Analysis& analysis, const Finding& finding);
 
+// Serialises an (extended) contract object the way to_json does, `pretty` as there.
+std::string to_json_text(const boost::json::value& value, bool pretty = false);
+
 }  // namespace gc::triage
