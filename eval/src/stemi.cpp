@@ -161,7 +161,7 @@ std::string class_gloss(const std::string& source, const std::string& label) {
 std::string PatientOverride::label() const {
   if (empty()) return "as shipped";
   std::string s = "as";
-  if (sex) s += *sex == triage::Sex::male ? " M" : (*sex == triage::Sex::female ? " F" : " sex ?");
+  if (sex) s += *sex == triage::Sex::male ? " M" : (*sex == triage::Sex::female ? " F" : " sex unknown");
   if (sex && age_years) s += ",";
   if (age_years) s += " " + std::to_string(*age_years) + " y";
   return s;
