@@ -73,6 +73,18 @@ const STRINGS = {
   cat_abnormal: { zh: '异常', en: 'abnormal' },
   cat_normal: { zh: '正常', en: 'normal' },
   cat_poor_quality: { zh: '质量差，请重做', en: 'poor quality: repeat' },
+  // confounders (triage Finding.confounders keys)
+  conf_lbbb: { zh: '左束支传导阻滞', en: 'LBBB' },
+  conf_paced: { zh: '心室起搏', en: 'ventricular pacing' },
+  conf_ivcd: { zh: 'QRS 显著增宽（室内阻滞）', en: 'wide QRS (IVCD)' },
+  conf_lvh: { zh: '左心室肥厚', en: 'LVH' },
+  conf_early_repolarization: { zh: '早复极', en: 'early repolarisation' },
+  conf_pericarditis: { zh: '心包炎样改变', en: 'pericarditis pattern' },
+  conf_brugada: { zh: 'Brugada 1 型', en: 'Brugada type 1' },
+  conf_rbbb: { zh: '右束支阻滞继发 ST-T 改变', en: 'RBBB, secondary ST-T' },
+  conf_ivcd_secondary: { zh: 'QRS 增宽继发 ST-T 改变', en: 'wide QRS, secondary ST-T' },
+  conf_lv_aneurysm: { zh: '陈旧心梗/室壁瘤', en: 'old MI / LV aneurysm' },
+  conf_normal_variant: { zh: '正常变异（早复极/男性型）', en: 'normal variant (early repolarisation / male pattern)' },
   // actions
   act_acknowledge: { zh: '应答', en: 'Acknowledge' },
   act_confirm: { zh: '确诊 STEMI', en: 'Confirm STEMI' },

@@ -46,7 +46,7 @@ function autoRead(analysis) {
       el('div', { class: 'read-en', id: 'read-en', lang: 'en' }, el('span', { class: 'k', text: t('auto_read_en') }), ' ', f.explanation_en || '—')),
     list('territories', f.territories, territoryLabel),
     list('culprit', f.culprit_hints),
-    list('confounders', f.confounders, (c) => (typeof c === 'string' ? c : c.reason || c.kind || JSON.stringify(c))),
+    list('confounders', f.confounders, (c) => (typeof c === 'string' ? label('conf', c) : c.reason || c.kind || JSON.stringify(c))),
     list('notes', f.notes),
     f.statements && f.statements.length
       ? el('div', { class: 'kv statements', id: 'read-statements' }, el('span', { class: 'k', text: t('statements') }),

@@ -321,6 +321,9 @@ test('roles and forms: reject needs a reason, coordinator cannot confirm, admin 
   await B.page.click(`${rowSel} a.btn-link`);
   await B.page.waitForSelector(box);
   assert.equal(await B.page.isDisabled(`${box} button[data-action="confirm"]`), true);
+  // The confounder is named in words, not as a raw key (lbbb → 左束支传导阻滞).
+  assert.match(await B.page.textContent('.auto-read'), /左束支传导阻滞/);
+  assert.doesNotMatch(await B.page.textContent('.auto-read'), /干扰因素\s*lbbb/);
   const forced = await B.page.evaluate(async (id) => {
     const me = await (await fetch('/api/me')).json();
     const r = await fetch(`/api/alerts/${id}/confirm`, { method: 'POST', headers: { 'X-CSRF-Token': me.csrf_token, 'Content-Type': 'application/json' }, body: '{}' });
