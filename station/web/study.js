@@ -48,8 +48,11 @@ function autoRead(analysis) {
     list('culprit', f.culprit_hints),
     list('confounders', f.confounders, (c) => (typeof c === 'string' ? label('conf', c) : c.reason || c.kind || JSON.stringify(c))),
     list('notes', f.notes),
+    // Folded by default: the statements repeat the read as codes, and the ECG below is what the
+    // eye should reach first.
     f.statements && f.statements.length
-      ? el('div', { class: 'kv statements', id: 'read-statements' }, el('span', { class: 'k', text: t('statements') }),
+      ? el('details', { class: 'kv statements', id: 'read-statements' },
+        el('summary', { class: 'k', text: `${t('statements')} (${f.statements.length})` }),
         el('ul', null, ...f.statements.map((s) => el('li', { 'data-code': s.code },
           el('code', { text: s.code }), ' ',
           el('span', { lang: 'zh-CN', text: s.text_zh }), ' · ',
