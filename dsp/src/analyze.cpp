@@ -125,6 +125,17 @@ Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
         head.samples_uv.emplace_back(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(*stop));
       }
       auto a = analyze_recorded(head, options);
+      // Non-finite samples in the unanalysed tail are still reported: nothing bad is hidden by
+      // the cut (the padding region may end with a few samples that are not flat).
+      for (std::size_t l = 0; l < block.samples_uv.size(); ++l) {
+        const auto& x = block.samples_uv[l];
+        const auto bad = std::count_if(x.begin() + static_cast<std::ptrdiff_t>(*stop), x.end(),
+                                       [](float v) { return !std::isfinite(v); });
+        if (bad > 0) {
+          a.quality.problems.push_back({block.lead_names[l], "invalid_samples",
+                                        std::to_string(bad) + " non-finite samples after the recording stopped"});
+        }
+      }
       a.quality.problems.push_back(
           {"", "recording_stopped",
            "every lead flat for the last " + fmt(tail_s, 1) + " s: analysed the first " + fmt(kept_s, 1) + " s"});

@@ -472,6 +472,29 @@ TEST_CASE("analyze: a recording that stopped early is analysed over what was rec
   CHECK(v2_off);
 }
 
+// Found by fuzz_dsp (CI): a non-finite sample in the last samples after a flat padded tail was cut
+// off with the tail and went unreported.
+TEST_CASE("analyze: non-finite samples after a stopped recording are still reported",
+          "[analyze][quality][fuzz]") {
+  gc::synth::Spec spec;
+  spec.duration_s = 12;
+  spec.sample_rate_hz = 500;
+  spec.seed = 9;
+  const auto rec = gc::synth::generate(spec);
+  auto b = block_from_synth(rec);
+  const std::size_t stop = 9 * 500;
+  for (auto& x : b.samples_uv) std::fill(x.begin() + static_cast<std::ptrdiff_t>(stop), x.end(), x[stop - 1]);
+  b.samples_uv[2][b.samples_uv[2].size() - 3] = std::numeric_limits<float>::quiet_NaN();
+  const auto a = analyze(b);
+  bool stopped = false, invalid = false;
+  for (const auto& p : a.quality.problems) {
+    stopped = stopped || p.kind == "recording_stopped";
+    invalid = invalid || (p.kind == "invalid_samples" && p.lead == b.lead_names[2]);
+  }
+  CHECK(stopped);
+  CHECK(invalid);
+}
+
 // Issue 12: the ST shape from the J point to the T peak. An injury current (the generator's flat
 // ST shift) lifts a straight segment; an inverted T has no upward shape to judge.
 TEST_CASE("analyze: ST concavity — straight under an injury current, none under an inverted T",
