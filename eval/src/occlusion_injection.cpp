@@ -106,6 +106,7 @@ InjectionReport run_injection(const InjectionOptions& options) {
         (f.tier == triage::Tier::urgent ? cell.urgent : cell.routine) += 1;
         std::string why(triage::to_string(f.category));
         for (const auto& c : f.confounders) why += " " + c;
+        why += " — " + f.explanation_en;
         cell.not_critical.push_back(row.record_id + ": " + why);
       }
     }
