@@ -147,7 +147,17 @@ void print_record(std::ostream& out, const RecordDelineation& r) {
       << rs.onset.mean() << " ±" << std::setw(5) << rs.onset.sd() << "  off " << std::setw(6)
       << rs.offset.mean() << " ±" << std::setw(5) << rs.offset.sd() << "  tend " << std::setw(6)
       << rs.t_end.mean() << " ±" << std::setw(5) << rs.t_end.sd() << "  miss " << rs.onset.missing
-      << "/" << rs.offset.missing << "/" << rs.t_end.missing << "\n";
+      << "/" << rs.offset.missing << "/" << rs.t_end.missing;
+  const auto gross = [](const ErrStats& e, double limit_ms) {
+    std::size_t k = 0;
+    for (const double x : e.err_ms) k += std::fabs(x) > limit_ms;
+    return e.err_ms.empty() ? 0.0 : 100.0 * static_cast<double>(k) / static_cast<double>(e.err_ms.size());
+  };
+  const auto ms = [](const std::optional<double>& v) { return v ? *v : -1.0; };
+  out << "  gross J " << std::setw(5) << gross(rs.offset, kGrossJMs) << " % T " << std::setw(5)
+      << gross(rs.t_end, kGrossTEndMs) << " %  spread J beat/lead " << ms(r.agreement.j_beat_spread_ms)
+      << "/" << ms(r.agreement.j_lead_spread_ms) << " T " << ms(r.agreement.t_end_beat_spread_ms) << "/"
+      << ms(r.agreement.t_end_lead_spread_ms) << "\n";
 }
 
 }  // namespace
@@ -166,17 +176,26 @@ DelineationReport run_delineation(const DelineationOptions& options) {
       ann_path.replace_extension(db == "qtdb" ? ".q1c" : ".i");
       if (!fs::exists(ann_path)) continue;
       DelineationStats rs;
+      dsp::MedianBeat agreement;
+      bool j_uncertain = false, t_uncertain = false;
       try {
         const auto block = load_record(hea).block;
         const auto ann = db == "qtdb" ? detail::qtdb_beats(ann_path)
                                       : detail::ludb_beats(hea, block.sample_rate_hz);
-        detail::score(ann, dsp::analyze(block), rs);
+        const auto analysis = dsp::analyze(block);
+        detail::score(ann, analysis, rs);
         rs.records = 1;
+        agreement = analysis.median;
+        agreement.samples_uv.clear();
+        for (const auto& p : analysis.quality.problems) {
+          j_uncertain = j_uncertain || p.kind == "j_point_uncertain";
+          t_uncertain = t_uncertain || p.kind == "t_end_uncertain";
+        }
       } catch (const std::exception& e) {
         report.errors.push_back(hea.string() + ": " + e.what());
         rs.failed = 1;
       }
-      report.records.push_back({db, hea.stem().string(), rs});
+      report.records.push_back({db, hea.stem().string(), rs, std::move(agreement), j_uncertain, t_uncertain});
       st.merge(rs);
     }
     report.databases.push_back({db, st});
@@ -195,6 +214,29 @@ void print_delineation(std::ostream& out, const DelineationReport& report, bool 
       }
     }
     print_stats(out, name, stats);
+    // Fiducial agreement (issue 12 item 4): the records analyze flags, and the gross errors in them.
+    std::size_t n_j = 0, n_t = 0, beats_j = 0, beats_t = 0, gross_j = 0, gross_t = 0;
+    for (const auto& r : report.records) {
+      if (name != "all" && r.db != name) continue;
+      const auto count = [](const ErrStats& e, double limit_ms) {
+        std::size_t k = 0;
+        for (const double x : e.err_ms) k += std::fabs(x) > limit_ms;
+        return k;
+      };
+      if (r.j_uncertain) {
+        ++n_j;
+        beats_j += r.stats.offset.err_ms.size();
+        gross_j += count(r.stats.offset, kGrossJMs);
+      }
+      if (r.t_end_uncertain) {
+        ++n_t;
+        beats_t += r.stats.t_end.err_ms.size();
+        gross_t += count(r.stats.t_end, kGrossTEndMs);
+      }
+    }
+    out << "  flagged by analyze: j_point_uncertain in " << n_j << " records (" << gross_j << " of their "
+        << beats_j << " beats J > 40 ms off), t_end_uncertain in " << n_t << " (" << gross_t << " of "
+        << beats_t << " beats T end > 80 ms off)\n";
   }
   for (const auto& [name, stats] : report.inter_annotator) print_stats(out, name, stats);
   out << "targets: |mean| <= 3 ms QRS on/off; SD <= 6.5 (onset), 8 (J), 20 (T end) ms\n"

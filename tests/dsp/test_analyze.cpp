@@ -495,6 +495,56 @@ TEST_CASE("analyze: non-finite samples after a stopped recording are still repor
   CHECK(invalid);
 }
 
+// Issue 12 item 4: the J point and T end are found again on independent views (odd/even beats,
+// limb/chest leads). A clean record's views agree; a record whose views disagree by more than a
+// gross error says so, and an uncertain J stops the read (ST is not measured at a guessed place).
+TEST_CASE("analyze: fiducial agreement — clean synthetic record", "[analyze][quality][fiducials]") {
+  gc::synth::Spec spec;
+  spec.duration_s = 10;
+  spec.sample_rate_hz = 500;
+  spec.seed = 4;
+  const auto a = analyze(block_from_synth(gc::synth::generate(spec)));
+  REQUIRE(a.quality.ok);
+  REQUIRE(a.median.j_beat_spread_ms);
+  REQUIRE(a.median.j_lead_spread_ms);
+  REQUIRE(a.median.t_end_lead_spread_ms);
+  CHECK(*a.median.j_beat_spread_ms <= 10);
+  CHECK(*a.median.j_lead_spread_ms <= 20);
+  CHECK(*a.median.t_end_lead_spread_ms <= 40);
+  for (const auto& p : a.quality.problems) CHECK((p.kind != "j_point_uncertain" && p.kind != "t_end_uncertain"));
+  CHECK(a.global.qt_ms);
+}
+
+TEST_CASE("analyze: fiducial agreement — real records whose views disagree", "[analyze][quality][fiducials]") {
+  const std::filesystem::path data(GC_ECG_DATA_DIR);
+  const auto has_problem = [](const gc::dsp::Analysis& a, const std::string& kind) {
+    return std::any_of(a.quality.problems.begin(), a.quality.problems.end(),
+                       [&](const gc::dsp::QualityProblem& p) { return p.kind == kind; });
+  };
+  // QTDB sel232: the J point of half its beats is > 40 ms from the cardiologist's; lead 1 alone
+  // and lead 2 alone place it 72 ms apart on a narrow QRS.
+  if (std::filesystem::exists(data / "qtdb" / "sel232.hea")) {
+    const auto a = analyze(block_from_wfdb(data / "qtdb" / "sel232.hea"));
+    REQUIRE(a.median.j_lead_spread_ms);
+    CHECK(*a.median.j_lead_spread_ms > 40);
+    CHECK(has_problem(a, "j_point_uncertain"));
+    CHECK_FALSE(a.quality.ok);
+  } else {
+    WARN("QTDB not available under " << data.string());
+  }
+  // LUDB 109: T end > 80 ms off in 79 % of its beats; the limb and chest leads end T 148 ms
+  // apart. QT is not reported, the read goes on (ST does not depend on T end).
+  if (std::filesystem::exists(data / "ludb" / "data" / "109.hea")) {
+    const auto a = analyze(block_from_wfdb(data / "ludb" / "data" / "109.hea"));
+    CHECK(has_problem(a, "t_end_uncertain"));
+    CHECK_FALSE(has_problem(a, "j_point_uncertain"));
+    CHECK_FALSE(a.global.qt_ms);
+    CHECK_FALSE(a.global.qtc_ms);
+  } else {
+    WARN("LUDB not available under " << data.string());
+  }
+}
+
 // Issue 12: the ST shape from the J point to the T peak. An injury current (the generator's flat
 // ST shift) lifts a straight segment; an inverted T has no upward shape to judge.
 TEST_CASE("analyze: ST concavity — straight under an injury current, none under an inverted T",

@@ -85,6 +85,12 @@ TEST_CASE("analyze --json honours the contract on every record of the dev set") 
     CHECK(f.at("explanation_en").as_string().size() > 0);
     CHECK(f.at("explanation_zh").as_string().size() > 0);
     CHECK(o.at("quality").as_object().at("ok").is_bool());
+    // Fiducial agreement (issue 12 item 4): a non-negative spread in ms, or null.
+    const auto& med = o.at("median_beat").as_object();
+    for (const char* key : {"j_beat_spread_ms", "j_lead_spread_ms", "t_end_beat_spread_ms", "t_end_lead_spread_ms"}) {
+      REQUIRE(med.contains(key));
+      if (!med.at(key).is_null()) CHECK(med.at(key).to_number<double>() >= 0);
+    }
   }
 }
 

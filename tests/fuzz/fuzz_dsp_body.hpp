@@ -376,6 +376,10 @@ inline void fuzz_dsp_one(const std::uint8_t* data, std::size_t size) {
     require(med.r_index_samples >= 0 && med.r_index_samples < med.length_samples,
             "analyze: median R inside");
   }
+  for (const auto& spread : {med.j_beat_spread_ms, med.j_lead_spread_ms, med.t_end_beat_spread_ms,
+                             med.t_end_lead_spread_ms}) {
+    if (spread) require(std::isfinite(*spread) && *spread >= 0, "analyze: fiducial spreads finite, >= 0");
+  }
   std::optional<std::int64_t> previous_fiducial;
   for (const auto& f :
        {med.p_onset_samples, med.qrs_onset_samples, med.qrs_offset_samples, med.t_end_samples}) {

@@ -185,6 +185,12 @@ json::object to_json_object(const dsp::Analysis& analysis, const Finding& findin
       {"qrs_offset", index_or_null(med.qrs_offset_samples)},
       {"t_end", index_or_null(med.t_end_samples)},
       {"n_beats_used", med.n_beats_used},
+      // How far the J point / T end move between independent views (odd/even beats, limb/chest
+      // leads), ms; null when not assessable (issue 12 item 4).
+      {"j_beat_spread_ms", number_or_null(med.j_beat_spread_ms)},
+      {"j_lead_spread_ms", number_or_null(med.j_lead_spread_ms)},
+      {"t_end_beat_spread_ms", number_or_null(med.t_end_beat_spread_ms)},
+      {"t_end_lead_spread_ms", number_or_null(med.t_end_lead_spread_ms)},
   };
 
   json::array elevated_leads;

@@ -54,6 +54,16 @@ struct MedianBeat {
   std::optional<std::int64_t> t_end_samples;
   int n_beats_used = 0;
   std::vector<std::vector<float>> samples_uv;
+  // How well the J point and T end agree between independent views of the same beat (issue 12
+  // item 4), in ms: the largest distance from the fiducial above to the same fiducial found on
+  // the medians of the odd and of the even dominant beats (beat spread; needs ≥ 6 beats), and
+  // between the limb-lead and the chest-lead delineations (lead spread; needs both groups).
+  // nullopt when not assessable. A spread above a gross error (J 40 ms, T end 80 ms) is reported in
+  // quality as j_point_uncertain / t_end_uncertain.
+  std::optional<double> j_beat_spread_ms;
+  std::optional<double> j_lead_spread_ms;
+  std::optional<double> t_end_beat_spread_ms;
+  std::optional<double> t_end_lead_spread_ms;
 };
 
 // Measurements of one lead on the median beat; levels relative to the isoelectric (PR) level.
@@ -107,7 +117,9 @@ inline constexpr double kMinPacingDetectRateHz = 250;
 struct QualityProblem {
   std::string lead;  // "" for the whole record
   std::string kind;  // flat, lead_off, saturation, hf_noise, baseline_wander, mains, too_few_beats,
-                     // too_short, invalid_samples
+                     // too_short, invalid_samples, recording_stopped, delineation_failed,
+                     // j_point_uncertain (ST not measured: quality not ok), t_end_uncertain
+                     // (QT not reported; quality stays ok)
   std::string detail;
 };
 

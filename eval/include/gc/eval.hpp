@@ -74,6 +74,9 @@ struct DelineationOptions {
 struct RecordDelineation {
   std::string db, record;
   DelineationStats stats;
+  dsp::MedianBeat agreement;  // the median beat's fiducial spreads (samples not kept)
+  bool j_uncertain = false;   // analyze reported j_point_uncertain / t_end_uncertain
+  bool t_end_uncertain = false;
 };
 
 struct NamedDelineation {
