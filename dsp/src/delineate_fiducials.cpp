@@ -9,6 +9,7 @@ namespace gc::dsp::detail {
 namespace {
 
 using I64 = std::int64_t;
+constexpr double kMinTVoteUv = 30;  // a lead votes on the T end only with a T (lobe) of this size
 
 I64 clampi(I64 v, I64 lo, I64 hi) { return std::max(lo, std::min(hi, v)); }
 
@@ -219,9 +220,20 @@ Fiducials delineate(const std::vector<std::span<const float>>& leads, double fs,
       }
       const double pmax = s[static_cast<std::size_t>(kmax)] - iso;
       const double pmin = iso - s[static_cast<std::size_t>(kmin)];
-      const int pol = pmax >= pmin ? 1 : -1;
+      // A T wave with two lobes — ST depression then an upright T, an upright T then a negative
+      // terminal part, the biphasic T of ischaemia — ends after its later lobe, whichever is
+      // larger: the end of repolarisation is where the last lobe returns to baseline (QTDB
+      // sele0303: ST −0.28 mV then T +0.25 mV; taking the larger, earlier lobe put the T end on
+      // the T's upstroke, 100 ms early).
+      // The later lobe must be large enough to vote (kMinTVoteUv), or a flat T's noise would
+      // replace a small T wave that can.
+      // A "lobe" whose extremum is the end of the search range is a slope leaving it (drift,
+      // the next P wave), not a peak.
+      const bool two_lobes = std::min(pmax, pmin) >= prm.t_biphasic_fraction * std::max(pmax, pmin) &&
+                             std::min(pmax, pmin) >= kMinTVoteUv && std::max(kmax, kmin) < pk_end - hs;
+      const int pol = two_lobes ? (kmax > kmin ? 1 : -1) : (pmax >= pmin ? 1 : -1);
       const I64 tpk = pol > 0 ? kmax : kmin;
-      const double amp = std::max(pmax, pmin);
+      const double amp = pol > 0 ? pmax : pmin;
       // Steepest return towards baseline after the peak.
       I64 xm = -1;
       double best = 0;
@@ -261,7 +273,7 @@ Fiducials delineate(const std::vector<std::span<const float>>& leads, double fs,
     }
     std::vector<I64> ends;
     for (const auto& e : lt) {
-      if (e.amp < prm.t_min_rel_amp * amp_max || e.amp < 30.0) continue;
+      if (e.amp < prm.t_min_rel_amp * amp_max || e.amp < kMinTVoteUv) continue;
       // A lead whose "T peak" is far from the strongest lead's is tracking something else
       // (a U wave, the next P wave, drift) and does not vote.
       if (std::llabs(e.t_peak - peak_ref) > S(0.08)) continue;

@@ -38,6 +38,7 @@ struct DelineationParams {
   double t_ref_span_s = 0.15;          // trapezium reference point: steepest descent + span
   double t_min_rel_amp = 0.5;          // leads voting on T end: T amplitude ≥ this × largest
   double t_rank_fraction = 0.1;        // T end = k-th latest vote, k = fraction × votes
+  double t_biphasic_fraction = 0.5;    // both lobes ≥ this × the larger: the T ends after the later
   double lead_onset_fraction = 0.04;   // per-lead slope threshold, of the lead's QRS peak slope
   double lead_offset_fraction = 0.06;
   double lead_extend_on_s = 0.03;      // how far per-lead limits may extend the spatial ones

@@ -188,7 +188,7 @@ DelineationReport run_delineation(const DelineationOptions& options) {
         agreement = analysis.median;
         agreement.samples_uv.clear();
         for (const auto& p : analysis.quality.problems) {
-          j_uncertain = j_uncertain || p.kind == "j_point_uncertain";
+          j_uncertain = j_uncertain || p.kind == "j_point_uncertain" || p.kind == "j_point_leads_disagree";
           t_uncertain = t_uncertain || p.kind == "t_end_uncertain";
         }
       } catch (const std::exception& e) {
@@ -234,7 +234,7 @@ void print_delineation(std::ostream& out, const DelineationReport& report, bool 
         gross_t += count(r.stats.t_end, kGrossTEndMs);
       }
     }
-    out << "  flagged by analyze: j_point_uncertain in " << n_j << " records (" << gross_j << " of their "
+    out << "  flagged by analyze: j_point_uncertain / _leads_disagree in " << n_j << " records (" << gross_j << " of their "
         << beats_j << " beats J > 40 ms off), t_end_uncertain in " << n_t << " (" << gross_t << " of "
         << beats_t << " beats T end > 80 ms off)\n";
   }

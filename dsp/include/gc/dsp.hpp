@@ -58,8 +58,8 @@ struct MedianBeat {
   // item 4), in ms: the largest distance from the fiducial above to the same fiducial found on
   // the medians of the odd and of the even dominant beats (beat spread; needs ≥ 6 beats), and
   // between the limb-lead and the chest-lead delineations (lead spread; needs both groups).
-  // nullopt when not assessable. A spread above a gross error (J 40 ms, T end 80 ms) is reported in
-  // quality as j_point_uncertain / t_end_uncertain.
+  // nullopt when not assessable. Spreads above a gross error are reported in quality
+  // (j_point_uncertain, j_point_leads_disagree, t_end_uncertain; see QualityProblem).
   std::optional<double> j_beat_spread_ms;
   std::optional<double> j_lead_spread_ms;
   std::optional<double> t_end_beat_spread_ms;
@@ -118,8 +118,9 @@ struct QualityProblem {
   std::string lead;  // "" for the whole record
   std::string kind;  // flat, lead_off, saturation, hf_noise, baseline_wander, mains, too_few_beats,
                      // too_short, invalid_samples, recording_stopped, delineation_failed,
-                     // j_point_uncertain (ST not measured: quality not ok), t_end_uncertain
-                     // (QT not reported; quality stays ok)
+                     // j_point_uncertain (odd/even beats disagree: ST not measured, quality
+                     // not ok), j_point_leads_disagree (limb/chest leads disagree; reported,
+                     // quality stays ok), t_end_uncertain (QT not reported; quality stays ok)
   std::string detail;
 };
 
