@@ -3,80 +3,19 @@
 // with the rationale in English and Chinese. Every rule and its why is stated where it is coded.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "gc/triage.hpp"
-#include "leads.hpp"
+#include "evaluator.hpp"
 #include "normal_limits.hpp"
-#include "occlusion.hpp"
-#include "statements.hpp"
 #include "text.hpp"
 
-namespace gc::triage {
-
-namespace {
-
-using detail::display_lead;
-using detail::format_mv;
-using detail::join;
-using detail::LeadTable;
-using detail::LeadView;
-
-// --- Rule constants (µV, ms) -----------------------------------------------------------------
-
-// ST at J+60 must reach this fraction of the J-point threshold: a true injury current lifts the
-// whole ST segment, whereas a J point placed on the QRS tail (slurred S, J notch) is high only at
-// J.
-constexpr double kLateConfirmFraction = 0.5;
-constexpr double kDepressionUv = 50;       // "ST depression" as listed/reported (0.5 mm)
-constexpr double kDeepDepressionUv = 100;  // left main / Sgarbossa / de Winter (1 mm)
-constexpr double kWideQrsMs = 120;
-constexpr double kSgarbossaUv = 100;
-constexpr double kPolarityFraction = 0.3;
-constexpr double kSpikeMs = 10;  // deflections narrower than this in a paced beat are stimuli  //
-                                 // |net QRS| / peak-to-peak for a clearly +/− QRS
-constexpr double kImplausibleQrsMs = 60;
-constexpr double kSeptalQUv = 50;
-constexpr double kBroadRMs = 90;
-constexpr double kLbbbMinQrsMaleMs = 140;
-constexpr double kLbbbMinQrsFemaleMs = 130;
-constexpr double kIvcdQrsMs = 160;
-constexpr double kMaxRbbbQrsMs = 180;
-constexpr double kSmithRatio = 0.25;         // discordant STE / S depth (Smith-modified Sgarbossa)
-constexpr double kLvhArmstrongRatio = 0.25;  // LVH: STE ≥ 25 % of S depth in V1–V3 → not LVH alone
-constexpr double kSokolowUv = 3500;
-constexpr double kCornellMaleUv = 2800;
-constexpr double kCornellFemaleUv = 2000;
-constexpr double kSmithErThreshold = detail::kSmithLadThreshold;
-constexpr double kErStToTRatio = 0.25;      // early repolarization: T ≥ 4 × ST elevation
-// Brugada type 1 (see detect_brugada()).
-constexpr double kBrugadaTakeoffUv = 200;      // ≥ 2 mm at the take-off
-constexpr double kBrugadaMinJUv = 100;         // still ≥ 1 mm at the J point
-constexpr double kBrugadaFallUv = 100;         // ST falls ≥ 1 mm from the take-off by J+60
-constexpr double kBrugadaFlatTUv = 50;         // T no more than 0.5 mm above the late ST
-constexpr double kBrugadaNoSUv = 50;           // "no S wave" after the terminal deflection
-constexpr double kBrugadaMinTerminalRUv = 100;  // a terminal r′ worth the name
-constexpr double kLvAneurysmSumRatio = 0.22;
-constexpr double kLvAneurysmLeadRatio = 0.36;
-constexpr double kMinAnalysableStandardLeads = 6;
-// A ratio judged at the J point is only as good as the J point: see st_j_low_uv().
-constexpr double kJRampWalkMs = 60;     // how far back a J point on the ST ramp is traced
-constexpr double kRampSlopeFactor = 2;  // steeper than this × ST slope = terminal QRS
-// Anterior Q/QS waves with persistent ST elevation (see anterior_qs_ste()).
-constexpr int kAnteriorQsMinLeads = 3;
-
-bool has(const std::vector<std::string>& v, std::string_view x) {
-  return std::find(v.begin(), v.end(), x) != v.end();
-}
-
-// QS complex: no R wave worth the name (< 0.1 mV above the J level — on a QS complex the measured
-// "R" can be the elevated J point itself) and a deep negative deflection (≥ 0.3 mV).
-bool is_qs(const LeadView& v) {
-  return v.r_uv - std::max(0.0, v.st_j_uv) < 100 && v.negative_uv() <= -300;
-}
+namespace gc::triage::detail {
 
 // Chinese names of dsp::QualityProblem kinds (unknown kinds are shown as given).
 std::string quality_kind_zh(const std::string& kind) {
@@ -91,13 +30,6 @@ std::string quality_kind_zh(const std::string& kind) {
   auto it = names.find(kind);
   return it == names.end() ? kind : it->second;
 }
-
-struct ConfounderText {
-  const char* key;
-  const char* short_en;  // as a reason in a sentence
-  const char* en;        // with its rationale
-  const char* zh;
-};
 
 constexpr ConfounderText kConfounderText[] = {
     {"lbbb", "LBBB", "left bundle branch block", "左束支传导阻滞"},
@@ -137,7 +69,6 @@ const ConfounderText& confounder_text(const std::string& key) {
   return kConfounderText[0];
 }
 
-// Evidence for / against occlusion in the words of the statement table.
 std::optional<double> evidence_value(const detail::Evidence& ev) {
   const auto* row = detail::find_statement(ev.code);
   if (!row || row->kind == detail::ValueKind::none) return std::nullopt;
@@ -150,107 +81,128 @@ std::string evidence_zh(const detail::Evidence& ev) {
   return detail::make_statement(ev.code, ev.leads, evidence_value(ev)).text_zh;
 }
 
-struct Culprit {
-  std::string en, zh;
-};
+// --- Text -----------------------------------------------------------------------------------
 
-class Evaluator {
- public:
-  Evaluator(const dsp::Analysis& analysis, const PatientContext& patient)
-      : a_(analysis), p_(patient), table_(analysis) {}
-
-  Finding run();
-
- private:
-  void decide();
-  void build_statements();
-  const dsp::Analysis& a_;
-  const PatientContext& p_;
-  LeadTable table_;
-  Finding f_;
-  bool critical_allowed_ = true;  // see the sex-unknown policy in run()
-  // Evidence behind the read, kept for its coded statements (build_statements()).
-  std::optional<detail::OcclusionAssessment> occlusion_;
-  std::vector<detail::Evidence> outside_normal_;
-  std::map<std::string, std::vector<std::string>> equivalent_leads_;
-
-  double thr(const std::string& lead) const { return ste_threshold_uv(lead, p_); }
-  bool meets_ste(const LeadView& v) const {
-    const double t = thr(v.name);
-    return v.st_j_uv >= t && v.st_late_uv >= kLateConfirmFraction * t;
+// "V1–V6 0.35 mV (3.5 mm), I/aVL 0.15 mV (1.5 mm)" — one item per run, maximum ST in the run.
+std::string Evaluator::ste_text(const std::vector<std::vector<std::string>>& runs,
+                                std::string_view sep) const {
+  std::vector<std::string> items;
+  for (const auto& r : runs) {
+    double max_uv = 0;
+    for (const auto& lead : r) max_uv = std::max(max_uv, st(lead));
+    std::string label;
+    if (r.front()[0] == 'V') {
+      label = r.front() + "–" + r.back();
+    } else {
+      std::vector<std::string> shown;  // limb leads in the familiar I, II, III, aVR, aVL, aVF order
+      for (const char* lead : {"I", "II", "III", "-aVR", "aVL", "aVF"}) {
+        if (std::find(r.begin(), r.end(), lead) != r.end()) shown.push_back(display_lead(lead));
+      }
+      label = join(shown, "/");
+    }
+    items.push_back(label + " " + format_mv(max_uv));
   }
-  bool depressed(const LeadView& v, double uv) const {
-    return v.st_j_uv <= -uv && v.st_late_uv <= -0.5 * uv;
+  return join(items, sep);
+}
+
+// The read as coded statements, rendered from the statement table (statements.cpp): the
+// decision's outcome, the evidence behind it and the policies that applied, in that order.
+void Evaluator::build_statements() {
+  auto add = [this](std::string_view code, std::vector<std::string> leads = {},
+                    std::optional<double> value = std::nullopt) {
+    f_.statements.push_back(detail::make_statement(code, std::move(leads), value));
+  };
+  auto add_evidence = [&](const std::vector<detail::Evidence>& list) {
+    for (const auto& ev : list) add(ev.code, ev.leads, evidence_value(ev));
+  };
+  auto lead_names = [](const std::vector<LeadST>& list) {
+    std::vector<std::string> out;
+    for (const auto& l : list) out.push_back(l.lead);
+    return out;
+  };
+  auto max_abs = [](const std::vector<LeadST>& list) {
+    double m = 0;
+    for (const auto& l : list) m = std::max(m, std::fabs(l.st_j_uv));
+    return m;
+  };
+  const auto qrs = qrs_ms();
+  switch (f_.category) {
+    case Category::poor_quality: {
+      int recorded = 0;
+      for (auto lead : detail::kTwelveLeads) recorded += table_.recorded(lead) ? 1 : 0;
+      add(recorded < kMinAnalysableStandardLeads ? "insufficient_leads" : "poor_quality");
+      break;
+    }
+    case Category::stemi: {
+      add("STE_", lead_names(f_.elevated), max_abs(f_.elevated));
+      static const std::map<std::string, std::string> kTerritoryCode = {
+          {"septal", "ASMI"},  {"anteroseptal", "ASMI"}, {"anterior", "AMI"},
+          {"extensive_anterior", "ALMI"}, {"lateral", "LMI"}, {"high_lateral", "LMI"},
+          {"inferior", "IMI"}, {"posterior", "PMI"},     {"right_ventricle", "rv_mi"}};
+      std::set<std::string> done;
+      for (const auto& t : f_.territories) {
+        const auto it = kTerritoryCode.find(t);
+        if (it != kTerritoryCode.end() && done.insert(it->second).second) add(it->second);
+      }
+      if (occlusion_) {
+        add_evidence(occlusion_->decisive);
+        add_evidence(occlusion_->supporting);
+      }
+      break;
+    }
+    case Category::stemi_equivalent:
+      for (const auto& e : f_.equivalents) add(e, equivalent_leads_[e]);
+      break;
+    case Category::confounded:
+    case Category::abnormal:
+    case Category::normal:
+      break;
   }
-  std::optional<double> qrs_ms() const { return a_.global.qrs_duration_ms; }
-  // A QRS width decides only when it is beyond the limit by more than the sampling allows: the
-  // onset and the end are each placed to a sample, so the measurement may be up to one sample
-  // period long at each end (4 ms at 500 Hz; 20 ms at 100 Hz, where healthy young adults measure
-  // 110–150 ms — Brugada-HUCA).
-  bool qrs_clearly_at_least(double limit_ms) const {
-    if (!qrs_ms() || a_.sample_rate_hz <= 0) return false;
-    return *qrs_ms() - 2000.0 / a_.sample_rate_hz >= limit_ms - 1e-9;
+  for (const auto& c : f_.confounders) {
+    if (c == "lbbb") add("CLBBB", {}, qrs);
+    if (c == "paced") add("PACE");
+    if (c == "ivcd") add("IVCD", {}, qrs);
+    if (c == "lvh") add("LVH");
+    if (c == "rbbb") add("CRBBB", {}, qrs);
+    if (c == "rbbb" || c == "ivcd_secondary") add("secondary_st_t", lead_names(f_.elevated));
+    if (c == "lv_aneurysm") add("ANEUR", lead_names(f_.elevated));
+    if (c == "pericarditis") add("pericarditis");
+    if (c == "early_repolarization") add("early_repolarization", lead_names(f_.elevated));
+    if (c == "brugada") {
+      if (auto b = detect_brugada()) add(b->code, b->leads, b->value);
+    }
+    if (c == "normal_variant") {
+      add("normal_variant", lead_names(f_.elevated));
+      if (occlusion_) {
+        add_evidence(occlusion_->variant);
+        add_evidence(occlusion_->supporting);
+      }
+    }
+    if ((c == "lbbb" || c == "paced" || c == "ivcd") && f_.category == Category::stemi) {
+      add("sgarbossa_positive", lead_names(f_.elevated));
+    } else if ((c == "lbbb" || c == "paced" || c == "ivcd") && f_.category == Category::confounded) {
+      add("sgarbossa_negative");
+    }
   }
-  bool wide_qrs() const { return qrs_clearly_at_least(kWideQrsMs); }
-  double st(std::string_view lead) const {
-    auto v = table_.find(lead);
-    return v ? v->st_j_uv : 0.0;
+  if (f_.category == Category::confounded && !f_.elevated.empty() &&
+      !has(f_.confounders, "normal_variant")) {
+    add("STE_", lead_names(f_.elevated), max_abs(f_.elevated));
   }
-
-  void threshold_notes();
-  bool gate_quality();
-  void quality_text(int analysable, bool too_few);
-  void ste_safety_net();
-  std::vector<std::vector<std::string>> ste_runs() const;
-  // True when ≥ 2 contiguous leads meet the criteria at the thresholds for `patient`.
-  bool has_ste_runs(const PatientContext& patient) const;
-  void gap_notes(std::vector<std::string>& en, std::vector<std::string>& zh) const;
-  std::vector<std::string> territories_of(const std::set<std::string>& e) const;
-  void list_depressions(const std::set<std::string>& exclude);
-
-  bool detect_lbbb() const;
-  bool detect_rbbb() const;
-  bool detect_lvh() const;
-  bool lvh_strain() const;
-  std::optional<detail::Evidence> detect_brugada() const;
-  bool pr_depression() const;
-
-  double st_j_low_uv(const LeadView& v) const;
-  bool sgarbossa(const std::string& reason_key);
-  std::optional<std::string> explain_ste_by_confounder(const std::set<std::string>& e);
-  bool left_main_pattern() const;
-  bool de_winter(std::vector<std::string>& leads) const;
-  bool hyperacute_t(std::vector<std::string>& leads) const;
-  bool posterior_std(std::vector<std::string>& leads) const;
-  bool anterior_qs_ste(std::vector<std::string>& leads) const;
-  bool anterior_q_waves(std::vector<std::string>& leads) const;
-  bool pathological_q_waves(std::vector<std::string>& leads) const;
-  std::vector<Culprit> culprits(const std::set<std::string>& e) const;
-
-  void finish_stemi(const std::vector<std::vector<std::string>>& runs,
-                    const std::set<std::string>& e);
-  void finish_confounded(const std::string& key, const std::string& en, const std::string& zh);
-  void finish_normal_variant(const std::vector<std::vector<std::string>>& runs,
-                             const std::set<std::string>& e,
-                             const detail::OcclusionAssessment& occlusion);
-  void finish_no_ste();
-  void set_tier();
-  std::string ste_text(const std::vector<std::vector<std::string>>& runs,
-                       std::string_view sep = ", ") const;
-};
-
-// --- Notes on thresholds ------------------------------------------------------------------
-
-void Evaluator::threshold_notes() {
-  if (p_.sex == Sex::unknown) {
-    f_.notes.push_back(
-        "sex unknown: most sensitive ST-elevation thresholds used (V2–V3 0.15 mV, V7–V9 and "
-        "V3R–V5R 0.05 mV)");
-  } else if (p_.sex == Sex::male && !p_.age_years) {
-    f_.notes.push_back(
-        "age unknown: most sensitive ST-elevation thresholds for men used (V2–V3 0.20 mV, V7–V9 "
-        "and V3R–V5R 0.05 mV)");
+  std::vector<LeadST> depressed;
+  for (const auto& d : f_.depressed) {
+    if (d.lead != "aVR") depressed.push_back(d);
   }
+  if (!depressed.empty()) add("STD_", lead_names(depressed), max_abs(depressed));
+  if (f_.category == Category::abnormal) {
+    std::vector<std::string> q_leads;
+    if (anterior_q_waves(q_leads)) add("QWAVE", q_leads);
+    if (wide_qrs()) add(detect_rbbb() ? "CRBBB" : "wide_qrs", {}, qrs);
+    if (detect_lvh()) add("LVH");
+    add_evidence(outside_normal_);
+  }
+  if (f_.category == Category::normal) add("NORM");
+  if (p_.sex == Sex::unknown) add("thresholds_sex_unknown");
+  if (!a_.global.pacing_assessable) add("pacing_not_assessable", {}, a_.sample_rate_hz);
 }
 
 // --- Quality gating -----------------------------------------------------------------------
@@ -343,6 +295,20 @@ void Evaluator::ste_safety_net() {
     f_.tier = Tier::urgent;
   } else {
     f_.tier = p_.chest_pain ? Tier::urgent : Tier::routine;
+  }
+}
+
+// --- Notes on thresholds ------------------------------------------------------------------
+
+void Evaluator::threshold_notes() {
+  if (p_.sex == Sex::unknown) {
+    f_.notes.push_back(
+        "sex unknown: most sensitive ST-elevation thresholds used (V2–V3 0.15 mV, V7–V9 and "
+        "V3R–V5R 0.05 mV)");
+  } else if (p_.sex == Sex::male && !p_.age_years) {
+    f_.notes.push_back(
+        "age unknown: most sensitive ST-elevation thresholds for men used (V2–V3 0.20 mV, V7–V9 "
+        "and V3R–V5R 0.05 mV)");
   }
 }
 
@@ -440,12 +406,135 @@ void Evaluator::list_depressions(const std::set<std::string>& exclude) {
   }
 }
 
+// --- Culprit artery hints -------------------------------------------------------------------
+
+std::vector<Culprit> Evaluator::culprits(const std::set<std::string>& e) const {
+  std::vector<Culprit> out;
+  const bool inferior = e.count("II") || e.count("III") || e.count("aVF");
+  const bool rv =
+      e.count("V3R") || e.count("V4R") || e.count("V5R") || (inferior && st("V1") >= 100);
+  const bool anterior = e.count("V1") || e.count("V2") || e.count("V3") || e.count("V4");
+  if (inferior) {
+    const bool iii_gt_ii = st("III") > st("II");
+    const bool lateral = e.count("I") || e.count("aVL") || e.count("V5") || e.count("V6");
+    if (iii_gt_ii && rv) {
+      out.push_back(
+          {"proximal RCA with right-ventricular involvement (STE III > II, STE " +
+               std::string(e.count("V4R")
+                               ? "V4R"
+                               : (e.count("V3R") || e.count("V5R") ? "right-sided leads" : "V1")) +
+               ")",
+           "右冠状动脉近段闭塞合并右室受累（III 导联抬高 > II）"});
+    } else if (iii_gt_ii) {
+      out.push_back({"RCA (STE III > II)", "右冠状动脉（III 导联抬高 > II）"});
+    } else if (lateral) {
+      out.push_back({"LCx (inferior with lateral STE, STE III ≤ II)",
+                     "左回旋支（下壁合并侧壁抬高，III ≤ II）"});
+    }
+    std::vector<std::string> v13;
+    for (const char* lead : {"V1", "V2", "V3"}) {
+      auto v = table_.find(lead);
+      if (v && depressed(*v, kDepressionUv)) v13.emplace_back(lead);
+    }
+    if (v13.size() >= 2 && !e.count("V7") && !e.count("V8") && !e.count("V9")) {
+      out.push_back({"posterior extension suspected (ST↓ " + join(v13, ", ") + "): record V7–V9",
+                     "疑似合并后壁受累（" + join(v13, "、") + " ST 段压低），请加做 V7–V9"});
+    }
+  }
+  if (anterior && !inferior) {
+    auto avl = table_.find("aVL");
+    if ((e.count("V1") || e.count("V2")) && (e.count("V3") || e.count("V4")) && avl &&
+        avl->st_j_uv >= 100) {
+      out.push_back(
+          {"proximal LAD (V1–V4 with aVL elevation)", "前降支近段（V1–V4 合并 aVL 抬高）"});
+    } else {
+      out.push_back({"LAD", "前降支"});
+    }
+  }
+  if (!inferior && !anterior && (e.count("V7") || e.count("V8") || e.count("V9"))) {
+    out.push_back({"LCx or RCA (posterior)", "回旋支或右冠（后壁）"});
+  }
+  if (left_main_pattern()) {
+    out.push_back({"left main / multivessel disease (STE aVR with diffuse ST depression)",
+                   "左主干/多支病变（aVR 抬高伴广泛 ST 段压低）"});
+  }
+  return out;
+}
+
+// --- The STEMI read ---------------------------------------------------------------------------
+
+void Evaluator::finish_stemi(const std::vector<std::vector<std::string>>& runs,
+                             const std::set<std::string>& e) {
+  f_.category = Category::stemi;
+  f_.stemi = true;
+  f_.route_to_human = true;  // the cardiologist confirms before the green channel opens
+  f_.territories = territories_of(e);
+  for (auto lead : detail::kStandardOrder) {
+    const std::string name(lead);
+    if (!e.count(name)) continue;
+    auto v = table_.find(name);
+    f_.elevated.push_back({name, v->st_j_uv, v->st_late_uv, thr(name)});
+  }
+  if (e.count("-aVR")) {
+    auto v = table_.find("-aVR");
+    f_.elevated.push_back({"-aVR", v->st_j_uv, v->st_late_uv, thr("-aVR")});
+  }
+  list_depressions(e);
+
+  std::vector<std::string> terr_en, terr_zh;
+  for (const auto& t : f_.territories) {
+    terr_en.emplace_back(territory_name_en(t));
+    const std::string zh(territory_name_zh(t));
+    if (std::find(terr_zh.begin(), terr_zh.end(), zh) == terr_zh.end()) terr_zh.push_back(zh);
+  }
+  const auto recip = detail::reciprocal_leads_for(f_.territories);
+  std::vector<std::string> recip_hit, other_std;
+  for (const auto& d : f_.depressed) {
+    if (std::find(recip.begin(), recip.end(), d.lead) != recip.end()) {
+      recip_hit.push_back(d.lead);
+    } else if (d.lead != "aVR") {
+      other_std.push_back(d.lead);
+    }
+  }
+
+  std::string en = "ST↑ " + ste_text(runs);
+  std::string zh = "ST 段抬高 " + ste_text(runs, "，");
+  if (!recip_hit.empty()) {
+    en += "; reciprocal ST↓ " + join(recip_hit, ", ");
+    zh += "；对应导联 ST 段压低 " + join(recip_hit, "、");
+  }
+  if (!other_std.empty()) {
+    en += "; ST↓ " + join(other_std, ", ");
+    zh += "；ST 段压低 " + join(other_std, "、");
+  }
+  en += " → acute " + join(terr_en, " + ") + " STEMI";
+  zh += " → 急性" + join(terr_zh, "、") + " STEMI";
+  for (const auto& c : culprits(e)) {
+    f_.culprit_hints.push_back(c.en);
+    en += "; culprit: " + c.en;
+    zh += "；提示：" + c.zh;
+  }
+  if (detect_rbbb()) {
+    f_.notes.push_back("RBBB present: ST-elevation criteria remain valid in RBBB");
+  }
+  if (detect_lvh()) {
+    f_.notes.push_back("LVH voltage criteria met: ST elevation exceeds what LVH explains");
+  }
+  f_.explanation_en = en;
+  f_.explanation_zh = zh;
+}
+
 // --- Confounder detectors -------------------------------------------------------------------
 
-// LBBB: wide QRS (below), QS/rS in V1–V2, dominant monophasic R in ≥ 2 of I, aVL, V5, V6: no septal
-// q
-// (< 0.05 mV — its absence is the hallmark of LBBB) and S ≤ 1/3 of R (V5–V6 may keep an S wave
-// with a leftward axis, so they are not required).
+// LBBB (see detect_lbbb(); the QRS durations are Strauss's).
+constexpr double kSeptalQUv = 50;  // a septal q shallower than this counts as absent
+constexpr double kBroadRMs = 90;   // R at least this broad: the monophasic R of LBBB
+constexpr double kLbbbMinQrsMaleMs = 140;
+constexpr double kLbbbMinQrsFemaleMs = 130;
+
+// LBBB: wide QRS (below), QS/rS in V1–V2, dominant monophasic R in ≥ 2 of I, aVL, V5, V6: no
+// septal q (< 0.05 mV — its absence is the hallmark of LBBB) and S ≤ 1/3 of R (V5–V6 may keep an
+// S wave with a leftward axis, so they are not required).
 bool Evaluator::detect_lbbb() const {
   // Strict (Strauss) QRS duration for complete LBBB: ≥ 140 ms men, ≥ 130 ms women (and unknown
   // sex). A 120–139 ms LBBB-like QRS is incomplete LBBB, where the ordinary criteria still apply.
@@ -469,6 +558,8 @@ bool Evaluator::detect_lbbb() const {
   return monophasic >= 2;
 }
 
+constexpr double kMaxRbbbQrsMs = 180;  // beyond this: the wide-QRS ("ivcd") confounder
+
 // RBBB (only reported; it does not invalidate ST-elevation criteria because the ST changes it
 // causes are confined to V1–V3 and are depressions): QRS ≥ 120 ms with a dominant R in V1.
 bool Evaluator::detect_rbbb() const {
@@ -478,6 +569,10 @@ bool Evaluator::detect_rbbb() const {
   auto v1 = table_.find("V1");
   return v1 && v1->qrs_net_uv > 0 && v1->r_uv >= 0.5 * -v1->negative_uv();
 }
+
+constexpr double kSokolowUv = 3500;        // Sokolow–Lyon
+constexpr double kCornellMaleUv = 2800;    // Cornell, men (and unknown sex)
+constexpr double kCornellFemaleUv = 2000;  // Cornell, women
 
 // LVH by voltage: Sokolow–Lyon S(V1) + max R(V5, V6) ≥ 3.5 mV, or Cornell R(aVL) + S(V3) > 2.8 mV
 // men / 2.0 mV women. Unknown sex uses the male Cornell value so that LVH is not assumed too
@@ -508,6 +603,14 @@ bool Evaluator::lvh_strain() const {
   }
   return false;
 }
+
+// Brugada type 1 (see detect_brugada()).
+constexpr double kBrugadaTakeoffUv = 200;      // ≥ 2 mm at the take-off
+constexpr double kBrugadaMinJUv = 100;         // still ≥ 1 mm at the J point
+constexpr double kBrugadaFallUv = 100;         // ST falls ≥ 1 mm from the take-off by J+60
+constexpr double kBrugadaFlatTUv = 50;         // T no more than 0.5 mm above the late ST
+constexpr double kBrugadaNoSUv = 50;           // "no S wave" after the terminal deflection
+constexpr double kBrugadaMinTerminalRUv = 100;  // a terminal r′ worth the name
 
 // Brugada type 1 (Priori et al., HRS/EHRA/APHRS consensus 2013; Bayés de Luna et al.,
 // J Electrocardiol 2012): coved ST elevation ≥ 2 mm at the take-off in V1 or V2, the ST segment
@@ -550,124 +653,14 @@ bool Evaluator::pr_depression() const {
   return count >= 2 || (avr && avr->pr_vs_tp_uv >= 50);
 }
 
-// --- LBBB / paced: Sgarbossa and Smith-modified Sgarbossa ------------------------------------
-
-// ST level at the J point, checked on the median beat (st_j_uv when there is none). Why: in LBBB
-// and paced rhythms the discordant ST segment rises steeply into the T wave, and a delineator that
-// reads the ramp as QRS places J late on it (the synthetic LBBB sample: J 50 ms late, ST/S 0.27
-// instead of 0.16), inflating ST(J) and with it the Smith ST/S ratio. A true injury current lifts
-// a flat or convex ST segment (no walk), and a J point at the knee after a steep terminal QRS
-// stays where it is, so the correction only acts on a J placed on the ramp. (A fixed "J − CSE
-// tolerance" window was tried and rejected: at a correct J it lands on the steep terminal QRS and
-// would hide real discordant STE.)
-double Evaluator::st_j_low_uv(const LeadView& v) const {
-  const auto& m = a_.median;
-  if (!m.qrs_offset_samples || a_.sample_rate_hz <= 0) return v.st_j_uv;
-  const auto it = std::find(a_.lead_names.begin(), a_.lead_names.end(), v.name);
-  if (it == a_.lead_names.end()) return v.st_j_uv;
-  const auto idx = static_cast<std::size_t>(it - a_.lead_names.begin());
-  if (idx >= m.samples_uv.size()) return v.st_j_uv;
-  const auto& x = m.samples_uv[idx];
-  const std::int64_t j = *m.qrs_offset_samples;
-  if (j < 1 || j >= static_cast<std::int64_t>(x.size())) return v.st_j_uv;
-  auto at = [&x](std::int64_t k) { return static_cast<double>(x[static_cast<std::size_t>(k)]); };
-  double lowest = 0;  // relative to the sample at J
-  // A J point placed on the ramp itself: the ST-T upstroke continues before J at about the slope
-  // it has after J (no knee). Walk back along the ramp, at most kJRampWalkMs, until the signal
-  // becomes steeper than twice the ST slope — the terminal QRS — and take the level there. With
-  // a correctly placed J the steep terminal QRS is met at once and nothing changes.
-  const double st_slope_per_sample = v.st_slope_uv_per_s / a_.sample_rate_hz;
-  if (st_slope_per_sample > 0) {
-    const auto d = std::max<std::int64_t>(1, std::llround(0.004 * a_.sample_rate_hz));
-    const auto limit = std::max<std::int64_t>(
-        d, j - static_cast<std::int64_t>(std::llround(kJRampWalkMs / 1000.0 * a_.sample_rate_hz)));
-    std::int64_t k = j;
-    // The walk also stops where the signal clearly falls towards J (a notch, the S nadir): it
-    // follows the ramp (with its small ripples) only, never into the body of the QRS.
-    while (k - 1 >= limit) {
-      const double slope = (at(k) - at(k - d)) / static_cast<double>(d);
-      if (std::fabs(slope) > kRampSlopeFactor * st_slope_per_sample) break;
-      --k;
-    }
-    lowest = std::min(lowest, at(k) - at(j));
-  }
-  return v.st_j_uv + lowest;
-}
-
-bool Evaluator::sgarbossa(const std::string& reason_key) {
-  std::vector<std::string> hits_en, hits_zh;
-  std::set<std::string> leads;
-  for (auto lead_sv : detail::kStandardOrder) {
-    const std::string lead(lead_sv);
-    auto v = table_.find(lead);
-    if (!v) continue;
-    // QRS polarity must be clear (net ≥ 30 % of the peak-to-peak amplitude): in an equiphasic
-    // transition lead "concordant" and "discordant" have no meaning.
-    // In a paced beat an "R" narrower than 10 ms is the pacing stimulus, not myocardium: it does
-    // not count towards the QRS polarity.
-    const bool spike_r = reason_key == "paced" && v->r_duration_ms < kSpikeMs;
-    const double r_uv = spike_r ? 0.0 : v->r_uv;
-    const double net_uv = spike_r ? v->qrs_net_uv - v->r_uv : v->qrs_net_uv;
-    const double net_limit = kPolarityFraction * (r_uv - v->negative_uv());
-    const bool positive = net_uv >= net_limit && net_uv > 0;
-    const bool negative = net_uv <= -net_limit && net_uv < 0;
-    // Concordant criteria need the ST segment itself (J and J+60) beyond 1 mm: in a wide QRS the
-    // J point is easily placed on the end of the QRS.
-    const bool up_j_and_late = v->st_j_uv >= kSgarbossaUv && v->st_late_uv >= kSgarbossaUv;
-    const bool confirmed_up = v->st_j_uv >= kSgarbossaUv && v->st_late_uv >= 0.5 * kSgarbossaUv;
-    if (positive && up_j_and_late) {
-      hits_en.push_back("concordant ST↑ " + lead + " " + format_mv(v->st_j_uv));
-      hits_zh.push_back(lead + " 同向 ST 段抬高 " + format_mv(v->st_j_uv));
-      leads.insert(lead);
-      f_.elevated.push_back({lead, v->st_j_uv, v->st_late_uv, kSgarbossaUv});
-      continue;
-    }
-    const bool v1to3 = lead == "V1" || lead == "V2" || lead == "V3";
-    if (v1to3 && negative && v->st_j_uv <= -kSgarbossaUv && v->st_late_uv <= -kSgarbossaUv) {
-      hits_en.push_back("concordant ST↓ " + lead + " " + format_mv(v->st_j_uv));
-      hits_zh.push_back(lead + " 同向 ST 段压低 " + format_mv(v->st_j_uv));
-      f_.depressed.push_back({lead, v->st_j_uv, v->st_late_uv, -kSgarbossaUv});
-      continue;
-    }
-    const double s_depth = -v->negative_uv();
-    // The ratio must hold across the J-point tolerance (st_j_low_uv), not only at the measured J.
-    const double st_low_uv = st_j_low_uv(*v);
-    if (negative && confirmed_up && st_low_uv >= kSgarbossaUv && s_depth > 0 &&
-        st_low_uv / -s_depth <= -kSmithRatio) {
-      char ratio[32];
-      std::snprintf(ratio, sizeof ratio, "%.2f", st_low_uv / -s_depth);
-      hits_en.push_back("discordant ST↑ " + lead + " " + format_mv(v->st_j_uv) + ", ST/S " + ratio);
-      hits_zh.push_back(lead + " 反向 ST 段抬高 " + format_mv(v->st_j_uv) + "，ST/S " + ratio);
-      leads.insert(lead);
-      f_.elevated.push_back({lead, v->st_j_uv, v->st_late_uv, kSgarbossaUv});
-    }
-  }
-  const auto& names = confounder_text(reason_key);
-  const std::string what_en = names.short_en;
-  const std::string what_zh = names.zh;
-  if (hits_en.empty()) return false;
-
-  f_.category = Category::stemi;
-  f_.stemi = true;
-  f_.route_to_human = true;
-  f_.territories = territories_of(leads);
-  std::vector<std::string> terr_en, terr_zh;
-  for (const auto& t : f_.territories) {
-    terr_en.emplace_back(territory_name_en(t));
-    terr_zh.emplace_back(territory_name_zh(t));
-  }
-  f_.notes.push_back("Sgarbossa / Smith-modified Sgarbossa criteria positive in " + what_en);
-  f_.explanation_en =
-      what_en + " with positive (Smith-modified) Sgarbossa criteria: " + join(hits_en, "; ") +
-      " → acute " + (terr_en.empty() ? std::string("") : join(terr_en, " + ") + " ") +
-      "STEMI (occlusion MI) likely";
-  f_.explanation_zh = what_zh + "，Sgarbossa（Smith 改良）标准阳性：" + join(hits_zh, "；") +
-                      " → 急性" + (terr_zh.empty() ? std::string("") : join(terr_zh, "、") + " ") +
-                      "STEMI 可能";
-  return true;
-}
-
 // --- ST elevation explained by a confounder ------------------------------------------------
+
+constexpr double kLvhArmstrongRatio = 0.25;  // LVH: STE ≥ 25 % of S depth in V1–V3 → not LVH alone
+// LV aneurysm (Smith): ΣT/ΣQRS V1–V4 below this (and no lead above kLvAneurysmLeadRatio).
+constexpr double kLvAneurysmSumRatio = 0.22;
+// Smith's 4-variable LAD-occlusion vs early-repolarisation formula (occlusion.hpp).
+constexpr double kSmithErThreshold = detail::kSmithLadThreshold;
+constexpr double kErStToTRatio = 0.25;      // early repolarization: T ≥ 4 × ST elevation
 
 // Returns the confounder key when the ST elevation pattern is better explained by a mimic; sets
 // explanation fragments via finish_confounded by the caller.
@@ -810,6 +803,142 @@ std::optional<std::string> Evaluator::explain_ste_by_confounder(const std::set<s
   return std::nullopt;
 }
 
+// --- The confounded read ----------------------------------------------------------------------
+
+void Evaluator::finish_confounded(const std::string& key, const std::string& en,
+                                  const std::string& zh) {
+  f_.category = Category::confounded;
+  f_.route_to_human = true;
+  if (std::find(f_.confounders.begin(), f_.confounders.end(), key) == f_.confounders.end()) {
+    f_.confounders.push_back(key);
+  }
+  f_.explanation_en = en;
+  f_.explanation_zh = zh;
+}
+
+// --- LBBB / paced: Sgarbossa and Smith-modified Sgarbossa ------------------------------------
+
+// A ratio judged at the J point is only as good as the J point: see st_j_low_uv().
+constexpr double kJRampWalkMs = 60;     // how far back a J point on the ST ramp is traced
+constexpr double kRampSlopeFactor = 2;  // steeper than this × ST slope = terminal QRS
+
+// ST level at the J point, checked on the median beat (st_j_uv when there is none). Why: in LBBB
+// and paced rhythms the discordant ST segment rises steeply into the T wave, and a delineator that
+// reads the ramp as QRS places J late on it (the synthetic LBBB sample: J 50 ms late, ST/S 0.27
+// instead of 0.16), inflating ST(J) and with it the Smith ST/S ratio. A true injury current lifts
+// a flat or convex ST segment (no walk), and a J point at the knee after a steep terminal QRS
+// stays where it is, so the correction only acts on a J placed on the ramp. (A fixed "J − CSE
+// tolerance" window was tried and rejected: at a correct J it lands on the steep terminal QRS and
+// would hide real discordant STE.)
+double Evaluator::st_j_low_uv(const LeadView& v) const {
+  const auto& m = a_.median;
+  if (!m.qrs_offset_samples || a_.sample_rate_hz <= 0) return v.st_j_uv;
+  const auto it = std::find(a_.lead_names.begin(), a_.lead_names.end(), v.name);
+  if (it == a_.lead_names.end()) return v.st_j_uv;
+  const auto idx = static_cast<std::size_t>(it - a_.lead_names.begin());
+  if (idx >= m.samples_uv.size()) return v.st_j_uv;
+  const auto& x = m.samples_uv[idx];
+  const std::int64_t j = *m.qrs_offset_samples;
+  if (j < 1 || j >= static_cast<std::int64_t>(x.size())) return v.st_j_uv;
+  auto at = [&x](std::int64_t k) { return static_cast<double>(x[static_cast<std::size_t>(k)]); };
+  double lowest = 0;  // relative to the sample at J
+  // A J point placed on the ramp itself: the ST-T upstroke continues before J at about the slope
+  // it has after J (no knee). Walk back along the ramp, at most kJRampWalkMs, until the signal
+  // becomes steeper than twice the ST slope — the terminal QRS — and take the level there. With
+  // a correctly placed J the steep terminal QRS is met at once and nothing changes.
+  const double st_slope_per_sample = v.st_slope_uv_per_s / a_.sample_rate_hz;
+  if (st_slope_per_sample > 0) {
+    const auto d = std::max<std::int64_t>(1, std::llround(0.004 * a_.sample_rate_hz));
+    const auto limit = std::max<std::int64_t>(
+        d, j - static_cast<std::int64_t>(std::llround(kJRampWalkMs / 1000.0 * a_.sample_rate_hz)));
+    std::int64_t k = j;
+    // The walk also stops where the signal clearly falls towards J (a notch, the S nadir): it
+    // follows the ramp (with its small ripples) only, never into the body of the QRS.
+    while (k - 1 >= limit) {
+      const double slope = (at(k) - at(k - d)) / static_cast<double>(d);
+      if (std::fabs(slope) > kRampSlopeFactor * st_slope_per_sample) break;
+      --k;
+    }
+    lowest = std::min(lowest, at(k) - at(j));
+  }
+  return v.st_j_uv + lowest;
+}
+
+constexpr double kSpikeMs = 10;  // deflections narrower than this in a paced beat are stimuli
+
+bool Evaluator::sgarbossa(const std::string& reason_key) {
+  std::vector<std::string> hits_en, hits_zh;
+  std::set<std::string> leads;
+  for (auto lead_sv : detail::kStandardOrder) {
+    const std::string lead(lead_sv);
+    auto v = table_.find(lead);
+    if (!v) continue;
+    // QRS polarity must be clear (net ≥ 30 % of the peak-to-peak amplitude): in an equiphasic
+    // transition lead "concordant" and "discordant" have no meaning.
+    // In a paced beat an "R" narrower than 10 ms is the pacing stimulus, not myocardium: it does
+    // not count towards the QRS polarity.
+    const bool spike_r = reason_key == "paced" && v->r_duration_ms < kSpikeMs;
+    const double r_uv = spike_r ? 0.0 : v->r_uv;
+    const double net_uv = spike_r ? v->qrs_net_uv - v->r_uv : v->qrs_net_uv;
+    const double net_limit = kPolarityFraction * (r_uv - v->negative_uv());
+    const bool positive = net_uv >= net_limit && net_uv > 0;
+    const bool negative = net_uv <= -net_limit && net_uv < 0;
+    // Concordant criteria need the ST segment itself (J and J+60) beyond 1 mm: in a wide QRS the
+    // J point is easily placed on the end of the QRS.
+    const bool up_j_and_late = v->st_j_uv >= kSgarbossaUv && v->st_late_uv >= kSgarbossaUv;
+    const bool confirmed_up = v->st_j_uv >= kSgarbossaUv && v->st_late_uv >= 0.5 * kSgarbossaUv;
+    if (positive && up_j_and_late) {
+      hits_en.push_back("concordant ST↑ " + lead + " " + format_mv(v->st_j_uv));
+      hits_zh.push_back(lead + " 同向 ST 段抬高 " + format_mv(v->st_j_uv));
+      leads.insert(lead);
+      f_.elevated.push_back({lead, v->st_j_uv, v->st_late_uv, kSgarbossaUv});
+      continue;
+    }
+    const bool v1to3 = lead == "V1" || lead == "V2" || lead == "V3";
+    if (v1to3 && negative && v->st_j_uv <= -kSgarbossaUv && v->st_late_uv <= -kSgarbossaUv) {
+      hits_en.push_back("concordant ST↓ " + lead + " " + format_mv(v->st_j_uv));
+      hits_zh.push_back(lead + " 同向 ST 段压低 " + format_mv(v->st_j_uv));
+      f_.depressed.push_back({lead, v->st_j_uv, v->st_late_uv, -kSgarbossaUv});
+      continue;
+    }
+    const double s_depth = -v->negative_uv();
+    // The ratio must hold across the J-point tolerance (st_j_low_uv), not only at the measured J.
+    const double st_low_uv = st_j_low_uv(*v);
+    if (negative && confirmed_up && st_low_uv >= kSgarbossaUv && s_depth > 0 &&
+        st_low_uv / -s_depth <= -kSmithRatio) {
+      char ratio[32];
+      std::snprintf(ratio, sizeof ratio, "%.2f", st_low_uv / -s_depth);
+      hits_en.push_back("discordant ST↑ " + lead + " " + format_mv(v->st_j_uv) + ", ST/S " + ratio);
+      hits_zh.push_back(lead + " 反向 ST 段抬高 " + format_mv(v->st_j_uv) + "，ST/S " + ratio);
+      leads.insert(lead);
+      f_.elevated.push_back({lead, v->st_j_uv, v->st_late_uv, kSgarbossaUv});
+    }
+  }
+  const auto& names = confounder_text(reason_key);
+  const std::string what_en = names.short_en;
+  const std::string what_zh = names.zh;
+  if (hits_en.empty()) return false;
+
+  f_.category = Category::stemi;
+  f_.stemi = true;
+  f_.route_to_human = true;
+  f_.territories = territories_of(leads);
+  std::vector<std::string> terr_en, terr_zh;
+  for (const auto& t : f_.territories) {
+    terr_en.emplace_back(territory_name_en(t));
+    terr_zh.emplace_back(territory_name_zh(t));
+  }
+  f_.notes.push_back("Sgarbossa / Smith-modified Sgarbossa criteria positive in " + what_en);
+  f_.explanation_en =
+      what_en + " with positive (Smith-modified) Sgarbossa criteria: " + join(hits_en, "; ") +
+      " → acute " + (terr_en.empty() ? std::string("") : join(terr_en, " + ") + " ") +
+      "STEMI (occlusion MI) likely";
+  f_.explanation_zh = what_zh + "，Sgarbossa（Smith 改良）标准阳性：" + join(hits_zh, "；") +
+                      " → 急性" + (terr_zh.empty() ? std::string("") : join(terr_zh, "、") + " ") +
+                      "STEMI 可能";
+  return true;
+}
+
 // --- STEMI equivalents ----------------------------------------------------------------------
 
 // ST depression ≥ 0.1 mV in ≥ 8 leads with ST elevation in aVR and/or V1.
@@ -880,6 +1009,9 @@ bool Evaluator::posterior_std(std::vector<std::string>& leads) const {
   return !leads.empty();
 }
 
+// Anterior Q/QS waves with persistent ST elevation (see anterior_qs_ste()).
+constexpr int kAnteriorQsMinLeads = 3;
+
 // Anterior Q/QS waves with persistent, rising ST elevation: Q/QS in ≥ 3 contiguous of V1–V4, each
 // with ST elevation ≥ 0.05 mV at J that is higher still at J+60. Below the J-point voltage
 // criteria, but an acute or evolving anterior MI (QS waves form within hours; the ST segment is
@@ -926,158 +1058,7 @@ bool Evaluator::pathological_q_waves(std::vector<std::string>& leads) const {
   return !leads.empty();
 }
 
-// --- Culprit artery hints -------------------------------------------------------------------
-
-std::vector<Culprit> Evaluator::culprits(const std::set<std::string>& e) const {
-  std::vector<Culprit> out;
-  const bool inferior = e.count("II") || e.count("III") || e.count("aVF");
-  const bool rv =
-      e.count("V3R") || e.count("V4R") || e.count("V5R") || (inferior && st("V1") >= 100);
-  const bool anterior = e.count("V1") || e.count("V2") || e.count("V3") || e.count("V4");
-  if (inferior) {
-    const bool iii_gt_ii = st("III") > st("II");
-    const bool lateral = e.count("I") || e.count("aVL") || e.count("V5") || e.count("V6");
-    if (iii_gt_ii && rv) {
-      out.push_back(
-          {"proximal RCA with right-ventricular involvement (STE III > II, STE " +
-               std::string(e.count("V4R")
-                               ? "V4R"
-                               : (e.count("V3R") || e.count("V5R") ? "right-sided leads" : "V1")) +
-               ")",
-           "右冠状动脉近段闭塞合并右室受累（III 导联抬高 > II）"});
-    } else if (iii_gt_ii) {
-      out.push_back({"RCA (STE III > II)", "右冠状动脉（III 导联抬高 > II）"});
-    } else if (lateral) {
-      out.push_back({"LCx (inferior with lateral STE, STE III ≤ II)",
-                     "左回旋支（下壁合并侧壁抬高，III ≤ II）"});
-    }
-    std::vector<std::string> v13;
-    for (const char* lead : {"V1", "V2", "V3"}) {
-      auto v = table_.find(lead);
-      if (v && depressed(*v, kDepressionUv)) v13.emplace_back(lead);
-    }
-    if (v13.size() >= 2 && !e.count("V7") && !e.count("V8") && !e.count("V9")) {
-      out.push_back({"posterior extension suspected (ST↓ " + join(v13, ", ") + "): record V7–V9",
-                     "疑似合并后壁受累（" + join(v13, "、") + " ST 段压低），请加做 V7–V9"});
-    }
-  }
-  if (anterior && !inferior) {
-    auto avl = table_.find("aVL");
-    if ((e.count("V1") || e.count("V2")) && (e.count("V3") || e.count("V4")) && avl &&
-        avl->st_j_uv >= 100) {
-      out.push_back(
-          {"proximal LAD (V1–V4 with aVL elevation)", "前降支近段（V1–V4 合并 aVL 抬高）"});
-    } else {
-      out.push_back({"LAD", "前降支"});
-    }
-  }
-  if (!inferior && !anterior && (e.count("V7") || e.count("V8") || e.count("V9"))) {
-    out.push_back({"LCx or RCA (posterior)", "回旋支或右冠（后壁）"});
-  }
-  if (left_main_pattern()) {
-    out.push_back({"left main / multivessel disease (STE aVR with diffuse ST depression)",
-                   "左主干/多支病变（aVR 抬高伴广泛 ST 段压低）"});
-  }
-  return out;
-}
-
-// --- Text -----------------------------------------------------------------------------------
-
-// "V1–V6 0.35 mV (3.5 mm), I/aVL 0.15 mV (1.5 mm)" — one item per run, maximum ST in the run.
-std::string Evaluator::ste_text(const std::vector<std::vector<std::string>>& runs,
-                                std::string_view sep) const {
-  std::vector<std::string> items;
-  for (const auto& r : runs) {
-    double max_uv = 0;
-    for (const auto& lead : r) max_uv = std::max(max_uv, st(lead));
-    std::string label;
-    if (r.front()[0] == 'V') {
-      label = r.front() + "–" + r.back();
-    } else {
-      std::vector<std::string> shown;  // limb leads in the familiar I, II, III, aVR, aVL, aVF order
-      for (const char* lead : {"I", "II", "III", "-aVR", "aVL", "aVF"}) {
-        if (std::find(r.begin(), r.end(), lead) != r.end()) shown.push_back(display_lead(lead));
-      }
-      label = join(shown, "/");
-    }
-    items.push_back(label + " " + format_mv(max_uv));
-  }
-  return join(items, sep);
-}
-
-// --- Outcomes -------------------------------------------------------------------------------
-
-void Evaluator::finish_stemi(const std::vector<std::vector<std::string>>& runs,
-                             const std::set<std::string>& e) {
-  f_.category = Category::stemi;
-  f_.stemi = true;
-  f_.route_to_human = true;  // the cardiologist confirms before the green channel opens
-  f_.territories = territories_of(e);
-  for (auto lead : detail::kStandardOrder) {
-    const std::string name(lead);
-    if (!e.count(name)) continue;
-    auto v = table_.find(name);
-    f_.elevated.push_back({name, v->st_j_uv, v->st_late_uv, thr(name)});
-  }
-  if (e.count("-aVR")) {
-    auto v = table_.find("-aVR");
-    f_.elevated.push_back({"-aVR", v->st_j_uv, v->st_late_uv, thr("-aVR")});
-  }
-  list_depressions(e);
-
-  std::vector<std::string> terr_en, terr_zh;
-  for (const auto& t : f_.territories) {
-    terr_en.emplace_back(territory_name_en(t));
-    const std::string zh(territory_name_zh(t));
-    if (std::find(terr_zh.begin(), terr_zh.end(), zh) == terr_zh.end()) terr_zh.push_back(zh);
-  }
-  const auto recip = detail::reciprocal_leads_for(f_.territories);
-  std::vector<std::string> recip_hit, other_std;
-  for (const auto& d : f_.depressed) {
-    if (std::find(recip.begin(), recip.end(), d.lead) != recip.end()) {
-      recip_hit.push_back(d.lead);
-    } else if (d.lead != "aVR") {
-      other_std.push_back(d.lead);
-    }
-  }
-
-  std::string en = "ST↑ " + ste_text(runs);
-  std::string zh = "ST 段抬高 " + ste_text(runs, "，");
-  if (!recip_hit.empty()) {
-    en += "; reciprocal ST↓ " + join(recip_hit, ", ");
-    zh += "；对应导联 ST 段压低 " + join(recip_hit, "、");
-  }
-  if (!other_std.empty()) {
-    en += "; ST↓ " + join(other_std, ", ");
-    zh += "；ST 段压低 " + join(other_std, "、");
-  }
-  en += " → acute " + join(terr_en, " + ") + " STEMI";
-  zh += " → 急性" + join(terr_zh, "、") + " STEMI";
-  for (const auto& c : culprits(e)) {
-    f_.culprit_hints.push_back(c.en);
-    en += "; culprit: " + c.en;
-    zh += "；提示：" + c.zh;
-  }
-  if (detect_rbbb()) {
-    f_.notes.push_back("RBBB present: ST-elevation criteria remain valid in RBBB");
-  }
-  if (detect_lvh()) {
-    f_.notes.push_back("LVH voltage criteria met: ST elevation exceeds what LVH explains");
-  }
-  f_.explanation_en = en;
-  f_.explanation_zh = zh;
-}
-
-void Evaluator::finish_confounded(const std::string& key, const std::string& en,
-                                  const std::string& zh) {
-  f_.category = Category::confounded;
-  f_.route_to_human = true;
-  if (std::find(f_.confounders.begin(), f_.confounders.end(), key) == f_.confounders.end()) {
-    f_.confounders.push_back(key);
-  }
-  f_.explanation_en = en;
-  f_.explanation_zh = zh;
-}
+// --- ST elevation read as a normal variant -----------------------------------------------------
 
 void Evaluator::finish_normal_variant(const std::vector<std::vector<std::string>>& runs,
                                       const std::set<std::string>& e,
@@ -1114,6 +1095,8 @@ void Evaluator::finish_normal_variant(const std::vector<std::vector<std::string>
   text_zh += " → 考虑早复极/正常变异，需紧急人工判读，并结合临床（症状、复查心电图、肌钙蛋白）";
   finish_confounded("normal_variant", text_en, text_zh);
 }
+
+// --- The read without ST-elevation criteria ------------------------------------------------------
 
 void Evaluator::finish_no_ste() {
   list_depressions({});
@@ -1353,110 +1336,13 @@ void Evaluator::set_tier() {
   }
 }
 
+// A QRS measured shorter than this next to pacing spikes is not physiological (see decide()).
+constexpr double kImplausibleQrsMs = 60;
+
 Finding Evaluator::run() {
   decide();
   build_statements();
   return f_;
-}
-
-// The read as coded statements, rendered from the statement table (statements.cpp): the
-// decision's outcome, the evidence behind it and the policies that applied, in that order.
-void Evaluator::build_statements() {
-  auto add = [this](std::string_view code, std::vector<std::string> leads = {},
-                    std::optional<double> value = std::nullopt) {
-    f_.statements.push_back(detail::make_statement(code, std::move(leads), value));
-  };
-  auto add_evidence = [&](const std::vector<detail::Evidence>& list) {
-    for (const auto& ev : list) add(ev.code, ev.leads, evidence_value(ev));
-  };
-  auto lead_names = [](const std::vector<LeadST>& list) {
-    std::vector<std::string> out;
-    for (const auto& l : list) out.push_back(l.lead);
-    return out;
-  };
-  auto max_abs = [](const std::vector<LeadST>& list) {
-    double m = 0;
-    for (const auto& l : list) m = std::max(m, std::fabs(l.st_j_uv));
-    return m;
-  };
-  const auto qrs = qrs_ms();
-  switch (f_.category) {
-    case Category::poor_quality: {
-      int recorded = 0;
-      for (auto lead : detail::kTwelveLeads) recorded += table_.recorded(lead) ? 1 : 0;
-      add(recorded < kMinAnalysableStandardLeads ? "insufficient_leads" : "poor_quality");
-      break;
-    }
-    case Category::stemi: {
-      add("STE_", lead_names(f_.elevated), max_abs(f_.elevated));
-      static const std::map<std::string, std::string> kTerritoryCode = {
-          {"septal", "ASMI"},  {"anteroseptal", "ASMI"}, {"anterior", "AMI"},
-          {"extensive_anterior", "ALMI"}, {"lateral", "LMI"}, {"high_lateral", "LMI"},
-          {"inferior", "IMI"}, {"posterior", "PMI"},     {"right_ventricle", "rv_mi"}};
-      std::set<std::string> done;
-      for (const auto& t : f_.territories) {
-        const auto it = kTerritoryCode.find(t);
-        if (it != kTerritoryCode.end() && done.insert(it->second).second) add(it->second);
-      }
-      if (occlusion_) {
-        add_evidence(occlusion_->decisive);
-        add_evidence(occlusion_->supporting);
-      }
-      break;
-    }
-    case Category::stemi_equivalent:
-      for (const auto& e : f_.equivalents) add(e, equivalent_leads_[e]);
-      break;
-    case Category::confounded:
-    case Category::abnormal:
-    case Category::normal:
-      break;
-  }
-  for (const auto& c : f_.confounders) {
-    if (c == "lbbb") add("CLBBB", {}, qrs);
-    if (c == "paced") add("PACE");
-    if (c == "ivcd") add("IVCD", {}, qrs);
-    if (c == "lvh") add("LVH");
-    if (c == "rbbb") add("CRBBB", {}, qrs);
-    if (c == "rbbb" || c == "ivcd_secondary") add("secondary_st_t", lead_names(f_.elevated));
-    if (c == "lv_aneurysm") add("ANEUR", lead_names(f_.elevated));
-    if (c == "pericarditis") add("pericarditis");
-    if (c == "early_repolarization") add("early_repolarization", lead_names(f_.elevated));
-    if (c == "brugada") {
-      if (auto b = detect_brugada()) add(b->code, b->leads, b->value);
-    }
-    if (c == "normal_variant") {
-      add("normal_variant", lead_names(f_.elevated));
-      if (occlusion_) {
-        add_evidence(occlusion_->variant);
-        add_evidence(occlusion_->supporting);
-      }
-    }
-    if ((c == "lbbb" || c == "paced" || c == "ivcd") && f_.category == Category::stemi) {
-      add("sgarbossa_positive", lead_names(f_.elevated));
-    } else if ((c == "lbbb" || c == "paced" || c == "ivcd") && f_.category == Category::confounded) {
-      add("sgarbossa_negative");
-    }
-  }
-  if (f_.category == Category::confounded && !f_.elevated.empty() &&
-      !has(f_.confounders, "normal_variant")) {
-    add("STE_", lead_names(f_.elevated), max_abs(f_.elevated));
-  }
-  std::vector<LeadST> depressed;
-  for (const auto& d : f_.depressed) {
-    if (d.lead != "aVR") depressed.push_back(d);
-  }
-  if (!depressed.empty()) add("STD_", lead_names(depressed), max_abs(depressed));
-  if (f_.category == Category::abnormal) {
-    std::vector<std::string> q_leads;
-    if (anterior_q_waves(q_leads)) add("QWAVE", q_leads);
-    if (wide_qrs()) add(detect_rbbb() ? "CRBBB" : "wide_qrs", {}, qrs);
-    if (detect_lvh()) add("LVH");
-    add_evidence(outside_normal_);
-  }
-  if (f_.category == Category::normal) add("NORM");
-  if (p_.sex == Sex::unknown) add("thresholds_sex_unknown");
-  if (!a_.global.pacing_assessable) add("pacing_not_assessable", {}, a_.sample_rate_hz);
 }
 
 void Evaluator::decide() {
@@ -1592,10 +1478,12 @@ void Evaluator::decide() {
   return;
 }
 
-}  // namespace
+}  // namespace gc::triage::detail
+
+namespace gc::triage {
 
 Finding evaluate(const dsp::Analysis& analysis, const PatientContext& patient) {
-  return Evaluator(analysis, patient).run();
+  return detail::Evaluator(analysis, patient).run();
 }
 
 }  // namespace gc::triage
