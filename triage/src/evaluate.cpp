@@ -203,33 +203,6 @@ void Evaluator::build_statements() {
   if (!a_.global.pacing_assessable) add("pacing_not_assessable", {}, a_.sample_rate_hz);
 }
 
-void Evaluator::set_tier() {
-  switch (f_.category) {
-    case Category::stemi:
-      f_.tier = critical_allowed_ ? Tier::critical : Tier::urgent;
-      break;
-    case Category::stemi_equivalent:
-      f_.tier = Tier::urgent;
-      break;
-    case Category::confounded:
-      // Voltage criteria met but read as a normal variant: a human reads it soon, whatever the
-      // symptoms (the variant call is the software's, the occlusion call the cardiologist's).
-      f_.tier = p_.chest_pain || has(f_.confounders, "normal_variant") ||
-                        has(f_.confounders, "early_repolarization") ||
-                        (has(f_.confounders, "brugada") && !f_.elevated.empty())
-                    ? Tier::urgent
-                    : Tier::routine;
-      break;
-    case Category::poor_quality:
-      f_.tier = p_.chest_pain ? Tier::urgent : Tier::routine;
-      break;
-    case Category::abnormal:
-    case Category::normal:
-      f_.tier = Tier::routine;
-      break;
-  }
-}
-
 // A QRS measured shorter than this next to pacing spikes is not physiological (see decide()).
 constexpr double kImplausibleQrsMs = 60;
 
