@@ -1,6 +1,6 @@
 // triage — the words of the read: the coded statements (rendered from the statement table,
-// statements.cpp), the confounder and quality-problem names in English and Chinese, and the "V1–V6
-// 0.35 mV (3.5 mm)" text of ST-elevation runs.
+// statements.cpp), the confounder and quality-problem names in English and Chinese, and the
+// "V1–V6 0.35 mV (3.5 mm)" text of ST-elevation runs.
 
 #include <algorithm>
 #include <cmath>
