@@ -45,7 +45,7 @@ inline constexpr double kPolarityFraction = 0.3;  // |net QRS| / peak-to-peak fo
 inline constexpr double kSmithRatio = 0.25;  // discordant STE / S depth (Smith-modified Sgarbossa)
 // Smith/Klein T/QRS in any of V1–V4 above which acute anterior MI is favoured over LV aneurysm.
 inline constexpr double kLvAneurysmLeadRatio = 0.36;
-inline constexpr double kMinAnalysableStandardLeads = 6;
+inline constexpr double kMinAnalysableStandardLeads = 6;  // of the 12; fewer → poor_quality
 
 inline bool has(const std::vector<std::string>& v, std::string_view x) {
   return std::find(v.begin(), v.end(), x) != v.end();
