@@ -1,5 +1,5 @@
 // triage internals: lead look-up over a dsp::Analysis (with the derived −aVR lead), contiguity
-// chains and run finding. Shared by evaluate.cpp and serial.cpp; not part of the public header.
+// chains and run finding. Shared by the rule files (evaluator.hpp) and serial.cpp; not public.
 #pragma once
 
 #include <array>

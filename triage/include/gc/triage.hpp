@@ -88,7 +88,7 @@ std::string_view territory_name_zh(std::string_view key);
 // Threshold (µV) for ST elevation at the J point in `lead` for this patient (§4).
 double ste_threshold_uv(std::string_view lead, const PatientContext& patient);
 
-// The clinical decision, in this order (each rule's rationale is at its code in evaluate.cpp):
+// The clinical decision, in this order (each rule's rationale is at its code in triage/src/):
 // 1. Quality: dsp quality not ok, or < 6 of the 12 standard leads analysable → poor_quality,
 //    repeat_ecg; tier urgent with chest pain (or when ST elevation already meets the criteria in
 //    the analysable leads), else routine. A record with < 6 of the 12 standard leads *recorded*
