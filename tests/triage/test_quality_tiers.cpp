@@ -130,3 +130,17 @@ TEST_CASE("anterior QS waves with small ST elevation → abnormal, routed for co
   set_qrs(b, "V1", -800, 30, 0);
   CHECK(evaluate(b, patient(Sex::male, 50)).category == Category::normal);
 }
+
+// Every quality problem analyze() may report is named in Chinese in the read (no raw key such as
+// `key_leads_unusable` reaches the reading station).
+TEST_CASE("quality problems: every kind has Chinese text", "[triage][quality][zh]") {
+  for (const auto kind : gc::dsp::kQualityProblemKinds) {
+    INFO(kind);
+    auto a = normal_ecg();
+    a.quality.ok = false;
+    a.quality.problems.push_back({"", std::string(kind), "detail"});
+    const auto f = evaluate(a, patient(Sex::male, 50, true));
+    CHECK(f.category == Category::poor_quality);
+    CHECK(f.explanation_zh.find(std::string(kind)) == std::string::npos);
+  }
+}

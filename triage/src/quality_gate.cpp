@@ -21,6 +21,10 @@ bool Evaluator::gate_quality() {
     recorded += table_.recorded(lead) ? 1 : 0;
   }
   const bool too_few = analysable < kMinAnalysableStandardLeads;
+  // Fiducial doubts that do not stop the read are still said (issue 12 item 4).
+  for (const auto& p : a_.quality.problems) {
+    if (p.kind == "j_point_leads_disagree" || p.kind == "t_end_uncertain") f_.notes.push_back(p.detail);
+  }
   if (a_.quality.ok && !too_few) return false;
 
   // Contract value: poor_quality is "this record cannot be assessed for STEMI; record an ECG that

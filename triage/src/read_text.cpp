@@ -24,7 +24,11 @@ std::string quality_kind_zh(const std::string& kind) {
       {"too_few_beats", "可分析心搏过少"}, {"too_short", "记录过短"},
       {"invalid_samples", "无效采样点"},     {"recording_stopped", "记录提前中止（末段各导联均为直线）"},
       {"too_many_bad_leads", "不可用导联过多"}, {"key_leads_unusable", "关键导联不可用"},
-      {"delineation_failed", "波形定位失败"}};
+      {"delineation_failed", "波形定位失败"},   {"no_usable_leads", "无可用导联"},
+      {"j_point_uncertain", "J 点不确定（奇、偶心搏间相差过大），未在猜测的位置测量 ST 段"},
+      {"j_point_leads_disagree", "肢体导联与胸前导联的 J 点不一致，ST 段按全部导联的 J 点测量"},
+      {"t_end_uncertain", "T 波终点不确定，未报告 QT/QTc"},
+      {"detection_failed", "QRS 检测失败"},      {"filter_failed", "滤波失败"}};
   auto it = names.find(kind);
   return it == names.end() ? kind : it->second;
 }

@@ -124,6 +124,15 @@ struct QualityProblem {
   std::string detail;
 };
 
+// Every QualityProblem::kind analyze() may report (the read names each in words: a test checks
+// that triage has Chinese text for all of them).
+inline constexpr std::string_view kQualityProblemKinds[] = {
+    "flat",           "lead_off",          "saturation",         "hf_noise",
+    "baseline_wander", "mains",            "too_few_beats",      "too_short",
+    "invalid_samples", "recording_stopped", "delineation_failed", "detection_failed",
+    "filter_failed",  "no_usable_leads",   "too_many_bad_leads", "key_leads_unusable",
+    "j_point_uncertain", "j_point_leads_disagree", "t_end_uncertain"};
+
 struct Quality {
   bool ok = true;
   std::vector<QualityProblem> problems;
