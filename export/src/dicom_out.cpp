@@ -111,12 +111,20 @@ void write_dicom(const Recording& recording, const std::filesystem::path& out_dc
   localtime_r(&now, &tm_now);
   std::strftime(now_date, sizeof now_date, "%Y%m%d", &tm_now);
   std::strftime(now_time, sizeof now_time, "%H%M%S", &tm_now);
+  // An acquisition time a DICOM DA/DT can hold (anonymised files say "0001-01-01"); when the
+  // source gives none, the study date stays empty (type 2) and the acquisition date/time, which
+  // must have a value (type 1), is the export time.
   std::string acquired = detail::compact_datetime(src.acquired_at);
-  if (acquired.size() < 8) acquired = std::string(now_date) + now_time;  // unknown: export time
-  const std::string acq_date = acquired.substr(0, 8);
+  const auto number = [&](std::size_t at, std::size_t n) {
+    return acquired.size() >= at + n ? std::stoi(acquired.substr(at, n)) : -1;
+  };
+  const bool acquired_known = acquired.size() >= 8 && number(0, 4) >= 1900 && number(4, 2) >= 1 &&
+                              number(4, 2) <= 12 && number(6, 2) >= 1 && number(6, 2) <= 31;
+  if (!acquired_known) acquired.clear();
+  const std::string acq_date = acquired_known ? acquired.substr(0, 8) : "";
   const std::string acq_time = acquired.size() > 8 ? acquired.substr(8) : "";
-  std::string acq_dt = acquired;
-  if (src.acquired_zone.size() == 6) {
+  std::string acq_dt = acquired_known ? acquired : std::string(now_date) + now_time;
+  if (acquired_known && src.acquired_zone.size() == 6) {
     acq_dt += src.acquired_zone.substr(0, 3) + src.acquired_zone.substr(4, 2);
   }
 

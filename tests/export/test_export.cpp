@@ -295,6 +295,48 @@ TEST_CASE("DICOM output passes dciodvfy without errors") {
   }
 }
 
+TEST_CASE("real carts' files out as DICOM and aECG: stored µV kept, DICOM valid") {
+  const fs::path formats_dir = GC_ECG_FORMATS_DIR;
+  if (!fs::exists(formats_dir / "MANIFEST.tsv")) {
+    WARN("no ECG format files under " << formats_dir << ": skipped");
+    return;
+  }
+  int files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(formats_dir)) {
+    const auto ext = entry.path().extension().string();
+    if (!entry.is_regular_file() || ext == ".tsv" || ext == ".md") continue;
+    INFO(entry.path());
+    const auto original = ex::load_recording(entry.path());
+    ++files;
+    TempDir tmp;
+    for (const char* out_ext : {".dcm", ".xml"}) {
+      INFO(out_ext);
+      const auto out = tmp.path / (std::string("out") + out_ext);
+      ex::convert(entry.path(), out);
+      const auto back = ex::load_recording(out);
+      REQUIRE(back.ecg.stored.size() == original.ecg.stored.size());
+      REQUIRE(back.ecg.sample_rate_hz == Approx(original.ecg.sample_rate_hz));
+      double worst = 0, step = 0;
+      for (std::size_t l = 0; l < original.ecg.stored.size(); ++l) {
+        const auto& a = original.ecg.stored[l];
+        const auto& b = back.ecg.stored[l];
+        CHECK(a.name == b.name);
+        REQUIRE(a.counts.size() == b.counts.size());
+        step = std::max(step, b.uv_per_count);
+        for (std::size_t i = 0; i < a.counts.size(); ++i) {
+          worst = std::max(worst, std::fabs((a.offset_uv + a.uv_per_count * a.counts[i]) -
+                                            (b.offset_uv + b.uv_per_count * b.counts[i])));
+        }
+      }
+      std::cout << entry.path().filename().string() << " -> " << out_ext << ": max error " << worst
+                << " uV (step " << step << " uV)\n";
+      CHECK(worst <= 0.5 * step + 1e-6);
+      if (std::string(out_ext) == ".dcm") CHECK(error_lines(dciodvfy(out)).empty());
+    }
+  }
+  CHECK(files >= 8);
+}
+
 TEST_CASE("a 15-lead record is written as general ECG, valid and exact") {
   TempDir tmp;
   auto names = kTwelve;
