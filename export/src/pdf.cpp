@@ -292,7 +292,7 @@ class Page {
         const int lead = slots[static_cast<std::size_t>(col * 3 + row)];
         const double t0 = col * kColumnSeconds;
         const double x0 = kTraceX0Mm + kSpeedMmPerS * t0;
-        if (col > 0) {  // lead change mark
+        if (col > 0 && lead >= 0) {  // lead change mark
           cairo_move_to(cr_, x0, base - 2);
           cairo_line_to(cr_, x0, base + 2);
           cairo_stroke(cr_);
@@ -341,7 +341,14 @@ void header(Page& page, const Recording& rec, const PdfContent& content, int pag
   const double x = kGridX0Mm, width = kGridWidthMm;
   double y = 12;
   page.font(true, 4.6);
-  page.text(x, y, "12-lead ECG  十二导联心电图");
+  const auto& names = rec.ecg.block.lead_names;
+  const bool all_twelve = std::all_of(kStandardLeads.begin(), kStandardLeads.end(), [&](auto n) {
+    return std::find(names.begin(), names.end(), n) != names.end();
+  });
+  page.text(x, y,
+            page_no > 1  ? "Additional leads  附加导联"
+            : all_twelve ? "12-lead ECG  十二导联心电图"
+                         : "ECG  心电图");
   page.font(false, kTextMm);
   const std::string pg =
       "greenchannel · page 页 " + std::to_string(page_no) + "/" + std::to_string(pages);
@@ -366,6 +373,11 @@ void header(Page& page, const Recording& rec, const PdfContent& content, int pag
             detail::exact_number(rec.ecg.sample_rate_hz) + " Hz, " +
             fixed(static_cast<double>(rec.ecg.samples_per_lead) / rec.ecg.sample_rate_hz, 1) +
             " s, " + std::to_string(rec.ecg.block.lead_names.size()) + " leads 导联";
+  if (!rec.ecg.derived_leads.empty()) {
+    std::string derived;
+    for (const auto& d : rec.ecg.derived_leads) derived += (derived.empty() ? "" : ", ") + d;
+    device += " (" + derived + " derived from I, II 由I、II导联推导)";
+  }
   page.text(x, y, device);
   y += kLineMm + 1.5;
   if (page_no > 1) return;
