@@ -83,12 +83,17 @@ void write_aecg(const Recording& recording, const std::filesystem::path& out_xml
   auto trial_subject = assignment.append_child("subject").append_child("trialSubject");
   const std::string pid = detail::pseudonymous_id(src.patient_id);
   if (!pid.empty()) trial_subject.append_child("id").append_attribute("extension") = pid.c_str();
-  auto person = trial_subject.append_child("subjectDemographicPerson");
   if (src.sex) {
+    auto person = trial_subject.append_child("subjectDemographicPerson");
     auto g = person.append_child("administrativeGenderCode");
     g.append_attribute("code") = std::string(1, *src.sex).c_str();
     g.append_attribute("codeSystem") = "2.16.840.1.113883.5.1";
   }
+  // The schema's clinical trial: here the export itself (no trial), named so.
+  auto trial = assignment.append_child("componentOf").append_child("clinicalTrial");
+  auto trial_id = trial.append_child("id");
+  trial_id.append_attribute("root") = uuid4().c_str();
+  trial_id.append_attribute("extension") = "greenchannel-export";
   if (src.age_years) {
     auto obs = assignment.append_child("subjectOf").append_child("observation");
     code(obs, "21612-7", "2.16.840.1.113883.6.1", "LOINC");
@@ -103,24 +108,30 @@ void write_aecg(const Recording& recording, const std::filesystem::path& out_xml
   code(series, "RHYTHM", "2.16.840.1.113883.5.4");
   if (!ts.empty())
     series.append_child("effectiveTime").append_child("low").append_attribute("value") = ts.c_str();
-  auto author = series.append_child("author").append_child("seriesAuthor");
-  auto device = author.append_child("manufacturedSeriesDevice");
-  if (!src.serial.empty())
-    device.append_child("id").append_attribute("extension") = src.serial.c_str();
-  if (!src.model.empty()) device.append_child("manufacturerModelName").text() = src.model.c_str();
-  if (!src.software.empty()) device.append_child("softwareName").text() = src.software.c_str();
-  if (!src.manufacturer.empty()) {
-    author.append_child("manufacturerOrganization").append_child("name").text() =
-        src.manufacturer.c_str();
+  if (!src.serial.empty() || !src.model.empty() || !src.software.empty() ||
+      !src.manufacturer.empty()) {
+    auto author = series.append_child("author").append_child("seriesAuthor");
+    auto device = author.append_child("manufacturedSeriesDevice");
+    if (!src.serial.empty())
+      device.append_child("id").append_attribute("extension") = src.serial.c_str();
+    if (!src.model.empty()) device.append_child("manufacturerModelName").text() = src.model.c_str();
+    if (!src.software.empty()) device.append_child("softwareName").text() = src.software.c_str();
+    if (!src.manufacturer.empty()) {
+      author.append_child("manufacturerOrganization").append_child("name").text() =
+          src.manufacturer.c_str();
+    }
   }
 
   auto set = series.append_child("component").append_child("sequenceSet");
   {
     auto seq = set.append_child("component").append_child("sequence");
-    code(seq, "TIME_ABSOLUTE", "2.16.840.1.113883.5.4");
+    // Absolute time when the source gives the acquisition time, else relative to the start.
+    code(seq, ts.empty() ? "TIME_RELATIVE" : "TIME_ABSOLUTE", "2.16.840.1.113883.5.4");
     auto v = seq.append_child("value");
-    v.append_attribute("xsi:type") = "GLIST_TS";
-    v.append_child("head").append_attribute("value") = ts.empty() ? "19700101000000" : ts.c_str();
+    v.append_attribute("xsi:type") = ts.empty() ? "GLIST_PQ" : "GLIST_TS";
+    auto head = v.append_child("head");
+    head.append_attribute("value") = ts.empty() ? "0" : ts.c_str();
+    if (ts.empty()) head.append_attribute("unit") = "s";
     auto inc = v.append_child("increment");
     inc.append_attribute("value") = detail::exact_number(1.0 / ecg.sample_rate_hz).c_str();
     inc.append_attribute("unit") = "s";

@@ -38,7 +38,8 @@ Recording recording_from_wfdb(const wfdb::Record& record) {
   ecg.source.format_version = "WFDB";
   ecg.source.age_years = h.age_years;
   ecg.source.sex = h.sex;
-  ecg.source.patient_id = h.record_name;
+  // A WFDB record names no patient (its name is the record's): the exports print none.
+  ecg.source.patient_id.clear();
   ecg.block.sample_rate_hz = h.sample_rate_hz;
   ecg.block.samples_uv = record.to_microvolts();
   std::vector<std::string> names;
