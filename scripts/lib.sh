@@ -8,7 +8,8 @@ GC_PACKAGES=(g++ cmake make pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
   libeigen3-dev libfftw3-dev libprotobuf-dev protobuf-compiler libsqlite3-dev sqlite3 catch2
   libssl-dev openssl
-  libdcmtk-dev libpugixml-dev)
+  libdcmtk-dev libpugixml-dev
+  libcairo2-dev fonts-noto-cjk dicom3tools poppler-utils)
 
 gc_install_packages() {
   local missing=()

@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <fstream>
+#include <iterator>
+#include <random>
 #include <map>
 #include <set>
 
@@ -14,6 +17,7 @@
 #include "gc/case_io.hpp"
 #include "gc/derive.hpp"
 #include "gc/dsp.hpp"
+#include "gc/export.hpp"
 #include "gc/report.hpp"
 #include "gc/workflow.hpp"
 #include "station_impl.hpp"
@@ -334,6 +338,9 @@ class Api {
       if (parts.size() == 3) return only(get), study(auth, id);
       if (parts.size() == 4 && parts[3] == "samples") return only(get), samples(auth, id);
       if (parts.size() == 4 && parts[3] == "diagnosis") return only(post), diagnosis(auth, id);
+      if (parts.size() == 4 && parts[3].starts_with("export.")) {
+        return only(get), export_study(auth, id, parts[3].substr(7));
+      }
     }
     if (parts.size() >= 3 && parts[1] == "alerts") {
       const auto id = parse_id(parts[2], "alert");
@@ -713,6 +720,100 @@ class Api {
                                       {"resolution_nv_per_lsb", row.header.resolution_nv_per_lsb},
                                       {"derived", std::move(derived)},
                                       {"samples_uv", rounded_rows(block.samples_uv)}});
+  }
+
+  // The stored study as a printable PDF (with the automatic read and the latest diagnosis as the
+  // confirmed read), an HL7 aECG or a DICOM ECG: the stored counts with their resolution, the
+  // limb leads derived as the viewer shows them.
+  Response export_study(const Auth& auth, std::int64_t id, std::string_view ext) {
+    std::string content_type;
+    if (ext == "pdf") {
+      content_type = "application/pdf";
+    } else if (ext == "xml") {
+      content_type = "application/xml";  // HL7 aECG
+    } else if (ext == "dcm") {
+      content_type = "application/dicom";
+    } else {
+      fail(http::status::not_found, "not_found", "export formats: pdf, xml, dcm");
+    }
+    const auto row = require_study(id);
+    const auto stored = s_.store->load_samples(id);
+    const auto& h = stored.header;
+    if (stored.samples.empty() || stored.samples.front().empty()) {
+      fail(http::status::conflict, "no_samples", "study " + std::to_string(id) + " has no samples");
+    }
+    const auto tz = workflow::parse_time_zone(s_.config.time_zone);
+    exporter::Recording rec;
+    rec.source_format = "greenchannel study " + h.study_uid + " (" + row.clinic + ")";
+    auto& ecg = rec.ecg;
+    ecg.sample_rate_hz = h.sample_rate_hz;
+    ecg.samples_per_lead = static_cast<std::int64_t>(stored.samples.front().size());
+    ecg.block = to_signal_block(stored);
+    for (std::size_t i = 0; i < h.leads.size() && i < stored.samples.size(); ++i) {
+      formats::StoredLead lead;
+      lead.name = dsp::canonical_lead_name(h.leads[i]).value_or(h.leads[i]);
+      lead.counts = stored.samples[i];
+      lead.uv_per_count = h.resolution_nv_per_lsb / 1000.0;
+      ecg.stored.push_back(std::move(lead));
+    }
+    for (const auto& name : ecg.block.lead_names) {
+      if (std::find(h.leads.begin(), h.leads.end(), name) == h.leads.end()) {
+        ecg.derived_leads.push_back(name);
+      }
+    }
+    ecg.source.patient_id = h.patient_id;
+    ecg.source.age_years = h.age_years;
+    if (h.sex == "M" || h.sex == "F") ecg.source.sex = h.sex[0];
+    ecg.source.serial = h.device_id;
+    if (h.acquired_at) {
+      const auto iso = workflow::format_iso(h.acquired_at->unix_ms, tz);  // "…T16:54:00+08:00"
+      ecg.source.acquired_at = iso.substr(0, 19);
+      ecg.source.acquired_zone = iso.size() > 19 ? iso.substr(19) : "";
+    }
+
+    const auto suffix = std::to_string(std::random_device{}());
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("gc-export-" + std::to_string(id) + "-" + suffix + "." + std::string(ext));
+    struct Remove {
+      std::filesystem::path p;
+      ~Remove() {
+        std::error_code ec;
+        std::filesystem::remove(p, ec);
+      }
+    } remove{path};
+    try {
+      if (ext == "pdf") {
+        exporter::PdfContent content;
+        content.automatic = exporter::automatic_read(rec, &content.automatic_unavailable_reason);
+        for (const auto& e : s_.store->events_for_study(id)) {
+          if (e.kind != "diagnosis") continue;
+          boost::system::error_code ec;
+          const auto detail = json::parse(e.detail_json, ec);
+          const auto* text = !ec && detail.is_object() ? detail.as_object().if_contains("text")
+                                                       : nullptr;
+          if (!text || !text->is_string()) continue;
+          std::string by = e.actor;
+          if (by.starts_with("station:")) by = by.substr(8);
+          content.confirmed = exporter::ConfirmedRead{std::string(text->as_string()), by,
+                                                      workflow::format_iso(e.at.unix_ms, tz)};
+        }
+        exporter::write_pdf(rec, content, path);
+      } else if (ext == "xml") {
+        exporter::write_aecg(rec, path);
+      } else {
+        exporter::write_dicom(rec, path);
+      }
+    } catch (const exporter::Error& e) {
+      fail(http::status::unprocessable_entity, "export_failed", e.what());
+    }
+    std::ifstream in(path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    audit(auth, "export_study", std::to_string(id), "format=" + std::string(ext));
+    auto res = make_response(http::status::ok, std::move(bytes), content_type);
+    res.set(http::field::content_disposition, "attachment; filename=\"study-" +
+                                                  std::to_string(id) + "." + std::string(ext) +
+                                                  "\"");
+    return res;
   }
 
   Response diagnosis(const Auth& auth, std::int64_t id) {

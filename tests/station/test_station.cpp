@@ -4,8 +4,11 @@
 
 #include <boost/beast/ssl.hpp>
 
+#include <cstdio>
 #include <fstream>
+#include <span>
 
+#include "gc/formats.hpp"
 #include "gc/tls.hpp"
 #include "station_fixture.hpp"
 
@@ -885,4 +888,64 @@ TEST_CASE("connections beyond the cap are refused", "[station][limits]") {
   CHECK(served);
   CHECK(fx.client().get("/metrics").body.find(
             "greenchannel_station_connections_refused_total ") != std::string::npos);
+}
+
+TEST_CASE("a stored study exports as PDF, HL7 aECG and DICOM", "[station][export]") {
+  Fixture fx;
+  const auto s = fx.seed("uid-1", "p1", "critical", kStartMs);
+  const std::string base = "/api/studies/" + std::to_string(s.study_id);
+  auto anon = fx.client();
+  CHECK(anon.get(base + "/export.pdf").status == 401);
+
+  auto doc = fx.client();
+  REQUIRE(doc.login("dr_li").status == 200);
+  REQUIRE(doc.post(base + "/diagnosis", R"({"text":"inferior STEMI, RCA likely 下壁STEMI"})")
+              .status == 201);
+
+  const auto pdf = doc.get(base + "/export.pdf");
+  REQUIRE(pdf.status == 200);
+  CHECK(pdf.header("content-type") == "application/pdf");
+  CHECK(pdf.header("content-disposition").find("study-") != std::string::npos);
+  REQUIRE(pdf.body.rfind("%PDF-", 0) == 0);
+  TempDir tmp;
+  std::ofstream(tmp.path() / "study.pdf", std::ios::binary) << pdf.body;
+  const std::string command = "pdftotext '" + (tmp.path() / "study.pdf").string() + "' - 2>&1";
+  std::string text;
+  if (FILE* pipe = ::popen(command.c_str(), "r")) {
+    char buf[4096];
+    std::size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) text.append(buf, n);
+    ::pclose(pipe);
+  }
+  INFO(text);
+  CHECK(text.find("inferior STEMI, RCA likely") != std::string::npos);  // the confirmed read
+  CHECK(text.find("dr_li") != std::string::npos);
+  CHECK(text.find("下壁") != std::string::npos);
+
+  // The DICOM and aECG carry the stored counts exactly: their µV equal the stored samples × the
+  // cart's resolution.
+  const auto stored = fx.store->load_samples(s.study_id);
+  const double uv_per_lsb = stored.header.resolution_nv_per_lsb / 1000.0;
+  for (const char* ext : {"dcm", "xml"}) {
+    INFO(ext);
+    const auto r = doc.get(base + "/export." + ext);
+    REQUIRE(r.status == 200);
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(r.body.data());
+    const auto ecg = gc::formats::read_ecg(std::span<const std::uint8_t>(bytes, r.body.size()));
+    REQUIRE(ecg.stored.size() == 8);
+    CHECK(ecg.source.sex == 'M');
+    CHECK(ecg.source.age_years == 61);
+    for (std::size_t l = 0; l < 8; ++l) {
+      CHECK(ecg.stored[l].name == stored.header.leads[l]);
+      REQUIRE(ecg.stored[l].counts.size() == stored.samples[l].size());
+      double worst = 0;
+      for (std::size_t i = 0; i < stored.samples[l].size(); ++i) {
+        const double a = ecg.stored[l].offset_uv + ecg.stored[l].uv_per_count * ecg.stored[l].counts[i];
+        worst = std::max(worst, std::abs(a - stored.samples[l][i] * uv_per_lsb));
+      }
+      CHECK(worst < 1e-6);
+    }
+  }
+  CHECK(doc.get(base + "/export.png").status == 404);
+  CHECK(doc.get("/api/studies/999999/export.pdf").status == 404);
 }
