@@ -257,6 +257,64 @@ bool may(Role role, workflow::AlertState to) {
   return false;
 }
 
+// The report CSV for a spreadsheet (station download, `lang=zh|en`): a UTF-8 byte-order mark,
+// without which Excel on a Chinese Windows reads the file as GBK, and in Chinese the column
+// headers of each section translated. The data rows and the "# section" markers are unchanged,
+// so the same parser reads both languages.
+std::string spreadsheet_csv(std::string csv, const workflow::Report& report, bool chinese) {
+  static const std::map<std::string, std::string, std::less<>> fixed{
+      {"case_id", "病例号"}, {"patient_id", "患者编号"}, {"clinic", "诊所"}, {"device_id", "设备"},
+      {"pathway", "救治路径"}, {"outcome", "结局"}, {"compliant", "全部达标"}, {"transfer", "转运"},
+      {"bypassed_ed", "绕行急诊"}, {"bypassed_ccu", "绕行CCU"}, {"violations", "时间顺序异常"},
+      {"delay_reasons", "延误原因"}, {"section", "分组"}, {"label", "名称"}, {"rule", "指标"},
+      {"n_cases", "病例数"}, {"n_applicable", "适用例数"}, {"n_measured", "有记录例数"},
+      {"n_compliant", "达标例数"}, {"pct_compliant", "达标率(%)"}, {"mean_min", "均值(分钟)"},
+      {"median_min", "中位数(分钟)"}, {"min_min", "最短(分钟)"}, {"max_min", "最长(分钟)"},
+      {"target_min", "目标(分钟)"}, {"mean_target_met", "均值达标"},
+      {"pct_target_met", "达标率达到目标"}, {"check", "核查项"}, {"value", "数值"},
+      {"comparison", "比较"}, {"threshold", "阈值"}, {"passed", "通过"}, {"detail", "详情"},
+      {"description_en", "说明(英文)"}, {"description_zh", "说明(中文)"}};
+  const auto translate = [&](std::string_view column) -> std::string {
+    if (const auto it = fixed.find(column); it != fixed.end()) return it->second;
+    if (const auto kind = workflow::parse_node_kind(std::string(column))) {
+      return std::string(workflow::label_zh(*kind));
+    }
+    if (report.table != nullptr) {
+      for (const auto& r : report.table->rules) {
+        if (column == r.key + "_min") return r.name_zh + "(分钟)";
+        if (column == r.key + "_met") return r.name_zh + "达标";
+      }
+    }
+    return std::string(column);
+  };
+  std::string out = "\xEF\xBB\xBF";
+  out.reserve(csv.size() + 1024);
+  bool header_next = true;  // the first line, and the line after each "# section" marker
+  std::size_t pos = 0;
+  while (pos < csv.size()) {
+    auto end = csv.find("\r\n", pos);
+    if (end == std::string::npos) end = csv.size();
+    const std::string_view line(csv.data() + pos, end - pos);
+    if (chinese && header_next && !line.empty() && line.front() != '#') {
+      std::size_t c = 0;
+      while (c <= line.size()) {
+        auto comma = line.find(',', c);
+        if (comma == std::string_view::npos) comma = line.size();
+        if (c != 0) out += ',';
+        out += translate(line.substr(c, comma - c));
+        c = comma + 1;
+      }
+      header_next = false;
+    } else {
+      out += line;
+      if (!line.empty() && line.front() == '#') header_next = true;
+    }
+    if (end < csv.size()) out += "\r\n";
+    pos = end + 2;
+  }
+  return out;
+}
+
 }  // namespace
 
 namespace detail {
@@ -647,13 +705,18 @@ class Api {
     }
     json::array alerts;
     for (const auto& a : s_.store->alerts_for_study(id)) {
+      // The transitions are what the clinic was told (each one reaches the cart, the
+      // green-channel instructions in its note), so the station shows them on the study.
+      json::array transitions;
+      for (const auto& t : s_.alerts.transitions(a.alert_id)) transitions.emplace_back(transition_json(t));
       alerts.emplace_back(json::object{{"alert_id", a.alert_id},
                                        {"tier", a.tier},
                                        {"category", a.category},
                                        {"state", a.state},
                                        {"summary_en", a.summary_en},
                                        {"summary_zh", a.summary_zh},
-                                       {"raised_ms", a.raised_ms}});
+                                       {"raised_ms", a.raised_ms},
+                                       {"transitions", std::move(transitions)}});
     }
     json::value previous = nullptr;
     if (const auto prev = s_.db->previous_study(id)) {
@@ -753,11 +816,17 @@ class Api {
       fail(http::status::forbidden, "forbidden",
            "the role " + std::string(key(auth.role)) + " may not " + std::string(action));
     }
-    if (!s_.db->worklist_row(id)) fail(http::status::not_found, "not_found", "no alert " + std::to_string(id));
+    const auto current = s_.db->worklist_row(id);
+    if (!current) fail(http::status::not_found, "not_found", "no alert " + std::to_string(id));
     const auto body = parse_body(req_, false);
     const auto reason = string_field(body, "reason", false);
     if (*to == workflow::AlertState::rejected && workflow::is_blank(reason)) {
-      fail(http::status::bad_request, "bad_request", "a rejection needs a reason");
+      fail(http::status::bad_request, "reason_required", "a rejection needs a reason");
+    }
+    // Closing a suspected STEMI ends its alarm and its escalation: the reason goes on the record.
+    if (*to == workflow::AlertState::closed && current->tier == "critical" &&
+        workflow::is_blank(reason)) {
+      fail(http::status::bad_request, "reason_required", "closing a critical alert needs a reason");
     }
     const auto instructions_zh = string_field(body, "instructions_zh", false);
     const auto instructions_en = string_field(body, "instructions_en", false);
@@ -932,7 +1001,14 @@ class Api {
       return make_response(http::status::ok, workflow::to_json(built), "application/json; charset=utf-8");
     }
     if (format == "csv") {
-      auto res = make_response(http::status::ok, workflow::to_csv(built), "text/csv; charset=utf-8");
+      auto csv = workflow::to_csv(built);
+      if (const auto it = query_.find("lang"); it != query_.end()) {
+        if (it->second != "zh" && it->second != "en") {
+          fail(http::status::bad_request, "bad_request", "lang must be zh or en");
+        }
+        csv = spreadsheet_csv(std::move(csv), built, it->second == "zh");
+      }
+      auto res = make_response(http::status::ok, std::move(csv), "text/csv; charset=utf-8");
       res.set(http::field::content_disposition,
               "attachment; filename=\"greenchannel-report-" + month + ".csv\"");
       return res;
