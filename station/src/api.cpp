@@ -263,17 +263,41 @@ bool may(Role role, workflow::AlertState to) {
 // so the same parser reads both languages.
 std::string spreadsheet_csv(std::string csv, const workflow::Report& report, bool chinese) {
   static const std::map<std::string, std::string, std::less<>> fixed{
-      {"case_id", "病例号"}, {"patient_id", "患者编号"}, {"clinic", "诊所"}, {"device_id", "设备"},
-      {"pathway", "救治路径"}, {"outcome", "结局"}, {"compliant", "全部达标"}, {"transfer", "转运"},
-      {"bypassed_ed", "绕行急诊"}, {"bypassed_ccu", "绕行CCU"}, {"violations", "时间顺序异常"},
-      {"delay_reasons", "延误原因"}, {"section", "分组"}, {"label", "名称"}, {"rule", "指标"},
-      {"n_cases", "病例数"}, {"n_applicable", "适用例数"}, {"n_measured", "有记录例数"},
-      {"n_compliant", "达标例数"}, {"pct_compliant", "达标率(%)"}, {"mean_min", "均值(分钟)"},
-      {"median_min", "中位数(分钟)"}, {"min_min", "最短(分钟)"}, {"max_min", "最长(分钟)"},
-      {"target_min", "目标(分钟)"}, {"mean_target_met", "均值达标"},
-      {"pct_target_met", "达标率达到目标"}, {"check", "核查项"}, {"value", "数值"},
-      {"comparison", "比较"}, {"threshold", "阈值"}, {"passed", "通过"}, {"detail", "详情"},
-      {"description_en", "说明(英文)"}, {"description_zh", "说明(中文)"}};
+      {"case_id", "病例号"},
+      {"patient_id", "患者编号"},
+      {"clinic", "诊所"},
+      {"device_id", "设备"},
+      {"pathway", "救治路径"},
+      {"outcome", "结局"},
+      {"compliant", "全部达标"},
+      {"transfer", "转运"},
+      {"bypassed_ed", "绕行急诊"},
+      {"bypassed_ccu", "绕行CCU"},
+      {"violations", "时间顺序异常"},
+      {"delay_reasons", "延误原因"},
+      {"section", "分组"},
+      {"label", "名称"},
+      {"rule", "指标"},
+      {"n_cases", "病例数"},
+      {"n_applicable", "适用例数"},
+      {"n_measured", "有记录例数"},
+      {"n_compliant", "达标例数"},
+      {"pct_compliant", "达标率(%)"},
+      {"mean_min", "均值(分钟)"},
+      {"median_min", "中位数(分钟)"},
+      {"min_min", "最短(分钟)"},
+      {"max_min", "最长(分钟)"},
+      {"target_min", "目标(分钟)"},
+      {"mean_target_met", "均值达标"},
+      {"pct_target_met", "达标率达到目标"},
+      {"check", "核查项"},
+      {"value", "数值"},
+      {"comparison", "比较"},
+      {"threshold", "阈值"},
+      {"passed", "通过"},
+      {"detail", "详情"},
+      {"description_en", "说明(英文)"},
+      {"description_zh", "说明(中文)"}};
   const auto translate = [&](std::string_view column) -> std::string {
     if (const auto it = fixed.find(column); it != fixed.end()) return it->second;
     if (const auto kind = workflow::parse_node_kind(std::string(column))) {
@@ -708,7 +732,9 @@ class Api {
       // The transitions are what the clinic was told (each one reaches the cart, the
       // green-channel instructions in its note), so the station shows them on the study.
       json::array transitions;
-      for (const auto& t : s_.alerts.transitions(a.alert_id)) transitions.emplace_back(transition_json(t));
+      for (const auto& t : s_.alerts.transitions(a.alert_id)) {
+        transitions.emplace_back(transition_json(t));
+      }
       alerts.emplace_back(json::object{{"alert_id", a.alert_id},
                                        {"tier", a.tier},
                                        {"category", a.category},
