@@ -4,7 +4,7 @@
 
 import { api, on, session } from './api.js';
 import { actionAllowed, errorText, performAction } from './actions.js';
-import { getLang, label, t } from './i18n.js';
+import { getLang, label, summaryOf, t } from './i18n.js';
 import { clear, el, fmtElapsed, fmtTime, serverNow, setServerTime } from './util.js';
 import { alarm } from './alarm.js';
 
@@ -30,6 +30,10 @@ function compare(a, b) {
   if (ta !== tb) return ta - tb;
   if (a.raised_ms !== b.raised_ms) return b.raised_ms - a.raised_ms;
   return b.alert_id - a.alert_id;
+}
+
+function minutesSince(ms, now = serverNow()) {
+  return t('minutes', { n: Math.max(0, Math.floor((now - ms) / 60000)) });
 }
 
 export class Worklist {
@@ -66,7 +70,7 @@ export class Worklist {
     // re-lays-out and repaints only what is on screen, not all 500 rows.
     const head = el('div', { class: 'wl-head', role: 'row' }, ...[
       'col_tier', 'col_state', 'col_clinic', 'col_patient', 'col_category', 'col_read',
-      'col_raised', 'col_fmc', 'col_ack', 'col_actions',
+      'col_raised', 'col_fmc', 'col_arrival', 'col_ack', 'col_actions',
     ].map((k) => el('div', { role: 'columnheader', text: t(k) })));
     this.tbody = el('div', { id: 'worklist-body', role: 'rowgroup' });
     this.empty = el('div', { class: 'wl-empty', id: 'worklist-empty', text: t('worklist_empty') });
@@ -161,6 +165,7 @@ export class Worklist {
       read: el('div', { class: 'c-read', role: 'cell' }),
       raised: el('div', { class: 'c-raised', role: 'cell' }),
       fmc: el('div', { class: 'c-fmc', role: 'cell' }),
+      arrival: el('div', { class: 'c-arrival', role: 'cell' }),
       ack: el('div', { class: 'c-ack', role: 'cell' }),
       actions: el('div', { class: 'c-actions', role: 'cell' }),
     };
@@ -195,11 +200,15 @@ export class Worklist {
     cells.category.textContent = label('cat', item.category);
     const zh = item.summary_zh || '';
     const en = item.summary_en || '';
-    cells.read.textContent = getLang() === 'zh' ? zh || en : en || zh;
+    cells.read.textContent = summaryOf(item);
     cells.read.title = getLang() === 'zh' ? en : zh;
     cells.raised.textContent = fmtTime(item.raised_ms, 'short');
     cells.fmc.dataset.fmcMs = item.fmc_ms ?? '';
     cells.fmc.textContent = item.fmc_ms ? fmtElapsed(serverNow() - item.fmc_ms) : '—';
+    // On a phone the cells are a card: each time says what it counts from.
+    cells.fmc.dataset.label = t('card_fmc');
+    cells.arrival.dataset.label = t('card_arrival');
+    cells.arrival.textContent = minutesSince(item.raised_ms);
     cells.ack.textContent = item.acknowledged_by ? `${item.acknowledged_by} ${fmtTime(item.acknowledged_ms, 'short')}` : '—';
     const buttons = [];
     if (actionAllowed('acknowledge', item.state)) {
@@ -281,7 +290,7 @@ export class Worklist {
     this.count.textContent = t('worklist_count', { n: this.order.length });
     this.empty.classList.toggle('hidden', this.order.length > 0);
     const crit = [...this.critical.values()].sort(compare);
-    alarm.set(crit.length, crit.length ? crit[0] : null);
+    alarm.set(crit.length, crit.length ? crit[0] : null, crit);
   }
 
   tick() {
@@ -289,6 +298,9 @@ export class Worklist {
     for (const entry of this.order) {
       const fmc = entry.item.fmc_ms;
       if (fmc) entry.cells.fmc.textContent = fmtElapsed(now - fmc);
+      // Whole minutes: the text (and so the DOM) changes once a minute per row, not each second.
+      const arrival = minutesSince(entry.item.raised_ms, now);
+      if (entry.cells.arrival.textContent !== arrival) entry.cells.arrival.textContent = arrival;
     }
   }
 
