@@ -5,8 +5,10 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -638,21 +640,55 @@ class Api {
     if (const auto it = query_.find("clinic"); it != query_.end() && !it->second.empty()) {
       q.clinic = it->second;
     }
-    if (const auto it = query_.find("limit"); it != query_.end()) {
-      std::size_t limit = 0;
+    const auto count_param = [&](std::string_view name, std::size_t lo, std::size_t hi,
+                                 std::size_t fallback) {
+      const auto it = query_.find(std::string(name));
+      if (it == query_.end()) return fallback;
+      std::size_t value = 0;
       const auto& t = it->second;
-      const auto r = std::from_chars(t.data(), t.data() + t.size(), limit);
-      if (r.ec != std::errc() || r.ptr != t.data() + t.size() || limit == 0 || limit > 5000) {
-        fail(http::status::bad_request, "bad_request", "limit must be 1..5000");
+      const auto r = std::from_chars(t.data(), t.data() + t.size(), value);
+      if (r.ec != std::errc() || r.ptr != t.data() + t.size() || value < lo || value > hi) {
+        fail(http::status::bad_request, "bad_request",
+             std::string(name) + " must be " + std::to_string(lo) + ".." + std::to_string(hi));
       }
-      q.limit = limit;
+      return value;
+    };
+    const auto limit = count_param("limit", 1, 5000, q.limit);
+    const auto offset = count_param("offset", 0, 10'000'000, 0);
+    std::string patient;
+    if (const auto it = query_.find("patient"); it != query_.end()) patient = it->second;
+    // Pages through everything (issue 15: no silent cap). One row more than the page says
+    // whether more follow; a patient search reads every row of the scope and filters (by
+    // patient id, case-insensitive substring), so its total is exact.
+    q.limit = patient.empty() ? offset + limit + 1 : std::numeric_limits<std::size_t>::max() / 2;
+    auto rows = s_.db->worklist(q);
+    if (!patient.empty()) {
+      const auto lower = [](std::string v) {
+        std::transform(v.begin(), v.end(), v.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        return v;
+      };
+      const auto needle = lower(patient);
+      std::erase_if(rows, [&](const storage::WorklistRow& r) {
+        return lower(r.patient_id).find(needle) == std::string::npos;
+      });
     }
+    const bool has_more = rows.size() > offset + limit;
     json::array items;
-    for (const auto& row : s_.db->worklist(q)) items.emplace_back(detail::worklist_item_json(row));
-    audit(auth, "view_worklist", q.open_only ? "open" : "all",
-          "items=" + std::to_string(items.size()));
-    return json_response(http::status::ok,
-                         json::object{{"items", std::move(items)}, {"server_ms", s_.now_ms()}});
+    for (std::size_t i = offset; i < rows.size() && i < offset + limit; ++i) {
+      items.emplace_back(detail::worklist_item_json(rows[i]));
+    }
+    json::object out{{"items", nullptr},
+                     {"server_ms", s_.now_ms()},
+                     {"offset", offset},
+                     {"limit", limit},
+                     {"has_more", has_more}};
+    if (!patient.empty()) out["total"] = rows.size();
+    audit(auth, patient.empty() ? "view_worklist" : "search_patient",
+          patient.empty() ? (q.open_only ? "open" : "all") : patient,
+          "items=" + std::to_string(items.size()) + " offset=" + std::to_string(offset));
+    out["items"] = std::move(items);
+    return json_response(http::status::ok, out);
   }
 
   // --- studies -----------------------------------------------------------------------------

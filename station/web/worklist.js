@@ -32,6 +32,8 @@ function compare(a, b) {
   return b.alert_id - a.alert_id;
 }
 
+const PAGE = 500;
+
 function minutesSince(ms, now = serverNow()) {
   return t('minutes', { n: Math.max(0, Math.floor((now - ms) / 60000)) });
 }
@@ -42,7 +44,9 @@ export class Worklist {
     this.navigate = navigate;
     this.entries = new Map();  // alert_id -> {item, row, cells}
     this.order = [];           // entries shown, sorted
-    this.filters = { tier: '', clinic: '', scope: 'open' };
+    this.filters = { tier: '', clinic: '', scope: 'open', patient: '' };
+    this.nextOffset = 0;   // the next page's offset when the server said has_more
+    this.total = null;     // exact count of a patient search
     this.clinics = new Set();
     this.critical = new Map(); // alert_id -> item: critical + raised, whatever the filters
     this.fetchSeq = 0;
@@ -64,7 +68,21 @@ export class Worklist {
     const scopeSel = el('select', { id: 'filter-scope', onchange: () => this.setFilter('scope', scopeSel.value) },
       el('option', { value: 'open', text: t('scope_open') }),
       el('option', { value: 'all', text: t('scope_all') }));
-    this.count = el('span', { class: 'wl-count', id: 'worklist-count' });
+    this.count = el('span', { class: 'wl-count', id: 'worklist-count', role: 'status' });
+    let typing = 0;
+    const search = el('input', {
+      type: 'search',
+      id: 'worklist-search',
+      class: 'wl-search',
+      placeholder: t('search_patient'),
+      'aria-label': t('search_patient'),
+      value: this.filters.patient,
+      oninput: () => {
+        clearTimeout(typing);
+        typing = setTimeout(() => this.setFilter('patient', search.value.trim()), 300);
+      },
+    });
+    this.moreButton = el('button', { class: 'btn wl-more hidden', id: 'worklist-more', type: 'button', text: t('load_more'), onclick: () => this.loadMore() });
     this.error = el('div', { class: 'error hidden', id: 'worklist-error' });
     // A grid of rows rather than a <table>: each row has content-visibility: auto, so a change
     // re-lays-out and repaints only what is on screen, not all 500 rows.
@@ -76,13 +94,15 @@ export class Worklist {
     this.empty = el('div', { class: 'wl-empty', id: 'worklist-empty', text: t('worklist_empty') });
     clear(this.root).append(
       el('div', { class: 'toolbar' },
+        search,
         el('label', null, t('filter_tier'), ' ', tierSel),
         el('label', null, t('filter_clinic'), ' ', this.clinicSel),
         el('label', null, t('filter_scope'), ' ', scopeSel),
         this.count),
       this.error,
       el('div', { class: 'worklist', id: 'worklist', role: 'table' }, head, this.tbody),
-      this.empty);
+      this.empty,
+      this.moreButton);
     tierSel.value = this.filters.tier;
     scopeSel.value = this.filters.scope;
     this.refreshClinics();
@@ -99,17 +119,16 @@ export class Worklist {
     if (f.scope === 'open' && !OPEN_STATES.has(item.state)) return false;
     if (f.tier && item.tier !== f.tier) return false;
     if (f.clinic && item.clinic !== f.clinic) return false;
+    if (f.patient && !String(item.patient_id || '').toLowerCase().includes(f.patient.toLowerCase())) return false;
     return true;
   }
 
   async refetch() {
     if (!session.user) return;
     const seq = ++this.fetchSeq;
-    const q = new URLSearchParams({ scope: this.filters.scope, limit: '500' });
-    if (this.filters.tier) q.set('tier', this.filters.tier);
-    if (this.filters.clinic) q.set('clinic', this.filters.clinic);
+    const q = this.query(0);
     try {
-      const wantCritical = (this.filters.tier !== '' && this.filters.tier !== 'critical') || this.filters.clinic !== '';
+      const wantCritical = (this.filters.tier !== '' && this.filters.tier !== 'critical') || this.filters.clinic !== '' || this.filters.patient !== '';
       const [data, crit] = await Promise.all([
         api('GET', `/api/worklist?${q}`),
         wantCritical ? api('GET', '/api/worklist?scope=open&tier=critical&limit=500') : null,
@@ -122,10 +141,46 @@ export class Worklist {
         if (it.tier === 'critical' && it.state === 'raised') this.critical.set(it.alert_id, it);
       }
       this.renderAll(data.items);
+      this.paged(data);
     } catch (e) {
       if (e.status === 401) return;
       this.error.textContent = t('error', { msg: e.message });
       this.error.classList.remove('hidden');
+    }
+  }
+
+  query(offset) {
+    const q = new URLSearchParams({ scope: this.filters.scope, limit: String(PAGE), offset: String(offset) });
+    if (this.filters.tier) q.set('tier', this.filters.tier);
+    if (this.filters.clinic) q.set('clinic', this.filters.clinic);
+    if (this.filters.patient) q.set('patient', this.filters.patient);
+    return q;
+  }
+
+  // The server pages (no silent cap): say how many are shown and offer the next page.
+  paged(data) {
+    this.nextOffset = data.has_more ? (data.offset || 0) + data.items.length : 0;
+    this.total = data.total ?? null;
+    this.moreButton.classList.toggle('hidden', !data.has_more);
+    this.afterChange();
+  }
+
+  async loadMore() {
+    if (!this.nextOffset) return;
+    const seq = this.fetchSeq;
+    this.moreButton.disabled = true;
+    try {
+      const data = await api('GET', `/api/worklist?${this.query(this.nextOffset)}`);
+      if (seq !== this.fetchSeq) return;
+      for (const item of data.items) this.upsert(item, false);
+      this.paged(data);
+    } catch (e) {
+      if (e.status !== 401) {
+        this.error.textContent = t('error', { msg: e.message });
+        this.error.classList.remove('hidden');
+      }
+    } finally {
+      this.moreButton.disabled = false;
     }
   }
 
@@ -287,7 +342,9 @@ export class Worklist {
   }
 
   afterChange() {
-    this.count.textContent = t('worklist_count', { n: this.order.length });
+    this.count.textContent = this.total !== null && this.total !== undefined
+      ? t('search_count', { n: this.total, shown: this.order.length })
+      : this.nextOffset ? t('worklist_count_more', { n: this.order.length }) : t('worklist_count', { n: this.order.length });
     this.empty.classList.toggle('hidden', this.order.length > 0);
     const crit = [...this.critical.values()].sort(compare);
     alarm.set(crit.length, crit.length ? crit[0] : null, crit);
@@ -306,6 +363,7 @@ export class Worklist {
 
   relabel() {
     this.build();
+    this.moreButton.classList.toggle('hidden', !this.nextOffset);
     for (const entry of this.order) {
       this.fill(entry);
       this.tbody.append(entry.row);
