@@ -207,6 +207,7 @@ const STRINGS = {
   col_arrival: { zh: '距到达', en: 'Since arrival' },
   minutes: { zh: '{n} 分钟', en: '{n} min' },
   search_patient: { zh: '搜索患者编号', en: 'Search patient id' },
+  kbd_help: { zh: '键盘：j/k 上下，n 下一条危急警报，a 应答，Enter 打开', en: 'Keys: j/k move, n next critical alert, a acknowledge, Enter open' },
   load_more: { zh: '显示更多', en: 'Show more' },
   worklist_count_more: { zh: '已显示 {n} 条，还有更多', en: '{n} shown, more below' },
   search_count: { zh: '找到 {n} 条（已显示 {shown} 条）', en: '{n} found ({shown} shown)' },

@@ -57,6 +57,8 @@ export class Worklist {
       this.refetch();
     });
     this.timer = setInterval(() => this.tick(), 1000);
+    this.cursor = null;  // the row chosen from the keyboard
+    document.addEventListener('keydown', (ev) => this.onKey(ev));
   }
 
   build() {
@@ -98,7 +100,8 @@ export class Worklist {
         el('label', null, t('filter_tier'), ' ', tierSel),
         el('label', null, t('filter_clinic'), ' ', this.clinicSel),
         el('label', null, t('filter_scope'), ' ', scopeSel),
-        this.count),
+        this.count,
+        el('span', { class: 'muted kbd-help', text: t('kbd_help') })),
       this.error,
       el('div', { class: 'worklist', id: 'worklist', role: 'table' }, head, this.tbody),
       this.empty,
@@ -285,6 +288,39 @@ export class Worklist {
     }
     buttons.push(el('a', { class: 'btn btn-link', href: `#/study/${item.study_id}?alert=${item.alert_id}`, text: t('open_study') }));
     cells.actions.replaceChildren(...buttons);
+  }
+
+  // Keyboard (worklist only, not while typing): j / ↓ next row, k / ↑ previous, n the next
+  // unacknowledged critical alert, a acknowledge the chosen row, Enter / o open it.
+  onKey(ev) {
+    if (document.body.dataset.view !== 'worklist' || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (ev.target.closest && ev.target.closest('input, select, textarea, button, a')) return;
+    const rows = this.order;
+    if (!rows.length) return;
+    let at = this.cursor ? rows.indexOf(this.cursor) : -1;
+    const choose = (i) => {
+      if (this.cursor) this.cursor.row.classList.remove('kbd-cursor');
+      this.cursor = rows[Math.max(0, Math.min(rows.length - 1, i))];
+      this.cursor.row.classList.add('kbd-cursor');
+      this.cursor.row.tabIndex = -1;
+      this.cursor.row.focus();
+    };
+    if (ev.key === 'j' || ev.key === 'ArrowDown') choose(at + 1);
+    else if (ev.key === 'k' || ev.key === 'ArrowUp') choose(at < 0 ? 0 : at - 1);
+    else if (ev.key === 'n') {
+      const next = rows.findIndex((e, i) => i > at && e.item.tier === 'critical' && e.item.state === 'raised');
+      const first = rows.findIndex((e) => e.item.tier === 'critical' && e.item.state === 'raised');
+      if (next >= 0 || first >= 0) choose(next >= 0 ? next : first);
+      else return;
+    } else if (ev.key === 'a' && this.cursor) {
+      const button = this.cursor.row.querySelector('button[data-action="acknowledge"]');
+      if (button && !button.disabled) button.click();
+    } else if ((ev.key === 'Enter' || ev.key === 'o') && this.cursor) {
+      this.navigate(`#/study/${this.cursor.item.study_id}?alert=${this.cursor.item.alert_id}`);
+    } else {
+      return;
+    }
+    ev.preventDefault();
   }
 
   // One alert changed (WebSocket or our own action): touch only its row.

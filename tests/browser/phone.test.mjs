@@ -519,6 +519,21 @@ test('a background tab: system notification for a new critical alert, title and 
   await p.context.close();
 });
 
+test('keyboard on the desktop worklist: n chooses the next critical alert, a acknowledges it, Enter opens it', { timeout: 90000 }, async () => {
+  const { page, context } = await open(DESKTOP);
+  const fresh = await stream(S.device, path.join(SAMPLES, 'stemi_anterior.hea'), ['--chest-pain', '--patient', 'P-NIGHT-KEYS']);
+  const row = rowOf(fresh.study_uid);
+  await page.waitForSelector(`${row}[data-state="raised"]`);
+  await page.click('#worklist-count');  // focus on the page, not in a field
+  await page.keyboard.press('n');
+  await page.waitForSelector(`${row}.kbd-cursor`);
+  await page.keyboard.press('a');
+  await page.waitForSelector(`${row}[data-state="acknowledged"]`);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`body[data-view="study"] .alert-box[data-alert-id="${await page.getAttribute(row, 'data-alert-id')}"]`);
+  await context.close();
+});
+
 test('session expiry: a tap on the STEMI shows "session expired", and after login the asked-for study opens', { timeout: 60000 }, async () => {
   const { page, context } = await open(PHONE);
   const row = rowOf(S.stemi.study_uid);
