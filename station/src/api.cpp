@@ -5,10 +5,12 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <random>
 #include <map>
 #include <set>
@@ -259,6 +261,88 @@ bool may(Role role, workflow::AlertState to) {
       return false;
   }
   return false;
+}
+
+// The report CSV for a spreadsheet (station download, `lang=zh|en`): a UTF-8 byte-order mark,
+// without which Excel on a Chinese Windows reads the file as GBK, and in Chinese the column
+// headers of each section translated. The data rows and the "# section" markers are unchanged,
+// so the same parser reads both languages.
+std::string spreadsheet_csv(std::string csv, const workflow::Report& report, bool chinese) {
+  static const std::map<std::string, std::string, std::less<>> fixed{
+      {"case_id", "病例号"},
+      {"patient_id", "患者编号"},
+      {"clinic", "诊所"},
+      {"device_id", "设备"},
+      {"pathway", "救治路径"},
+      {"outcome", "结局"},
+      {"compliant", "全部达标"},
+      {"transfer", "转运"},
+      {"bypassed_ed", "绕行急诊"},
+      {"bypassed_ccu", "绕行CCU"},
+      {"violations", "时间顺序异常"},
+      {"delay_reasons", "延误原因"},
+      {"section", "分组"},
+      {"label", "名称"},
+      {"rule", "指标"},
+      {"n_cases", "病例数"},
+      {"n_applicable", "适用例数"},
+      {"n_measured", "有记录例数"},
+      {"n_compliant", "达标例数"},
+      {"pct_compliant", "达标率(%)"},
+      {"mean_min", "均值(分钟)"},
+      {"median_min", "中位数(分钟)"},
+      {"min_min", "最短(分钟)"},
+      {"max_min", "最长(分钟)"},
+      {"target_min", "目标(分钟)"},
+      {"mean_target_met", "均值达标"},
+      {"pct_target_met", "达标率达到目标"},
+      {"check", "核查项"},
+      {"value", "数值"},
+      {"comparison", "比较"},
+      {"threshold", "阈值"},
+      {"passed", "通过"},
+      {"detail", "详情"},
+      {"description_en", "说明(英文)"},
+      {"description_zh", "说明(中文)"}};
+  const auto translate = [&](std::string_view column) -> std::string {
+    if (const auto it = fixed.find(column); it != fixed.end()) return it->second;
+    if (const auto kind = workflow::parse_node_kind(std::string(column))) {
+      return std::string(workflow::label_zh(*kind));
+    }
+    if (report.table != nullptr) {
+      for (const auto& r : report.table->rules) {
+        if (column == r.key + "_min") return r.name_zh + "(分钟)";
+        if (column == r.key + "_met") return r.name_zh + "达标";
+      }
+    }
+    return std::string(column);
+  };
+  std::string out = "\xEF\xBB\xBF";
+  out.reserve(csv.size() + 1024);
+  bool header_next = true;  // the first line, and the line after each "# section" marker
+  std::size_t pos = 0;
+  while (pos < csv.size()) {
+    auto end = csv.find("\r\n", pos);
+    if (end == std::string::npos) end = csv.size();
+    const std::string_view line(csv.data() + pos, end - pos);
+    if (chinese && header_next && !line.empty() && line.front() != '#') {
+      std::size_t c = 0;
+      while (c <= line.size()) {
+        auto comma = line.find(',', c);
+        if (comma == std::string_view::npos) comma = line.size();
+        if (c != 0) out += ',';
+        out += translate(line.substr(c, comma - c));
+        c = comma + 1;
+      }
+      header_next = false;
+    } else {
+      out += line;
+      if (!line.empty() && line.front() == '#') header_next = true;
+    }
+    if (end < csv.size()) out += "\r\n";
+    pos = end + 2;
+  }
+  return out;
 }
 
 }  // namespace
@@ -563,21 +647,55 @@ class Api {
     if (const auto it = query_.find("clinic"); it != query_.end() && !it->second.empty()) {
       q.clinic = it->second;
     }
-    if (const auto it = query_.find("limit"); it != query_.end()) {
-      std::size_t limit = 0;
+    const auto count_param = [&](std::string_view name, std::size_t lo, std::size_t hi,
+                                 std::size_t fallback) {
+      const auto it = query_.find(std::string(name));
+      if (it == query_.end()) return fallback;
+      std::size_t value = 0;
       const auto& t = it->second;
-      const auto r = std::from_chars(t.data(), t.data() + t.size(), limit);
-      if (r.ec != std::errc() || r.ptr != t.data() + t.size() || limit == 0 || limit > 5000) {
-        fail(http::status::bad_request, "bad_request", "limit must be 1..5000");
+      const auto r = std::from_chars(t.data(), t.data() + t.size(), value);
+      if (r.ec != std::errc() || r.ptr != t.data() + t.size() || value < lo || value > hi) {
+        fail(http::status::bad_request, "bad_request",
+             std::string(name) + " must be " + std::to_string(lo) + ".." + std::to_string(hi));
       }
-      q.limit = limit;
+      return value;
+    };
+    const auto limit = count_param("limit", 1, 5000, q.limit);
+    const auto offset = count_param("offset", 0, 10'000'000, 0);
+    std::string patient;
+    if (const auto it = query_.find("patient"); it != query_.end()) patient = it->second;
+    // Pages through everything (issue 15: no silent cap). One row more than the page says
+    // whether more follow; a patient search reads every row of the scope and filters (by
+    // patient id, case-insensitive substring), so its total is exact.
+    q.limit = patient.empty() ? offset + limit + 1 : std::numeric_limits<std::size_t>::max() / 2;
+    auto rows = s_.db->worklist(q);
+    if (!patient.empty()) {
+      const auto lower = [](std::string v) {
+        std::transform(v.begin(), v.end(), v.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        return v;
+      };
+      const auto needle = lower(patient);
+      std::erase_if(rows, [&](const storage::WorklistRow& r) {
+        return lower(r.patient_id).find(needle) == std::string::npos;
+      });
     }
+    const bool has_more = rows.size() > offset + limit;
     json::array items;
-    for (const auto& row : s_.db->worklist(q)) items.emplace_back(detail::worklist_item_json(row));
-    audit(auth, "view_worklist", q.open_only ? "open" : "all",
-          "items=" + std::to_string(items.size()));
-    return json_response(http::status::ok,
-                         json::object{{"items", std::move(items)}, {"server_ms", s_.now_ms()}});
+    for (std::size_t i = offset; i < rows.size() && i < offset + limit; ++i) {
+      items.emplace_back(detail::worklist_item_json(rows[i]));
+    }
+    json::object out{{"items", nullptr},
+                     {"server_ms", s_.now_ms()},
+                     {"offset", offset},
+                     {"limit", limit},
+                     {"has_more", has_more}};
+    if (!patient.empty()) out["total"] = rows.size();
+    audit(auth, patient.empty() ? "view_worklist" : "search_patient",
+          patient.empty() ? (q.open_only ? "open" : "all") : patient,
+          "items=" + std::to_string(items.size()) + " offset=" + std::to_string(offset));
+    out["items"] = std::move(items);
+    return json_response(http::status::ok, out);
   }
 
   // --- studies -----------------------------------------------------------------------------
@@ -654,13 +772,20 @@ class Api {
     }
     json::array alerts;
     for (const auto& a : s_.store->alerts_for_study(id)) {
+      // The transitions are what the clinic was told (each one reaches the cart, the
+      // green-channel instructions in its note), so the station shows them on the study.
+      json::array transitions;
+      for (const auto& t : s_.alerts.transitions(a.alert_id)) {
+        transitions.emplace_back(transition_json(t));
+      }
       alerts.emplace_back(json::object{{"alert_id", a.alert_id},
                                        {"tier", a.tier},
                                        {"category", a.category},
                                        {"state", a.state},
                                        {"summary_en", a.summary_en},
                                        {"summary_zh", a.summary_zh},
-                                       {"raised_ms", a.raised_ms}});
+                                       {"raised_ms", a.raised_ms},
+                                       {"transitions", std::move(transitions)}});
     }
     json::value previous = nullptr;
     if (const auto prev = s_.db->previous_study(id)) {
@@ -854,11 +979,17 @@ class Api {
       fail(http::status::forbidden, "forbidden",
            "the role " + std::string(key(auth.role)) + " may not " + std::string(action));
     }
-    if (!s_.db->worklist_row(id)) fail(http::status::not_found, "not_found", "no alert " + std::to_string(id));
+    const auto current = s_.db->worklist_row(id);
+    if (!current) fail(http::status::not_found, "not_found", "no alert " + std::to_string(id));
     const auto body = parse_body(req_, false);
     const auto reason = string_field(body, "reason", false);
     if (*to == workflow::AlertState::rejected && workflow::is_blank(reason)) {
-      fail(http::status::bad_request, "bad_request", "a rejection needs a reason");
+      fail(http::status::bad_request, "reason_required", "a rejection needs a reason");
+    }
+    // Closing a suspected STEMI ends its alarm and its escalation: the reason goes on the record.
+    if (*to == workflow::AlertState::closed && current->tier == "critical" &&
+        workflow::is_blank(reason)) {
+      fail(http::status::bad_request, "reason_required", "closing a critical alert needs a reason");
     }
     const auto instructions_zh = string_field(body, "instructions_zh", false);
     const auto instructions_en = string_field(body, "instructions_en", false);
@@ -1033,7 +1164,14 @@ class Api {
       return make_response(http::status::ok, workflow::to_json(built), "application/json; charset=utf-8");
     }
     if (format == "csv") {
-      auto res = make_response(http::status::ok, workflow::to_csv(built), "text/csv; charset=utf-8");
+      auto csv = workflow::to_csv(built);
+      if (const auto it = query_.find("lang"); it != query_.end()) {
+        if (it->second != "zh" && it->second != "en") {
+          fail(http::status::bad_request, "bad_request", "lang must be zh or en");
+        }
+        csv = spreadsheet_csv(std::move(csv), built, it->second == "zh");
+      }
+      auto res = make_response(http::status::ok, std::move(csv), "text/csv; charset=utf-8");
       res.set(http::field::content_disposition,
               "attachment; filename=\"greenchannel-report-" + month + ".csv\"");
       return res;

@@ -17,6 +17,9 @@ const live = new LiveChannel();
 let worklist = null;
 let disposeView = null;
 let started = false;
+// The page asked for when the session ended (a tap on an alert after the idle timeout): after
+// the next login the station goes there instead of the worklist.
+let returnTo = null;
 
 // Hooks for tests and diagnostics (read-only figures).
 window.gcStation = { metrics, alarm, viewSettings, PX_PER_MM, live };
@@ -27,6 +30,9 @@ function navigate(hash) {
 }
 
 function showLogin(reasonKey) {
+  if (started && window.location.hash && !/^#\/?(worklist)?$/.test(window.location.hash)) {
+    returnTo = window.location.hash;
+  }
   started = false;
   live.stop();
   alarm.stop();
@@ -35,6 +41,7 @@ function showLogin(reasonKey) {
   disposeView = null;
   $('app').classList.add('hidden');
   $('topbar').classList.add('hidden');
+  $('notify-ask').classList.add('hidden');
   $('login-view').classList.remove('hidden');
   const msg = $('login-error');
   msg.textContent = reasonKey ? t(reasonKey) : '';
@@ -94,15 +101,79 @@ function startApp() {
   renderUser();
   if (!worklist) {
     worklist = new Worklist($('worklist-view'), navigate);
-    alarm.attach($('alarm-banner'), (item) => navigate(`#/study/${item.study_id}?alert=${item.alert_id}`));
+    alarm.attach($('alarm-banner'), (item) => navigate(`#/study/${item.study_id}?alert=${item.alert_id}`), $('sound-state'));
   }
+  if (returnTo) {
+    const target = returnTo;
+    returnTo = null;
+    if (window.location.hash !== target) window.history.replaceState(null, '', target);
+  }
+  askNotificationPermission();
   worklist.refetch();
   live.start();
   route();
 }
 
+// System notifications need the user's permission, asked once after login with the reason shown
+// (a bare browser prompt at page load is usually refused or ignored).
+function askNotificationPermission() {
+  const bar = $('notify-ask');
+  let later = false;
+  try {
+    later = window.sessionStorage.getItem('gc.notify-later') === '1';
+  } catch {
+    // no storage: ask each time
+  }
+  const show = 'Notification' in window && Notification.permission === 'default' && !later;
+  bar.classList.toggle('hidden', !show);
+}
+
+const THEME_KEY = 'gc.theme';
+function applyTheme(theme) {
+  if (theme === 'dark' || theme === 'light') document.documentElement.dataset.theme = theme;
+  else delete document.documentElement.dataset.theme;
+  const button = $('theme-toggle');
+  button.textContent = theme === 'dark' ? '☾' : theme === 'light' ? '☀' : '◐';
+  button.title = t(theme === 'dark' ? 'theme_dark' : theme === 'light' ? 'theme_light' : 'theme_auto');
+}
+function savedTheme() {
+  try {
+    return window.localStorage.getItem(THEME_KEY) || 'auto';
+  } catch {
+    return 'auto';
+  }
+}
+
 function wire() {
   applyStatic(document);
+  applyTheme(savedTheme());
+  $('theme-toggle').addEventListener('click', () => {
+    const dark = document.documentElement.dataset.theme === 'dark' ||
+      (!document.documentElement.dataset.theme && window.matchMedia('(prefers-color-scheme: dark)').matches);
+    const next = dark ? 'light' : 'dark';
+    try {
+      window.localStorage.setItem(THEME_KEY, next);
+    } catch {
+      // not remembered
+    }
+    applyTheme(next);
+  });
+  $('notify-allow').addEventListener('click', async () => {
+    try {
+      await Notification.requestPermission();
+    } catch {
+      // old callback-style API or refused: the bar goes away either way
+    }
+    $('notify-ask').classList.add('hidden');
+  });
+  $('notify-later').addEventListener('click', () => {
+    try {
+      window.sessionStorage.setItem('gc.notify-later', '1');
+    } catch {
+      // asked again next login
+    }
+    $('notify-ask').classList.add('hidden');
+  });
   // Sticky table headers sit just below the sticky banner + top bar, whatever their height.
   const top = $('sticky-top');
   new ResizeObserver(() => {
@@ -137,8 +208,9 @@ function wire() {
     }
     showLogin(null);
   });
-  on('logged-out', ({ code }) => {
-    if (started) showLogin(code === 'session_expired' ? 'session_expired' : null);
+  // Any 401 while working means the session ended (idle timeout, expiry, or the cookie is gone).
+  on('logged-out', () => {
+    if (started) showLogin('session_expired_return');
   });
   on('ws:alert', (msg) => {
     if (msg.item) emit('alert-item', msg.item);
@@ -163,6 +235,7 @@ function wire() {
   });
   onLangChange(() => {
     renderUser();
+    applyTheme(savedTheme());
     const s = $('ws-status');
     s.textContent = t(live.status === 'live' ? 'ws_live' : live.status === 'connecting' ? 'ws_connecting' : 'ws_offline');
     if (worklist) worklist.relabel();

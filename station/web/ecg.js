@@ -23,6 +23,15 @@ export const EXTRA_LAYOUT = [
   ['V3R', 'V4R', 'V5R'],
 ];
 export const EXTRA_LEADS = EXTRA_LAYOUT.flat();
+// A phone held upright: limb leads beside chest leads, 6 rows of 2 (each column 2.5 s).
+export const PORTRAIT_LAYOUT = [
+  ['I', 'V1'],
+  ['II', 'V2'],
+  ['III', 'V3'],
+  ['aVR', 'V4'],
+  ['aVL', 'V5'],
+  ['aVF', 'V6'],
+];
 
 const CAL_PULSE_S = 0.2;  // 200 ms wide, 1 mV tall
 const SEGMENT_S = 2.5;
@@ -36,17 +45,45 @@ export function rowHeightMm(mmPerMv) {
 }
 
 function sizeSvg(root, widthMm, heightMm, opts) {
-  const zoom = opts.zoom || 1;
   root.setAttribute('viewBox', `0 0 ${widthMm} ${heightMm}`);
-  root.setAttribute('width', (widthMm * PX_PER_MM * zoom).toFixed(3));
-  root.setAttribute('height', (heightMm * PX_PER_MM * zoom).toFixed(3));
   root.setAttribute('preserveAspectRatio', 'xMinYMin meet');
   root.dataset.mmPerS = String(opts.mmPerS);
   root.dataset.mmPerMv = String(opts.mmPerMv);
-  root.dataset.pxPerMm = String(PX_PER_MM * zoom);
-  root.dataset.zoom = String(zoom);
   root.dataset.widthMm = String(widthMm);
   root.dataset.heightMm = String(heightMm);
+  applyZoom(root, opts.zoom || 1);
+}
+
+// Screen size of a drawn ECG: zoom 1 is one paper millimetre per CSS millimetre. The drawing
+// itself (in mm) does not change, so pinch-zoom only rewrites these attributes.
+export function applyZoom(root, zoom) {
+  const w = Number(root.dataset.widthMm);
+  const h = Number(root.dataset.heightMm);
+  root.setAttribute('width', (w * PX_PER_MM * zoom).toFixed(3));
+  root.setAttribute('height', (h * PX_PER_MM * zoom).toFixed(3));
+  root.dataset.pxPerMm = String(PX_PER_MM * zoom);
+  root.dataset.zoom = String(zoom);
+}
+
+// The zoom at which an ECG fits the given CSS pixel box (maxHeightPx optional).
+export function fitZoom(root, maxWidthPx, maxHeightPx) {
+  const zw = maxWidthPx / (Number(root.dataset.widthMm) * PX_PER_MM);
+  const zh = maxHeightPx ? maxHeightPx / (Number(root.dataset.heightMm) * PX_PER_MM) : Infinity;
+  return Math.max(0.2, Math.min(zw, zh, 1.5));
+}
+
+// Client (CSS pixel) coordinates → the drawing's millimetres.
+export function clientToMm(root, clientX, clientY) {
+  const pt = root.createSVGPoint();
+  pt.x = clientX;
+  pt.y = clientY;
+  const p = pt.matrixTransform(root.getScreenCTM().inverse());
+  return { x: p.x, y: p.y };
+}
+
+// Paper speed and gain printed on the tracing itself (as a cart prints them), top left.
+function scaleNote(x, opts) {
+  return svg('text', { class: 'scale-note', x, y: 3.6, text: `${opts.mmPerS} mm/s · ${opts.mmPerMv} mm/mV` });
 }
 
 // Pink millimetre grid: 1 mm minor, 5 mm major lines, each set one path.
@@ -131,7 +168,8 @@ function leadLabel(x, y, lead, st) {
 // A grid of leads: rows of lead names, each column SEGMENT_S long (column c shows
 // [c·2.5 s, (c+1)·2.5 s) as a cart's 3×4 printout does), optionally plus a rhythm strip.
 //   data: {fs, leads: [...], samples: [[µV...]...]}
-//   opts: {mmPerS, mmPerMv, zoom, layout, rhythmLead, stByLead, id}
+//   opts: {mmPerS, mmPerMv, zoom, layout, rhythmLead, rhythmMaxS, stByLead, id,
+//          rowNotes / colNotes (a territory printed at the right of each row / top of each column)}
 export function renderLeadGrid(data, opts) {
   const { fs } = data;
   const layout = opts.layout;
@@ -141,7 +179,7 @@ export function renderLeadGrid(data, opts) {
   const left = round5up(calPulseWidthMm(opts) + 2);
   const colW = SEGMENT_S * opts.mmPerS;
   const total = data.samples.length ? data.samples[0].length : 0;
-  const rhythmS = opts.rhythmLead && index.has(opts.rhythmLead) ? total / fs : 0;
+  const rhythmS = opts.rhythmLead && index.has(opts.rhythmLead) ? Math.min(total / fs, opts.rhythmMaxS ?? Infinity) : 0;
   const width = Math.max(left + cols * colW, left + rhythmS * opts.mmPerS) + 5;
   const nRows = layout.length + (rhythmS > 0 ? 1 : 0);
   const height = 5 + nRows * rowH;
@@ -151,10 +189,19 @@ export function renderLeadGrid(data, opts) {
   const traces = svg('g', { class: 'ecg-traces' });
   const labels = svg('g', { class: 'ecg-labels' });
   const stBy = opts.stByLead || {};
+  labels.append(scaleNote(left, opts));
   layout.forEach((row, r) => {
     const top = 5 + r * rowH;
     const baseline = top + round5up(rowH * 0.5);
     traces.append(calPulse(1, baseline, opts, `${opts.id}-cal-${r}`));
+    if (r === 0 && opts.colNotes) {
+      opts.colNotes.forEach((note, c) => {
+        if (note) labels.append(svg('text', { class: 'territory-note', x: left + (c + 1) * colW - 1.5, y: top + 4.5, 'text-anchor': 'end', text: note }));
+      });
+    }
+    if (opts.rowNotes && opts.rowNotes[r]) {
+      labels.append(svg('text', { class: 'territory-note', x: left + row.length * colW - 1.5, y: top + 4.5, 'text-anchor': 'end', text: opts.rowNotes[r] }));
+    }
     row.forEach((lead, c) => {
       const x0 = left + c * colW;
       if (c > 0) traces.append(svg('path', { class: 'col-sep', d: `M${x0} ${baseline - 3}V${baseline + 3}`, 'vector-effect': 'non-scaling-stroke' }));
@@ -177,7 +224,7 @@ export function renderLeadGrid(data, opts) {
     traces.append(calPulse(1, baseline, opts, `${opts.id}-cal-rhythm`));
     labels.append(svg('text', { class: 'lead-label rhythm-label', x: left + 1.5, y: top + 4.5, text: `${opts.rhythmLead} · ${t('rhythm_strip')}` }));
     const li = index.get(opts.rhythmLead);
-    const p = trace(data.samples[li], fs, 0, total, left, baseline, opts, {
+    const p = trace(data.samples[li], fs, 0, Math.round(rhythmS * fs), left, baseline, opts, {
       'data-lead': opts.rhythmLead,
       id: `${opts.id}-rhythm`,
       class: 'trace rhythm',
@@ -202,7 +249,12 @@ export function renderMedian(median, opts) {
   const known = new Set(layout.flat());
   const rest = median.leads.filter((l) => !known.has(l));
   for (let i = 0; i < rest.length; i += 4) layout.push(rest.slice(i, i + 4));
-  const rows = layout.filter((r) => r.length);
+  let rows = layout.filter((r) => r.length);
+  if (opts.columns) {
+    const flat = rows.flat();
+    rows = [];
+    for (let i = 0; i < flat.length; i += opts.columns) rows.push(flat.slice(i, i + opts.columns));
+  }
   const len = Math.max(...median.samples_uv.map((s) => s.length));
   const cellW = round5up((len / fs) * opts.mmPerS) + 5;
   const rowH = rowHeightMm(opts.mmPerMv) + 5;
@@ -214,6 +266,7 @@ export function renderMedian(median, opts) {
   sizeSvg(root, width, height, opts);
   root.append(grid(width, height));
   const g = svg('g', { class: 'ecg-traces' });
+  g.append(scaleNote(left, opts));
   const index = new Map(median.leads.map((l, i) => [l, i]));
   const toX = (x0, i) => x0 + 2.5 + (i / fs) * opts.mmPerS;
   const fids = [

@@ -202,6 +202,91 @@ const STRINGS = {
     zh: '报表为独立 HTML 文件（含 SVG 图表），可打印或存档。',
     en: 'The report is a self-contained HTML file (SVG charts) to print or archive.',
   },
+  // phone cards, alerts that reach a sleeping tab, theme (issue 15)
+  app_short: { zh: '心电阅读站', en: 'ECG station' },
+  col_arrival: { zh: '距到达', en: 'Since arrival' },
+  minutes: { zh: '{n} 分钟', en: '{n} min' },
+  search_patient: { zh: '搜索患者编号', en: 'Search patient id' },
+  kbd_help: { zh: '键盘：j/k 上下，n 下一条危急警报，a 应答，Enter 打开', en: 'Keys: j/k move, n next critical alert, a acknowledge, Enter open' },
+  load_more: { zh: '显示更多', en: 'Show more' },
+  worklist_count_more: { zh: '已显示 {n} 条，还有更多', en: '{n} shown, more below' },
+  search_count: { zh: '找到 {n} 条（已显示 {shown} 条）', en: '{n} found ({shown} shown)' },
+  card_fmc: { zh: '距FMC', en: 'FMC' },
+  card_arrival: { zh: '距到达', en: 'arrived' },
+  sound_off: { zh: '声音已关闭 — 点击开启', en: 'Sound is off — tap to enable' },
+  sound_on: { zh: '声音已开启', en: 'Sound on' },
+  notify_explain: {
+    zh: '允许系统通知：本页在后台或锁屏时，新的危急警报（疑似 STEMI）也会以系统通知提醒您。',
+    en: 'Allow system notifications so that a new critical alert (suspected STEMI) reaches you while this tab is in the background.',
+  },
+  notify_allow: { zh: '允许通知', en: 'Allow notifications' },
+  notify_later: { zh: '以后再说', en: 'Not now' },
+  notify_denied: { zh: '系统通知已被浏览器禁止，请在浏览器设置中允许', en: 'Notifications are blocked: allow them in the browser settings' },
+  notify_title: { zh: '危急警报：疑似 STEMI', en: 'Critical alert: suspected STEMI' },
+  title_alarm: { zh: '【{n} 例危急】', en: '[{n} CRITICAL] ' },
+  theme_toggle: { zh: '切换深色/浅色', en: 'Toggle dark / light' },
+  theme_auto: { zh: '主题：跟随系统', en: 'Theme: system' },
+  theme_dark: { zh: '主题：深色', en: 'Theme: dark' },
+  theme_light: { zh: '主题：浅色', en: 'Theme: light' },
+  session_expired_return: { zh: '会话已过期，请重新登录；登录后将回到您要查看的页面', en: 'Session expired: sign in again to return to the page you asked for' },
+  // closing a critical alert
+  close_reason: { zh: '关闭原因（危急警报必填）', en: 'Reason for closing (required for a critical alert)' },
+  close_reason_required: { zh: '关闭危急警报须填写原因', en: 'Closing a critical alert needs a reason' },
+  close_confirm_q: { zh: '确认关闭危急警报 #{id}？关闭后报警与升级呼叫停止。', en: 'Close critical alert #{id}? Its alarm and escalation stop.' },
+  close_confirm_yes: { zh: '确认关闭', en: 'Yes, close it' },
+  cancel: { zh: '取消', en: 'Cancel' },
+  clinic_messages: { zh: '发送给诊所的消息', en: 'Messages sent to the clinic' },
+  clinic_messages_none: { zh: '尚未向诊所发送消息', en: 'Nothing sent to the clinic yet' },
+  gc_instructions: { zh: '绿色通道指示', en: 'Green-channel instructions' },
+  msg_reason: { zh: '原因', en: 'reason' },
+  // ECG viewer
+  zoom_fit: { zh: '适应屏幕', en: 'Fit' },
+  caliper: { zh: '卡尺', en: 'Calipers' },
+  caliper_hint: { zh: '在心电图上点两下测量', en: 'Tap two points on the tracing' },
+  caliper_result: { zh: 'Δt {ms} ms（{bpm} 次/分） · ΔV {mv} mV', en: 'Δt {ms} ms ({bpm} bpm) · ΔV {mv} mV' },
+  ecg_alt: {
+    zh: '12 导联心电图，{speed} mm/s，{gain} mm/mV。{read}',
+    en: '12-lead ECG, {speed} mm/s, {gain} mm/mV. {read}',
+  },
+  territory_posterior: { zh: '后壁', en: 'posterior' },
+  territory_right: { zh: '右室', en: 'right ventricle' },
+  // case view values
+  case_state_open: { zh: '进行中', en: 'open' },
+  case_state_closed: { zh: '已结束', en: 'closed' },
+  source_cart: { zh: '心电图机', en: 'cart' },
+  source_station: { zh: '阅读站', en: 'station' },
+  source_server: { zh: '服务器', en: 'server' },
+  source_cli: { zh: '命令行', en: 'command line' },
+  source_import: { zh: '导入', en: 'import' },
+  clock_server: { zh: '服务器时钟', en: 'server clock' },
+  clock_cart: { zh: '心电图机时钟', en: 'cart clock' },
+  clock_device: { zh: '设备时钟', en: 'device clock' },
+  clock_corrected: { zh: '已校正', en: 'corrected' },
+  clock_manual: { zh: '手工录入', en: 'manual' },
+  missing_not_recorded: { zh: '{what} 未记录', en: '{what} not recorded' },
+  missing_before: { zh: '{a} 早于 {b}（顺序异常）', en: '{a} is before {b} (order violation)' },
+  missing_applies: { zh: '仅适用于 {p}，本病例为 {c}', en: 'applies to {p}, case is {c}' },
+  pathway_primary_pci: { zh: '直接 PCI', en: 'primary PCI' },
+  pathway_transfer_pci: { zh: '转运 PCI', en: 'transfer PCI' },
+  pathway_lysis: { zh: '溶栓', en: 'thrombolysis' },
+  pathway_not_stemi: { zh: '非 STEMI', en: 'not STEMI' },
+  pathway_unknown: { zh: '未定', en: 'unknown' },
+  or_word: { zh: '或', en: 'or' },
+  // signal quality problem kinds (dsp::QualityProblem; triage/src/evaluate.cpp quality_kind_zh)
+  qp_flat: { zh: '直线（无信号）', en: 'flat line (no signal)' },
+  qp_lead_off: { zh: '导联脱落', en: 'lead off' },
+  qp_saturation: { zh: '信号饱和', en: 'saturation' },
+  qp_hf_noise: { zh: '高频噪声（肌电干扰）', en: 'high-frequency noise (muscle)' },
+  qp_baseline_wander: { zh: '基线漂移', en: 'baseline wander' },
+  qp_mains: { zh: '工频干扰', en: 'mains interference' },
+  qp_too_few_beats: { zh: '可分析心搏过少', en: 'too few beats to analyse' },
+  qp_too_short: { zh: '记录过短', en: 'record too short' },
+  qp_invalid_samples: { zh: '无效采样点', en: 'invalid samples' },
+  qp_recording_stopped: { zh: '记录提前中止（末段各导联均为直线）', en: 'recording stopped early (all leads flat at the end)' },
+  qp_too_many_bad_leads: { zh: '不可用导联过多', en: 'too many unusable leads' },
+  qp_key_leads_unusable: { zh: '关键导联不可用', en: 'key leads unusable' },
+  qp_delineation_failed: { zh: '波形定位失败', en: 'wave delineation failed' },
+  qp_other: { zh: '信号质量问题', en: 'signal quality problem' },
   // generic
   loading: { zh: '加载中…', en: 'Loading…' },
   not_found: { zh: '未找到', en: 'Not found' },
@@ -300,6 +385,25 @@ export function label(prefix, key) {
   return has(k) ? t(k) : String(key ?? '');
 }
 
+// Server sentences (the alert summary) may name a quality problem or a confounder by its key
+// ("poor quality: hf_noise V1"): each known key becomes its words in the current language.
+export function humanize(text, as = lang) {
+  return String(text ?? '').replace(/\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g, (k) => {
+    for (const prefix of ['qp', 'conf', 'cat', 'state']) {
+      const entry = STRINGS[`${prefix}_${k}`];
+      if (entry) return entry[as] ?? entry.en;
+    }
+    return k;
+  });
+}
+
+// The alert's one-line read in the reader's language.
+export function summaryOf(item) {
+  const zh = item.summary_zh || '';
+  const en = item.summary_en || '';
+  return humanize(lang === 'zh' ? zh || en : en || zh);
+}
+
 export function nodeLabel(kind) {
   const row = NODE_KINDS.find((r) => r[0] === kind);
   if (!row) return kind;
@@ -319,6 +423,7 @@ export function applyStatic(root) {
     el.placeholder = t(el.dataset.i18nPlaceholder);
   }
   for (const el of root.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
+  for (const el of root.querySelectorAll('[data-i18n-aria-label]')) el.setAttribute('aria-label', t(el.dataset.i18nAriaLabel));
 }
 
 export const strings = STRINGS;

@@ -1,7 +1,7 @@
 // Reports: month + clinic picker; the self-contained HTML report opens in its own window (the
 // server forbids framing), with CSV and JSON downloads of the same month.
 
-import { t } from './i18n.js';
+import { getLang, t } from './i18n.js';
 import { clear, el, serverNow } from './util.js';
 
 function currentMonth() {
@@ -23,6 +23,8 @@ export function showReports(root, clinics) {
     lastClinic = clinic.value.trim();
     const url = (format) => {
       const q = new URLSearchParams({ month: month.value, format });
+      // The spreadsheet: UTF-8 BOM (Excel on a Chinese Windows) and headers in the reader's language.
+      if (format === 'csv') q.set('lang', getLang());
       if (lastClinic) q.set('clinic', lastClinic);
       return `/api/report?${q}`;
     };

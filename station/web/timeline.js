@@ -4,11 +4,51 @@
 
 import { api, on } from './api.js';
 import { nodeRecorder } from './forms.js';
-import { getLang, label, nodeLabel, t } from './i18n.js';
+import { getLang, humanize, label, nodeLabel, t } from './i18n.js';
 import { clear, el, fmtNum, fmtTime } from './util.js';
 
 function bi(zh, en) {
   return getLang() === 'zh' ? zh || en : en || zh;
+}
+
+const KEY_RE = /\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b|\b(?:fmc)\b/g;
+
+// Source / clock values ("cart", "station:nurse_li") in words.
+function sourceLabel(v) {
+  if (!v) return '';
+  const [head, ...rest] = String(v).split(':');
+  const word = label('source', head);
+  return rest.length ? `${word}: ${rest.join(':')}` : word;
+}
+
+// workflow::IntervalValue::missing_reason() and the timeline's violations are English sentences
+// naming node kinds by key; the station shows them in the reader's language.
+function missingText(text) {
+  if (!text) return '';
+  const nodes = (s) => s.replace(KEY_RE, (k) => nodeLabel(k)).replace(/ \(or ([^)]+)\)/, (m, k) => `（${t('or_word')} ${k}）`);
+  let m = /^applies to (\S+), case is (\S+)$/.exec(text);
+  if (m) return t('missing_applies', { p: m[1].split('/').map((p) => label('pathway', p)).join(' / '), c: label('pathway', m[2]) });
+  m = /^(\S+) is before (\S+) \(order violation\)$/.exec(text);
+  if (m) return t('missing_before', { a: nodeLabel(m[1]), b: nodeLabel(m[2]) });
+  m = /^(.+) not recorded$/.exec(text);
+  if (m) return t('missing_not_recorded', { what: nodes(m[1].replace(/ and /, getLang() === 'zh' ? '、' : ' and ')) });
+  return nodes(text);
+}
+
+// Notes the server writes on nodes it records itself ("alert 12 green_channel").
+function noteText(note) {
+  const m = /^alert (\d+) (\w+)$/.exec(note);
+  if (m) return `${t('alerts')} #${m[1]} ${label('state', m[2])}`;
+  return humanize(note);
+}
+
+function violationText(text) {
+  const s = String(text);
+  // "door_in (入门) is recorded 3.0 min before fmc (首次医疗接触), which must come first"
+  const m = /^(\w+) \([^)]*\) is recorded ([\d.]+) min before (\w+) \([^)]*\), which must come first$/.exec(s);
+  if (m && getLang() === 'zh') return `${nodeLabel(m[1])} 记录时间早于 ${nodeLabel(m[3])} ${m[2]} 分钟，顺序应相反`;
+  if (m) return `${nodeLabel(m[1])} is recorded ${m[2]} min before ${nodeLabel(m[3])}, which must come first`;
+  return s.replace(KEY_RE, (k) => nodeLabel(k));
 }
 
 function render(root, data, caseId, reload) {
@@ -26,16 +66,16 @@ function render(root, data, caseId, reload) {
     dataset: { seq: n.seq, kind: n.kind, superseded: n.superseded ? 'true' : 'false' },
   },
   el('td', { class: 'num', text: n.seq }),
-  el('td', { class: 'node-name' }, el('span', { text: n.label_zh && getLang() === 'zh' ? n.label_zh : n.label_en || nodeLabel(n.kind) }), el('span', { class: 'muted key', text: ` ${n.kind}` })),
-  el('td', { class: 'time-raw', text: fmtTime(n.raw_ms) }),
-  el('td', { class: 'time-corr', text: n.corrected_ms !== null && n.corrected_ms !== undefined ? fmtTime(n.corrected_ms) : '' }),
-  el('td', { text: n.source || '' }),
-  el('td', { text: n.actor || '' }),
-  el('td', { text: n.clock || '' }),
-  el('td', null,
+  el('td', { class: 'node-name', 'data-label': t('col_node') }, el('span', { text: n.label_zh && getLang() === 'zh' ? n.label_zh : n.label_en || nodeLabel(n.kind) })),
+  el('td', { class: 'time-raw', 'data-label': t('col_raw'), text: fmtTime(n.raw_ms) }),
+  el('td', { class: 'time-corr', 'data-label': t('col_corrected'), text: n.corrected_ms !== null && n.corrected_ms !== undefined ? fmtTime(n.corrected_ms) : '' }),
+  el('td', { 'data-label': t('col_source'), text: sourceLabel(n.source) }),
+  el('td', { 'data-label': t('col_actor'), text: n.actor || '' }),
+  el('td', { 'data-label': t('col_clock'), text: n.clock ? label('clock', n.clock) : '' }),
+  el('td', { 'data-label': t('col_note') },
     n.supersedes ? el('span', { class: 'badge', text: t('corrects_seq', { seq: n.supersedes }) }) : '',
     n.superseded ? el('span', { class: 'badge superseded-badge', text: t('superseded_by_later') }) : '',
-    n.note ? ` ${n.note}` : '')));
+    n.note ? ` ${noteText(n.note)}` : '')));
   const intervals = (data.intervals || []).map((iv) => el('tr', {
     class: iv.met === true ? 'met' : iv.met === false ? 'missed' : '',
     dataset: { key: iv.key },
@@ -44,14 +84,14 @@ function render(root, data, caseId, reload) {
   el('td', { class: 'num', text: iv.minutes === null || iv.minutes === undefined ? '—' : fmtNum(iv.minutes, 1) }),
   el('td', { class: 'num', text: iv.target_min ?? '—' }),
   el('td', { text: iv.met === true ? t('met_yes') : iv.met === false ? t('met_no') : '—' }),
-  el('td', { class: 'muted', text: iv.missing || '' })));
+  el('td', { class: 'muted', text: missingText(iv.missing) })));
   const alerts = (data.alerts || []).map((a) => el('div', { class: 'case-alert', dataset: { alertId: a.alert_id } },
     el('div', null,
       el('span', { class: `badge tier-${a.tier}`, text: label('tier', a.tier) }),
       el('span', { class: `badge state-${a.state}`, text: label('state', a.state) }),
       ` #${a.alert_id}`),
     el('ol', { class: 'transitions' }, ...(a.transitions || []).map((tr) => el('li', { dataset: { to: tr.to } },
-      `${fmtTime(tr.at_ms)} · ${label('state', tr.from)} → ${label('state', tr.to)} · ${tr.actor || ''}${tr.reason ? ` · ${tr.reason}` : ''}`)))));
+      `${fmtTime(tr.at_ms)} · ${label('state', tr.from)} → ${label('state', tr.to)} · ${tr.actor || ''}${tr.reason ? ` · ${tr.reason}` : ''}${tr.note ? ` · ${tr.note}` : ''}`)))));
 
   clear(root).append(
     el('div', { class: 'study-head' },
@@ -61,7 +101,7 @@ function render(root, data, caseId, reload) {
         el('span', { text: c.clinic || '—' }),
         c.patient_id ? el('span', { class: 'pt-id', text: c.patient_id }) : '',
         el('span', { text: `${t('case_opened')}: ${fmtTime(c.opened_ms)}` }),
-        el('span', { text: `${t('case_state')}: ${c.state}` }),
+        el('span', { id: 'case-state', text: `${t('case_state')}: ${label('case_state', c.state)}` }),
         el('span', { id: 'case-outcome', text: `${t('case_outcome')}: ${label('outcome', c.outcome)}` }),
         ...(data.studies || []).map((s) => el('a', { href: `#/study/${s}`, text: `${t('study')} #${s}` })))),
     el('section', { class: 'panel', id: 'panel-timeline' },
@@ -72,7 +112,7 @@ function render(root, data, caseId, reload) {
     el('section', { class: 'panel', id: 'panel-violations' },
       el('h2', { text: t('violations') }),
       violations.length
-        ? el('ul', { class: 'violations', id: 'violations' }, ...violations.map((v) => el('li', { class: 'violation', text: String(v) })))
+        ? el('ul', { class: 'violations', id: 'violations' }, ...violations.map((v) => el('li', { class: 'violation', text: violationText(v) })))
         : el('p', { class: 'muted', id: 'violations', text: t('no_violations') })),
     el('section', { class: 'panel', id: 'panel-intervals' },
       el('h2', { text: t('intervals') }),

@@ -4,7 +4,7 @@
 
 import { api, on, session } from './api.js';
 import { actionAllowed, errorText, performAction } from './actions.js';
-import { getLang, label, t } from './i18n.js';
+import { getLang, label, summaryOf, t } from './i18n.js';
 import { clear, el, fmtElapsed, fmtTime, serverNow, setServerTime } from './util.js';
 import { alarm } from './alarm.js';
 
@@ -32,13 +32,21 @@ function compare(a, b) {
   return b.alert_id - a.alert_id;
 }
 
+const PAGE = 500;
+
+function minutesSince(ms, now = serverNow()) {
+  return t('minutes', { n: Math.max(0, Math.floor((now - ms) / 60000)) });
+}
+
 export class Worklist {
   constructor(root, navigate) {
     this.root = root;
     this.navigate = navigate;
     this.entries = new Map();  // alert_id -> {item, row, cells}
     this.order = [];           // entries shown, sorted
-    this.filters = { tier: '', clinic: '', scope: 'open' };
+    this.filters = { tier: '', clinic: '', scope: 'open', patient: '' };
+    this.nextOffset = 0;   // the next page's offset when the server said has_more
+    this.total = null;     // exact count of a patient search
     this.clinics = new Set();
     this.critical = new Map(); // alert_id -> item: critical + raised, whatever the filters
     this.fetchSeq = 0;
@@ -49,6 +57,8 @@ export class Worklist {
       this.refetch();
     });
     this.timer = setInterval(() => this.tick(), 1000);
+    this.cursor = null;  // the row chosen from the keyboard
+    document.addEventListener('keydown', (ev) => this.onKey(ev));
   }
 
   build() {
@@ -60,25 +70,42 @@ export class Worklist {
     const scopeSel = el('select', { id: 'filter-scope', onchange: () => this.setFilter('scope', scopeSel.value) },
       el('option', { value: 'open', text: t('scope_open') }),
       el('option', { value: 'all', text: t('scope_all') }));
-    this.count = el('span', { class: 'wl-count', id: 'worklist-count' });
+    this.count = el('span', { class: 'wl-count', id: 'worklist-count', role: 'status' });
+    let typing = 0;
+    const search = el('input', {
+      type: 'search',
+      id: 'worklist-search',
+      class: 'wl-search',
+      placeholder: t('search_patient'),
+      'aria-label': t('search_patient'),
+      value: this.filters.patient,
+      oninput: () => {
+        clearTimeout(typing);
+        typing = setTimeout(() => this.setFilter('patient', search.value.trim()), 300);
+      },
+    });
+    this.moreButton = el('button', { class: 'btn wl-more hidden', id: 'worklist-more', type: 'button', text: t('load_more'), onclick: () => this.loadMore() });
     this.error = el('div', { class: 'error hidden', id: 'worklist-error' });
     // A grid of rows rather than a <table>: each row has content-visibility: auto, so a change
     // re-lays-out and repaints only what is on screen, not all 500 rows.
     const head = el('div', { class: 'wl-head', role: 'row' }, ...[
       'col_tier', 'col_state', 'col_clinic', 'col_patient', 'col_category', 'col_read',
-      'col_raised', 'col_fmc', 'col_ack', 'col_actions',
+      'col_raised', 'col_fmc', 'col_arrival', 'col_ack', 'col_actions',
     ].map((k) => el('div', { role: 'columnheader', text: t(k) })));
     this.tbody = el('div', { id: 'worklist-body', role: 'rowgroup' });
     this.empty = el('div', { class: 'wl-empty', id: 'worklist-empty', text: t('worklist_empty') });
     clear(this.root).append(
       el('div', { class: 'toolbar' },
+        search,
         el('label', null, t('filter_tier'), ' ', tierSel),
         el('label', null, t('filter_clinic'), ' ', this.clinicSel),
         el('label', null, t('filter_scope'), ' ', scopeSel),
-        this.count),
+        this.count,
+        el('span', { class: 'muted kbd-help', text: t('kbd_help') })),
       this.error,
       el('div', { class: 'worklist', id: 'worklist', role: 'table' }, head, this.tbody),
-      this.empty);
+      this.empty,
+      this.moreButton);
     tierSel.value = this.filters.tier;
     scopeSel.value = this.filters.scope;
     this.refreshClinics();
@@ -95,17 +122,16 @@ export class Worklist {
     if (f.scope === 'open' && !OPEN_STATES.has(item.state)) return false;
     if (f.tier && item.tier !== f.tier) return false;
     if (f.clinic && item.clinic !== f.clinic) return false;
+    if (f.patient && !String(item.patient_id || '').toLowerCase().includes(f.patient.toLowerCase())) return false;
     return true;
   }
 
   async refetch() {
     if (!session.user) return;
     const seq = ++this.fetchSeq;
-    const q = new URLSearchParams({ scope: this.filters.scope, limit: '500' });
-    if (this.filters.tier) q.set('tier', this.filters.tier);
-    if (this.filters.clinic) q.set('clinic', this.filters.clinic);
+    const q = this.query(0);
     try {
-      const wantCritical = (this.filters.tier !== '' && this.filters.tier !== 'critical') || this.filters.clinic !== '';
+      const wantCritical = (this.filters.tier !== '' && this.filters.tier !== 'critical') || this.filters.clinic !== '' || this.filters.patient !== '';
       const [data, crit] = await Promise.all([
         api('GET', `/api/worklist?${q}`),
         wantCritical ? api('GET', '/api/worklist?scope=open&tier=critical&limit=500') : null,
@@ -118,10 +144,46 @@ export class Worklist {
         if (it.tier === 'critical' && it.state === 'raised') this.critical.set(it.alert_id, it);
       }
       this.renderAll(data.items);
+      this.paged(data);
     } catch (e) {
       if (e.status === 401) return;
       this.error.textContent = t('error', { msg: e.message });
       this.error.classList.remove('hidden');
+    }
+  }
+
+  query(offset) {
+    const q = new URLSearchParams({ scope: this.filters.scope, limit: String(PAGE), offset: String(offset) });
+    if (this.filters.tier) q.set('tier', this.filters.tier);
+    if (this.filters.clinic) q.set('clinic', this.filters.clinic);
+    if (this.filters.patient) q.set('patient', this.filters.patient);
+    return q;
+  }
+
+  // The server pages (no silent cap): say how many are shown and offer the next page.
+  paged(data) {
+    this.nextOffset = data.has_more ? (data.offset || 0) + data.items.length : 0;
+    this.total = data.total ?? null;
+    this.moreButton.classList.toggle('hidden', !data.has_more);
+    this.afterChange();
+  }
+
+  async loadMore() {
+    if (!this.nextOffset) return;
+    const seq = this.fetchSeq;
+    this.moreButton.disabled = true;
+    try {
+      const data = await api('GET', `/api/worklist?${this.query(this.nextOffset)}`);
+      if (seq !== this.fetchSeq) return;
+      for (const item of data.items) this.upsert(item, false);
+      this.paged(data);
+    } catch (e) {
+      if (e.status !== 401) {
+        this.error.textContent = t('error', { msg: e.message });
+        this.error.classList.remove('hidden');
+      }
+    } finally {
+      this.moreButton.disabled = false;
     }
   }
 
@@ -161,6 +223,7 @@ export class Worklist {
       read: el('div', { class: 'c-read', role: 'cell' }),
       raised: el('div', { class: 'c-raised', role: 'cell' }),
       fmc: el('div', { class: 'c-fmc', role: 'cell' }),
+      arrival: el('div', { class: 'c-arrival', role: 'cell' }),
       ack: el('div', { class: 'c-ack', role: 'cell' }),
       actions: el('div', { class: 'c-actions', role: 'cell' }),
     };
@@ -195,11 +258,15 @@ export class Worklist {
     cells.category.textContent = label('cat', item.category);
     const zh = item.summary_zh || '';
     const en = item.summary_en || '';
-    cells.read.textContent = getLang() === 'zh' ? zh || en : en || zh;
+    cells.read.textContent = summaryOf(item);
     cells.read.title = getLang() === 'zh' ? en : zh;
     cells.raised.textContent = fmtTime(item.raised_ms, 'short');
     cells.fmc.dataset.fmcMs = item.fmc_ms ?? '';
     cells.fmc.textContent = item.fmc_ms ? fmtElapsed(serverNow() - item.fmc_ms) : '—';
+    // On a phone the cells are a card: each time says what it counts from.
+    cells.fmc.dataset.label = t('card_fmc');
+    cells.arrival.dataset.label = t('card_arrival');
+    cells.arrival.textContent = minutesSince(item.raised_ms);
     cells.ack.textContent = item.acknowledged_by ? `${item.acknowledged_by} ${fmtTime(item.acknowledged_ms, 'short')}` : '—';
     const buttons = [];
     if (actionAllowed('acknowledge', item.state)) {
@@ -221,6 +288,39 @@ export class Worklist {
     }
     buttons.push(el('a', { class: 'btn btn-link', href: `#/study/${item.study_id}?alert=${item.alert_id}`, text: t('open_study') }));
     cells.actions.replaceChildren(...buttons);
+  }
+
+  // Keyboard (worklist only, not while typing): j / ↓ next row, k / ↑ previous, n the next
+  // unacknowledged critical alert, a acknowledge the chosen row, Enter / o open it.
+  onKey(ev) {
+    if (document.body.dataset.view !== 'worklist' || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (ev.target.closest && ev.target.closest('input, select, textarea, button, a')) return;
+    const rows = this.order;
+    if (!rows.length) return;
+    let at = this.cursor ? rows.indexOf(this.cursor) : -1;
+    const choose = (i) => {
+      if (this.cursor) this.cursor.row.classList.remove('kbd-cursor');
+      this.cursor = rows[Math.max(0, Math.min(rows.length - 1, i))];
+      this.cursor.row.classList.add('kbd-cursor');
+      this.cursor.row.tabIndex = -1;
+      this.cursor.row.focus();
+    };
+    if (ev.key === 'j' || ev.key === 'ArrowDown') choose(at + 1);
+    else if (ev.key === 'k' || ev.key === 'ArrowUp') choose(at < 0 ? 0 : at - 1);
+    else if (ev.key === 'n') {
+      const next = rows.findIndex((e, i) => i > at && e.item.tier === 'critical' && e.item.state === 'raised');
+      const first = rows.findIndex((e) => e.item.tier === 'critical' && e.item.state === 'raised');
+      if (next >= 0 || first >= 0) choose(next >= 0 ? next : first);
+      else return;
+    } else if (ev.key === 'a' && this.cursor) {
+      const button = this.cursor.row.querySelector('button[data-action="acknowledge"]');
+      if (button && !button.disabled) button.click();
+    } else if ((ev.key === 'Enter' || ev.key === 'o') && this.cursor) {
+      this.navigate(`#/study/${this.cursor.item.study_id}?alert=${this.cursor.item.alert_id}`);
+    } else {
+      return;
+    }
+    ev.preventDefault();
   }
 
   // One alert changed (WebSocket or our own action): touch only its row.
@@ -278,10 +378,12 @@ export class Worklist {
   }
 
   afterChange() {
-    this.count.textContent = t('worklist_count', { n: this.order.length });
+    this.count.textContent = this.total !== null && this.total !== undefined
+      ? t('search_count', { n: this.total, shown: this.order.length })
+      : this.nextOffset ? t('worklist_count_more', { n: this.order.length }) : t('worklist_count', { n: this.order.length });
     this.empty.classList.toggle('hidden', this.order.length > 0);
     const crit = [...this.critical.values()].sort(compare);
-    alarm.set(crit.length, crit.length ? crit[0] : null);
+    alarm.set(crit.length, crit.length ? crit[0] : null, crit);
   }
 
   tick() {
@@ -289,11 +391,15 @@ export class Worklist {
     for (const entry of this.order) {
       const fmc = entry.item.fmc_ms;
       if (fmc) entry.cells.fmc.textContent = fmtElapsed(now - fmc);
+      // Whole minutes: the text (and so the DOM) changes once a minute per row, not each second.
+      const arrival = minutesSince(entry.item.raised_ms, now);
+      if (entry.cells.arrival.textContent !== arrival) entry.cells.arrival.textContent = arrival;
     }
   }
 
   relabel() {
     this.build();
+    this.moreButton.classList.toggle('hidden', !this.nextOffset);
     for (const entry of this.order) {
       this.fill(entry);
       this.tbody.append(entry.row);

@@ -186,8 +186,10 @@ export async function launchBrowser() {
   return browser;
 }
 
-export async function newPage(browser, { viewport = { width: 1500, height: 1000 } } = {}) {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport, deviceScaleFactor: 1, locale: 'zh-CN' });
+// Extra context options (issue 15): deviceScaleFactor, isMobile, hasTouch, colorScheme,
+// permissions.
+export async function newPage(browser, { viewport = { width: 1500, height: 1000 }, ...contextOptions } = {}) {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport, deviceScaleFactor: 1, locale: 'zh-CN', ...contextOptions });
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));

@@ -169,10 +169,32 @@ test('(e) the station serves the same report to an admin: HTML renders, CSV agre
     context.on('weberror', (e) => popupProblems.push(`pageerror: ${e.error().message}`));
     const [popup] = await Promise.all([page.waitForEvent('popup'), page.click('#report-html')]);
     await checkReportPage(popup, popupProblems, `audit-${MONTH}-station.png`);
-    const csv = await page.evaluate(async (u) => (await fetch(u)).text(), csvHref);
+    // Issue 15: the station's CSV is for a spreadsheet: UTF-8 BOM, headers in the page's language
+    // (Chinese by default), data rows identical to the English file's.
+    assert.match(csvHref, /[?&]lang=zh(&|$)/);
+    const fetchCsv = (u) => page.evaluate(async (href) => {
+      const bytes = new Uint8Array(await (await fetch(href)).arrayBuffer());
+      return { bom: [...bytes.slice(0, 3)], text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes.slice(3)) };
+    }, u);
+    const zh = await fetchCsv(csvHref);
+    const en = await fetchCsv(csvHref.replace('lang=zh', 'lang=en'));
+    assert.deepEqual(zh.bom, [0xef, 0xbb, 0xbf], 'UTF-8 BOM');
+    assert.deepEqual(en.bom, [0xef, 0xbb, 0xbf], 'UTF-8 BOM');
+    const zhRows = parseCsv(zh.text);
+    const enRows = parseCsv(en.text);
+    assert.equal(zhRows[0][0], '病例号');
+    assert.ok(zhRows[0].includes('首次医疗接触') && zhRows[0].includes('诊所'), zhRows[0].join(','));
+    for (const h of zhRows[0]) assert.doesNotMatch(h, /^[a-z0-9]+(_[a-z0-9]+)*$/, `untranslated header ${h}`);
+    const totalsAt = zhRows.findIndex((r) => r[0] === '# totals');
+    assert.equal(zhRows[totalsAt + 1][0], '分组');
+    assert.equal(zhRows.length, enRows.length);
+    zhRows.forEach((r, i) => {
+      if (i !== 0 && i !== totalsAt + 1 && zhRows[i - 1]?.[0] !== '# checks') assert.deepEqual(r, enRows[i], `row ${i}`);
+    });
+    fs.writeFileSync(path.join(artifactsDir(), `audit-${MONTH}-station-zh.csv`), `\ufeff${zh.text}`);
     const json = await page.evaluate(async (u) => (await fetch(u)).json(), jsonHref);
     assert.equal(json.n_cases, 60);
-    checkCsvAgainstJson(csv, json);
+    checkCsvAgainstJson(en.text, json);
     assert.deepEqual(problems.filter((e) => !/status of 401/.test(e)), []);
     await context.close();
   } finally {

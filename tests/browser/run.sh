@@ -24,9 +24,9 @@ chromium="${GC_CHROMIUM:-/usr/bin/chromium}"
 [[ -x "$chromium" ]] || { echo "tests/browser: $chromium not found (apt-get install chromium)" >&2; exit 1; }
 [[ -x "$GC_BIN" ]] || { echo "tests/browser: $GC_BIN not built (cmake --build build --target greenchannel)" >&2; exit 1; }
 
-# Dependencies exactly as locked (playwright-core only; it drives the system chromium and
-# downloads no browser).
-if [[ ! -f node_modules/playwright-core/package.json ]] ||
+# Dependencies exactly as locked (playwright-core, which drives the system chromium and downloads
+# no browser; axe-core, the accessibility checker injected into the pages).
+if [[ ! -f node_modules/playwright-core/package.json || ! -f node_modules/axe-core/axe.min.js ]] ||
    ! node -e 'const l=require("./package-lock.json"),p=require("./node_modules/playwright-core/package.json");process.exit(l.packages["node_modules/playwright-core"].version===p.version?0:1)'; then
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 fi

@@ -207,6 +207,9 @@ test('(b) calibration: 1 mV = 10 mm and 1 s = 25 mm on screen; screenshot of the
   const { page } = state.A || await open('cardiologist', 'dr_wang');
   await page.goto(`${server.url}/#/study/${state.studyId}`);
   await page.waitForSelector('#ecg-12 path.trace');
+  // The view opens fitted to the screen (issue 15); calibration is checked at 1:1.
+  await page.selectOption('#ecg-zoom', '1');
+  await page.waitForSelector('#ecg-12[data-zoom="1"]');
   const measure = () => page.evaluate(() => {
     const svg = document.getElementById('ecg-12');
     const cal = document.getElementById('ecg-12-cal-0').getBoundingClientRect();
@@ -296,6 +299,8 @@ test('(b) 18-lead record: the extra leads get their own calibrated panel', { tim
   await page.waitForSelector(`.wl-row[data-study-uid="${uid}"]`);
   await page.click(`.wl-row[data-study-uid="${uid}"]`);
   await page.waitForSelector('#ecg-extra path.trace');
+  await page.selectOption('#ecg-zoom', '1');
+  await page.waitForSelector('#ecg-extra[data-zoom="1"]');
   const leads = await page.$$eval('#ecg-extra path.trace', (ps) => ps.map((p) => p.dataset.lead));
   assert.deepEqual(leads.sort(), ['V3R', 'V4R', 'V5R', 'V7', 'V8', 'V9'].sort());
   const cal = await page.$eval('#ecg-extra .cal-pulse', (p) => p.getBoundingClientRect().height);

@@ -296,6 +296,54 @@ TEST_CASE("a rejection needs a reason", "[station][roles]") {
   CHECK(doc.post("/api/alerts/99999/acknowledge").status == 404);
 }
 
+TEST_CASE("closing a critical alert needs a reason; the study shows what the clinic was told",
+          "[station][roles]") {
+  Fixture fx;
+  const auto critical = fx.seed("uid-c", "p1", "critical", kStartMs);
+  const auto urgent = fx.seed("uid-u", "p2", "urgent", kStartMs + 1'000);
+  auto doc = fx.client();
+  REQUIRE(doc.login("dr_li").status == 200);
+  const auto alert = "/api/alerts/" + std::to_string(critical.alert_id);
+  fx.now += 1'000;
+  const auto bare = doc.post(alert + "/close");
+  CHECK(bare.status == 400);
+  CHECK(bare.json().at("code").as_string() == "reason_required");
+  CHECK(doc.post(alert + "/close", R"({"reason":" \u3000 "})").status == 400);
+  // A routine or urgent alert still closes with one tap.
+  CHECK(doc.post("/api/alerts/" + std::to_string(urgent.alert_id) + "/close").status == 200);
+  const auto closed = doc.post(alert + "/close", R"({"reason":"duplicate of the previous ECG"})");
+  REQUIRE(closed.status == 200);
+  CHECK(closed.json().at("transition").at("reason").as_string() == "duplicate of the previous ECG");
+  const auto study = doc.get("/api/studies/" + std::to_string(critical.study_id));
+  REQUIRE(study.status == 200);
+  const auto body = study.json();
+  const auto& transitions = body.at("alerts").at(0).at("transitions").as_array();
+  REQUIRE(!transitions.empty());
+  CHECK(transitions.back().at("to").as_string() == "closed");
+  CHECK(transitions.back().at("reason").as_string() == "duplicate of the previous ECG");
+}
+
+TEST_CASE("worklist pages through everything and finds a patient", "[station][worklist]") {
+  Fixture fx;
+  for (int i = 0; i < 5; ++i) {
+    fx.seed("uid-p" + std::to_string(i), "PAT-" + std::to_string(i), "routine",
+            kStartMs + i * 1'000);
+  }
+  auto doc = fx.client();
+  REQUIRE(doc.login("dr_li").status == 200);
+  const auto first = doc.get("/api/worklist?scope=all&limit=2").json();
+  CHECK(first.at("items").as_array().size() == 2);
+  CHECK(first.at("has_more").as_bool());
+  const auto last = doc.get("/api/worklist?scope=all&limit=2&offset=4").json();
+  CHECK(last.at("items").as_array().size() == 1);
+  CHECK_FALSE(last.at("has_more").as_bool());
+  const auto found = doc.get("/api/worklist?scope=all&patient=pat-3").json();
+  REQUIRE(found.at("items").as_array().size() == 1);
+  CHECK(found.at("total").to_number<std::int64_t>() == 1);
+  CHECK(found.at("items").at(0).at("patient_id").as_string() == "PAT-3");
+  CHECK(doc.get("/api/worklist?offset=-1").status == 400);
+}
+
 TEST_CASE("worklist: items and order and filters and acknowledgement", "[station][worklist]") {
   Fixture fx;
   const auto case_id = fx.open_case("p1", kStartMs - 900'000);
