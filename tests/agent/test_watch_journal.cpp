@@ -89,7 +89,7 @@ TEST_CASE("the journal remembers claims, sends, copies and rejections across reo
   fs::remove_all(dir, ignored);
 }
 
-TEST_CASE("a line cut off by a crash is dropped; a damaged line stops the agent",
+TEST_CASE("a line cut off by a crash is dropped, a damaged line stops the agent",
           "[agent][journal]") {
   const fs::path dir = temp_dir("gc-journal-torn");
   {
