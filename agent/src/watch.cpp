@@ -105,6 +105,11 @@ class Watcher {
  private:
   ingest::CartConfig with_log(ingest::CartConfig cart) {
     cart.log = [this](std::string_view line) {
+      if (listening_ && line.starts_with("connection lost")) {
+        // Told once per backoff period as server_unavailable, not at every poll of an outage.
+        if (lost_while_listening_.empty()) lost_while_listening_ = std::string(line);
+        return;
+      }
       WatchEvent e;
       e.kind = WatchEvent::Kind::progress;
       e.file = current_file_;
@@ -447,11 +452,20 @@ class Watcher {
     if (listen && !stop_) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
       if (left.count() > 0) {
+        listening_ = true;
+        lost_while_listening_.clear();
         try {
           // No study has an empty UID: this waits the whole time, collecting every update.
           client_.wait_alert_update("", left);
-          server_up_ = true;
+          listening_ = false;
+          if (lost_while_listening_.empty()) {
+            server_up_ = true;
+            backoff_ = std::chrono::milliseconds(0);
+          } else {
+            server_unavailable(lost_while_listening_);
+          }
         } catch (const ingest::CartError& e) {
+          listening_ = false;
           if (e.refused_hello() && e.code() == pb::Error::UNAUTHENTICATED) throw;
           server_unavailable(e.what());
         }
@@ -498,6 +512,8 @@ class Watcher {
   Clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{0};
   bool server_up_ = false;
+  bool listening_ = false;            // idle: waiting for alert updates
+  std::string lost_while_listening_;  // the connection dropped while listening
   WatchSummary summary_;
 };
 

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <thread>
 
+#include "gc/alert_cart.hpp"
+#include "gc/alert_service.hpp"
 #include "gc/watch.hpp"
 #include "gc/wfdb.hpp"
 #include "ingest/ingest_test_util.hpp"
@@ -26,6 +28,8 @@ struct Seen {
   std::string study_uid;
   std::string message;
   bool complete = false;
+  std::string state;         // alert_update
+  std::string instructions;  // alert_update, English
 };
 
 // run_watch on a thread, its events collected.
@@ -50,8 +54,10 @@ class Agent {
       try {
         gc::agent::run_watch(config, cart, stop_, [this](const WatchEvent& e) {
           std::lock_guard lock(mutex_);
-          events_.push_back(
-              {e.kind, e.file, e.study_uid, e.message, e.result != nullptr && e.result->complete});
+          events_.push_back({e.kind, e.file, e.study_uid, e.message,
+                             e.result != nullptr && e.result->complete,
+                             e.update != nullptr ? e.update->state() : "",
+                             e.update != nullptr ? e.update->instructions_en() : ""});
         });
       } catch (const std::exception& e) {
         std::lock_guard lock(mutex_);
@@ -90,6 +96,60 @@ class Agent {
   std::mutex mutex_;
   std::vector<Seen> events_;
   std::string error_;
+  std::thread thread_;
+};
+
+// Store + ingest server + alert service on one database, wired as `serve` wires them (as in
+// tests/ingest/test_alert_push.cpp), so the cardiologist's decisions reach the cart.
+class AlertHarness {
+ public:
+  AlertHarness() : dir_(gc::test::unique_temp_dir("gc-watch-alerts")) {
+    store_ = gc::storage::Store::open(dir_ / "test.db");
+    gc::workflow::AlertServiceConfig alert_config;
+    alert_config.db_path = dir_ / "test.db";
+    gc::workflow::AlertChannels channels;
+    channels.to_cart = [this](const gc::workflow::AlertChange& change) {
+      return server_->push_alert_update(change.device_id, gc::workflow::to_alert_update(change));
+    };
+    alerts_ = std::make_unique<gc::workflow::AlertService>(alert_config, channels);
+    gc::ingest::ServerConfig config;
+    config.on_alert_raised = [this](gc::storage::Store&, const gc::storage::AlertRecord&,
+                                    std::int64_t alert_id) { alerts_->alert_raised(alert_id); };
+    config.pending_alert_updates = [this](const std::string& device_id) {
+      return gc::workflow::pending_alert_updates(*alerts_, device_id);
+    };
+    config.alert_update_delivered = [this](std::int64_t id) { alerts_->cart_update_delivered(id); };
+    server_ = std::make_unique<gc::ingest::Server>(io_, config, *store_);
+    server_->start();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~AlertHarness() {
+    server_->stop();
+    thread_.join();
+    server_->finish();
+    server_.reset();
+    alerts_.reset();
+    store_.reset();
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+  }
+  gc::storage::Store& store() { return *store_; }
+  std::uint16_t port() const { return server_->port(); }
+  gc::workflow::AlertService& alerts() { return *alerts_; }
+  std::int64_t alert_of(const std::string& device_id, const std::string& uid) {
+    const auto study = store_->find_study(device_id, uid);
+    REQUIRE(study);
+    const auto alerts = store_->alerts_for_study(study->study_id);
+    REQUIRE(alerts.size() == 1);
+    return alerts[0].alert_id;
+  }
+
+ private:
+  fs::path dir_;
+  std::unique_ptr<gc::storage::Store> store_;
+  boost::asio::io_context io_;
+  std::unique_ptr<gc::workflow::AlertService> alerts_;
+  std::unique_ptr<gc::ingest::Server> server_;
   std::thread thread_;
 };
 
@@ -230,6 +290,43 @@ TEST_CASE("watch: a file claimed while the server is down is sent after a restar
   REQUIRE(sent.size() == 1);
   CHECK(sent.front().study_uid.rfind("sha256:", 0) == 0);
   check_stored(server, device.device_id, sent.front().study_uid, dir / "stemi_inferior_rv.hea");
+  agent->stop();
+  std::error_code ignored;
+  fs::remove_all(dir, ignored);
+}
+
+TEST_CASE(
+    "watch: the cardiologist's updates of a sent file are reported as they come, also "
+    "those decided while the agent was stopped",
+    "[agent][watch]") {
+  AlertHarness h;
+  const auto device = h.store().add_device("clinic", "cart-watch-alerts");
+  const fs::path dir = gc::test::unique_temp_dir("gc-watch-alerts-dir");
+  copy_record("stemi_anterior", dir);
+  auto agent = std::make_unique<Agent>(dir, h.port(), device);
+  REQUIRE(agent->wait_for(Kind::sent, 1));
+  const std::string uid = agent->events(Kind::sent).front().study_uid;
+  const std::int64_t alert_id = h.alert_of(device.device_id, uid);
+  REQUIRE(agent->wait_for(Kind::alert_update, 1));  // raised
+  CHECK(agent->events(Kind::alert_update).front().state == "raised");
+  h.alerts().apply(alert_id, gc::workflow::AlertState::confirmed, "station:dr_li", "",
+                   "立即转运行急诊PCI", "transfer now for primary PCI");
+  REQUIRE(agent->wait_for(Kind::alert_update, 2));
+  const auto confirmed = agent->events(Kind::alert_update).back();
+  CHECK(confirmed.state == "confirmed");
+  CHECK(confirmed.file == "stemi_anterior.hea");
+  CHECK(confirmed.study_uid == uid);
+  CHECK(confirmed.instructions == "transfer now for primary PCI");
+  agent->stop();
+
+  // Decided while the agent was stopped: told when it starts again (it has sent studies, so it
+  // connects and listens even with nothing new to send).
+  h.alerts().apply(alert_id, gc::workflow::AlertState::green_channel, "station:dr_li");
+  agent = std::make_unique<Agent>(dir, h.port(), device);
+  REQUIRE(agent->wait_for(Kind::alert_update, 1));
+  CHECK(agent->events(Kind::alert_update).front().state == "green_channel");
+  CHECK(agent->events(Kind::alert_update).front().file == "stemi_anterior.hea");
+  CHECK(agent->events(Kind::sending).empty());
   agent->stop();
   std::error_code ignored;
   fs::remove_all(dir, ignored);
