@@ -296,7 +296,7 @@ class Watcher {
       const fs::path tmp = rejected_dir_ / (".tmp." + target + ".error.txt");
       std::ofstream out(tmp, std::ios::trunc);
       // Reasons from the readers often start with the file's name already.
-      out << (reason.rfind(c.name + ": ", 0) == 0 ? reason : c.name + ": " + reason) << "\n";
+      out << (reason.rfind(c.name + ":", 0) == 0 ? reason : c.name + ": " + reason) << "\n";
       out.close();
       fs::rename(tmp, rejected_dir_ / (target + ".error.txt"), ec);
     }

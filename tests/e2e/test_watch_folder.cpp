@@ -440,7 +440,7 @@ TEST_CASE("cart --watch: 50 files while serve is SIGKILLed twice: each good file
     CHECK_FALSE(fs::exists(watched / name));
     CHECK(fs::exists(watched / "rejected" / name));
     const std::string why = slurp(watched / "rejected" / (name + ".error.txt"));
-    CHECK(why.rfind(name + ": ", 0) == 0);
+    CHECK(why.rfind(name + ":", 0) == 0);  // "NAME: reason" (or "NAME:LINE: reason")
     CHECK(std::count(why.begin(), why.end(), '\n') == 1);
     CHECK(why.size() > name.size() + 10);
     reasons += why;
