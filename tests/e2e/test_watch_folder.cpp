@@ -276,7 +276,7 @@ TEST_CASE("cart --watch: 50 files while serve is SIGKILLed twice: each good file
                                                "--poll-ms",
                                                "150",
                                                "--settle-ms",
-                                               "600",
+                                               "1000",
                                                "--retry-max-s",
                                                "1",
                                                "--timeout-s",
@@ -333,7 +333,7 @@ TEST_CASE("cart --watch: 50 files while serve is SIGKILLed twice: each good file
           const std::size_t to = bytes.size() * (p + 1) / pieces;
           out.write(bytes.data() + from, static_cast<std::streamsize>(to - from));
           out.flush();
-          std::this_thread::sleep_for(300ms);  // never still for the 600 ms settle interval
+          std::this_thread::sleep_for(250ms);  // never still for the 1 s settle interval
         }
       });
     }
