@@ -94,6 +94,11 @@ class AgentProcess {
     }
     return out;
   }
+  // The kind of the last event printed ("" before any).
+  std::string last_event() {
+    std::lock_guard lock(mutex_);
+    return events_.empty() ? "" : std::string(events_.back().at("event").as_string());
+  }
 
  private:
   pid_t pid_ = -1;
@@ -350,9 +355,25 @@ TEST_CASE("cart --watch: 50 files while serve is SIGKILLed twice: each good file
   serve = std::make_unique<ServeProcess>(db, "127.0.0.1:" + std::to_string(port),
                                          std::vector<std::string>{"-q"});
   REQUIRE(wait_sent(16, 20s));
-  // The agent itself is killed mid-stream and restarted.
+  // The agent itself is killed mid-study (right after it announced a send) and restarted.
+  const auto send_deadline = Clock::now() + 5s;
+  while (agent->last_event() != "sending" && Clock::now() < send_deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
   agent->kill_hard();
   harvest();
+  std::size_t claimed_unsent_at_kill = 0;  // the restarted agent must finish these, once
+  {
+    std::set<std::string> claimed, sent;
+    std::ifstream journal(watched / ".greenchannel" / "journal.jsonl");
+    for (std::string line; std::getline(journal, line);) {
+      const auto o = json::parse(line).as_object();
+      if (o.at("event").as_string() == "claimed")
+        claimed.insert(std::string(o.at("sha256").as_string()));
+      if (o.at("event").as_string() == "sent") sent.insert(std::string(o.at("sha256").as_string()));
+    }
+    for (const auto& c : claimed) claimed_unsent_at_kill += sent.contains(c) ? 0 : 1;
+  }
   agent = std::make_unique<AgentProcess>(agent_args);
   std::this_thread::sleep_for(700ms);
   // Kill 2: the last batch (and the corrupt files) while the server is down.
@@ -385,6 +406,7 @@ TEST_CASE("cart --watch: 50 files while serve is SIGKILLed twice: each good file
   const double wall_s = std::chrono::duration<double>(Clock::now() - started).count();
   CHECK(all_sent_in_time);
   CHECK(outages_seen >= 1);  // files were waiting while the server was down
+  CHECK(claimed_unsent_at_kill >= 1);  // the agent's kill left work for its restart
 
   // --- Every good file arrived, exactly once, bit for bit.
   std::map<std::string, std::string> uid_of;
@@ -463,7 +485,9 @@ TEST_CASE("cart --watch: 50 files while serve is SIGKILLed twice: each good file
                             << uid_of.size() << " sent, " << uids.size() << " studies stored ("
                             << bit_exact << " bit for bit), " << resends
                             << " receipts repeated after the agent's kill, "
-                            << all_duplicates.size() << " copies not resent, " << outages_seen
+                            << all_duplicates.size() << " copies not resent, "
+                            << claimed_unsent_at_kill
+                            << " claimed and unsent when the agent was killed, " << outages_seen
                             << " outages waited out, " << rejected_names.size() << " rejected:\n"
                             << reasons << "wall " << wall_s << " s");
   CHECK(wall_s < 60);
