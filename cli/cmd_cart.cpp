@@ -2,33 +2,30 @@
 // a real cart would (protocol v1: hello, study start, 200 ms chunks, study end with CRC-32), then
 // prints what the server acknowledged and the finding it pushed back.
 //
-// Samples: the protocol carries integers with ONE resolution per study (nV per step), as a real
-// cart's ADC has. From a WFDB record we send:
-//  - the file's integers unchanged when all leads share one gain and a zero baseline (the usual
-//    case, and every record greenchannel synth writes): resolution = 1e6 / gain nV per step;
-//  - (adu − baseline) when the baseline is not zero: an exact integer shift, same physical values;
-//  - when leads have different gains (LUDB does this), (adu − baseline) × L / gain with L the
-//    least common multiple of the integer gains: exact, resolution = 1e6 / L nV — if that fits
-//    in 32 bits;
-//  - otherwise physical values rounded to a fine step (1 nV or the finest that fits), which
-//    changes each sample by at most half a step, far below any ECG resolution — and we say so.
-// Nothing is changed silently: the mode is printed for every record.
+// Samples: the file's integers as gc/cart_study.hpp sends them (one resolution per study, the mode
+// printed for every record: nothing is changed silently).
+//
+// `greenchannel cart --watch DIR`: the store-and-forward agent of a cart's export folder
+// (gc/watch.hpp); this file only parses its options and prints its events.
+#include <array>
+#include <atomic>
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdlib>
 #include <iomanip>
 #include <iostream>
-#include <limits>
-#include <numeric>
 #include <sstream>
 
 #include "commands.hpp"
 #include "gc/cart_client.hpp"
+#include "gc/cart_study.hpp"
 #include "gc/dsp.hpp"
 #include "gc/tls.hpp"
 #include "gc/triage.hpp"
+#include "gc/watch.hpp"
 #include "gc/wfdb.hpp"
 #include "gc/workflow.hpp"
 #include "record_input.hpp"
@@ -41,154 +38,10 @@ namespace pb = proto::pb;
 
 namespace {
 
-struct Converted {
-  ingest::CartStudy study;
-  std::string mode;  // how the integers relate to the file's, for the user
-  bool exact = true;
-};
-
-double nv_per_unit(const std::string& units, const std::string& where) {
-  if (units.empty() || units == "mV") return 1.0e6;
-  if (units == "uV" || units == "µV") return 1.0e3;
-  if (units == "V") return 1.0e9;
-  throw std::runtime_error(where + ": unsupported physical units '" + units + "'");
-}
-
 std::string format_number(double value) {
   std::ostringstream out;
   out << std::setprecision(10) << value;
   return out.str();
-}
-
-Converted convert(const wfdb::Record& record, const std::string& where) {
-  const auto& signals = record.header.signals;
-  if (signals.empty()) throw std::runtime_error(where + ": no signals");
-  Converted out;
-  ingest::CartStudy& study = out.study;
-  const double rate = record.header.sample_rate_hz;
-  if (std::abs(rate - std::round(rate)) > 1e-9) {
-    throw std::runtime_error(where + ": sample rate " + format_number(rate) +
-                             " Hz is not an integer (the protocol sends whole Hz)");
-  }
-  study.sample_rate_hz = static_cast<std::uint32_t>(std::lround(rate));
-
-  std::vector<double> resolution_nv(signals.size());
-  std::vector<double> gains(signals.size());
-  bool all_baselines_zero = true;
-  for (std::size_t i = 0; i < signals.size(); ++i) {
-    const auto& s = signals[i];
-    const auto lead = dsp::canonical_lead_name(s.description);
-    if (!lead) {
-      throw std::runtime_error(where + ": signal " + std::to_string(i) + " ('" + s.description +
-                               "') is not a known ECG lead; the protocol sends canonical lead "
-                               "names only");
-    }
-    study.leads.push_back(*lead);
-    gains[i] = s.adc_gain_per_mv;
-    if (!(gains[i] > 0)) throw std::runtime_error(where + ": signal " + *lead + " has gain 0");
-    resolution_nv[i] = nv_per_unit(s.units, where) / gains[i];
-    all_baselines_zero = all_baselines_zero && s.baseline_adu == 0;
-  }
-  const auto& adu = record.samples_adu;
-  std::int64_t max_abs = 0;
-  for (std::size_t i = 0; i < adu.size(); ++i) {
-    for (const std::int32_t v : adu[i]) {
-      max_abs =
-          std::max<std::int64_t>(max_abs, std::abs(std::int64_t{v} - signals[i].baseline_adu));
-    }
-  }
-  const bool same_resolution =
-      std::all_of(resolution_nv.begin(), resolution_nv.end(), [&](double r) {
-        return std::abs(r - resolution_nv.front()) <= 1e-12 * resolution_nv.front();
-      });
-  study.samples.resize(adu.size());
-
-  if (same_resolution) {
-    study.resolution_nv_per_lsb = resolution_nv.front();
-    for (std::size_t i = 0; i < adu.size(); ++i) {
-      study.samples[i].reserve(adu[i].size());
-      for (const std::int32_t v : adu[i]) {
-        study.samples[i].push_back(static_cast<std::int32_t>(v - signals[i].baseline_adu));
-      }
-    }
-    out.mode = all_baselines_zero
-                   ? "integers as stored in the file"
-                   : "integers as stored minus each lead's baseline (exact; same physical values)";
-    return out;
-  }
-
-  // Different gains: exact common resolution through the LCM of integer gains, if it fits.
-  const double units = resolution_nv.front() * gains.front();
-  const bool same_units = std::all_of(signals.begin(), signals.end(), [&](const auto& s) {
-    return nv_per_unit(s.units, where) == units;
-  });
-  const bool integer_gains = std::all_of(
-      gains.begin(), gains.end(), [](double g) { return std::abs(g - std::round(g)) < 1e-9; });
-  if (same_units && integer_gains) {
-    std::int64_t lcm = 1;
-    bool fits = true;
-    for (const double g : gains) {
-      lcm = std::lcm(lcm, static_cast<std::int64_t>(std::llround(g)));
-      if (lcm > std::numeric_limits<std::int32_t>::max()) {
-        fits = false;
-        break;
-      }
-    }
-    if (fits) {
-      std::int64_t max_factor = 0;
-      for (const double g : gains) {
-        max_factor = std::max(max_factor, lcm / static_cast<std::int64_t>(std::llround(g)));
-      }
-      fits = max_abs * max_factor <= std::numeric_limits<std::int32_t>::max();
-    }
-    if (fits) {
-      study.resolution_nv_per_lsb = units / static_cast<double>(lcm);
-      for (std::size_t i = 0; i < adu.size(); ++i) {
-        const std::int64_t factor = lcm / static_cast<std::int64_t>(std::llround(gains[i]));
-        study.samples[i].reserve(adu[i].size());
-        for (const std::int32_t v : adu[i]) {
-          study.samples[i].push_back(
-              static_cast<std::int32_t>((std::int64_t{v} - signals[i].baseline_adu) * factor));
-        }
-      }
-      out.mode = "leads have different gains: integers rescaled exactly to a common " +
-                 format_number(study.resolution_nv_per_lsb) + " nV step (× lcm of gains / gain)";
-      return out;
-    }
-  }
-
-  // Last resort: physical values on a fine common step; say exactly how much they may move.
-  double max_nv = 0;
-  for (std::size_t i = 0; i < adu.size(); ++i) {
-    max_nv = std::max(max_nv, static_cast<double>(max_abs) * resolution_nv[i]);
-  }
-  double step = 1.0;
-  while (max_nv / step > std::numeric_limits<std::int32_t>::max() * 0.5) step *= 10;
-  study.resolution_nv_per_lsb = step;
-  for (std::size_t i = 0; i < adu.size(); ++i) {
-    study.samples[i].reserve(adu[i].size());
-    for (const std::int32_t v : adu[i]) {
-      const double nv =
-          static_cast<double>(std::int64_t{v} - signals[i].baseline_adu) * resolution_nv[i];
-      study.samples[i].push_back(static_cast<std::int32_t>(std::llround(nv / step)));
-    }
-  }
-  out.exact = false;
-  out.mode = "leads have different gains with no exact common step: physical values sent on a " +
-             format_number(step) + " nV step (each sample moved by at most " +
-             format_number(step / 2) + " nV; the file's integers are not what is stored)";
-  return out;
-}
-
-std::string sanitize_uid_part(const std::string& text, std::size_t max_chars) {
-  std::string out;
-  for (const char c : text) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
-    out += ok ? c : '_';
-    if (out.size() >= max_chars) break;
-  }
-  return out.empty() ? "record" : out;
 }
 
 json::array lead_st_json(const google::protobuf::RepeatedPtrField<pb::LeadST>& leads) {
@@ -223,6 +76,28 @@ json::object finding_json(const pb::Finding& f) {
                       {"explanation_zh", f.explanation_zh()}};
 }
 
+json::object result_json(const std::string& record, const agent::ConvertedStudy& converted,
+                         const ingest::CartResult& result) {
+  const ingest::CartStudy& study = converted.study;
+  json::object o{{"record", record},
+                 {"study_uid", result.study_uid},
+                 {"complete", result.complete},
+                 {"detail", result.detail},
+                 {"chunks", result.chunks},
+                 {"chunks_acked", result.chunks_acked},
+                 {"chunks_resent", result.chunks_resent},
+                 {"reconnects", result.reconnects},
+                 {"samples_per_lead", result.samples_per_lead},
+                 {"samples_crc32", result.samples_crc32},
+                 {"resolution_nv_per_lsb", study.resolution_nv_per_lsb},
+                 {"samples_mode", converted.mode},
+                 {"samples_exact", converted.exact},
+                 {"ack_latency_p50_ms", result.ack_latency_p50_ms},
+                 {"ack_latency_max_ms", result.ack_latency_max_ms}};
+  o["finding"] = result.finding ? json::value(finding_json(*result.finding)) : json::value(nullptr);
+  return o;
+}
+
 void print_lead_st(const char* arrow, const pb::LeadST& l, bool with_threshold) {
   std::cout << "    ST" << arrow << " " << std::left << std::setw(4) << l.lead() << std::right
             << std::showpos << std::fixed << std::setprecision(1) << std::setw(6)
@@ -232,7 +107,7 @@ void print_lead_st(const char* arrow, const pb::LeadST& l, bool with_threshold) 
   std::cout << ")\n";
 }
 
-void print_text(const std::string& record, const Converted& converted,
+void print_text(const std::string& record, const agent::ConvertedStudy& converted,
                 const ingest::CartResult& r) {
   const auto& s = converted.study;
   std::cout << record << " → study " << r.study_uid << "\n"
@@ -275,6 +150,38 @@ void print_text(const std::string& record, const Converted& converted,
   if (f.repeat_ecg()) std::cout << "    → repeat the ECG now\n";
 }
 
+// One line (or JSON object) per AlertUpdate; `file` names the watched file it is about, if any.
+void print_alert_update(const pb::AlertUpdate& u, bool as_json, const std::string& file) {
+  const std::string at = workflow::format_iso(u.at().unix_ms(), workflow::TimeZone{});
+  if (as_json) {
+    json::object o{{"event", "alert_update"},
+                   {"study_uid", u.study_uid()},
+                   {"alert_id", u.alert_id()},
+                   {"state", u.state()},
+                   {"tier", u.tier()},
+                   {"by", u.actor()},
+                   {"at", at},
+                   {"at_unix_ms", u.at().unix_ms()},
+                   {"reason", u.reason()},
+                   {"instructions_zh", u.instructions_zh()},
+                   {"instructions_en", u.instructions_en()},
+                   {"case_id", u.case_id()},
+                   {"update_id", u.update_id()}};
+    if (!file.empty()) o["file"] = file;
+    std::cout << json::serialize(o) << std::endl;
+    return;
+  }
+  std::cout << "alert-update " << u.study_uid();
+  if (!file.empty()) std::cout << " file=" << std::quoted(file);
+  std::cout << " state=" << u.state() << " by=" << u.actor() << " at=" << at << " tier=" << u.tier()
+            << " alert=" << u.alert_id();
+  if (u.case_id() != 0) std::cout << " case=" << u.case_id();
+  if (!u.reason().empty()) std::cout << " reason=" << std::quoted(u.reason());
+  if (!u.instructions_zh().empty()) std::cout << " zh=" << std::quoted(u.instructions_zh());
+  if (!u.instructions_en().empty()) std::cout << " en=" << std::quoted(u.instructions_en());
+  std::cout << std::endl;
+}
+
 // --wait-confirmation: one line (or JSON object) per AlertUpdate of the study until the alert
 // reaches green_channel, rejected or closed, or the time runs out. Returns whether it did.
 bool wait_for_alert_updates(ingest::CartClient& client, const std::string& study_uid,
@@ -289,32 +196,7 @@ bool wait_for_alert_updates(ingest::CartClient& client, const std::string& study
     const auto u = client.wait_alert_update(study_uid, left);
     if (!u) break;
     state = u->state();
-    const std::string at = workflow::format_iso(u->at().unix_ms(), workflow::TimeZone{});
-    if (as_json) {
-      std::cout << json::serialize(json::object{{"event", "alert_update"},
-                                                {"study_uid", u->study_uid()},
-                                                {"alert_id", u->alert_id()},
-                                                {"state", u->state()},
-                                                {"tier", u->tier()},
-                                                {"by", u->actor()},
-                                                {"at", at},
-                                                {"at_unix_ms", u->at().unix_ms()},
-                                                {"reason", u->reason()},
-                                                {"instructions_zh", u->instructions_zh()},
-                                                {"instructions_en", u->instructions_en()},
-                                                {"case_id", u->case_id()},
-                                                {"update_id", u->update_id()}})
-                << std::endl;
-    } else {
-      std::cout << "alert-update " << u->study_uid() << " state=" << u->state()
-                << " by=" << u->actor() << " at=" << at << " tier=" << u->tier()
-                << " alert=" << u->alert_id();
-      if (u->case_id() != 0) std::cout << " case=" << u->case_id();
-      if (!u->reason().empty()) std::cout << " reason=" << std::quoted(u->reason());
-      if (!u->instructions_zh().empty()) std::cout << " zh=" << std::quoted(u->instructions_zh());
-      if (!u->instructions_en().empty()) std::cout << " en=" << std::quoted(u->instructions_en());
-      std::cout << std::endl;
-    }
+    print_alert_update(*u, as_json, "");
     if (state == "green_channel" || state == "rejected" || state == "closed") return true;
   }
   if (as_json) {
@@ -326,6 +208,73 @@ bool wait_for_alert_updates(ingest::CartClient& client, const std::string& study
               << (state.empty() ? std::string(" (no update)") : " in state " + state) << std::endl;
   }
   return false;
+}
+
+// --watch: prints the agent's events (text, or one JSON object per line with --json).
+void print_watch_event(const agent::WatchEvent& e, bool as_json, bool quiet) {
+  using Kind = agent::WatchEvent::Kind;
+  if (e.kind == Kind::alert_update) {
+    print_alert_update(*e.update, as_json, e.file);
+    return;
+  }
+  if (e.kind == Kind::progress) {
+    if (!quiet) std::cerr << "cart: " << e.file << ": " << e.message << "\n";
+    return;
+  }
+  if (as_json) {
+    static constexpr std::array kNames = {
+        "waiting",  "duplicate", "rejected",           "sending",
+        "progress", "sent",      "server_unavailable", "alert_update"};
+    json::object o{{"event", kNames[static_cast<std::size_t>(e.kind)]}, {"file", e.file}};
+    if (!e.study_uid.empty()) o["study_uid"] = e.study_uid;
+    if (e.kind == Kind::sent) {
+      o["format"] = e.message;
+      for (const auto& kv : result_json(e.file, *e.study, *e.result)) o[kv.key()] = kv.value();
+    } else if (e.kind == Kind::sending) {
+      o["format"] = e.message;
+      o["samples_mode"] = e.study->mode;
+    } else if (e.kind == Kind::server_unavailable) {
+      o["reason"] = e.message;
+      o["retry_in_ms"] = e.retry_in.count();
+      o["waiting_to_send"] = e.waiting_to_send;
+    } else {
+      o[e.kind == Kind::rejected ? "reason" : "detail"] = e.message;
+    }
+    std::cout << json::serialize(o) << std::endl;
+    return;
+  }
+  switch (e.kind) {
+    case Kind::waiting:
+    case Kind::duplicate:
+      std::cout << "watch: " << e.file << ": " << e.message << std::endl;
+      break;
+    case Kind::rejected:
+      std::cout << "watch: " << e.file << ": rejected (moved to rejected/): " << e.message
+                << std::endl;
+      break;
+    case Kind::sending:
+      std::cout << "watch: " << e.file << ": sending as study " << e.study_uid << " (" << e.message
+                << ")" << std::endl;
+      break;
+    case Kind::sent:
+      print_text(e.file, *e.study, *e.result);
+      std::cout << std::flush;
+      break;
+    case Kind::server_unavailable:
+      std::cout << "watch: server unavailable (" << e.message << "); " << e.waiting_to_send
+                << " file(s) waiting; retrying in " << std::fixed << std::setprecision(1)
+                << static_cast<double>(e.retry_in.count()) / 1000.0 << " s" << std::endl;
+      break;
+    case Kind::progress:
+    case Kind::alert_update:
+      break;
+  }
+}
+
+std::atomic<bool> g_watch_stop{false};
+
+extern "C" void on_watch_signal(int) {
+  g_watch_stop = true;
 }
 
 }  // namespace
@@ -346,14 +295,29 @@ int cmd_cart(int argc, char** argv) {
   std::string fingerprint;
   std::string client_cert;
   std::string client_key;
+  agent::WatchConfig watch;
+  std::string watch_dir;
+  std::string state_dir;
+  int poll_ms = 1000;
+  int settle_ms = 2000;
+  double retry_max_s = 60;
   po::options_description desc(
       "usage: greenchannel cart --server HOST:PORT --device ID --secret S [options] "
-      "RECORD...\n\n"
+      "RECORD...\n"
+      "       greenchannel cart --server HOST:PORT --device ID --secret S [options] --watch DIR\n\n"
       "Streams WFDB records or ECG files (DICOM, HL7 aECG, SCP-ECG, GE MUSE, Philips Sierra, GE\n"
       "CardioSoft; chosen by content) to a greenchannel server as a cart would (protocol v1) and\n"
       "prints the acknowledgements and the finding. Age and sex come from the record unless given\n"
       "here.\n"
-      "Unacknowledged chunks are kept and resent after a reconnect.\n\noptions");
+      "Unacknowledged chunks are kept and resent after a reconnect.\n\n"
+      "With --watch DIR it runs as the store-and-forward agent of a cart's export folder: every "
+      "new\n"
+      "ECG file in DIR is sent exactly once (journal in DIR/.greenchannel or --state), once it "
+      "has\n"
+      "stopped changing; unreadable files go to DIR/rejected/ with NAME.error.txt; sent files "
+      "stay;\n"
+      "the server's receipts, reads and the cardiologist's updates are printed as they come.\n"
+      "SIGINT/SIGTERM stop it between files.\n\noptions");
   desc.add_options()("help,h", "show this help")(
       "server", po::value(&server)->default_value("127.0.0.1:7800"), "server HOST:PORT")(
       "device", po::value(&config.device_id)->required(), "device id (from `device add`)")(
@@ -383,6 +347,13 @@ int cmd_cart(int argc, char** argv) {
                        "client certificate (PEM) for a server that requires mutual TLS")(
       "key", po::value(&client_key), "private key (PEM) of --cert")(
       "insecure", "plain TCP without TLS (only for a server on loopback started with --insecure)")(
+      "watch", po::value(&watch_dir), "DIR: send every new ECG file that appears in DIR, once")(
+      "state", po::value(&state_dir), "--watch: journal folder (default DIR/.greenchannel)")(
+      "poll-ms", po::value(&poll_ms)->default_value(1000), "--watch: how often DIR is listed")(
+      "settle-ms", po::value(&settle_ms)->default_value(2000),
+      "--watch: a file is read once unchanged (size, mtime) this long")(
+      "retry-max-s", po::value(&retry_max_s)->default_value(60),
+      "--watch: longest wait between attempts while the server is unavailable")(
       "json", "print one JSON object per record (JSON lines)")("quiet,q", "no progress lines")(
       "record", po::value<std::vector<std::string>>(), "record header(s) or ECG file(s)");
   po::positional_options_description pos;
@@ -395,7 +366,23 @@ int cmd_cart(int argc, char** argv) {
       return 0;
     }
     po::notify(vm);
-    if (vm.count("record") == 0U) throw po::error("no record given");
+    if (!watch_dir.empty()) {
+      if (vm.count("record") != 0U) throw po::error("--watch takes no RECORD arguments");
+      for (const char* o : {"study-uid", "wait-confirmation", "eight-channel", "age", "sex",
+                            "patient", "chest-pain", "realtime"}) {
+        if (!vm[o].defaulted() && vm.count(o) != 0U) {
+          throw po::error(std::string("--") + o +
+                          " does not apply to --watch (each file says who and what it is)");
+        }
+      }
+      if (poll_ms < 50 || poll_ms > 600'000) throw po::error("--poll-ms must be 50..600000");
+      if (settle_ms < 0 || settle_ms > 3'600'000) throw po::error("--settle-ms must be 0..3600000");
+      if (!(retry_max_s >= 0.1 && retry_max_s <= 86'400)) {
+        throw po::error("--retry-max-s must be 0.1..86400");
+      }
+    } else if (vm.count("record") == 0U) {
+      throw po::error("no record given");
+    }
     if (config.secret.empty()) {
       const char* env = std::getenv("GC_CART_SECRET");
       if (env == nullptr || *env == '\0')
@@ -416,7 +403,8 @@ int cmd_cart(int argc, char** argv) {
     std::cerr << "greenchannel cart: " << e.what() << "\n" << desc << "\n";
     return 2;
   }
-  const auto records = vm["record"].as<std::vector<std::string>>();
+  const auto records = vm.count("record") != 0U ? vm["record"].as<std::vector<std::string>>()
+                                                : std::vector<std::string>{};
   if (!study_uid.empty() && records.size() != 1) {
     std::cerr << "greenchannel cart: --study-uid needs exactly one record\n";
     return 2;
@@ -471,6 +459,30 @@ int cmd_cart(int argc, char** argv) {
     }
     config.tls_verify_host_name = fingerprint.empty();
   }
+  if (!watch_dir.empty()) {
+    watch.dir = watch_dir;
+    watch.state_dir = state_dir;
+    watch.poll_interval = std::chrono::milliseconds(poll_ms);
+    watch.settle = std::chrono::milliseconds(settle_ms);
+    watch.retry_max = std::chrono::milliseconds(static_cast<std::int64_t>(retry_max_s * 1000));
+    watch.retry_initial = std::min(watch.retry_initial, watch.retry_max);
+    // The agent backs off itself between attempts; the client only rides out short drops.
+    config.max_reconnects = 3;
+    std::signal(SIGINT, on_watch_signal);
+    std::signal(SIGTERM, on_watch_signal);
+    try {
+      const auto summary = agent::run_watch(
+          watch, config, g_watch_stop,
+          [&](const agent::WatchEvent& e) { print_watch_event(e, as_json, quiet); });
+      std::cerr << "greenchannel cart: stopped watching " << watch_dir << ": " << summary.sent
+                << " sent, " << summary.duplicates << " copies not resent, " << summary.rejected
+                << " rejected this run\n";
+      return 0;
+    } catch (const std::exception& e) {
+      std::cerr << "greenchannel cart: --watch " << watch_dir << ": " << e.what() << "\n";
+      return 1;
+    }
+  }
   ingest::CartClient client(config);
   int status = 0;
   for (const auto& given : records) {
@@ -488,7 +500,7 @@ int cmd_cart(int argc, char** argv) {
       } else {
         record = wfdb::read_record(hea);
       }
-      Converted converted = convert(record, hea.string());
+      agent::ConvertedStudy converted = agent::study_from_record(record, hea.string());
       ingest::CartStudy& study = converted.study;
       study.derive_limb_leads = study.derive_limb_leads || file_derives_limbs;
       if (vm.count("eight-channel")) {
@@ -515,31 +527,15 @@ int cmd_cart(int argc, char** argv) {
                               std::chrono::system_clock::now().time_since_epoch())
                               .count();
       study.study_uid = !study_uid.empty() ? study_uid
-                                           : sanitize_uid_part(config.device_id, 40) + ":" +
-                                                 sanitize_uid_part(hea.stem().string(), 60) + ":" +
-                                                 std::to_string(now_ms);
+                                           : agent::sanitize_uid_part(config.device_id, 40) + ":" +
+                                                 agent::sanitize_uid_part(hea.stem().string(), 60) +
+                                                 ":" + std::to_string(now_ms);
       if (!converted.exact) {
         std::cerr << "greenchannel cart: note: " << hea.string() << ": " << converted.mode << "\n";
       }
       const ingest::CartResult result = client.send_study(study);
       if (as_json) {
-        json::object o{{"record", hea.string()},
-                       {"study_uid", result.study_uid},
-                       {"complete", result.complete},
-                       {"detail", result.detail},
-                       {"chunks", result.chunks},
-                       {"chunks_acked", result.chunks_acked},
-                       {"chunks_resent", result.chunks_resent},
-                       {"reconnects", result.reconnects},
-                       {"samples_per_lead", result.samples_per_lead},
-                       {"samples_crc32", result.samples_crc32},
-                       {"resolution_nv_per_lsb", study.resolution_nv_per_lsb},
-                       {"samples_mode", converted.mode},
-                       {"samples_exact", converted.exact},
-                       {"ack_latency_p50_ms", result.ack_latency_p50_ms},
-                       {"ack_latency_max_ms", result.ack_latency_max_ms}};
-        o["finding"] =
-            result.finding ? json::value(finding_json(*result.finding)) : json::value(nullptr);
+        const json::object o = result_json(hea.string(), converted, result);
         std::cout << json::serialize(o) << std::endl;
       } else {
         print_text(hea.string(), converted, result);

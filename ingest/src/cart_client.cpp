@@ -200,7 +200,7 @@ void CartClient::Impl::connect() {
       }
       throw CartError("server refused the hello: " + std::string(proto::code_name(e.code())) +
                           ": " + e.message(),
-                      e.code());
+                      e.code(), true);
     }
     if (m->has_hello_ack()) {
       hello_ack_ = m->hello_ack();

@@ -91,12 +91,17 @@ struct CartResult {
 // A fatal error from the server (code set) or a connection that could not be (re)established.
 class CartError : public std::runtime_error {
  public:
-  CartError(const std::string& what, std::optional<proto::pb::Error::Code> code = std::nullopt)
-      : std::runtime_error(what), code_(code) {}
+  CartError(const std::string& what, std::optional<proto::pb::Error::Code> code = std::nullopt,
+            bool refused_hello = false)
+      : std::runtime_error(what), code_(code), refused_hello_(refused_hello) {}
   std::optional<proto::pb::Error::Code> code() const { return code_; }
+  // The server refused the device at the hello (credentials, version, connection limits), not a
+  // study: a store-and-forward agent keeps the study and tries again later.
+  bool refused_hello() const { return refused_hello_; }
 
  private:
   std::optional<proto::pb::Error::Code> code_;
+  bool refused_hello_ = false;
 };
 
 class CartClient {
