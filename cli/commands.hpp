@@ -13,5 +13,6 @@ int cmd_synth(int argc, char** argv);   // synthetic ECGs (cmd_synth.cpp)
 int cmd_bench(int argc, char** argv);   // bench ingest: load benchmark (cmd_bench.cpp)
 int cmd_eval(int argc, char** argv);    // accuracy evaluations (cmd_eval.cpp → gc_eval)
 int cmd_user(int argc, char** argv);    // reading-station accounts add|list|disable (cmd_user.cpp)
+int cmd_db(int argc, char** argv);      // database backup|restore (cmd_db.cpp)
 
 }  // namespace gc::cli
