@@ -39,14 +39,13 @@ int db_copy(int argc, char** argv, bool backup) {
     return *rc;
   }
   try {
-    const auto report = backup ? storage::backup_database(db, file)
-                               : storage::restore_database(file, db);
+    const auto report =
+        backup ? storage::backup_database(db, file) : storage::restore_database(file, db);
     std::cout << (backup ? "backed up " + db + " to " + file : "restored " + file + " to " + db)
               << ": " << report.bytes << " bytes, schema version " << report.schema_version
               << ", integrity_check ok\n";
   } catch (const storage::Error& e) {
-    std::cerr << "greenchannel db " << (backup ? "backup" : "restore") << ": " << e.what()
-              << "\n";
+    std::cerr << "greenchannel db " << (backup ? "backup" : "restore") << ": " << e.what() << "\n";
     return 1;
   }
   return 0;

@@ -205,10 +205,9 @@ int cmd_serve(int argc, char** argv) {
   config.limits.max_frame_bytes = max_frame_bytes;
   config.commit_delay =
       std::chrono::microseconds(std::clamp<std::int64_t>(commit_delay_us, 0, 100'000));
-  if (max_connections == 0 || max_connections_per_address == 0 ||
-      station_max_connections == 0 || station_max_connections_per_address == 0 ||
-      !(handshake_timeout_s > 0) || !(station_handshake_timeout_s > 0) ||
-      !(open_study_expiry_h > 0)) {
+  if (max_connections == 0 || max_connections_per_address == 0 || station_max_connections == 0 ||
+      station_max_connections_per_address == 0 || !(handshake_timeout_s > 0) ||
+      !(station_handshake_timeout_s > 0) || !(open_study_expiry_h > 0)) {
     std::cerr << "greenchannel serve: connection limits, handshake timeouts and "
                  "--open-study-expiry-h must be positive\n";
     return 2;

@@ -99,10 +99,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   struct Counters {
     std::atomic<std::uint64_t> connections_accepted{0}, connections_refused{0},
-        connections_reclaimed{0}, sessions_open{0},
-        frames_received{0}, bytes_received{0}, frames_rejected{0}, auth_failures{0},
-        chunks_stored{0}, chunks_duplicate{0}, studies_completed{0}, studies_analysed{0},
-        tls_handshake_failures{0};
+        connections_reclaimed{0}, sessions_open{0}, frames_received{0}, bytes_received{0},
+        frames_rejected{0}, auth_failures{0}, chunks_stored{0}, chunks_duplicate{0},
+        studies_completed{0}, studies_analysed{0}, tls_handshake_failures{0};
     std::array<std::atomic<std::uint64_t>, 16> rejected_by_code{};  // indexed by pb::Error::Code
   } counters;
 };
@@ -154,9 +153,8 @@ class Session : public SlotHolder, public std::enable_shared_from_this<Session> 
   void handle_frame(std::string_view body);
   void on_hello(const pb::Hello& hello);
   void on_authenticated(bool ok, bool throttled, const std::string& throttle_key,
-                        std::vector<storage::StudyState> open,
-                        std::vector<std::string> expired, const std::string& error,
-                        std::optional<std::int64_t> device_clock_ms);
+                        std::vector<storage::StudyState> open, std::vector<std::string> expired,
+                        const std::string& error, std::optional<std::int64_t> device_clock_ms);
   void on_study_start(const pb::StudyStart& start);
   void on_chunk(const pb::SampleChunk& chunk);
   // `row` may already hold the chunk's samples (copied once); empty = copy them from `chunk`.

@@ -200,9 +200,9 @@ void Session::update_slot_tier() {
   if (state_ != State::ready) {
     return;
   }
-  const bool streaming =
-      inflight_ > 0 || waiting_ || pending_end_ ||
-      std::any_of(studies_.begin(), studies_.end(), [](const auto& kv) { return !kv.second.complete; });
+  const bool streaming = inflight_ > 0 || waiting_ || pending_end_ ||
+                         std::any_of(studies_.begin(), studies_.end(),
+                                     [](const auto& kv) { return !kv.second.complete; });
   set_tier(streaming ? SlotTier::working : SlotTier::idle);
 }
 
@@ -454,8 +454,8 @@ void Session::on_hello(const pb::Hello& hello) {
       if (!throttled) ok = store.verify_device(device_id, credential);
       if (ok) {
         const std::int64_t now = now_ms();
-        expired = store.expire_open_studies(device_id, now - self->config_.open_study_expiry.count(),
-                                            now);
+        expired = store.expire_open_studies(device_id,
+                                            now - self->config_.open_study_expiry.count(), now);
         open = store.open_studies(device_id);
       }
     } catch (const std::exception& e) {

@@ -202,7 +202,9 @@ class HttpSession : public detail::Closable,
  public:
   HttpSession(Stream&& stream, std::shared_ptr<detail::ConnectionSlot> slot,
               std::shared_ptr<Station::Impl> station)
-      : stream_(std::move(stream)), executor_(stream_.get_executor()), slot_(std::move(slot)),
+      : stream_(std::move(stream)),
+        executor_(stream_.get_executor()),
+        slot_(std::move(slot)),
         station_(std::move(station)) {
     beast::error_code ec;
     const auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
@@ -235,8 +237,9 @@ class HttpSession : public detail::Closable,
       if (self->reading_ && !self->upgraded_) {
         self->evicted_ = true;
         beast::error_code ignored;
-        beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_both,
-                                                                 ignored);
+        beast::get_lowest_layer(self->stream_)
+            .socket()
+            .shutdown(tcp::socket::shutdown_both, ignored);
         beast::get_lowest_layer(self->stream_).close();
       }
     });
@@ -305,15 +308,15 @@ class HttpSession : public detail::Closable,
       res.set(http::field::retry_after, "1");
       return write(std::move(res), false);
     }
-    asio::post(station_->login_work, [self = this->shared_from_this(),
-                                      request = std::move(request)] {
-      Response response = self->station_->handle(request);
-      self->station_->leave_login_queue(self->peer_address_);
-      asio::post(self->executor_, [self, response = std::move(response)]() mutable {
-        const bool keep = response.keep_alive();
-        self->write(std::move(response), keep);
-      });
-    });
+    asio::post(station_->login_work,
+               [self = this->shared_from_this(), request = std::move(request)] {
+                 Response response = self->station_->handle(request);
+                 self->station_->leave_login_queue(self->peer_address_);
+                 asio::post(self->executor_, [self, response = std::move(response)]() mutable {
+                   const bool keep = response.keep_alive();
+                   self->write(std::move(response), keep);
+                 });
+               });
   }
 
   void upgrade(Request request) {
@@ -331,8 +334,7 @@ class HttpSession : public detail::Closable,
         const auto host = request[http::field::host];
         if (!origin.empty()) {
           const std::string expected =
-              std::string(self->station_->config.tls ? "https://" : "http://") +
-              std::string(host);
+              std::string(self->station_->config.tls ? "https://" : "http://") + std::string(host);
           if (host.empty() || origin != expected) {
             error = detail::ApiError{http::status::forbidden, "forbidden", "cross-origin WebSocket"};
           }
@@ -433,7 +435,9 @@ void start_http(Stream&& stream, std::shared_ptr<detail::ConnectionSlot> slot,
 // ---------------------------------------------------------------------------------------------
 Station::Impl::Impl(asio::io_context& io_context, StationConfig cfg,
                     workflow::AlertService& alert_service)
-    : io(io_context), config(std::move(cfg)), alerts(alert_service),
+    : io(io_context),
+      config(std::move(cfg)),
+      alerts(alert_service),
       acceptor(asio::make_strand(io_context)),
       slots(ingest::SlotLimits{std::max<std::size_t>(1, config.max_connections),
                                std::max<std::size_t>(1, config.max_connections_per_address)}) {
@@ -476,8 +480,7 @@ void Station::Impl::do_accept() {
         beast::error_code address_ec;
         const auto peer = socket.remote_endpoint(address_ec);
         const std::string address = address_ec ? "unknown-peer" : peer.address().to_string();
-        auto slot =
-            std::make_shared<detail::ConnectionSlot>(self->slots, self->connections_open);
+        auto slot = std::make_shared<detail::ConnectionSlot>(self->slots, self->connections_open);
         // A full cap reclaims the slot of a connection still in its handshake or idle between
         // requests before it refuses this one (issue 16 #3).
         if (self->slots.admit(address, slot) != ingest::ConnectionSlots::Admission::admitted) {
@@ -489,11 +492,12 @@ void Station::Impl::do_accept() {
         ++self->connections_accepted;
         if (self->config.tls) {
           auto stream = std::make_shared<TlsStream>(std::move(socket), *self->config.tls);
-          slot->on_evict([weak = std::weak_ptr<TlsStream>(stream), executor = stream->get_executor()] {
-            asio::post(executor, [weak] {
-              if (const auto s = weak.lock()) beast::get_lowest_layer(*s).close();
-            });
-          });
+          slot->on_evict(
+              [weak = std::weak_ptr<TlsStream>(stream), executor = stream->get_executor()] {
+                asio::post(executor, [weak] {
+                  if (const auto s = weak.lock()) beast::get_lowest_layer(*s).close();
+                });
+              });
           beast::get_lowest_layer(*stream).expires_after(self->config.handshake_timeout);
           stream->async_handshake(
               asio::ssl::stream_base::server,

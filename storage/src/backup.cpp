@@ -74,9 +74,10 @@ int verify(Connection& c, const fs::path& what) {
   }
   const int version = std::stoi(first_text(c, "PRAGMA user_version"));
   if (version < 1 || version > Store::latest_schema_version()) {
-    throw Error(what.string() + " has schema version " + std::to_string(version) +
-                "; this build knows 1.." + std::to_string(Store::latest_schema_version()) +
-                (version < 1 ? " (not a greenchannel database?)" : " (restore with a newer build)"));
+    throw Error(
+        what.string() + " has schema version " + std::to_string(version) +
+        "; this build knows 1.." + std::to_string(Store::latest_schema_version()) +
+        (version < 1 ? " (not a greenchannel database?)" : " (restore with a newer build)"));
   }
   return version;
 }

@@ -456,7 +456,10 @@ class SqliteStore final : public Store {
     }
     std::vector<std::string> uids;
     for (const auto& e : expiring) {
-      db_->query("UPDATE studies SET expired_ms = ? WHERE id = ?").bind(1, now_ms).bind(2, e.id).run();
+      db_->query("UPDATE studies SET expired_ms = ? WHERE id = ?")
+          .bind(1, now_ms)
+          .bind(2, e.id)
+          .run();
       EventRecord event;
       event.study_id = e.id;
       event.kind = "study_expired";

@@ -16,7 +16,8 @@ TEST_CASE("backup while carts stream, restore into a new directory", "[ingest][b
   TestServer server;
   constexpr int kCarts = 4;
   std::vector<gc::storage::NewDevice> devices;
-  for (int i = 0; i < kCarts; ++i) devices.push_back(server.add_device("cart-b" + std::to_string(i)));
+  for (int i = 0; i < kCarts; ++i)
+    devices.push_back(server.add_device("cart-b" + std::to_string(i)));
 
   std::atomic<bool> stop{false};
   std::array<std::atomic<std::uint64_t>, kCarts> acked{};
@@ -45,7 +46,8 @@ TEST_CASE("backup while carts stream, restore into a new directory", "[ingest][b
   }
 
   std::array<std::uint64_t, kCarts> before{};
-  for (int i = 0; i < kCarts; ++i) before[static_cast<std::size_t>(i)] = acked[static_cast<std::size_t>(i)];
+  for (int i = 0; i < kCarts; ++i)
+    before[static_cast<std::size_t>(i)] = acked[static_cast<std::size_t>(i)];
   const fs::path dir = unique_temp_dir("gc-backup");
   const auto report = gc::storage::backup_database(server.db_path(), dir / "backup.db");
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // more arrive after it

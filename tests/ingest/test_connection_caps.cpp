@@ -155,8 +155,10 @@ TEST_CASE("ingest: idle connections at the total cap give their slots to a cart"
   for (const int fd : idle) ::close(fd);
 }
 
-TEST_CASE("ingest: one address holds at most its share; streaming carts keep theirs, a newcomer "
-          "is refused", "[ingest][caps]") {
+TEST_CASE(
+    "ingest: one address holds at most its share; streaming carts keep theirs, a newcomer "
+    "is refused",
+    "[ingest][caps]") {
   gc::ingest::ServerConfig config;
   config.max_connections = 1000;
   config.max_connections_per_address = 4;
@@ -168,8 +170,8 @@ TEST_CASE("ingest: one address holds at most its share; streaming carts keep the
   // the handshake deadline, to keep four.
   std::vector<int> idle;
   for (int i = 0; i < 12; ++i) idle.push_back(idle_connection(server.port()));
-  for (int i = 0; i < 8; ++i) CHECK(closed_within(idle[static_cast<std::size_t>(i)],
-                                                  std::chrono::milliseconds(2000)));
+  for (int i = 0; i < 8; ++i)
+    CHECK(closed_within(idle[static_cast<std::size_t>(i)], std::chrono::milliseconds(2000)));
   CHECK_FALSE(closed_within(idle[11], std::chrono::milliseconds(100)));
 
   // Four carts streaming (a study open on each) take the address's four slots from the idle.
@@ -184,8 +186,8 @@ TEST_CASE("ingest: one address holds at most its share; streaming carts keep the
     c.send(chunk("nat-" + std::to_string(i), 0));
     REQUIRE(c.read_until([](const auto& m) { return m.has_chunk_ack(); }));
   }
-  for (int i = 8; i < 12; ++i) CHECK(closed_within(idle[static_cast<std::size_t>(i)],
-                                                   std::chrono::milliseconds(2000)));
+  for (int i = 8; i < 12; ++i)
+    CHECK(closed_within(idle[static_cast<std::size_t>(i)], std::chrono::milliseconds(2000)));
   RawClient newcomer(server.port());
   const auto error = newcomer.read_error();
   REQUIRE(error);

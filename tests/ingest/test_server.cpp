@@ -589,8 +589,9 @@ TEST_CASE("many carts at once: group commit batches their chunks, nothing lost o
   CHECK(stats.commits < stats.chunks_stored);
 }
 
-TEST_CASE("beyond the connection cap, when every cart streams, a cart is refused with "
-          "LIMIT_EXCEEDED") {
+TEST_CASE(
+    "beyond the connection cap, when every cart streams, a cart is refused with "
+    "LIMIT_EXCEEDED") {
   gc::ingest::ServerConfig config;
   config.max_connections = 2;
   TestServer server(config);

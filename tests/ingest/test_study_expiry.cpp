@@ -84,8 +84,8 @@ TEST_CASE("a HelloAck fits the frame limit however many studies are open", "[ing
   TestServer server(config);
   const auto device = server.add_device("cart-hoarder");
   for (int i = 0; i < 600; ++i) {
-    server.store().begin_study(
-        abandoned(device.device_id, "abandoned-study-with-a-long-uid-" + std::to_string(10000 + i)));
+    server.store().begin_study(abandoned(
+        device.device_id, "abandoned-study-with-a-long-uid-" + std::to_string(10000 + i)));
   }
   RawClient c(server.port());
   c.send(hello(device.device_id, device.secret));

@@ -120,8 +120,7 @@ HttpsReply https(std::uint16_t port, http::verb method, const std::string& targe
   ctx.set_verify_mode(asio::ssl::verify_none);
   beast::ssl_stream<beast::tcp_stream> stream(io, ctx);
   beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
-  beast::get_lowest_layer(stream).connect(
-      tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  beast::get_lowest_layer(stream).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   stream.handshake(asio::ssl::stream_base::client);
   http::request<http::string_body> req{method, target, 11};
   req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
@@ -173,9 +172,10 @@ gc::ingest::CartStudy twelve_lead_study(const std::string& uid, double seconds) 
 
 }  // namespace
 
-TEST_CASE("flood from one address: 2,000 idle connections per listener and 20 bad hellos a "
-          "second; a cart there streams bit for bit and the worklist answers within 1 s",
-          "[station][flood]") {
+TEST_CASE(
+    "flood from one address: 2,000 idle connections per listener and 20 bad hellos a "
+    "second; a cart there streams bit for bit and the worklist answers within 1 s",
+    "[station][flood]") {
   rlimit lim{};
   REQUIRE(::getrlimit(RLIMIT_NOFILE, &lim) == 0);
   const rlim_t needed = 2 * kIdlePerListener + 2048;  // the flood's ends + the servers' slots
@@ -201,9 +201,9 @@ TEST_CASE("flood from one address: 2,000 idle connections per listener and 20 ba
   gc::ingest::Server* ingest = runner.server.get();
 
   // The doctor logs in before the flood (a login is not what is measured here).
-  const auto login = https(fx.station->port(), http::verb::post, "/api/login", "",
-                           json::serialize(json::object{{"username", "dr_li"},
-                                                        {"password", kPassword}}));
+  const auto login =
+      https(fx.station->port(), http::verb::post, "/api/login", "",
+            json::serialize(json::object{{"username", "dr_li"}, {"password", kPassword}}));
   REQUIRE(login.status == 200);
   const auto start = login.set_cookie.find("gc_session=");
   const std::string cookie =
@@ -295,19 +295,17 @@ TEST_CASE("flood from one address: 2,000 idle connections per listener and 20 ba
   REQUIRE(state);
   const bool bit_for_bit = fx.store->load_samples(state->study_id).samples == study.samples;
   INFO("flood " << flood_s << " s: " << idle_opened << " idle connections opened, "
-                << ingest_stats.connections_reclaimed << " ingest slots reclaimed, "
-                << bad_hellos << " bad hellos (" << bad_hellos_refused << " refused); cart: "
-                << result.chunks_acked << "/" << result.chunks << " chunks acked, "
-                << result.reconnects << " reconnects, ack p99 " << result.ack_latency_p99_ms
-                << " ms, bit for bit " << bit_for_bit << "; worklist: " << requests
-                << " requests, worst " << worst_s << " s, " << failures << " failed ("
-                << failure << ")");
-  WARN("flood figures: worklist worst " << worst_s << " s over " << requests
-                                         << " requests; study bit for bit " << bit_for_bit
-                                         << "; cart reconnects " << result.reconnects
-                                         << "; bad hellos " << bad_hellos << " in " << flood_s
-                                         << " s; ingest slots reclaimed "
-                                         << ingest_stats.connections_reclaimed);
+                << ingest_stats.connections_reclaimed << " ingest slots reclaimed, " << bad_hellos
+                << " bad hellos (" << bad_hellos_refused
+                << " refused); cart: " << result.chunks_acked << "/" << result.chunks
+                << " chunks acked, " << result.reconnects << " reconnects, ack p99 "
+                << result.ack_latency_p99_ms << " ms, bit for bit " << bit_for_bit
+                << "; worklist: " << requests << " requests, worst " << worst_s << " s, "
+                << failures << " failed (" << failure << ")");
+  WARN("flood figures: worklist worst "
+       << worst_s << " s over " << requests << " requests; study bit for bit " << bit_for_bit
+       << "; cart reconnects " << result.reconnects << "; bad hellos " << bad_hellos << " in "
+       << flood_s << " s; ingest slots reclaimed " << ingest_stats.connections_reclaimed);
   CHECK(result.complete);
   CHECK(state->complete);
   CHECK(bit_for_bit);

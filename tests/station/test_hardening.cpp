@@ -35,8 +35,10 @@ bool closed_within(tcp::socket& socket, std::chrono::milliseconds timeout) {
 
 }  // namespace
 
-TEST_CASE("one address holds at most its share of station connections; a doctor behind it still "
-          "gets in", "[station][limits]") {
+TEST_CASE(
+    "one address holds at most its share of station connections; a doctor behind it still "
+    "gets in",
+    "[station][limits]") {
   Fixture fx(true, nullptr, [](gc::station::StationConfig& cfg) {
     cfg.max_connections = 1000;
     cfg.max_connections_per_address = 4;
@@ -48,8 +50,8 @@ TEST_CASE("one address holds at most its share of station connections; a doctor 
     idle.back()->connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), fx.station->port()));
   }
   // The six oldest are closed at once (not after the 30 s request deadline).
-  for (int i = 0; i < 6; ++i) CHECK(closed_within(*idle[static_cast<std::size_t>(i)],
-                                                  std::chrono::milliseconds(2000)));
+  for (int i = 0; i < 6; ++i)
+    CHECK(closed_within(*idle[static_cast<std::size_t>(i)], std::chrono::milliseconds(2000)));
   CHECK_FALSE(closed_within(*idle[9], std::chrono::milliseconds(100)));
   auto doc = fx.client();
   REQUIRE(doc.login("dr_li").status == 200);
@@ -75,7 +77,8 @@ TEST_CASE("oversized request headers are answered 431", "[station][limits]") {
 namespace {
 
 // A WebSocket upgrade with this Origin; the HTTP status the station answered (101 = accepted).
-unsigned ws_upgrade_status(std::uint16_t port, const std::string& cookie, const std::string& origin) {
+unsigned ws_upgrade_status(std::uint16_t port, const std::string& cookie,
+                           const std::string& origin) {
   asio::io_context io;
   websocket::stream<beast::tcp_stream> ws(io);
   beast::get_lowest_layer(ws).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
@@ -144,8 +147,8 @@ TEST_CASE("a burst of bogus logins does not slow the worklist", "[station][auth]
     attackers.push_back(std::async(std::launch::async, [&, t] {
       auto bogus = fx.client();
       while (!done) {
-        const auto r = bogus.login(t % 2 == 0 ? "nobody" + std::to_string(t) : "dr_li",
-                                   "not the password");
+        const auto r =
+            bogus.login(t % 2 == 0 ? "nobody" + std::to_string(t) : "dr_li", "not the password");
         if (r.status == 429) {
           ++refused_busy;
           std::this_thread::sleep_for(std::chrono::milliseconds(20));

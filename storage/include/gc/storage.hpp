@@ -185,8 +185,7 @@ class Store {
   // The cart's open studies begun before `created_before_ms` expire now (one transaction, a
   // "study_expired" event each, by the server's clock `now_ms`). Returns their uids, oldest first.
   virtual std::vector<std::string> expire_open_studies(const std::string& device_id,
-                                                       UnixMs created_before_ms,
-                                                       UnixMs now_ms) = 0;
+                                                       UnixMs created_before_ms, UnixMs now_ms) = 0;
   // Durable when it returns (the transaction commits with synchronous=FULL). A chunk whose
   // sequence is already stored is a duplicate (not stored again) if it is byte-identical to the
   // stored one, else it throws ("conflicting resend"). Chunks must arrive in order: a sequence
