@@ -727,6 +727,7 @@ int bench_ingest(int argc, char** argv) {
   ingest::ServerConfig config;
   config.tls = ingest::make_server_tls_context(tls_files);
   config.max_connections = n_carts + 64;
+  config.max_connections_per_address = n_carts + 64;  // every simulated cart is on loopback
   config.handshake_timeout = std::chrono::seconds(30);
   asio::io_context server_io;
   ingest::Server server(server_io, config, *store);

@@ -80,8 +80,10 @@ int cmd_serve(int argc, char** argv) {
   unsigned analysis_threads = 1;
   std::size_t max_frame_bytes = proto::kDefaultMaxFrameBytes;
   std::size_t max_connections = 10'000;
+  std::size_t max_connections_per_address = 256;
   double idle_timeout_s = 60;
   double handshake_timeout_s = 10;
+  double open_study_expiry_h = 24;
   std::int64_t commit_delay_us = 0;
   std::string tls_cert;
   std::string tls_key;
@@ -109,11 +111,17 @@ int cmd_serve(int argc, char** argv) {
       "max-frame-bytes", po::value(&max_frame_bytes)->default_value(proto::kDefaultMaxFrameBytes),
       "largest frame accepted from a cart")(
       "max-connections", po::value(&max_connections)->default_value(10'000),
-      "connections beyond this are refused with an error frame")(
+      "cart connections in all; at the cap the oldest connection that has not authenticated "
+      "(then an idle one) is closed to make room, and only when all stream is one refused")(
+      "max-connections-per-address", po::value(&max_connections_per_address)->default_value(256),
+      "cart connections from one IP address (a clinic's NAT), reclaimed the same way")(
       "idle-timeout-s", po::value(&idle_timeout_s)->default_value(60),
       "close a cart that sends nothing for this long")(
       "handshake-timeout-s", po::value(&handshake_timeout_s)->default_value(10),
       "close a connection that sends no valid hello within this time")(
+      "open-study-expiry-h", po::value(&open_study_expiry_h)->default_value(24),
+      "a study a cart left incomplete this long expires at its next hello (stored, audited, "
+      "the cart told in the HelloAck) and can no longer be resumed")(
       "commit-delay-us", po::value(&commit_delay_us)->default_value(0),
       "group commit: wait this long to gather more chunks per transaction (0 = adaptive only)")(
       "tls", "TLS (the default; accepted for older scripts)")(
@@ -129,6 +137,9 @@ int cmd_serve(int argc, char** argv) {
   double ack_critical_min = 5;
   double ack_urgent_min = 15;
   double session_idle_min = 30;
+  std::size_t station_max_connections = 1'000;
+  std::size_t station_max_connections_per_address = 128;
+  double station_handshake_timeout_s = 10;
   std::string time_zone;
   po::options_description station_desc("reading station and alerts");
   station_desc.add_options()(
@@ -143,6 +154,14 @@ int cmd_serve(int argc, char** argv) {
       "the same for urgent alerts (routine alerts wait in the worklist)")(
       "session-idle-min", po::value(&session_idle_min)->default_value(30),
       "station logins expire after this long without a request")(
+      "station-max-connections", po::value(&station_max_connections)->default_value(1'000),
+      "station connections in all; at the cap the oldest one still in its TLS handshake or "
+      "first request (then one idle between requests) is closed to make room")(
+      "station-max-connections-per-address",
+      po::value(&station_max_connections_per_address)->default_value(128),
+      "station connections from one IP address, reclaimed the same way")(
+      "station-handshake-timeout-s", po::value(&station_handshake_timeout_s)->default_value(10),
+      "close a station connection whose TLS handshake takes longer")(
       "time-zone", po::value(&time_zone)->default_value("Asia/Shanghai"),
       "the centre's time zone for the station, reports and notifications");
   desc.add(station_desc);
@@ -186,7 +205,17 @@ int cmd_serve(int argc, char** argv) {
   config.limits.max_frame_bytes = max_frame_bytes;
   config.commit_delay =
       std::chrono::microseconds(std::clamp<std::int64_t>(commit_delay_us, 0, 100'000));
+  if (max_connections == 0 || max_connections_per_address == 0 || station_max_connections == 0 ||
+      station_max_connections_per_address == 0 || !(handshake_timeout_s > 0) ||
+      !(station_handshake_timeout_s > 0) || !(open_study_expiry_h > 0)) {
+    std::cerr << "greenchannel serve: connection limits, handshake timeouts and "
+                 "--open-study-expiry-h must be positive\n";
+    return 2;
+  }
+  config.open_study_expiry =
+      std::chrono::milliseconds(std::llround(std::min(open_study_expiry_h, 1e6) * 3'600'000));
   config.max_connections = max_connections;
+  config.max_connections_per_address = max_connections_per_address;
   config.analysis_threads = std::max(1u, analysis_threads);
   config.idle_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(idle_timeout_s * 1000));
   config.handshake_timeout =
@@ -323,6 +352,10 @@ int cmd_serve(int argc, char** argv) {
     sc.session_idle =
         std::chrono::minutes(std::max<std::int64_t>(1, std::llround(session_idle_min)));
     sc.time_zone = time_zone;
+    sc.max_connections = station_max_connections;
+    sc.max_connections_per_address = station_max_connections_per_address;
+    sc.handshake_timeout =
+        std::chrono::milliseconds(std::llround(station_handshake_timeout_s * 1000));
     sc.metrics_text = [&server] { return ingest::prometheus_text(server.stats()); };
     sc.log = config.log;
     station = std::make_unique<station::Station>(io, sc, alerts);

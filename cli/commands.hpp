@@ -12,7 +12,8 @@ int cmd_analyze(int argc, char** argv); // offline analysis of a WFDB record (cm
 int cmd_synth(int argc, char** argv);   // synthetic ECGs (cmd_synth.cpp)
 int cmd_bench(int argc, char** argv);   // bench ingest: load benchmark (cmd_bench.cpp)
 int cmd_eval(int argc, char** argv);    // accuracy evaluations (cmd_eval.cpp → gc_eval)
-int cmd_user(int argc, char** argv);
-int cmd_convert(int argc, char** argv);  // ECG out as WFDB, aECG, DICOM, PDF (cmd_convert.cpp → gc_export)    // reading-station accounts add|list|disable (cmd_user.cpp)
+int cmd_user(int argc, char** argv);     // reading-station accounts add|list|disable (cmd_user.cpp)
+int cmd_convert(int argc, char** argv);  // ECG out as WFDB, aECG, DICOM, PDF (cmd_convert.cpp → gc_export)
+int cmd_db(int argc, char** argv);       // database backup|restore (cmd_db.cpp)
 
 }  // namespace gc::cli

@@ -21,6 +21,7 @@ constexpr Command kCommands[] = {
     {"device", gc::cli::cmd_device, "register, list and revoke carts"},
     {"roster", gc::cli::cmd_roster, "on-call roster that alerts escalate along: set, show"},
     {"user", gc::cli::cmd_user, "reading-station accounts: add, list, disable"},
+    {"db", gc::cli::cmd_db, "database backup (online, verified) and restore"},
     {"analyze", gc::cli::cmd_analyze, "analyse a WFDB record offline (--json for the contract)"},
     {"convert", gc::cli::cmd_convert, "write an ECG as WFDB, HL7 aECG, DICOM or a printable PDF"},
     {"synth", gc::cli::cmd_synth, "generate synthetic ECG records"},

@@ -63,6 +63,9 @@ std::string prometheus_text(const ServerStats& s) {
          "Cart connections accepted since start.", s.connections_accepted);
   metric(out, "greenchannel_connections_refused_total", "counter",
          "Connections refused at the connection cap or during shutdown.", s.connections_refused);
+  metric(out, "greenchannel_connections_reclaimed_total", "counter",
+         "Connections closed at a full cap to make room (not yet authenticated, or idle).",
+         s.connections_reclaimed);
   metric(out, "greenchannel_sessions_open", "gauge", "Cart connections open now.",
          s.sessions_open);
   metric(out, "greenchannel_frames_received_total", "counter",

@@ -39,7 +39,10 @@ Server::Impl::Impl(asio::io_context& io_context, ServerConfig cfg, storage::Stor
       analysis_pool(std::max(1u, config.analysis_threads)),
       auth_pool(std::max(1u, std::thread::hardware_concurrency())),
       acceptor(asio::make_strand(io_context)),
-      accept_retry(acceptor.get_executor()) {}
+      accept_retry(acceptor.get_executor()),
+      revocation_timer(acceptor.get_executor()),
+      slots(SlotLimits{std::max<std::size_t>(1, config.max_connections),
+                       std::max<std::size_t>(1, config.max_connections_per_address)}) {}
 
 void Server::Impl::log(const std::string& line) {
   if (!config.log) {
@@ -69,6 +72,48 @@ void Server::Impl::start() {
   bound_address = bound.address().to_string() + ":" + std::to_string(bound.port());
   recover();
   do_accept();
+  asio::post(acceptor.get_executor(), [self = shared_from_this()] { self->check_revocations(); });
+}
+
+void Server::Impl::check_revocations() {
+  if (stopping) {
+    return;
+  }
+  revocation_timer.expires_after(config.revocation_check_interval);
+  revocation_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->stopping) {
+      return;
+    }
+    std::set<std::string> live;
+    {
+      std::lock_guard lock(self->sessions_mutex);
+      for (const auto& [device, weak] : self->sessions_by_device) {
+        if (const auto s = weak.lock(); s && s->live()) live.insert(device);
+      }
+    }
+    if (live.empty()) {
+      self->check_revocations();
+      return;
+    }
+    // One indexed read per look, on the storage thread like every other Store call.
+    self->storage.submit([self, live = std::move(live)](storage::Store& st) {
+      std::vector<std::shared_ptr<Session>> cut;
+      try {
+        for (const auto& d : st.list_devices()) {
+          if (!d.revoked || !live.contains(d.device_id)) continue;
+          std::lock_guard lock(self->sessions_mutex);
+          const auto [begin, end] = self->sessions_by_device.equal_range(d.device_id);
+          for (auto it = begin; it != end; ++it) {
+            if (auto s = it->second.lock()) cut.push_back(std::move(s));
+          }
+        }
+      } catch (const std::exception& e) {
+        self->log(std::string("revocation check failed: ") + e.what());
+      }
+      for (const auto& s : cut) s->revoked();
+      asio::post(self->acceptor.get_executor(), [self] { self->check_revocations(); });
+    });
+  });
 }
 
 void Server::Impl::recover() {
@@ -139,24 +184,33 @@ void Server::Impl::do_accept() {
     } else {
       ++self->counters.connections_accepted;
       auto session = std::make_shared<Session>(std::move(socket), self);
-      bool over_cap = false;
       {
         std::lock_guard lock(self->sessions_mutex);
         std::erase_if(self->sessions, [](const auto& w) { return w.expired(); });
-        over_cap = self->sessions.size() >= self->config.max_connections;
-        if (!over_cap) {
-          self->sessions.push_back(session);
-        }
+        self->sessions.push_back(session);
       }
       if (self->stopping) {
         // Accepted just as the server began to stop: it would never be told to finish.
         ++self->counters.connections_refused;
         session->refuse(pb::Error::INTERNAL, "server shutting down; retry later");
-      } else if (over_cap) {
-        ++self->counters.connections_refused;
-        session->refuse(pb::Error::LIMIT_EXCEEDED, "server at its connection limit; retry later");
       } else {
-        session->start();
+        // A full cap reclaims the slot of a connection that has not authenticated (or is idle)
+        // before it refuses this one (issue 16 #4).
+        switch (self->slots.admit(session->peer_address(), session)) {
+          case ConnectionSlots::Admission::admitted:
+            session->start();
+            break;
+          case ConnectionSlots::Admission::refused_address_full:
+            ++self->counters.connections_refused;
+            session->refuse(pb::Error::LIMIT_EXCEEDED,
+                            "every connection slot of this address is streaming; retry later");
+            break;
+          case ConnectionSlots::Admission::refused_full:
+            ++self->counters.connections_refused;
+            session->refuse(pb::Error::LIMIT_EXCEEDED,
+                            "server at its connection limit; retry later");
+            break;
+        }
       }
     }
     if (!self->stopping) {
@@ -171,6 +225,7 @@ void Server::Impl::stop() {
     boost::system::error_code ignored;
     self->acceptor.close(ignored);
     self->accept_retry.cancel();
+    self->revocation_timer.cancel();
   });
   std::vector<std::shared_ptr<Session>> live;
   {
@@ -412,6 +467,7 @@ ServerStats Server::stats() const {
   ServerStats s;
   s.connections_accepted = c.connections_accepted;
   s.connections_refused = c.connections_refused;
+  s.connections_reclaimed = c.connections_reclaimed;
   s.sessions_open = c.sessions_open;
   s.frames_received = c.frames_received;
   s.bytes_received = c.bytes_received;

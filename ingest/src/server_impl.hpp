@@ -18,6 +18,7 @@
 #include <boost/asio/ssl.hpp>
 
 #include "analysis.hpp"
+#include "gc/connection_slots.hpp"
 #include "gc/framing.hpp"
 #include "gc/ingest.hpp"
 #include "storage_worker.hpp"
@@ -44,6 +45,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   void finish();
   void do_accept();
   void recover();
+  // Closes the live sessions of carts revoked since the last look; re-arms itself.
+  void check_revocations();
 
   // Authentication failure rate limiting, per peer address.
   // Failed-authentication throttle, keyed "device ID" or "address A" (Session::on_hello).
@@ -64,6 +67,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   asio::thread_pool auth_pool;  // PBKDF2 credential checks
   tcp::acceptor acceptor;
   asio::steady_timer accept_retry;  // back-off after a failed accept
+  asio::steady_timer revocation_timer;  // on the acceptor's strand
   std::atomic<std::uint16_t> bound_port{0};
   std::string bound_address;
   std::atomic<bool> stopping{false};
@@ -72,8 +76,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   std::mutex log_mutex;
 
+  ConnectionSlots slots;  // the connection caps, per address and in total
+
   std::mutex sessions_mutex;
-  std::vector<std::weak_ptr<detail::Session>> sessions;
+  std::vector<std::weak_ptr<detail::Session>> sessions;  // every session, for stop()
   // Authenticated sessions by device (for alert pushes); guarded by sessions_mutex.
   std::multimap<std::string, std::weak_ptr<detail::Session>> sessions_by_device;
   void register_device_session(const std::string& device_id,
@@ -92,26 +98,31 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::map<std::string, AuthFailures> auth_failures;
 
   struct Counters {
-    std::atomic<std::uint64_t> connections_accepted{0}, connections_refused{0}, sessions_open{0},
-        frames_received{0}, bytes_received{0}, frames_rejected{0}, auth_failures{0},
-        chunks_stored{0}, chunks_duplicate{0}, studies_completed{0}, studies_analysed{0},
-        tls_handshake_failures{0};
+    std::atomic<std::uint64_t> connections_accepted{0}, connections_refused{0},
+        connections_reclaimed{0}, sessions_open{0}, frames_received{0}, bytes_received{0},
+        frames_rejected{0}, auth_failures{0}, chunks_stored{0}, chunks_duplicate{0},
+        studies_completed{0}, studies_analysed{0}, tls_handshake_failures{0};
     std::array<std::atomic<std::uint64_t>, 16> rejected_by_code{};  // indexed by pb::Error::Code
   } counters;
 };
 
 namespace detail {
 
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public SlotHolder, public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, std::shared_ptr<Server::Impl> server);
-  ~Session();
+  ~Session() override;
 
   void start();
+  // Its slot was reclaimed for a newer connection (ConnectionSlots): closes. Thread-safe.
+  void evict() override;
+  const std::string& peer_address() const { return peer_address_; }
   // Refuses the connection with a fatal error frame (e.g. connection cap reached).
   void refuse(pb::Error::Code code, const std::string& message);
   // Stop reading, finish in-flight commits and acks, then close. Thread-safe.
   void begin_shutdown();
+  // The cart's credential was revoked: a fatal UNAUTHENTICATED error, then close. Thread-safe.
+  void revoked();
   // Pushes a finding to the cart if still connected. Thread-safe.
   void deliver_finding(pb::Finding finding);
   // Pushes an alert update if the session is authenticated (each update_id once). Thread-safe.
@@ -136,13 +147,14 @@ class Session : public std::enable_shared_from_this<Session> {
   // Reading and frame handling.
   void pump();
   bool may_process() const;
+  void update_slot_tier();  // idle or working, once authenticated
   void start_read();
   void on_read(const boost::system::error_code& ec, std::size_t n);
   void handle_frame(std::string_view body);
   void on_hello(const pb::Hello& hello);
   void on_authenticated(bool ok, bool throttled, const std::string& throttle_key,
-                        std::vector<storage::StudyState> open, const std::string& error,
-                        std::optional<std::int64_t> device_clock_ms);
+                        std::vector<storage::StudyState> open, std::vector<std::string> expired,
+                        const std::string& error, std::optional<std::int64_t> device_clock_ms);
   void on_study_start(const pb::StudyStart& start);
   void on_chunk(const pb::SampleChunk& chunk);
   // `row` may already hold the chunk's samples (copied once); empty = copy them from `chunk`.

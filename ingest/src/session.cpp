@@ -115,6 +115,7 @@ Session::Session(tcp::socket socket, std::shared_ptr<Server::Impl> server)
 }
 
 Session::~Session() {
+  server_->slots.release(*this);
   if (counted_open_) {
     --server_->counters.sessions_open;
   }
@@ -169,6 +170,40 @@ void Session::start() {
                                 });
     });
   });
+}
+
+void Session::evict() {
+  asio::post(strand_, [self = shared_from_this()] {
+    if (self->state_ == State::closed) {
+      return;
+    }
+    ++self->server_->counters.connections_reclaimed;
+    // No error frame: an unauthenticated peer is owed nothing, and an idle cart reconnects
+    // when it next has something to send.
+    self->close(self->state_ == State::ready
+                    ? "idle; its slot was reclaimed for a new connection"
+                    : "not authenticated; its slot was reclaimed for a new connection");
+  });
+}
+
+void Session::revoked() {
+  asio::post(strand_, [self = shared_from_this()] {
+    if (self->state_ == State::ready) {
+      // Cut off at once (issue 16): what is stored stays, nothing more is accepted.
+      self->reject(pb::Error::UNAUTHENTICATED,
+                   "device '" + self->device_id_ + "' was revoked; connection closed");
+    }
+  });
+}
+
+void Session::update_slot_tier() {
+  if (state_ != State::ready) {
+    return;
+  }
+  const bool streaming = inflight_ > 0 || waiting_ || pending_end_ ||
+                         std::any_of(studies_.begin(), studies_.end(),
+                                     [](const auto& kv) { return !kv.second.complete; });
+  set_tier(streaming ? SlotTier::working : SlotTier::idle);
 }
 
 void Session::refuse(pb::Error::Code code, const std::string& message) {
@@ -280,6 +315,7 @@ bool Session::may_process() const {
 }
 
 void Session::pump() {
+  update_slot_tier();
   while (may_process()) {
     std::optional<std::string_view> body;
     try {
@@ -389,6 +425,7 @@ void Session::handle_frame(std::string_view body) {
 void Session::on_hello(const pb::Hello& hello) {
   device_id_ = hello.device_id();
   state_ = State::authenticating;
+  set_tier(SlotTier::proving);
   waiting_ = true;
   std::optional<std::int64_t> device_clock_ms;
   if (hello.has_device_clock()) {
@@ -408,6 +445,7 @@ void Session::on_hello(const pb::Hello& hello) {
     bool throttled = false;
     std::string throttle_key;
     std::vector<storage::StudyState> open;
+    std::vector<std::string> expired;
     std::string error;
     try {
       throttle_key = store.device_exists(device_id) ? "device " + device_id
@@ -415,20 +453,25 @@ void Session::on_hello(const pb::Hello& hello) {
       throttled = self->server_->auth_blocked(throttle_key);
       if (!throttled) ok = store.verify_device(device_id, credential);
       if (ok) {
+        const std::int64_t now = now_ms();
+        expired = store.expire_open_studies(device_id,
+                                            now - self->config_.open_study_expiry.count(), now);
         open = store.open_studies(device_id);
       }
     } catch (const std::exception& e) {
       error = e.what();
     }
-    self->on_strand([self, ok, throttled, throttle_key, open = std::move(open), error,
-                     device_clock_ms]() mutable {
-      self->on_authenticated(ok, throttled, throttle_key, std::move(open), error, device_clock_ms);
+    self->on_strand([self, ok, throttled, throttle_key, open = std::move(open),
+                     expired = std::move(expired), error, device_clock_ms]() mutable {
+      self->on_authenticated(ok, throttled, throttle_key, std::move(open), std::move(expired),
+                             error, device_clock_ms);
     });
   });
 }
 
 void Session::on_authenticated(bool ok, bool throttled, const std::string& throttle_key,
-                               std::vector<storage::StudyState> open, const std::string& error,
+                               std::vector<storage::StudyState> open,
+                               std::vector<std::string> expired, const std::string& error,
                                std::optional<std::int64_t> device_clock_ms) {
   waiting_ = false;
   if (state_ != State::authenticating) {
@@ -466,14 +509,39 @@ void Session::on_authenticated(bool ok, bool throttled, const std::string& throt
   ack->mutable_server_clock()->set_clock("server");
   ack->set_device_clock_offset_ms(clock_offset_ms_.value_or(0));
   ack->set_max_frame_bytes(static_cast<std::uint32_t>(config_.limits.max_frame_bytes));
-  for (const auto& study : open) {
+  // Bounded lists: the HelloAck must fit a frame whatever a cart left behind (issue 16 #9).
+  // Half the frame for the open studies (the newest), a little for the expired ones.
+  constexpr std::size_t kMaxExpiredListed = 64;
+  const std::size_t frame_budget = config_.limits.max_frame_bytes / 2;
+  std::size_t listed = 0;
+  std::size_t list_bytes = 0;
+  const std::size_t first = open.size() > config_.max_open_studies_in_hello_ack
+                                ? open.size() - config_.max_open_studies_in_hello_ack
+                                : 0;
+  std::size_t begin = open.size();
+  while (begin > first) {
+    const auto& study = open[begin - 1];
+    const std::size_t bytes = study.header.study_uid.size() + 16;  // uid, sequence, tags
+    if (list_bytes + bytes > frame_budget) break;
+    list_bytes += bytes;
+    --begin;
+  }
+  for (std::size_t i = begin; i < open.size(); ++i) {
     pb::OpenStudy* o = ack->add_open_studies();
-    o->set_study_uid(study.header.study_uid);
-    o->set_next_sequence(study.next_sequence);
+    o->set_study_uid(open[i].header.study_uid);
+    o->set_next_sequence(open[i].next_sequence);
+    ++listed;
+  }
+  ack->set_open_studies_omitted(static_cast<std::uint32_t>(open.size() - listed));
+  ack->set_studies_expired(static_cast<std::uint32_t>(expired.size()));
+  for (std::size_t i = 0; i < expired.size() && i < kMaxExpiredListed; ++i) {
+    ack->add_expired_study_uids(expired[i]);
   }
   server_->log(who() + ": authenticated (clock offset " +
                (clock_offset_ms_ ? std::to_string(*clock_offset_ms_) + " ms" : "unknown") + ", " +
-               std::to_string(open.size()) + " open studies)");
+               std::to_string(open.size()) + " open studies" +
+               (expired.empty() ? "" : ", " + std::to_string(expired.size()) + " expired now") +
+               ")");
   send(m);
   live_ = true;
   server_->register_device_session(device_id_, shared_from_this());
@@ -508,7 +576,11 @@ void Session::on_study_start(const pb::StudyStart& start) {
       const auto existing = store.find_study(header.device_id, header.study_uid);
       const std::string difference =
           existing ? header_difference(existing->header, header) : std::string();
-      if (!difference.empty()) {
+      if (existing && existing->expired) {
+        violation = "study '" + header.study_uid +
+                    "' expired (left open longer than the server keeps open studies) and cannot "
+                    "be resumed; send the ECG again as a new study";
+      } else if (!difference.empty()) {
         violation = "study_start." + difference + " differs from the stored study '" +
                     header.study_uid + "' (a resumed study must resend the same study_start)";
       } else if (existing) {
@@ -1026,6 +1098,7 @@ void Session::close(const std::string& reason) {
   }
   state_ = State::closed;
   live_ = false;
+  server_->slots.release(*this);
   ++deadline_gen_;
   boost::system::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_both, ignored);

@@ -29,8 +29,6 @@ using detail::Response;
 
 namespace {
 
-constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
-constexpr auto kRequestTimeout = std::chrono::seconds(30);  // a request, headers to body
 constexpr auto kKeepAliveIdle = std::chrono::seconds(60);   // between requests
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
 constexpr std::size_t kMaxQueuedMessages = 256;
@@ -204,10 +202,21 @@ class HttpSession : public detail::Closable,
  public:
   HttpSession(Stream&& stream, std::shared_ptr<detail::ConnectionSlot> slot,
               std::shared_ptr<Station::Impl> station)
-      : stream_(std::move(stream)), executor_(stream_.get_executor()), slot_(std::move(slot)),
-        station_(std::move(station)) {}
+      : stream_(std::move(stream)),
+        executor_(stream_.get_executor()),
+        slot_(std::move(slot)),
+        station_(std::move(station)) {
+    beast::error_code ec;
+    const auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    peer_address_ = ec ? "unknown-peer" : peer.address().to_string();
+  }
 
-  void run() { do_read(); }
+  void run() {
+    slot_->on_evict([weak = this->weak_from_this()] {
+      if (const auto self = weak.lock()) self->evict();
+    });
+    do_read();
+  }
 
   void close() override {
     // executor_, not stream_'s: the stream may have moved into a WebSocket session.
@@ -218,13 +227,35 @@ class HttpSession : public detail::Closable,
     });
   }
 
+  // The slot was reclaimed (ConnectionSlots): a connection waiting for a request is closed at
+  // once, without a TLS close_notify exchange an idle peer could draw out; one being answered
+  // closes after its response.
+  void evict() {
+    asio::post(executor_, [self = this->shared_from_this()] {
+      ++self->station_->connections_reclaimed;
+      self->stopping_ = true;
+      if (self->reading_ && !self->upgraded_) {
+        self->evicted_ = true;
+        beast::error_code ignored;
+        beast::get_lowest_layer(self->stream_)
+            .socket()
+            .shutdown(tcp::socket::shutdown_both, ignored);
+        beast::get_lowest_layer(self->stream_).close();
+      }
+    });
+  }
+
  private:
   void do_read() {
     if (stopping_ || station_->stopped) return do_close();
     parser_.emplace();
     parser_->body_limit(station_->config.max_request_body_bytes);
     parser_->header_limit(kMaxHeaderBytes);
-    beast::get_lowest_layer(stream_).expires_after(first_ ? kRequestTimeout : kKeepAliveIdle);
+    beast::get_lowest_layer(stream_).expires_after(
+        first_ ? std::chrono::steady_clock::duration(station_->config.request_timeout)
+               : kKeepAliveIdle);
+    // Before its first request a connection has proved nothing; between requests it is idle.
+    slot_->set_tier(first_ ? ingest::SlotTier::unproven : ingest::SlotTier::idle);
     first_ = false;
     reading_ = true;
     http::async_read(stream_, buffer_, *parser_,
@@ -233,18 +264,31 @@ class HttpSession : public detail::Closable,
 
   void on_read(beast::error_code ec, std::size_t) {
     reading_ = false;
+    if (evicted_) return;  // closed: its slot went to a newer connection
     if (ec == http::error::body_limit) {
       return write(error_response(http::status::payload_too_large, "too_large",
                                   "request body too large"),
+                   false);
+    }
+    if (ec == http::error::header_limit) {
+      // Said, not just hung up on (issue 16): the client learns why.
+      return write(error_response(http::status::request_header_fields_too_large,
+                                  "headers_too_large", "request headers too large"),
                    false);
     }
     if (ec) {
       if (!expected_close(ec)) station_->log("station: read: " + ec.message());
       return do_close();
     }
+    // A request to answer: this slot is not reclaimed until the response is written. (A
+    // connection that failed or ended above stays reclaimable while it closes.)
+    slot_->set_tier(ingest::SlotTier::working);
     Request request = parser_->release();
     beast::get_lowest_layer(stream_).expires_never();
     if (websocket::is_upgrade(request)) return upgrade(std::move(request));
+    if (request.method() == http::verb::post && target_path(request) == "/api/login") {
+      return login(std::move(request));
+    }
     asio::post(station_->work, [self = this->shared_from_this(), request = std::move(request)] {
       Response response = self->station_->handle(request);
       asio::post(self->executor_,
@@ -253,6 +297,26 @@ class HttpSession : public detail::Closable,
                    self->write(std::move(response), keep);
                  });
     });
+  }
+
+  // A login waits in its own bounded queue (Station::Impl::login_work); beyond it, 429 at once,
+  // whoever the user is — nothing is hashed, nothing is told about the account.
+  void login(Request request) {
+    if (!station_->enter_login_queue(peer_address_)) {
+      auto res = error_response(http::status::too_many_requests, "too_many_requests",
+                                "too many login attempts in progress; try again shortly");
+      res.set(http::field::retry_after, "1");
+      return write(std::move(res), false);
+    }
+    asio::post(station_->login_work,
+               [self = this->shared_from_this(), request = std::move(request)] {
+                 Response response = self->station_->handle(request);
+                 self->station_->leave_login_queue(self->peer_address_);
+                 asio::post(self->executor_, [self, response = std::move(response)]() mutable {
+                   const bool keep = response.keep_alive();
+                   self->write(std::move(response), keep);
+                 });
+               });
   }
 
   void upgrade(Request request) {
@@ -264,14 +328,14 @@ class HttpSession : public detail::Closable,
       std::vector<std::uint8_t> token_sha256;
       try {
         token_sha256 = self->station_->authenticate(request).token_sha256;
-        // Cross-site WebSocket hijacking: a browser always sends Origin; it must be this host.
+        // Cross-site WebSocket hijacking: a browser always sends Origin; it must be this
+        // station, scheme included (http://host is another origin than https://host: issue 16).
         const auto origin = request[http::field::origin];
         const auto host = request[http::field::host];
         if (!origin.empty()) {
-          const auto scheme_end = origin.find("://");
-          const auto origin_host =
-              scheme_end == std::string_view::npos ? origin : origin.substr(scheme_end + 3);
-          if (origin_host != host) {
+          const std::string expected =
+              std::string(self->station_->config.tls ? "https://" : "http://") + std::string(host);
+          if (host.empty() || origin != expected) {
             error = detail::ApiError{http::status::forbidden, "forbidden", "cross-origin WebSocket"};
           }
         }
@@ -287,6 +351,7 @@ class HttpSession : public detail::Closable,
                              false);
         }
         self->upgraded_ = true;
+        self->slot_->set_tier(ingest::SlotTier::working);  // a live feed keeps its slot
         std::make_shared<WsSession<Stream>>(std::move(self->stream_), self->slot_, self->station_,
                                             token_sha256)
             ->run(std::move(request));
@@ -340,6 +405,7 @@ class HttpSession : public detail::Closable,
   asio::any_io_executor executor_;  // the connection's strand
   std::shared_ptr<detail::ConnectionSlot> slot_;
   std::shared_ptr<Station::Impl> station_;
+  std::string peer_address_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Response> response_;
@@ -347,6 +413,7 @@ class HttpSession : public detail::Closable,
   bool reading_ = false;
   bool stopping_ = false;
   bool upgraded_ = false;
+  bool evicted_ = false;
 };
 
 template <class Stream>
@@ -368,8 +435,12 @@ void start_http(Stream&& stream, std::shared_ptr<detail::ConnectionSlot> slot,
 // ---------------------------------------------------------------------------------------------
 Station::Impl::Impl(asio::io_context& io_context, StationConfig cfg,
                     workflow::AlertService& alert_service)
-    : io(io_context), config(std::move(cfg)), alerts(alert_service),
-      acceptor(asio::make_strand(io_context)) {
+    : io(io_context),
+      config(std::move(cfg)),
+      alerts(alert_service),
+      acceptor(asio::make_strand(io_context)),
+      slots(ingest::SlotLimits{std::max<std::size_t>(1, config.max_connections),
+                               std::max<std::size_t>(1, config.max_connections_per_address)}) {
   if (!config.clock) config.clock = [] { return storage::now_unix_ms(); };
   db = storage::StationStore::open(config.db_path);
   storage::OpenOptions options;
@@ -406,17 +477,28 @@ void Station::Impl::do_accept() {
           return self->do_accept();
         }
         if (self->stopped) return;
-        if (self->connections_open >= self->config.max_connections) {
+        beast::error_code address_ec;
+        const auto peer = socket.remote_endpoint(address_ec);
+        const std::string address = address_ec ? "unknown-peer" : peer.address().to_string();
+        auto slot = std::make_shared<detail::ConnectionSlot>(self->slots, self->connections_open);
+        // A full cap reclaims the slot of a connection still in its handshake or idle between
+        // requests before it refuses this one (issue 16 #3).
+        if (self->slots.admit(address, slot) != ingest::ConnectionSlots::Admission::admitted) {
           ++self->connections_refused;
           beast::error_code ignored;
           socket.close(ignored);
           return self->do_accept();
         }
         ++self->connections_accepted;
-        auto slot = std::make_shared<detail::ConnectionSlot>(self->connections_open);
         if (self->config.tls) {
           auto stream = std::make_shared<TlsStream>(std::move(socket), *self->config.tls);
-          beast::get_lowest_layer(*stream).expires_after(kHandshakeTimeout);
+          slot->on_evict(
+              [weak = std::weak_ptr<TlsStream>(stream), executor = stream->get_executor()] {
+                asio::post(executor, [weak] {
+                  if (const auto s = weak.lock()) beast::get_lowest_layer(*s).close();
+                });
+              });
+          beast::get_lowest_layer(*stream).expires_after(self->config.handshake_timeout);
           stream->async_handshake(
               asio::ssl::stream_base::server,
               [self, stream, slot](beast::error_code hec) {
@@ -452,6 +534,27 @@ void Station::Impl::stop() {
   for (auto& s : sessions) s->close();
 }
 
+bool Station::Impl::enter_login_queue(const std::string& address) {
+  std::lock_guard lock(login_mutex);
+  unsigned& mine = logins_queued_by_address[address];
+  if (logins_queued >= kMaxLoginsQueued || mine >= kMaxLoginsQueuedPerAddress) {
+    if (mine == 0) logins_queued_by_address.erase(address);
+    return false;
+  }
+  ++mine;
+  ++logins_queued;
+  return true;
+}
+
+void Station::Impl::leave_login_queue(const std::string& address) {
+  std::lock_guard lock(login_mutex);
+  --logins_queued;
+  if (const auto it = logins_queued_by_address.find(address);
+      it != logins_queued_by_address.end() && --it->second == 0) {
+    logins_queued_by_address.erase(it);
+  }
+}
+
 void Station::Impl::add_client(const std::shared_ptr<detail::WsClient>& client) {
   std::lock_guard lock(clients_mutex);
   std::erase_if(ws_clients, [](const auto& w) { return w.expired(); });
@@ -484,6 +587,7 @@ Station::~Station() {
   impl_->stop();
   // Queued work finishes (it only posts back to the I/O threads); none runs after this.
   impl_->work.join();
+  impl_->login_work.join();
 }
 
 void Station::start() { impl_->start(); }

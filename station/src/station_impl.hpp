@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include <boost/json.hpp>
 
 #include "gc/case_store.hpp"
+#include "gc/connection_slots.hpp"
 #include "gc/station.hpp"
 #include "gc/station_store.hpp"
 #include "gc/storage.hpp"
@@ -59,15 +61,39 @@ class Closable {
   virtual void close() = 0;
 };
 
-// Counts a connection from accept to close, whatever protocol it ends up speaking.
-struct ConnectionSlot {
-  explicit ConnectionSlot(std::atomic<std::size_t>& counter) : counter_(counter) { ++counter_; }
-  ~ConnectionSlot() { --counter_; }
+// A connection's slot from accept to close, whatever protocol it ends up speaking. The stage that
+// owns the socket (TLS handshake, HTTP session) says how to close it should the slot be reclaimed.
+class ConnectionSlot : public ingest::SlotHolder {
+ public:
+  ConnectionSlot(ingest::ConnectionSlots& slots, std::atomic<std::size_t>& counter)
+      : slots_(slots), counter_(counter) {
+    ++counter_;
+  }
+  ~ConnectionSlot() override {
+    slots_.release(*this);
+    --counter_;
+  }
   ConnectionSlot(const ConnectionSlot&) = delete;
   ConnectionSlot& operator=(const ConnectionSlot&) = delete;
 
+  void on_evict(std::function<void()> close) {
+    std::lock_guard lock(mutex_);
+    close_ = std::move(close);
+  }
+  void evict() override {
+    std::function<void()> close;
+    {
+      std::lock_guard lock(mutex_);
+      close.swap(close_);
+    }
+    if (close) close();
+  }
+
  private:
+  ingest::ConnectionSlots& slots_;
   std::atomic<std::size_t>& counter_;
+  std::mutex mutex_;
+  std::function<void()> close_;
 };
 
 // Password hashing and tokens (users.cpp).
@@ -102,6 +128,17 @@ struct Station::Impl : std::enable_shared_from_this<Station::Impl> {
   std::unique_ptr<storage::CaseStore> cases;
   // Blocking work (SQLite, PBKDF2, ECG analysis) runs here, never on the I/O threads.
   boost::asio::thread_pool work{2};
+  // Logins (PBKDF2, ~0.1 s of CPU each) have their own thread and a bounded queue, so a burst of
+  // bogus logins waits behind itself, not in front of the worklist (issue 16 #7).
+  boost::asio::thread_pool login_work{1};
+  static constexpr unsigned kMaxLoginsQueued = 16;
+  static constexpr unsigned kMaxLoginsQueuedPerAddress = 2;
+  std::mutex login_mutex;
+  unsigned logins_queued = 0;
+  std::map<std::string, unsigned> logins_queued_by_address;
+  // Takes a place in the login queue for `address`; false when full (the caller answers 429).
+  bool enter_login_queue(const std::string& address);
+  void leave_login_queue(const std::string& address);
   // Live-channel messages are built (read from the database) and sent in publish order, so a
   // client never sees an older state after a newer one.
   boost::asio::strand<boost::asio::thread_pool::executor_type> publish_strand{work.get_executor()};
@@ -109,6 +146,7 @@ struct Station::Impl : std::enable_shared_from_this<Station::Impl> {
   boost::asio::ip::tcp::endpoint bound;     // set by start()
   std::int64_t started_ms = 0;
   std::atomic<bool> stopped{false};
+  ingest::ConnectionSlots slots;  // the connection caps, per address and in total
 
   std::mutex clients_mutex;
   std::vector<std::weak_ptr<detail::WsClient>> ws_clients;
@@ -118,6 +156,7 @@ struct Station::Impl : std::enable_shared_from_this<Station::Impl> {
   std::atomic<std::size_t> connections_open{0};
   std::atomic<std::uint64_t> connections_accepted{0};
   std::atomic<std::uint64_t> connections_refused{0};
+  std::atomic<std::uint64_t> connections_reclaimed{0};
   std::atomic<std::size_t> ws_open{0};
   std::atomic<std::uint64_t> ws_dropped{0};
   std::atomic<std::uint64_t> requests_2xx{0}, requests_3xx{0}, requests_4xx{0}, requests_5xx{0};

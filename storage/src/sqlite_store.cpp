@@ -116,7 +116,7 @@ const std::string kStudyColumns =
     "symptom_onset_unix_ms, symptom_onset_source, symptom_onset_clock, "
     "fmc_unix_ms, fmc_source, fmc_clock, "
     "acquired_at_unix_ms, acquired_at_source, acquired_at_clock, "
-    "expected_samples_per_lead, next_sequence, complete, received_samples_per_lead";
+    "expected_samples_per_lead, next_sequence, complete, received_samples_per_lead, expired_ms";
 
 StudyState read_study_row(const Query& q) {
   StudyState s;
@@ -138,6 +138,7 @@ StudyState read_study_row(const Query& q) {
   s.next_sequence = static_cast<std::uint64_t>(q.int64(20));
   s.complete = q.int64(21) != 0;
   s.received_samples_per_lead = static_cast<std::uint64_t>(q.int64(22));
+  s.expired = !q.is_null(23);
   return s;
 }
 
@@ -423,13 +424,54 @@ class SqliteStore final : public Store {
     std::vector<std::int64_t> ids;
     {
       auto q = db_->query(
-          "SELECT id FROM studies WHERE device_id = ? AND complete = 0 ORDER BY id");
+          "SELECT id FROM studies WHERE device_id = ? AND complete = 0 AND expired_ms IS NULL "
+          "ORDER BY id");
       q.bind(1, device_id);
       while (q.step()) ids.push_back(q.int64(0));
     }
     std::vector<StudyState> out;
     for (const auto id : ids) out.push_back(*get_study_locked(id));
     return out;
+  }
+
+  std::vector<std::string> expire_open_studies(const std::string& device_id,
+                                               UnixMs created_before_ms, UnixMs now_ms) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(*db_);
+    struct Expiring {
+      std::int64_t id;
+      std::string uid;
+      std::string detail_json;
+    };
+    std::vector<Expiring> expiring;
+    {
+      auto q = db_->query(
+          "SELECT id, study_uid, json_object('study_uid', study_uid, 'device_id', device_id, "
+          "'created_ms', created_ms, 'chunks_stored', next_sequence, "
+          "'samples_per_lead_stored', received_samples_per_lead) FROM studies "
+          "WHERE device_id = ? AND complete = 0 AND expired_ms IS NULL AND created_ms < ? "
+          "ORDER BY id");
+      q.bind(1, device_id).bind(2, created_before_ms);
+      while (q.step()) expiring.push_back(Expiring{q.int64(0), q.text(1), q.text(2)});
+    }
+    std::vector<std::string> uids;
+    for (const auto& e : expiring) {
+      db_->query("UPDATE studies SET expired_ms = ? WHERE id = ?")
+          .bind(1, now_ms)
+          .bind(2, e.id)
+          .run();
+      EventRecord event;
+      event.study_id = e.id;
+      event.kind = "study_expired";
+      event.at = Stamp{now_ms, "server", "server"};
+      event.recorded_ms = now_ms;
+      event.actor = "server";
+      event.detail_json = e.detail_json;
+      detail::append_event_row(*db_, event);
+      uids.push_back(e.uid);
+    }
+    tx.commit();
+    return uids;
   }
 
   // --- chunks ------------------------------------------------------------------------------

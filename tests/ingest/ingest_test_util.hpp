@@ -65,6 +65,7 @@ class TestServer {
   }
   std::uint16_t port() const { return server_->port(); }
   storage::Store& store() { return *store_; }
+  fs::path db_path() const { return dir_ / "test.db"; }
   ingest::Server& server() { return *server_; }
   std::vector<std::string> log() {
     std::lock_guard lock(log_mutex_);

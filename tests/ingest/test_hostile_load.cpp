@@ -92,6 +92,7 @@ TEST_CASE("five thousand idle connections: closed at the handshake deadline, mem
   config.tls = gc::ingest::make_server_tls_context(files);
   config.handshake_timeout = std::chrono::milliseconds(2000);
   config.max_connections = kIdle + 100;
+  config.max_connections_per_address = kIdle + 100;  // this test is about the deadline
   TestServer server(config);
   const auto device = server.add_device("cart-steady");
 

@@ -589,15 +589,23 @@ TEST_CASE("many carts at once: group commit batches their chunks, nothing lost o
   CHECK(stats.commits < stats.chunks_stored);
 }
 
-TEST_CASE("beyond the connection cap a cart is refused with LIMIT_EXCEEDED") {
+TEST_CASE(
+    "beyond the connection cap, when every cart streams, a cart is refused with "
+    "LIMIT_EXCEEDED") {
   gc::ingest::ServerConfig config;
   config.max_connections = 2;
   TestServer server(config);
   const auto device = server.add_device("cart-cap");
+  // Streaming (a study open): these keep their slots. Idle ones would give them up
+  // (test_connection_caps.cpp).
   RawClient a(server.port());
   authenticate(a, device);
+  a.send(study_start("cap-a"));
+  REQUIRE(a.read_until([](const pb::ServerMessage& m) { return m.has_study_started(); }));
   RawClient b(server.port());
   authenticate(b, device);
+  b.send(study_start("cap-b"));
+  REQUIRE(b.read_until([](const pb::ServerMessage& m) { return m.has_study_started(); }));
   RawClient c(server.port());
   const auto error = c.read_error();
   REQUIRE(error);

@@ -229,7 +229,7 @@ TEST_CASE("prometheus_text renders every counter, rejections by reason and a cum
     if (line.rfind("# HELP ", 0) == 0) continue;
     CHECK(std::regex_match(line, sample));
   }
-  CHECK(types == 14);
+  CHECK(types == 15);
   CHECK(text.back() == '\n');
 }
 

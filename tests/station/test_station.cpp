@@ -112,16 +112,18 @@ TEST_CASE("five failed logins in a row lock the account for 15 minutes", "[stati
   CHECK(c.login("coord").status == 200);
   for (int i = 0; i < 4; ++i) CHECK(c.login("coord", "wrong password").status == 401);
   const auto fifth = c.login("coord", "wrong password");
-  CHECK(fifth.status == 423);
-  CHECK(code_of(fifth) == "locked");
+  // Locked, but told like any failure: a 423 only for real accounts revealed which names exist.
+  CHECK(fifth.status == 401);
+  CHECK(code_of(fifth) == "bad_credentials");
   // Locked: even the right password is refused.
   const auto locked = c.login("coord");
-  CHECK(locked.status == 423);
+  CHECK(locked.status == 401);
+  CHECK(locked.body == c.login("nobody", "wrong password").body);
   CHECK(locked.header("set-cookie").empty());
   // Another account is not affected.
   CHECK(fx.client().login("dr_li").status == 200);
   fx.now += 15 * 60'000 - 1;
-  CHECK(c.login("coord").status == 423);
+  CHECK(c.login("coord").status == 401);
   fx.now += 2;
   CHECK(c.login("coord").status == 200);
   const auto audit = fx.audit();
@@ -914,7 +916,8 @@ TEST_CASE("logging out ends the live feed at the next ping", "[station][ws]") {
   CHECK(ws2.ws.reason().code == websocket::close_code::policy_error);
 }
 
-TEST_CASE("connections beyond the cap are refused", "[station][limits]") {
+TEST_CASE("at the connection cap idle connections give way; working ones are kept",
+          "[station][limits]") {
   Fixture fx(true, nullptr, [](gc::station::StationConfig& cfg) { cfg.max_connections = 2; });
   asio::io_context io;
   std::vector<std::unique_ptr<tcp::socket>> held;
@@ -923,8 +926,19 @@ TEST_CASE("connections beyond the cap are refused", "[station][limits]") {
     held.back()->connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), fx.station->port()));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // both accepted
+  // Two connections that never sent a request do not keep a doctor out (issue 16 #3).
+  CHECK(fx.client().get("/healthz").status == 200);
+  // Two live WebSockets do: they are working, so a third connection is refused.
+  auto doc = fx.client();
+  REQUIRE(doc.login("dr_li").status == 200);
+  WsClient a;
+  a.connect(fx.station->port(), doc.cookie());
+  CHECK(a.read().at("type").as_string() == "hello");
+  WsClient b;
+  b.connect(fx.station->port(), doc.cookie());
+  CHECK(b.read().at("type").as_string() == "hello");
   CHECK_THROWS(fx.client().get("/healthz"));
-  held.clear();
+  a.ws.close(websocket::close_code::normal);
   bool served = false;
   for (int i = 0; i < 50 && !served; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

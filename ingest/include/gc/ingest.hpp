@@ -43,10 +43,20 @@ struct ServerConfig {
   std::chrono::milliseconds frame_timeout{30'000};
   std::chrono::milliseconds close_timeout{5'000};  // to flush a fatal error before closing
 
+  // Connection caps (gc/connection_slots.hpp): when one is reached, the slot of the oldest
+  // connection that has not authenticated yet (then of an idle one) is reclaimed for the new one;
+  // only when every slot streams is a new connection refused with LIMIT_EXCEEDED.
   std::size_t max_connections = 10'000;
+  std::size_t max_connections_per_address = 256;
   std::size_t max_outbound_frames = 256;  // per session; above it the session stops reading
   std::size_t max_inflight_chunks = 64;   // per session, awaiting their commit
   std::size_t max_open_studies_per_session = 8;
+  // A study left incomplete this long expires at its cart's next hello (stored, audited, named in
+  // the HelloAck); its StudyStart is refused from then on (issue 16 #9).
+  std::chrono::milliseconds open_study_expiry{24 * 3'600'000};
+  // The HelloAck lists at most this many open studies (the newest), and never more than fits a
+  // frame: ~8,000 abandoned studies made it exceed the frame limit for good.
+  std::size_t max_open_studies_in_hello_ack = 256;
   std::size_t read_buffer_bytes = 4 * 1024;  // per connection: idle carts cost little
 
   // Group commit: chunks of all sessions that arrive while a commit runs go into the next one;
@@ -55,6 +65,10 @@ struct ServerConfig {
   std::chrono::microseconds commit_delay{0};
 
   unsigned analysis_threads = 1;
+
+  // A revoked cart (`greenchannel device revoke`, possibly from another process) is cut off:
+  // every live session of a revoked device is closed with UNAUTHENTICATED within this interval.
+  std::chrono::milliseconds revocation_check_interval{1'000};
 
   // Authentication failures per peer address before it is refused without checking, per window.
   unsigned max_auth_failures = 5;
@@ -103,6 +117,7 @@ inline const std::vector<double>& commit_latency_buckets_s() {
 struct ServerStats {
   std::uint64_t connections_accepted = 0;
   std::uint64_t connections_refused = 0;
+  std::uint64_t connections_reclaimed = 0;  // closed to make room for a new connection
   std::uint64_t sessions_open = 0;
   std::uint64_t frames_received = 0;
   std::uint64_t bytes_received = 0;

@@ -1,6 +1,7 @@
 // ingest_metrics — the ingest server's counters (ServerStats) as Prometheus text exposition format
 // 0.0.4, for the station's GET /metrics (station/API.md "Health and metrics"). Metric names:
 // greenchannel_connections_accepted_total, greenchannel_connections_refused_total,
+// greenchannel_connections_reclaimed_total,
 // greenchannel_sessions_open, greenchannel_frames_received_total,
 // greenchannel_bytes_received_total, greenchannel_frames_rejected_total{reason="FRAME_TOO_LARGE"…},
 // greenchannel_auth_failures_total, greenchannel_tls_handshake_failures_total,

@@ -39,7 +39,14 @@ struct StationConfig {
   unsigned max_login_failures = 5;  // in a row, then the account is locked
   std::chrono::minutes lockout{15};
   std::size_t max_request_body_bytes = 1 << 20;
+  // Connection caps (gc/connection_slots.hpp): at a full cap the slot of the oldest connection
+  // that has not completed its TLS handshake or first request, then of an idle keep-alive one,
+  // is reclaimed for the new connection; only requests being answered and live WebSockets keep
+  // theirs (issue 16 #3).
   std::size_t max_connections = 1'000;
+  std::size_t max_connections_per_address = 128;
+  std::chrono::milliseconds handshake_timeout{10'000};  // TLS handshake
+  std::chrono::milliseconds request_timeout{30'000};    // a connection's first request, in full
   // WebSocket: a {"type":"ping"} this often; at each one the client's login session is checked
   // again, so a logout, the absolute expiry or a disabled user also ends the live feed.
   std::chrono::milliseconds ws_ping_interval{20'000};

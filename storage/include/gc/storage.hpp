@@ -74,6 +74,7 @@ struct StudyState {
   bool complete = false;
   // Samples per lead stored so far: the first_sample_index the next chunk must carry.
   std::uint64_t received_samples_per_lead = 0;
+  bool expired = false;  // left open too long (expire_open_studies): never resumed
 };
 
 struct Chunk {
@@ -179,7 +180,12 @@ class Store {
   virtual StudyState begin_study(const StudyHeader& header) = 0;
   virtual std::optional<StudyState> find_study(const std::string& device_id,
                                                const std::string& study_uid) = 0;
+  // Incomplete, not expired studies, oldest first.
   virtual std::vector<StudyState> open_studies(const std::string& device_id) = 0;
+  // The cart's open studies begun before `created_before_ms` expire now (one transaction, a
+  // "study_expired" event each, by the server's clock `now_ms`). Returns their uids, oldest first.
+  virtual std::vector<std::string> expire_open_studies(const std::string& device_id,
+                                                       UnixMs created_before_ms, UnixMs now_ms) = 0;
   // Durable when it returns (the transaction commits with synchronous=FULL). A chunk whose
   // sequence is already stored is a duplicate (not stored again) if it is byte-identical to the
   // stored one, else it throws ("conflicting resend"). Chunks must arrive in order: a sequence

@@ -1,0 +1,31 @@
+// backup — `greenchannel db backup FILE` and `db restore`: a consistent copy of the live
+// database while the server writes to it (SQLite's online backup API: one snapshot, as of a
+// committed transaction, so every chunk acknowledged before the backup began is in it), verified
+// with PRAGMA integrity_check before it is kept; and its restore into a new place.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace gc::storage {
+
+struct BackupReport {
+  std::uint64_t pages = 0;
+  std::uintmax_t bytes = 0;
+  int schema_version = 0;  // PRAGMA user_version of the copy
+};
+
+// Copies the database at `db_path` to `out_path` (which must not exist): written as
+// `out_path.partial`, checked with PRAGMA integrity_check, synced, then renamed. Safe while
+// `greenchannel serve` writes (it is not paused). Throws storage::Error.
+BackupReport backup_database(const std::filesystem::path& db_path,
+                             const std::filesystem::path& out_path);
+
+// Checks `backup_path` (integrity_check; a schema version this build knows) and copies it to
+// `db_path`, which must not exist yet (nor its -wal); the directories are created. The next
+// `serve --db db_path` applies any newer migrations. Throws storage::Error.
+BackupReport restore_database(const std::filesystem::path& backup_path,
+                              const std::filesystem::path& db_path);
+
+}  // namespace gc::storage
