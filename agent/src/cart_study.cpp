@@ -1,8 +1,10 @@
 // Records and ECG files as the studies a cart sends (see gc/cart_study.hpp).
 #include "gc/cart_study.hpp"
+#include "gc/framing.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <cstdio>
 #include <ctime>
 #include <iomanip>
@@ -159,6 +161,17 @@ ConvertedStudy study_from_ecg_file(const formats::EcgFile& ecg, const std::strin
   out.study.derive_limb_leads = !ecg.derived_leads.empty();
   out.study.age_years = ecg.source.age_years;
   out.study.sex = ecg.source.sex ? std::string(1, *ecg.source.sex) : std::string();
+  // Where it came from, for the study record (issue 13): the vendor's texts are copied as far as
+  // the protocol takes them (printable UTF-8), never a reason to refuse the ECG.
+  const auto text = [](std::string_view s) { return proto::printable_text(s, proto::Limits{}.max_text_chars); };
+  ingest::CartStudy::Source source;
+  source.format = text(formats::to_string(ecg.source.format));
+  source.file_name = text(std::filesystem::path(where).filename().string());
+  source.manufacturer = text(ecg.source.manufacturer);
+  source.model = text(ecg.source.model);
+  source.serial_number = text(ecg.source.serial);
+  source.software = text(ecg.source.software);
+  out.study.source = std::move(source);
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "gc/formats.hpp"
+#include "gc/framing.hpp"
 #include "gc/watch_journal.hpp"
 #include "gc/wfdb.hpp"
 
@@ -105,6 +106,10 @@ ParsedEcg parse_members(const std::vector<std::string>& members,
     out.converted.study.age_years = record.header.age_years;
     if (record.header.sex) out.converted.study.sex = std::string(1, *record.header.sex);
     out.format = "WFDB";
+    ingest::CartStudy::Source source;
+    source.format = "WFDB";
+    source.file_name = proto::printable_text(name, proto::Limits{}.max_text_chars);
+    out.converted.study.source = std::move(source);
     return out;
   }
   formats::EcgFile ecg;

@@ -339,6 +339,15 @@ CartResult CartClient::Impl::send_study(const CartStudy& study) {
   start->set_sample_rate_hz(study.sample_rate_hz);
   start->set_resolution_nv_per_lsb(study.resolution_nv_per_lsb);
   start->set_derive_limb_leads(study.derive_limb_leads);
+  if (study.source) {
+    auto* s = start->mutable_source();
+    s->set_format(study.source->format);
+    s->set_file_name(study.source->file_name);
+    s->set_manufacturer(study.source->manufacturer);
+    s->set_model(study.source->model);
+    s->set_serial_number(study.source->serial_number);
+    s->set_software(study.source->software);
+  }
   start->set_expected_samples_per_lead(n_per_lead);
   const auto set_instant = [](pb::Instant* instant, std::int64_t ms) {
     instant->set_unix_ms(ms);

@@ -32,6 +32,11 @@ storage::StudyHeader header_of(const std::string& device_id, const pb::StudyStar
   header.derive_limb_leads = start.derive_limb_leads();
   header.expected_samples_per_lead = start.expected_samples_per_lead();
   header.acquired_at = cart_stamp(start.has_acquired_at(), start.acquired_at());
+  if (start.has_source()) {
+    const pb::SourceFile& s = start.source();
+    header.source = storage::StudySource{s.format(),        s.file_name(),     s.manufacturer(),
+                                         s.model(),         s.serial_number(), s.software()};
+  }
   if (start.has_patient()) {
     const pb::PatientContext& p = start.patient();
     header.patient_id = p.pseudonymous_id();

@@ -118,6 +118,32 @@ std::optional<std::string> text_problem(std::string_view text) {
   return std::nullopt;
 }
 
+std::string printable_text(std::string_view text, std::size_t max_bytes) {
+  std::string out;
+  const auto append = [&](std::string_view piece) {
+    if (out.size() + piece.size() <= max_bytes) out.append(piece);
+    else max_bytes = out.size();  // full: keep what fits, whole characters only
+  };
+  for (std::size_t i = 0; i < text.size() && out.size() < max_bytes;) {
+    // One character at a time, judged by text_problem itself.
+    std::size_t len = 1;
+    const auto b0 = static_cast<unsigned char>(text[i]);
+    if (b0 >= 0xC2 && b0 <= 0xDF) len = 2;
+    else if (b0 >= 0xE0 && b0 <= 0xEF) len = 3;
+    else if (b0 >= 0xF0 && b0 <= 0xF4) len = 4;
+    const std::string_view ch = text.substr(i, std::min(len, text.size() - i));
+    if (!text_problem(ch)) {
+      append(ch);
+      i += ch.size();
+      continue;
+    }
+    const bool decodes = ch.size() == len && text_problem(ch)->rfind("invalid UTF-8", 0) != 0;
+    if (!decodes) append("\xEF\xBF\xBD");  // U+FFFD for a byte that is not UTF-8
+    i += decodes ? len : 1;
+  }
+  return out;
+}
+
 bool is_valid_identifier(std::string_view text, std::size_t max_chars) {
   if (text.empty() || text.size() > max_chars) {
     return false;
@@ -200,6 +226,20 @@ void validate_study_start(const pb::StudyStart& start, const Limits& limits) {
            std::to_string(start.expected_samples_per_lead()) + " exceeds the limit of " +
                std::to_string(max_samples) + " (" + std::to_string(limits.max_study_seconds) +
                " s at the study's rate)");
+  }
+
+  if (start.has_source()) {
+    const pb::SourceFile& source = start.source();
+    if (source.format().empty()) invalid("study_start.source.format", "must name the file's format");
+    check_text(source.format(), limits.max_text_chars, "study_start.source.format");
+    check_text(source.file_name(), limits.max_text_chars, "study_start.source.file_name");
+    if (source.file_name().find('/') != std::string::npos) {
+      invalid("study_start.source.file_name", "a file name, not a path");
+    }
+    check_text(source.manufacturer(), limits.max_text_chars, "study_start.source.manufacturer");
+    check_text(source.model(), limits.max_text_chars, "study_start.source.model");
+    check_text(source.serial_number(), limits.max_text_chars, "study_start.source.serial_number");
+    check_text(source.software(), limits.max_text_chars, "study_start.source.software");
   }
 
   if (start.has_patient()) {

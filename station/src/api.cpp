@@ -765,7 +765,16 @@ class Api {
         {"derive_limb_leads", h.derive_limb_leads},
         {"acquired_ms", h.acquired_at ? json::value(h.acquired_at->unix_ms) : json::value(nullptr)},
         {"fmc_ms", opt(row.fmc_ms)},
-        {"complete", row.complete}};
+        {"complete", row.complete},
+        {"source", source_json(h.source)}};
+  }
+
+  // The file the study was read from by a cart agent (issue 13), or null.
+  static json::value source_json(const std::optional<storage::StudySource>& s) {
+    if (!s) return nullptr;
+    return json::object{{"format", s->format},           {"file", s->file_name},
+                        {"manufacturer", s->manufacturer}, {"model", s->model},
+                        {"serial_number", s->serial_number}, {"software", s->software}};
   }
 
   Response study(const Auth& auth, std::int64_t id) {

@@ -111,6 +111,7 @@ const STRINGS = {
   back: { zh: '← 返回工作列表', en: '← Back to worklist' },
   study: { zh: '检查', en: 'Study' },
   acquired: { zh: '采集时间', en: 'Acquired' },
+  source_file: { zh: '来源文件', en: 'From file' },
   speed: { zh: '走纸速度', en: 'Paper speed' },
   gain: { zh: '增益', en: 'Gain' },
   zoom: { zh: '缩放', en: 'Zoom' },

@@ -353,6 +353,10 @@ export async function showStudy(root, studyId, params) {
       study.chest_pain ? el('span', { class: 'badge chest-pain', text: t('chest_pain') }) : '',
       study.patient_id ? el('span', { class: 'pt-id', text: study.patient_id }) : '',
       el('span', { text: `${t('acquired')}: ${fmtTime(study.acquired_ms)}` }),
+      study.source ? el('span', { class: 'muted', id: 'study-source', translate: 'no',
+        text: `${t('source_file')}: ${[study.source.format, study.source.file,
+          [study.source.manufacturer, study.source.model].filter(Boolean).join(' '),
+          study.source.software].filter(Boolean).join(' · ')}` }) : '',
       el('span', { class: 'muted', 'data-ident': '', translate: 'no', text: `${study.device_id} · ${study.study_uid}` }),
       caseId ? el('a', { href: `#/case/${caseId}`, id: 'open-case', text: t('open_case') }) : ''));
 

@@ -26,6 +26,15 @@ std::unique_ptr<sqlite::Db> open_companion(const std::filesystem::path& db_path,
   }
 }
 
+std::optional<StudySource> read_study_source(sqlite::Db& db, std::int64_t study_id) {
+  auto q = db.query(
+      "SELECT source_format, source_file, source_manufacturer, source_model, source_serial, "
+      "source_software FROM studies WHERE id = ?");
+  q.bind(1, study_id);
+  if (!q.step() || q.is_null(0)) return std::nullopt;
+  return StudySource{q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5)};
+}
+
 std::int64_t append_audit_row(sqlite::Db& db, UnixMs at_ms, const std::string& actor,
                               const std::string& action, const std::string& target,
                               const std::string& detail) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,9 @@ std::unique_ptr<sqlite::Db> open_companion(const std::filesystem::path& db_path,
 std::int64_t append_audit_row(sqlite::Db& db, UnixMs at_ms, const std::string& actor,
                               const std::string& action, const std::string& target,
                               const std::string& detail);
+
+// The study's source file (migration 0007), nullopt when it was streamed by a protocol cart.
+std::optional<StudySource> read_study_source(sqlite::Db& db, std::int64_t study_id);
 
 // Appends one events row (recorded_ms = now by the server clock, whatever the caller set; an
 // empty detail is {}); returns its seq.

@@ -94,6 +94,7 @@ std::string header_difference(const StudyHeader& a, const StudyHeader& b) {
   if (!same_stamp(a.first_medical_contact, b.first_medical_contact)) return "first_medical_contact";
   if (!same_stamp(a.acquired_at, b.acquired_at)) return "acquired_at";
   if (a.expected_samples_per_lead != b.expected_samples_per_lead) return "expected_samples_per_lead";
+  if (a.source && b.source && *a.source != *b.source) return "source";
   return {};
 }
 
@@ -397,6 +398,19 @@ class SqliteStore final : public Store {
         .bind(21, now_unix_ms())
         .run();
     const std::int64_t id = db_->last_insert_rowid();
+    if (h.source) {
+      db_->query(
+             "UPDATE studies SET source_format = ?, source_file = ?, source_manufacturer = ?, "
+             "source_model = ?, source_serial = ?, source_software = ? WHERE id = ?")
+          .bind(1, h.source->format)
+          .bind(2, h.source->file_name)
+          .bind(3, h.source->manufacturer)
+          .bind(4, h.source->model)
+          .bind(5, h.source->serial_number)
+          .bind(6, h.source->software)
+          .bind(7, id)
+          .run();
+    }
     for (std::size_t i = 0; i < h.leads.size(); ++i) {
       db_->query("INSERT INTO study_leads (study_id, position, lead) VALUES (?, ?, ?)")
           .bind(1, id)
@@ -782,6 +796,7 @@ class SqliteStore final : public Store {
     auto q = db_->query("SELECT lead FROM study_leads WHERE study_id = ? ORDER BY position");
     q.bind(1, study_id);
     while (q.step()) s->header.leads.push_back(q.text(0));
+    s->header.source = detail::read_study_source(*db_, study_id);
     return s;
   }
 

@@ -146,6 +146,7 @@ struct StationStore::Impl {
     row.clinic = q.text(21);
     row.case_id = q.opt_int64(22);
     row.fmc_ms = q.opt_int64(23);
+    h.source = detail::read_study_source(*db, study_id);
     auto leads = db->query("SELECT lead FROM study_leads WHERE study_id = ? ORDER BY position");
     leads.bind(1, study_id);
     while (leads.step()) h.leads.push_back(leads.text(0));

@@ -217,6 +217,14 @@ TEST_CASE("watch: whole files once, corrupt ones rejected, copies and restarts r
   REQUIRE(uid_of.contains("normal_sinus.hea"));
   check_stored(server, device.device_id, uid_of["stemi_anterior.hea"], dir / "stemi_anterior.hea");
   check_stored(server, device.device_id, uid_of["normal_sinus.hea"], dir / "normal_sinus.hea");
+  // The stored study says which file it came from (issue 13: source format and device).
+  {
+    const auto state = server.store().find_study(device.device_id, uid_of["normal_sinus.hea"]);
+    REQUIRE(state);
+    REQUIRE(state->header.source);
+    CHECK(state->header.source->format == "WFDB");
+    CHECK(state->header.source->file_name == "normal_sinus.hea");
+  }
 
   // Rejected: moved with a one-line reason naming the file.
   CHECK_FALSE(fs::exists(dir / "export_0001.xml"));

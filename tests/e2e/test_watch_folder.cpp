@@ -434,6 +434,12 @@ TEST_CASE("cart --watch: 50 files while serve is SIGKILLed twice: each good file
     const auto state = store->find_study(device.device_id, uid_of[name]);
     REQUIRE(state);
     CHECK(state->complete);
+    // The study records the file it came from and its format (issue 13).
+    REQUIRE(state->header.source);
+    CHECK(state->header.source->file_name == name);
+    CHECK_FALSE(state->header.source->format.empty());
+    if (name.ends_with(".hea")) CHECK(state->header.source->format == "WFDB");
+    if (name.ends_with(".dcm")) CHECK(state->header.source->format == "DICOM");
     const auto stored = store->load_samples(state->study_id);
     const auto expected = file_microvolts(watched / name);
     REQUIRE(stored.samples.size() == expected.size());

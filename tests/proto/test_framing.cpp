@@ -228,6 +228,42 @@ TEST_CASE("validation accepts a well-formed session and names fields in errors")
     CHECK(*gc::proto::text_problem("\xE6\xB5") == "invalid UTF-8 at byte 0 (truncated)");
     CHECK(gc::proto::text_problem("\xED\xA0\x80"));  // a surrogate
   }
+  SECTION("the source file of an agent's study (issue 13)") {
+    pb::StudyStart start = make_study_start();
+    auto* source = start.mutable_source();
+    source->set_format("DICOM");
+    source->set_file_name("ECG_0001.dcm");
+    source->set_manufacturer("GE Healthcare");
+    source->set_model("MAC 5500");
+    CHECK_NOTHROW(gc::proto::validate_study_start(start, limits));
+    source->set_model("MAC\x1b[31m");
+    CHECK(error_code_of([&] { gc::proto::validate_study_start(start, limits); }, &message) ==
+          pb::Error::PROTOCOL_VIOLATION);
+    CHECK(message.find("study_start.source.model") != std::string::npos);
+    source->set_model("MAC 5500");
+    source->set_file_name("../../etc/passwd");
+    CHECK(error_code_of([&] { gc::proto::validate_study_start(start, limits); }, &message) ==
+          pb::Error::PROTOCOL_VIOLATION);
+    CHECK(message.find("study_start.source.file_name") != std::string::npos);
+    source->set_file_name("ECG_0001.dcm");
+    source->set_format("");
+    CHECK_THROWS_AS(gc::proto::validate_study_start(start, limits), ProtocolError);
+  }
+  SECTION("printable_text: what an agent copies from a vendor's file") {
+    using gc::proto::printable_text;
+    CHECK(printable_text("MAC 5500", 256) == "MAC 5500");
+    CHECK(printable_text("心电图机", 256) == "心电图机");
+    // A GBK byte pair is not UTF-8: each byte becomes U+FFFD; controls and bidi marks go.
+    CHECK(printable_text("a\xD5\xC5" "b", 256) == "a\xEF\xBF\xBD\xEF\xBF\xBD" "b");
+    CHECK(printable_text(std::string("a\0b\x1b\r\n", 6) + "c\xE2\x80\xAE" "d", 256) == "abcd");
+    // Cut at a character boundary, never inside one.
+    CHECK(printable_text("心电图机", 7) == "心电");
+    for (const std::string& s : {std::string("\xF0\x9F"), std::string("\xC0\xAF\xFF"), std::string(300, 'x')}) {
+      const auto out = printable_text(s, 256);
+      CHECK_FALSE(gc::proto::text_problem(out));
+      CHECK(out.size() <= 256);
+    }
+  }
   SECTION("study uid length and charset") {
     pb::StudyStart start = make_study_start();
     start.set_study_uid(std::string(129, 'a'));

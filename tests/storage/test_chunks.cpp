@@ -49,6 +49,15 @@ TEST_CASE("begin_study is idempotent and refuses a conflicting header", "[storag
   REQUIRE(s2.header.first_medical_contact.has_value());
   CHECK(s2.header.first_medical_contact->unix_ms == h.first_medical_contact->unix_ms);
   CHECK_FALSE(s2.header.symptom_onset.has_value());
+  CHECK_FALSE(s2.header.source.has_value());
+  // The source file of an agent's study (migration 0007) round-trips; absent stays absent.
+  auto from_file = make_header(fx.device, "uid-file");
+  from_file.source = gc::storage::StudySource{"DICOM", "ECG_0001.dcm", "GE Healthcare", "MAC 5500", "SN 1", "010A"};
+  fx.store->begin_study(from_file);
+  const auto stored = fx.store->find_study(fx.device, "uid-file");
+  REQUIRE(stored);
+  REQUIRE(stored->header.source);
+  CHECK(*stored->header.source == *from_file.source);
 
   auto conflicting = h;
   conflicting.leads = {"I", "II", "V2"};

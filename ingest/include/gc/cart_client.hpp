@@ -69,6 +69,13 @@ struct CartStudy {
   std::optional<std::int64_t> symptom_onset_unix_ms;
   std::optional<std::int64_t> first_medical_contact_unix_ms;
   std::optional<std::int64_t> acquired_at_unix_ms;  // default: when sending starts
+
+  // The file this study was read from and the device that wrote it (StudyStart.source); empty
+  // format: none (a study the cart produced itself).
+  struct Source {
+    std::string format, file_name, manufacturer, model, serial_number, software;
+  };
+  std::optional<Source> source;
 };
 
 struct CartResult {

@@ -117,6 +117,12 @@ bool is_valid_identifier(std::string_view text, std::size_t max_chars);
 // checks below and by every other entry path (CLI, station).
 std::optional<std::string> text_problem(std::string_view text);
 
+// `text` made acceptable to text_problem: invalid UTF-8 bytes become U+FFFD, control and
+// bidirectional formatting characters are dropped, and the result is cut at a character boundary
+// to at most max_bytes. For texts a cart agent copies from a file it did not write (a vendor's
+// model name), where refusing the whole ECG over one byte would be worse than a visible mark.
+std::string printable_text(std::string_view text, std::size_t max_bytes);
+
 // Semantic checks of one cart message in isolation. Throw ProtocolError naming the field
 // ("study_start.leads[3]: unknown lead 'V10'"). Per-study checks (chunk shape against the
 // study's lead count) are in validate_chunk.

@@ -50,6 +50,17 @@ struct NewDevice {
   std::string secret;  // shown once; only a salted PBKDF2 hash is stored
 };
 
+// Where a study came from when a cart agent read it from a file (issue 13): as the file states it.
+struct StudySource {
+  std::string format;     // "DICOM", "HL7 aECG", "SCP-ECG", "GE MUSE XML", …, "WFDB"
+  std::string file_name;  // the file's name in the cart's export folder (no directory)
+  std::string manufacturer;
+  std::string model;
+  std::string serial_number;
+  std::string software;
+  bool operator==(const StudySource&) const = default;
+};
+
 struct StudyHeader {
   std::string device_id;
   std::string study_uid;
@@ -65,6 +76,7 @@ struct StudyHeader {
   std::optional<Stamp> first_medical_contact;
   std::optional<Stamp> acquired_at;
   std::uint64_t expected_samples_per_lead = 0;
+  std::optional<StudySource> source;  // nullopt: streamed by a cart speaking the protocol itself
 };
 
 struct StudyState {
