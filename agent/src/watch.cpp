@@ -398,6 +398,21 @@ class Watcher {
           server_unavailable(e.what());
           return;
         }
+        if (e.code() == pb::Error::STUDY_EXPIRED) {
+          // Left open past the server's expiry (a long outage mid-send): the same ECG goes again
+          // as a new study, never to rejected/. The claim is re-journalled first, so a restart
+          // uses the new uid too.
+          const std::string uid = next_study_uid(claim.study_uid);
+          journal_->claimed(p.identity, p.file, p.sha, uid, claim.acquired_at_unix_ms);
+          WatchEvent ev;
+          ev.kind = WatchEvent::Kind::progress;
+          ev.file = p.file;
+          ev.study_uid = uid;
+          ev.message = "study " + claim.study_uid + " expired on the server; sending " + p.file +
+                       " again as study " + uid;
+          emit(ev);
+          continue;
+        }
         if (e.code()) {
           reject(c, p.sha, std::string("the server refused the study: ") + e.what());
           queued_.erase(p.sha);
@@ -518,6 +533,16 @@ class Watcher {
 };
 
 }  // namespace
+
+std::string next_study_uid(const std::string& study_uid) {
+  // "sha256:<hex>" → "sha256:<hex>-r2" → "-r3" …: still the content's uid, visibly a resend.
+  const auto dash = study_uid.rfind("-r");
+  if (dash != std::string::npos && dash + 2 < study_uid.size() &&
+      study_uid.find_first_not_of("0123456789", dash + 2) == std::string::npos) {
+    return study_uid.substr(0, dash) + "-r" + std::to_string(std::stoll(study_uid.substr(dash + 2)) + 1);
+  }
+  return study_uid + "-r2";
+}
 
 std::string study_uid_for_sha256(const std::string& sha256_hex) {
   return "sha256:" + sha256_hex;

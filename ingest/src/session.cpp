@@ -575,6 +575,7 @@ void Session::on_study_start(const pb::StudyStart& start) {
                                    offset = clock_offset_ms_](storage::Store& store) {
     std::optional<storage::StudyState> state;
     std::string violation;
+    bool expired = false;
     std::string error;
     bool created = false;
     try {
@@ -582,6 +583,7 @@ void Session::on_study_start(const pb::StudyStart& start) {
       const std::string difference =
           existing ? header_difference(existing->header, header) : std::string();
       if (existing && existing->expired) {
+        expired = true;
         violation = "study '" + header.study_uid +
                     "' expired (left open longer than the server keeps open studies) and cannot "
                     "be resumed; send the ECG again as a new study";
@@ -633,7 +635,7 @@ void Session::on_study_start(const pb::StudyStart& start) {
     } catch (const std::exception& e) {
       error = e.what();
     }
-    self->on_strand([self, state, violation, error, created, uid = header.study_uid,
+    self->on_strand([self, state, violation, expired, error, created, uid = header.study_uid,
                      n_leads = header.leads.size(), rate = header.sample_rate_hz] {
       self->waiting_ = false;
       if (self->state_ != State::ready) {
@@ -641,7 +643,7 @@ void Session::on_study_start(const pb::StudyStart& start) {
         return;
       }
       if (!violation.empty()) {
-        self->reject(pb::Error::PROTOCOL_VIOLATION, violation, uid);
+        self->reject(expired ? pb::Error::STUDY_EXPIRED : pb::Error::PROTOCOL_VIOLATION, violation, uid);
         return;
       }
       if (!state) {

@@ -12,6 +12,7 @@
 #include "gc/alert_cart.hpp"
 #include "gc/alert_service.hpp"
 #include "gc/watch.hpp"
+#include "gc/watch_journal.hpp"
 #include "gc/wfdb.hpp"
 #include "ingest/ingest_test_util.hpp"
 
@@ -334,6 +335,63 @@ TEST_CASE(
   REQUIRE(agent->wait_for(Kind::alert_update, 1));
   CHECK(agent->events(Kind::alert_update).front().state == "green_channel");
   CHECK(agent->events(Kind::alert_update).front().file == "stemi_anterior.hea");
+  CHECK(agent->events(Kind::sending).empty());
+  agent->stop();
+  std::error_code ignored;
+  fs::remove_all(dir, ignored);
+}
+
+// Issue 16 #9 meets issue 13: a study left open past the server's expiry (a long outage in the
+// middle of a send) is refused with STUDY_EXPIRED; the agent sends the same ECG again as a new
+// study ("…-r2") instead of moving a good ECG to rejected/.
+TEST_CASE("watch: a study that expired on the server is sent again under a new uid, never rejected",
+          "[agent][watch][expiry]") {
+  CHECK(gc::agent::next_study_uid("sha256:ab") == "sha256:ab-r2");
+  CHECK(gc::agent::next_study_uid("sha256:ab-r2") == "sha256:ab-r3");
+  CHECK(gc::agent::next_study_uid("sha256:ab-r9") == "sha256:ab-r10");
+
+  gc::test::TestServer server;
+  const auto device = server.add_device("cart-watch-expired");
+  const fs::path dir = gc::test::unique_temp_dir("gc-watch-expired");
+  copy_record("normal_sinus", dir);
+  // The uid the agent gives this content: sha256 over each member's size line and bytes.
+  std::string all;
+  for (const char* member : {"normal_sinus.hea", "normal_sinus.dat"}) {
+    const std::string bytes = slurp(dir / member);
+    all += std::to_string(bytes.size()) + '\n' + bytes;
+  }
+  const std::string uid = gc::agent::study_uid_for_sha256(gc::agent::sha256_hex(
+      std::span(reinterpret_cast<const std::uint8_t*>(all.data()), all.size())));
+  // An earlier, interrupted send of it that the server has since expired.
+  gc::storage::StudyHeader stale;
+  stale.device_id = device.device_id;
+  stale.study_uid = uid;
+  stale.leads = {"I", "II"};
+  stale.sample_rate_hz = 500;
+  stale.resolution_nv_per_lsb = 1000;
+  server.store().begin_study(stale);
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  REQUIRE(server.store().expire_open_studies(device.device_id, now_ms + 1000, now_ms) ==
+          std::vector<std::string>{uid});
+
+  auto agent = std::make_unique<Agent>(dir, server.port(), device);
+  REQUIRE(agent->wait_for(Kind::sent, 1));
+  INFO(agent->error());
+  const auto sent = agent->events(Kind::sent);
+  REQUIRE(sent.size() == 1);
+  CHECK(sent.front().study_uid == uid + "-r2");
+  CHECK(sent.front().complete);
+  check_stored(server, device.device_id, uid + "-r2", dir / "normal_sinus.hea");
+  CHECK(agent->events(Kind::rejected).empty());
+  bool said = false;
+  for (const auto& e : agent->events(Kind::progress)) said = said || e.message.find("expired") != std::string::npos;
+  CHECK(said);
+  agent->stop();
+  // A restart knows the new uid: nothing is sent again.
+  agent = std::make_unique<Agent>(dir, server.port(), device);
+  std::this_thread::sleep_for(1500ms);
   CHECK(agent->events(Kind::sending).empty());
   agent->stop();
   std::error_code ignored;

@@ -67,7 +67,7 @@ TEST_CASE("an open study expires after the configured time: stored, audited, the
   c.send(study_start("left-open-1"));
   const auto error = c.read_error();
   REQUIRE(error);
-  CHECK(error->code() == gc::proto::pb::Error::PROTOCOL_VIOLATION);
+  CHECK(error->code() == gc::proto::pb::Error::STUDY_EXPIRED);
   CHECK(error->message().find("expired") != std::string::npos);
   RawClient again(server.port());
   again.send(hello(device.device_id, device.secret));

@@ -258,7 +258,7 @@ TEST_CASE("live stats: commits feed the latency histogram, rejections are counte
   CHECK(stats.chunks_stored == 3);
   CHECK(stats.frames_rejected_by_reason.at("FRAME_TOO_LARGE") == 1);
   CHECK(stats.frames_rejected_by_reason.at("UNAUTHENTICATED") == 0);
-  CHECK(stats.frames_rejected_by_reason.size() == 9);  // every code but UNSPECIFIED
+  CHECK(stats.frames_rejected_by_reason.size() == 10);  // every code but UNSPECIFIED (STUDY_EXPIRED included)
   CHECK(stats.commit_latency.count == stats.commits);
   CHECK(stats.commit_latency.count >= 1);
   CHECK(stats.commit_latency.cumulative_counts.back() <= stats.commit_latency.count);

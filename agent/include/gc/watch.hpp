@@ -83,5 +83,8 @@ WatchSummary run_watch(const WatchConfig& config, ingest::CartConfig cart,
 
 // The study UID a file's content is sent under.
 std::string study_uid_for_sha256(const std::string& sha256_hex);
+// The uid an ECG is sent again under when its study expired on the server (Error STUDY_EXPIRED):
+// "sha256:<hex>" → "sha256:<hex>-r2" → "sha256:<hex>-r3" ….
+std::string next_study_uid(const std::string& study_uid);
 
 }  // namespace gc::agent
