@@ -690,8 +690,14 @@ TEST_CASE("the WebSocket needs a session and pushes alerts and pages and case ch
   page.page->who = "dr_wang";
   page.page->sent_ms = kStartMs + 300'000;
   fx.station->publish(page);
-  CHECK(ws.read().at("type").as_string() == "alert");
-  const auto paged = ws.read();
+  // Each publish sends the alert's row as it stands when the message is built, so the raise the
+  // service recorded late may arrive as a second "acknowledged" row; skip rows (never a state going
+  // back) until the page.
+  auto paged = ws.read();
+  for (int skipped = 0; paged.at("type").as_string() == "alert" && skipped < 3; ++skipped) {
+    CHECK(paged.at("item").at("state").as_string() == "acknowledged");
+    paged = ws.read();
+  }
   CHECK(paged.at("type").as_string() == "page");
   CHECK(paged.at("level").as_int64() == 1);
   CHECK(paged.at("who").as_string() == "dr_wang");
