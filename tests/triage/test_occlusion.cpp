@@ -8,6 +8,8 @@
 #include <set>
 
 #include "fixtures.hpp"
+#include "gc/dsp.hpp"
+#include "gc/wfdb.hpp"
 
 using namespace gc::triage;
 using namespace gc::triage::test;
@@ -167,6 +169,79 @@ TEST_CASE("Brugada type 1: coved ST from a high take-off into a negative T", "[t
   lead(r, "V1").st_j60_uv = -50;
   lead(r, "V1").t_amplitude_uv = -200;
   CHECK_FALSE(has(evaluate(r, patient(Sex::male, 30)).confounders, "brugada"));
+}
+
+TEST_CASE("Brugada-like: ST elevation V1–V2 that decays from the J point is not paged as a STEMI",
+          "[triage][brugada]") {
+  // V1 and V2 elevated at J, falling back by J+60 (V1 loses 0.8 of 1.4 mm): the decaying tail of
+  // the terminal QRS, below the type-1 voltages (no 2 mm take-off in V1). With inferior ST
+  // depression the occlusion rules alone would call a critical septal STEMI.
+  auto a = normal_ecg();
+  lead(a, "V1").st_j_uv = 140;
+  lead(a, "V1").st_j60_uv = 60;
+  lead(a, "V2").st_j_uv = 280;
+  lead(a, "V2").st_j60_uv = 220;
+  lead(a, "V2").t_amplitude_uv = 300;
+  set_st(a, {"II", "III", "aVF"}, -60);
+  const auto f = evaluate(a, patient(Sex::male, 40));
+  CAPTURE(f.explanation_en);
+  CHECK(f.category == Category::confounded);
+  CHECK(has(f.confounders, "brugada_like"));
+  CHECK_FALSE(has(f.confounders, "brugada"));  // type 1 is not claimed
+  CHECK(f.tier == Tier::urgent);               // never dropped: a human reads it now
+  CHECK(f.route_to_human);
+  CHECK(codes(f).count("brugada_like_st"));
+  CHECK(contains(f.explanation_zh, "Brugada"));
+
+  // An injury current on the same baseline lifts the whole plateau: the ST keeps most of its
+  // J-point elevation at J+60 (V1 loses 0.8 of 3.4 mm) — still a critical STEMI.
+  auto occl = a;
+  for (const char* l : {"V1", "V2"}) {
+    lead(occl, l).st_j_uv += 200;
+    lead(occl, l).st_j60_uv += 200;
+  }
+  const auto g = evaluate(occl, patient(Sex::male, 40));
+  CAPTURE(g.explanation_en);
+  CHECK(g.category == Category::stemi);
+  CHECK(g.tier == Tier::critical);
+
+  // Elevation reaching V4 is not confined to the right precordial leads: the rule does not apply.
+  auto wide = a;
+  lead(wide, "V3").st_j_uv = 260;
+  lead(wide, "V3").st_j60_uv = 280;
+  lead(wide, "V4").st_j_uv = 220;
+  lead(wide, "V4").st_j60_uv = 260;
+  CHECK_FALSE(has(evaluate(wide, patient(Sex::male, 40)).confounders, "brugada_like"));
+
+  // An ST that rises in V2 (the upsloping ST of occlusion or early repolarisation) is not it.
+  auto rising = a;
+  lead(rising, "V2").st_j60_uv = 320;
+  CHECK_FALSE(has(evaluate(rising, patient(Sex::male, 40)).confounders, "brugada_like"));
+}
+
+TEST_CASE("Brugada-like: a real spontaneous-pattern ECG at 100 Hz (Brugada-HUCA 188981)",
+          "[triage][brugada][real]") {
+  const std::filesystem::path hea = std::filesystem::path(GC_ECG_DATA_DIR) / "brugada-huca" / "188981.hea";
+  if (!std::filesystem::exists(hea)) {
+    WARN("no " << hea << " — skipped");
+    return;
+  }
+  const auto rec = gc::wfdb::read_record(hea);
+  gc::dsp::SignalBlock b;
+  b.sample_rate_hz = rec.header.sample_rate_hz;
+  b.samples_uv = rec.to_microvolts();
+  for (const auto& sig : rec.header.signals) {
+    b.lead_names.push_back(gc::dsp::canonical_lead_name(sig.description).value_or(sig.description));
+  }
+  const auto a = gc::dsp::analyze(b);
+  // Read both as shipped (no age/sex in the database) and as its typical patient.
+  for (const auto& p : {patient(Sex::unknown, std::nullopt), patient(Sex::male, 40)}) {
+    const auto f = evaluate(a, p);
+    CAPTURE(f.explanation_en);
+    CHECK(f.tier != Tier::critical);
+    CHECK(f.route_to_human);
+    CHECK(has(f.confounders, "brugada_like"));
+  }
 }
 
 TEST_CASE("normal means normal: what is outside normal limits is named", "[triage][normal]") {

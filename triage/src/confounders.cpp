@@ -130,6 +130,43 @@ std::optional<detail::Evidence> Evaluator::detect_brugada() const {
   return ev;
 }
 
+// Brugada-like right-precordial elevation below the type-1 criteria (see explain_ste_by_confounder).
+constexpr double kBrugadaLikeMinJUv = 100;  // ≥ 1 mm at the J point in both V1 and V2
+constexpr double kBrugadaLikeFallUv = 50;   // the ST falls ≥ 0.5 mm by J+60 in at least one
+constexpr double kBrugadaLikeFallFraction = 0.40;  // … losing ≥ 40 % of its J-point elevation
+
+// ST elevation confined to V1–V3 whose ST segment descends from an elevated J point in both V1
+// and V2 (J+60 below J in each, by ≥ 0.5 mm in one): the shape of the Brugada spectrum — coved or
+// saddleback, a high take-off falling away — and of right-ventricular conduction delay, where the
+// elevation is the tail of the terminal QRS (Bayés de Luna et al., J Electrocardiol 2012: type 2
+// "saddleback" and the r′ of incomplete RBBB). There the elevation at J is the decaying tail of
+// the terminal QRS: within 60 ms the ST loses a large part of it (≥ 0.5 mm and ≥ 40 % in V1 or
+// V2). The injury current of an acute occlusion shifts the whole plateau instead: the ST stays up,
+// straight, convex or upsloping towards the T wave (Smith, "Subtle ECG findings in STEMI"; Brady,
+// Am J Emerg Med 2001), so an occlusion on top of a young person's gently descending baseline
+// keeps most of its J-point elevation at J+60 and is not caught here (eval inject measures
+// exactly that case). Such elevation, short of the type-1
+// voltages, may not page the cath lab on the software's word: it goes to a human as urgent with
+// the shape named.
+std::optional<detail::Evidence> Evaluator::detect_brugada_like(const std::set<std::string>& e) const {
+  if (e.empty() || (!e.count("V1") && !e.count("V2"))) return std::nullopt;
+  for (const auto& lead : e) {
+    if (lead != "V1" && lead != "V2" && lead != "V3") return std::nullopt;
+  }
+  detail::Evidence ev{"brugada_like_st", {}, 0};
+  bool decays = false;
+  for (const char* lead : {"V1", "V2"}) {
+    auto v = table_.find(lead);
+    if (!v || v->st_j_uv < kBrugadaLikeMinJUv || v->st_late_uv >= v->st_j_uv) return std::nullopt;
+    const double fall_uv = v->st_j_uv - v->st_late_uv;
+    if (fall_uv >= kBrugadaLikeFallUv && fall_uv >= kBrugadaLikeFallFraction * v->st_j_uv) decays = true;
+    ev.leads.emplace_back(lead);
+    ev.value = std::max(ev.value, v->st_j_uv);
+  }
+  if (!decays) return std::nullopt;
+  return ev;
+}
+
 // PR-segment depression (pericarditis): ≥ 0.05 mV below TP in ≥ 2 leads other than aVR/V1, or PR
 // elevation ≥ 0.05 mV in aVR.
 bool Evaluator::pr_depression() const {
@@ -174,6 +211,10 @@ std::optional<std::string> Evaluator::explain_ste_by_confounder(const std::set<s
     }
     if (!inferior_std) return "brugada";
   }
+
+  // Brugada-like descending ST elevation confined to V1–V3, below the type-1 criteria
+  // (detect_brugada_like()).
+  if (detect_brugada_like(e)) return "brugada_like";
 
   // Pericarditis: diffuse ST elevation (≥ 6 leads, limb and chest) without reciprocal depression
   // (aVR and V1 excepted), with PR depression, and neither the STE III > II of inferior STEMI nor

@@ -145,6 +145,7 @@ class Evaluator {
   bool detect_lvh() const;
   bool lvh_strain() const;
   std::optional<detail::Evidence> detect_brugada() const;
+  std::optional<detail::Evidence> detect_brugada_like(const std::set<std::string>& elevated) const;
   bool pr_depression() const;
   std::optional<std::string> explain_ste_by_confounder(const std::set<std::string>& e);
   void finish_confounded(const std::string& key, const std::string& en, const std::string& zh);

@@ -58,6 +58,10 @@ constexpr ConfounderText kConfounderText[] = {
      "QRS 增宽（室内传导阻滞）继发性 ST-T 改变（仅见于 S 波为主的导联，ST 抬高 < S 波深度的 25%）"},
     {"lv_aneurysm", "LV aneurysm", "old anterior MI / LV aneurysm (Q waves, small T/QRS)",
      "陈旧性前壁心梗/室壁瘤（Q 波、T/QRS 比值小）"},
+    {"brugada_like", "a Brugada-like ST shape",
+     "Brugada-like right-precordial ST elevation (ST descending from an elevated J point in V1–V2, "
+     "type-1 criteria not met: Brugada spectrum or right-ventricular conduction delay)",
+     "类 Brugada 型右胸导联 ST 段抬高（V1–V2 ST 段自抬高的 J 点下斜，未达 1 型标准：Brugada 谱系或右心室传导延迟）"},
     {"normal_variant", "a normal variant",
      "ST elevation with normal-variant features and no ECG evidence of acute occlusion (early "
      "repolarisation / male pattern likely)",
@@ -172,6 +176,11 @@ void Evaluator::build_statements() {
     if (c == "early_repolarization") add("early_repolarization", lead_names(f_.elevated));
     if (c == "brugada") {
       if (auto b = detect_brugada()) add(b->code, b->leads, b->value);
+    }
+    if (c == "brugada_like") {
+      std::set<std::string> elevated;
+      for (const auto& l : f_.elevated) elevated.insert(l.lead);
+      if (auto b = detect_brugada_like(elevated)) add(b->code, b->leads, b->value);
     }
     if (c == "normal_variant") {
       add("normal_variant", lead_names(f_.elevated));

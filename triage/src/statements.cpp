@@ -51,6 +51,7 @@ const std::vector<StatementText> kTable = {
     {"normal_variant", "greenchannel", K::none, "ST elevation {leads} meeting the voltage criteria with normal-variant features and no ECG evidence of acute occlusion: urgent human read", "{leads} ST 段抬高达电压标准，但具正常变异特征、无急性闭塞心电图证据：需紧急人工判读"},
     // --- greenchannel: mimics, equivalents and policy --------------------------------------------
     {"brugada_type1", "greenchannel", K::uv, "Brugada type-1 pattern: coved ST elevation from a high take-off in {leads} (take-off {value}) descending into the T wave", "Brugada 1 型：{leads} 高起点穹窿型 ST 段抬高（起点 {value}）下斜入 T 波"},
+    {"brugada_like_st", "greenchannel", K::uv, "Brugada-like ST shape: ST elevation descending from the J point in {leads} (J up to {value}), type-1 criteria not met", "类 Brugada 型 ST 形态：{leads} ST 段自 J 点下斜抬高（J 点最高 {value}），未达 1 型标准"},
     {"early_repolarization", "greenchannel", K::none, "early repolarisation pattern {leads}", "{leads} 早复极"},
     {"pericarditis", "greenchannel", K::none, "pericarditis pattern (diffuse ST elevation, PR depression)", "心包炎样改变（广泛 ST 段抬高、PR 段压低）"},
     {"secondary_st_t", "greenchannel", K::none, "secondary ST-T changes of the wide QRS {leads}", "{leads} 宽 QRS 继发性 ST-T 改变"},

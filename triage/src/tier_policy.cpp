@@ -1,7 +1,7 @@
 // triage — how urgently does the read reach a human, and may it page the cath lab? The tier from
 // the category: critical only for a STEMI read the sex-unknown policy (decide()) allows;
 // equivalents urgent; a confounded read urgent with chest pain or with elevation read as a normal
-// variant, early repolarisation or Brugada; poor quality urgent with chest pain; else routine.
+// variant, early repolarisation or a Brugada(-like) shape; poor quality urgent with chest pain; else routine.
 
 #include "evaluator.hpp"
 
@@ -20,7 +20,8 @@ void Evaluator::set_tier() {
       // symptoms (the variant call is the software's, the occlusion call the cardiologist's).
       f_.tier = p_.chest_pain || has(f_.confounders, "normal_variant") ||
                         has(f_.confounders, "early_repolarization") ||
-                        (has(f_.confounders, "brugada") && !f_.elevated.empty())
+                        ((has(f_.confounders, "brugada") || has(f_.confounders, "brugada_like")) &&
+                         !f_.elevated.empty())
                     ? Tier::urgent
                     : Tier::routine;
       break;
