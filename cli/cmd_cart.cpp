@@ -319,7 +319,9 @@ int cmd_cart(int argc, char** argv) {
       "the server's receipts, reads and the cardiologist's updates are printed as they come.\n"
       "SIGINT/SIGTERM stop it between files.\n\noptions");
   desc.add_options()("help,h", "show this help")(
-      "server", po::value(&server)->default_value("127.0.0.1:7800"), "server HOST:PORT")(
+      "server", po::value(&server)->default_value("127.0.0.1:7800"),
+      "server HOST:PORT, or several nodes of one centre HOST:PORT,HOST:PORT,… (tried in turn when "
+      "one cannot be reached)")(
       "device", po::value(&config.device_id)->required(), "device id (from `device add`)")(
       "secret", po::value(&config.secret),
       "device secret (from `device add`); default: $GC_CART_SECRET (keeps it out of `ps`)")(
@@ -409,18 +411,13 @@ int cmd_cart(int argc, char** argv) {
     std::cerr << "greenchannel cart: --study-uid needs exactly one record\n";
     return 2;
   }
-  const auto colon = server.rfind(':');
-  if (colon == std::string::npos) {
-    std::cerr << "greenchannel cart: --server must be HOST:PORT\n";
-    return 2;
-  }
-  config.host = server.substr(0, colon);
   try {
-    const int port = std::stoi(server.substr(colon + 1));
-    if (port <= 0 || port > 65535) throw std::out_of_range("port");
-    config.port = static_cast<std::uint16_t>(port);
-  } catch (const std::exception&) {
-    std::cerr << "greenchannel cart: bad port in --server '" << server << "'\n";
+    auto servers = ingest::parse_server_list(server);
+    config.host = servers.front().host;
+    config.port = servers.front().port;
+    config.more_servers.assign(servers.begin() + 1, servers.end());
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "greenchannel cart: --server: " << e.what() << "\n";
     return 2;
   }
   const bool as_json = vm.count("json") != 0U;

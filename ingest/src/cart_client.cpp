@@ -39,6 +39,52 @@ bool retryable(pb::Error::Code code) {
 
 }  // namespace
 
+std::string ServerAddress::text() const {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+std::vector<ServerAddress> parse_server_list(std::string_view text) {
+  std::vector<ServerAddress> out;
+  std::size_t start = 0;
+  for (;;) {
+    const auto comma = text.find(',', start);
+    const std::string item(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    const auto bad = [&item](const std::string& why) {
+      return std::invalid_argument("'" + item + "' is not HOST:PORT (" + why + ")");
+    };
+    ServerAddress a;
+    std::string port_text;
+    if (!item.empty() && item.front() == '[') {
+      const auto close = item.find("]:");
+      if (close == std::string::npos) throw bad("an IPv6 address is written [addr]:port");
+      a.host = item.substr(1, close - 1);
+      port_text = item.substr(close + 2);
+    } else {
+      const auto colon = item.rfind(':');
+      if (colon == std::string::npos) throw bad("no port");
+      a.host = item.substr(0, colon);
+      port_text = item.substr(colon + 1);
+      if (a.host.find(':') != std::string::npos) throw bad("an IPv6 address is written [addr]:port");
+    }
+    if (a.host.empty()) throw bad("no host");
+    if (port_text.empty() || port_text.size() > 5 ||
+        port_text.find_first_not_of("0123456789") != std::string::npos) {
+      throw bad("the port is a number 1–65535");
+    }
+    const int port = std::stoi(port_text);
+    if (port < 1 || port > 65535) throw bad("the port is a number 1–65535");
+    a.port = static_cast<std::uint16_t>(port);
+    for (const auto& seen : out) {
+      if (seen.host == a.host && seen.port == a.port) throw bad("listed twice");
+    }
+    out.push_back(std::move(a));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
 std::vector<std::int32_t> interleave(const std::vector<std::vector<std::int32_t>>& by_lead) {
   if (by_lead.empty()) {
     return {};
@@ -61,7 +107,10 @@ std::vector<std::int32_t> interleave(const std::vector<std::vector<std::int32_t>
 
 class CartClient::Impl {
  public:
-  explicit Impl(CartConfig config) : config_(std::move(config)), chaos_(config_.chaos_seed) {}
+  explicit Impl(CartConfig config) : config_(std::move(config)), chaos_(config_.chaos_seed) {
+    servers_.push_back({config_.host, config_.port});
+    servers_.insert(servers_.end(), config_.more_servers.begin(), config_.more_servers.end());
+  }
 
   CartResult send_study(const CartStudy& study);
   std::optional<pb::HelloAck> hello_ack() const { return hello_ack_; }
@@ -88,7 +137,9 @@ class CartClient::Impl {
     }
   }
   void run_for(Clock::duration timeout, bool close_on_timeout);
+  // Connects to the server in use, or to the next one that answers (CartConfig::more_servers).
   void connect();
+  void connect_to(const ServerAddress& server);
   void write(const google::protobuf::MessageLite& message);
   std::optional<pb::ServerMessage> read(Clock::duration timeout);
   // Handles messages every state may see; returns true when consumed.
@@ -96,6 +147,8 @@ class CartClient::Impl {
   void maybe_chaos();
 
   CartConfig config_;
+  std::vector<ServerAddress> servers_;  // config_.host:port first, then more_servers
+  std::size_t current_ = 0;             // the one in use (or tried first on reconnect)
   template <class F>
   void with_stream(F&& f) {
     if (tls_) {
@@ -136,13 +189,33 @@ void CartClient::Impl::run_for(Clock::duration timeout, bool close_on_timeout) {
 }
 
 void CartClient::Impl::connect() {
+  if (servers_.size() == 1) {
+    connect_to(servers_.front());
+    return;
+  }
+  std::string failures;
+  for (std::size_t i = 0; i < servers_.size(); ++i) {
+    const std::size_t k = (current_ + i) % servers_.size();
+    try {
+      connect_to(servers_[k]);
+      if (k != current_) log("failed over to " + servers_[k].text());
+      current_ = k;
+      return;
+    } catch (const ConnectionLost& lost) {
+      failures += (failures.empty() ? "" : "; ") + servers_[k].text() + ": " + lost.what();
+    }
+  }
+  throw ConnectionLost("no server reachable (" + failures + ")");
+}
+
+void CartClient::Impl::connect_to(const ServerAddress& server) {
   close();
   decoder_.emplace(config_.max_frame_bytes);
   tcp::resolver resolver(io_);
   boost::system::error_code ec;
-  const auto endpoints = resolver.resolve(config_.host, std::to_string(config_.port), ec);
+  const auto endpoints = resolver.resolve(server.host, std::to_string(server.port), ec);
   if (ec) {
-    throw ConnectionLost("cannot resolve " + config_.host + ": " + ec.message());
+    throw ConnectionLost("cannot resolve " + server.host + ": " + ec.message());
   }
   ec = asio::error::would_block;
   asio::async_connect(
@@ -150,16 +223,16 @@ void CartClient::Impl::connect() {
       [&](const boost::system::error_code& result, const tcp::endpoint&) { ec = result; });
   run_for(config_.io_timeout, true);
   if (ec) {
-    throw ConnectionLost("cannot connect to " + config_.host + ":" + std::to_string(config_.port) +
-                         ": " + (ec == asio::error::would_block ? "timed out" : ec.message()));
+    throw ConnectionLost("cannot connect to " + server.text() + ": " +
+                         (ec == asio::error::would_block ? "timed out" : ec.message()));
   }
   socket_.set_option(tcp::no_delay(true));
   if (config_.tls) {
     tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *config_.tls);
     if (config_.tls_verify_host_name) {
-      tls_->set_verify_callback(asio::ssl::host_name_verification(config_.host));
+      tls_->set_verify_callback(asio::ssl::host_name_verification(server.host));
     }
-    SSL_set_tlsext_host_name(tls_->native_handle(), config_.host.c_str());
+    SSL_set_tlsext_host_name(tls_->native_handle(), server.host.c_str());
     ec = asio::error::would_block;
     tls_->async_handshake(asio::ssl::stream_base::client,
                           [&](const boost::system::error_code& result) { ec = result; });
@@ -170,7 +243,7 @@ void CartClient::Impl::connect() {
       close();
       // A server that cannot be verified is not retried: that would not change.
       if (ec != asio::error::would_block && ec.category() == asio::error::get_ssl_category()) {
-        throw CartError("TLS handshake with " + config_.host + " failed: " + why);
+        throw CartError("TLS handshake with " + server.host + " failed: " + why);
       }
       throw ConnectionLost("TLS handshake failed: " + why);
     }
@@ -204,7 +277,7 @@ void CartClient::Impl::connect() {
     }
     if (m->has_hello_ack()) {
       hello_ack_ = m->hello_ack();
-      log("connected to " + config_.host + ":" + std::to_string(config_.port) + " (clock offset " +
+      log("connected to " + server.text() + " (clock offset " +
           std::to_string(hello_ack_->device_clock_offset_ms()) + " ms, " +
           std::to_string(hello_ack_->open_studies_size()) + " open studies)");
       return;
@@ -497,6 +570,7 @@ CartResult CartClient::Impl::send_study(const CartStudy& study) {
       }
       failures = 0;
       result.complete = ack->complete();
+      result.server = servers_[current_].text();
       result.detail = ack->detail();
       result.chunks_acked = acked_next;
       if (!result.complete) {

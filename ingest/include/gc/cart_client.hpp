@@ -24,9 +24,26 @@ class context;
 
 namespace gc::ingest {
 
+// One server address as a cart is configured with it.
+struct ServerAddress {
+  std::string host;
+  std::uint16_t port = 7800;
+  std::string text() const;  // "host:port" ("[v6]:port")
+};
+
+// Parses "HOST:PORT[,HOST:PORT…]" (IPv6 as "[addr]:PORT"). Throws std::invalid_argument naming
+// the entry that is not an address; duplicates are refused too.
+std::vector<ServerAddress> parse_server_list(std::string_view text);
+
 struct CartConfig {
   std::string host = "127.0.0.1";
   std::uint16_t port = 7800;
+  // Further `serve` nodes of the same centre (one database behind them all). When the server in
+  // use cannot be reached (refused, timed out, no hello ack) the next one is tried, in order and
+  // round; the cart stays with the one that answered. Resuming a study on another node is the
+  // ordinary resume from the server's next_sequence, so the exactly-once guarantees hold when the
+  // nodes share one database.
+  std::vector<ServerAddress> more_servers;
   // TLS (gc/tls.hpp: make_cart_tls_context). Null = plain TCP (loopback only).
   std::shared_ptr<boost::asio::ssl::context> tls;
   bool tls_verify_host_name = true;  // off when the certificate is pinned by fingerprint
@@ -86,6 +103,7 @@ struct CartResult {
   std::uint64_t chunks_acked = 0;   // all below this were acknowledged as durable
   std::uint64_t chunks_resent = 0;  // after reconnects
   int reconnects = 0;
+  std::string server;     // the address ("host:port") whose StudyAck completed the study
   bool complete = false;  // StudyAck.complete
   std::string detail;     // StudyAck.detail
   std::optional<proto::pb::Finding> finding;
