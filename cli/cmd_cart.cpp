@@ -321,8 +321,8 @@ int cmd_cart(int argc, char** argv) {
   desc.add_options()("help,h", "show this help")(
       "server", po::value(&server)->default_value("127.0.0.1:7800"),
       "server HOST:PORT, or several nodes of one centre HOST:PORT,HOST:PORT,… (tried in turn when "
-      "one cannot be reached)")(
-      "device", po::value(&config.device_id)->required(), "device id (from `device add`)")(
+      "one cannot be reached)")("device", po::value(&config.device_id)->required(),
+                                "device id (from `device add`)")(
       "secret", po::value(&config.secret),
       "device secret (from `device add`); default: $GC_CART_SECRET (keeps it out of `ps`)")(
       "age", po::value(&age), "patient age in years")("sex", po::value(&sex), "M or F")(

@@ -49,7 +49,8 @@ std::vector<ServerAddress> parse_server_list(std::string_view text) {
   std::size_t start = 0;
   for (;;) {
     const auto comma = text.find(',', start);
-    const std::string item(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    const std::string item(text.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
     const auto bad = [&item](const std::string& why) {
       return std::invalid_argument("'" + item + "' is not HOST:PORT (" + why + ")");
     };
@@ -65,7 +66,8 @@ std::vector<ServerAddress> parse_server_list(std::string_view text) {
       if (colon == std::string::npos) throw bad("no port");
       a.host = item.substr(0, colon);
       port_text = item.substr(colon + 1);
-      if (a.host.find(':') != std::string::npos) throw bad("an IPv6 address is written [addr]:port");
+      if (a.host.find(':') != std::string::npos)
+        throw bad("an IPv6 address is written [addr]:port");
     }
     if (a.host.empty()) throw bad("no host");
     if (port_text.empty() || port_text.size() > 5 ||

@@ -221,7 +221,8 @@ TEST_CASE("Brugada-like: ST elevation V1–V2 that decays from the J point is no
 
 TEST_CASE("Brugada-like: a real spontaneous-pattern ECG at 100 Hz (Brugada-HUCA 188981)",
           "[triage][brugada][real]") {
-  const std::filesystem::path hea = std::filesystem::path(GC_ECG_DATA_DIR) / "brugada-huca" / "188981.hea";
+  const std::filesystem::path hea =
+      std::filesystem::path(GC_ECG_DATA_DIR) / "brugada-huca" / "188981.hea";
   if (!std::filesystem::exists(hea)) {
     WARN("no " << hea << " — skipped");
     return;

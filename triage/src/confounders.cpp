@@ -130,7 +130,8 @@ std::optional<detail::Evidence> Evaluator::detect_brugada() const {
   return ev;
 }
 
-// Brugada-like right-precordial elevation below the type-1 criteria (see explain_ste_by_confounder).
+// Brugada-like right-precordial elevation below the type-1 criteria (see
+// explain_ste_by_confounder).
 constexpr double kBrugadaLikeMinJUv = 100;  // ≥ 1 mm at the J point in both V1 and V2
 constexpr double kBrugadaLikeFallUv = 50;   // the ST falls ≥ 0.5 mm by J+60 in at least one
 constexpr double kBrugadaLikeFallFraction = 0.40;  // … losing ≥ 40 % of its J-point elevation
@@ -148,7 +149,8 @@ constexpr double kBrugadaLikeFallFraction = 0.40;  // … losing ≥ 40 % of its
 // exactly that case). Such elevation, short of the type-1
 // voltages, may not page the cath lab on the software's word: it goes to a human as urgent with
 // the shape named.
-std::optional<detail::Evidence> Evaluator::detect_brugada_like(const std::set<std::string>& e) const {
+std::optional<detail::Evidence> Evaluator::detect_brugada_like(
+    const std::set<std::string>& e) const {
   if (e.empty() || (!e.count("V1") && !e.count("V2"))) return std::nullopt;
   for (const auto& lead : e) {
     if (lead != "V1" && lead != "V2" && lead != "V3") return std::nullopt;
@@ -159,7 +161,8 @@ std::optional<detail::Evidence> Evaluator::detect_brugada_like(const std::set<st
     auto v = table_.find(lead);
     if (!v || v->st_j_uv < kBrugadaLikeMinJUv || v->st_late_uv >= v->st_j_uv) return std::nullopt;
     const double fall_uv = v->st_j_uv - v->st_late_uv;
-    if (fall_uv >= kBrugadaLikeFallUv && fall_uv >= kBrugadaLikeFallFraction * v->st_j_uv) decays = true;
+    if (fall_uv >= kBrugadaLikeFallUv && fall_uv >= kBrugadaLikeFallFraction * v->st_j_uv)
+      decays = true;
     ev.leads.emplace_back(lead);
     ev.value = std::max(ev.value, v->st_j_uv);
   }

@@ -61,7 +61,8 @@ constexpr ConfounderText kConfounderText[] = {
     {"brugada_like", "a Brugada-like ST shape",
      "Brugada-like right-precordial ST elevation (ST descending from an elevated J point in V1–V2, "
      "type-1 criteria not met: Brugada spectrum or right-ventricular conduction delay)",
-     "类 Brugada 型右胸导联 ST 段抬高（V1–V2 ST 段自抬高的 J 点下斜，未达 1 型标准：Brugada 谱系或右心室传导延迟）"},
+     "类 Brugada 型右胸导联 ST 段抬高（V1–V2 ST 段自抬高的 J 点下斜，未达 1 型标准：Brugada "
+     "谱系或右心室传导延迟）"},
     {"normal_variant", "a normal variant",
      "ST elevation with normal-variant features and no ECG evidence of acute occlusion (early "
      "repolarisation / male pattern likely)",

@@ -1,7 +1,8 @@
 // triage — how urgently does the read reach a human, and may it page the cath lab? The tier from
 // the category: critical only for a STEMI read the sex-unknown policy (decide()) allows;
 // equivalents urgent; a confounded read urgent with chest pain or with elevation read as a normal
-// variant, early repolarisation or a Brugada(-like) shape; poor quality urgent with chest pain; else routine.
+// variant, early repolarisation or a Brugada(-like) shape; poor quality urgent with chest pain;
+// else routine.
 
 #include "evaluator.hpp"
 
