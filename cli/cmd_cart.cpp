@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "commands.hpp"
@@ -277,6 +278,24 @@ extern "C" void on_watch_signal(int) {
   g_watch_stop = true;
 }
 
+// A clinical time given on the command line: "-25m" / "-2h" (that long before now, handy for a
+// simulated cart) or an instant as `case event --at` takes it ("2026-05-12T16:05+08:00",
+// "2026-05-12 16:05" in --tz).
+std::int64_t parse_when(const std::string& option, const std::string& text,
+                        const workflow::TimeZone& tz, std::int64_t now_ms) {
+  if (text.size() >= 3 && text[0] == '-' && (text.back() == 'm' || text.back() == 'h') &&
+      text.find_first_not_of("0123456789", 1) == text.size() - 1 && text.size() <= 7) {
+    const std::int64_t n = std::stoll(text.substr(1, text.size() - 2));
+    return now_ms - n * (text.back() == 'h' ? 3'600'000 : 60'000);
+  }
+  try {
+    return workflow::parse_instant(text, tz);
+  } catch (const std::exception& e) {
+    throw po::error("--" + option + " '" + text + "': " + e.what() +
+                    " (or -25m / -2h: that long before now)");
+  }
+}
+
 }  // namespace
 
 int cmd_cart(int argc, char** argv) {
@@ -285,6 +304,8 @@ int cmd_cart(int argc, char** argv) {
   std::string patient;
   std::string sex;
   std::string study_uid;
+  std::string onset_text, fmc_text, tz_name;
+  std::optional<std::int64_t> onset_ms, fmc_ms;
   int age = 0;
   int chunk_ms = 200;
   double timeout_s = 10;
@@ -328,6 +349,12 @@ int cmd_cart(int argc, char** argv) {
       "age", po::value(&age), "patient age in years")("sex", po::value(&sex), "M or F")(
       "chest-pain", "the patient has chest pain")("patient", po::value(&patient),
                                                   "pseudonymous patient id")(
+      "onset", po::value(&onset_text),
+      "symptom onset: 2026-05-12T15:20+08:00, '2026-05-12 15:20' (in --tz) or -90m (before now)")(
+      "fmc", po::value(&fmc_text),
+      "first medical contact (the clinic saw the patient), same forms as --onset")(
+      "tz", po::value(&tz_name)->default_value("Asia/Shanghai"),
+      "time zone of --onset/--fmc given without an offset")(
       "study-uid", po::value(&study_uid), "study UID (one record only; default: generated)")(
       "eight-channel", "send only I, II and chest leads; the server derives III, aVR, aVL, aVF")(
       "realtime", "pace chunks at the rate the samples would be acquired")(
@@ -371,7 +398,7 @@ int cmd_cart(int argc, char** argv) {
     if (!watch_dir.empty()) {
       if (vm.count("record") != 0U) throw po::error("--watch takes no RECORD arguments");
       for (const char* o : {"study-uid", "wait-confirmation", "eight-channel", "age", "sex",
-                            "patient", "chest-pain", "realtime"}) {
+                            "patient", "chest-pain", "realtime", "onset", "fmc"}) {
         if (!vm[o].defaulted() && vm.count(o) != 0U) {
           throw po::error(std::string("--") + o +
                           " does not apply to --watch (each file says who and what it is)");
@@ -396,6 +423,31 @@ int cmd_cart(int argc, char** argv) {
     }
     if (!sex.empty() && sex != "M" && sex != "F") throw po::error("--sex must be M or F");
     if (vm.count("age") && (age < 0 || age > 130)) throw po::error("--age must be 0..130");
+    {
+      const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+      std::optional<workflow::TimeZone> tz;
+      try {
+        tz = workflow::parse_time_zone(tz_name);
+      } catch (const std::exception& e) {
+        throw po::error("--tz '" + tz_name + "': " + e.what());
+      }
+      if (!onset_text.empty()) onset_ms = parse_when("onset", onset_text, *tz, now);
+      if (!fmc_text.empty()) fmc_ms = parse_when("fmc", fmc_text, *tz, now);
+      // The ECG is recorded now: a contact or onset in the future, or more than a week ago, is a
+      // typing error (the server refuses implausible times too, naming them).
+      constexpr std::int64_t kSlackMs = 5 * 60'000, kWeekMs = 7 * 86'400'000LL;
+      for (const auto& [name, t] : {std::pair{"onset", onset_ms}, std::pair{"fmc", fmc_ms}}) {
+        if (t && *t > now + kSlackMs)
+          throw po::error(std::string("--") + name + " is in the future");
+        if (t && *t < now - kWeekMs)
+          throw po::error(std::string("--") + name + " is more than 7 days ago");
+      }
+      if (onset_ms && fmc_ms && *onset_ms > *fmc_ms) {
+        throw po::error("--onset is after --fmc (symptoms start before the first medical contact)");
+      }
+    }
     if (chunk_ms < 10 || chunk_ms > 10'000) throw po::error("--chunk-ms must be 10..10000");
     if (chaos < 0 || chaos >= 1) throw po::error("--chaos must be in [0, 1)");
     if (!(wait_confirmation_s >= 0 && wait_confirmation_s <= 86'400)) {
@@ -519,6 +571,8 @@ int cmd_cart(int argc, char** argv) {
                   : record.header.sex ? std::string(1, *record.header.sex)
                                       : std::string();
       study.chest_pain = vm.count("chest-pain") != 0U;
+      study.symptom_onset_unix_ms = onset_ms;
+      study.first_medical_contact_unix_ms = fmc_ms;
       study.patient_id = patient;
       const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::system_clock::now().time_since_epoch())

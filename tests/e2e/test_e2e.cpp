@@ -16,6 +16,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -109,7 +110,24 @@ TEST_CASE("serve + device add + cart: a STEMI arrives bit for bit and raises a c
   INFO("record " << record);
   const std::string cart = quote(cli) + " cart --server 127.0.0.1:" + std::to_string(serve.port()) +
                            " --device " + quote(device_id) + " --secret " + quote(secret) +
-                           " --chest-pain --json --quiet --insecure ";
+                           " --chest-pain --onset -90m --fmc -30m --json --quiet --insecure ";
+  const auto sent_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+
+  // Clinical times that cannot be right are refused on the cart, naming the option.
+  for (const auto& [args, says] : std::vector<std::pair<std::string, std::string>>{
+           {"--onset -10m --fmc -30m", "--onset is after --fmc"},
+           {"--fmc 2099-01-01T00:00Z", "--fmc is in the future"},
+           {"--onset yesterday", "--onset 'yesterday'"},
+           {"--fmc -20000m", "more than 7 days ago"}}) {
+    const auto bad =
+        run(quote(cli) + " cart --server 127.0.0.1:" + std::to_string(serve.port()) +
+            " --device x --secret y --insecure " + args + " " + quote(record.string()) + " 2>&1");
+    INFO(args << " → " << bad.out);
+    CHECK(bad.status == 2);
+    CHECK(bad.out.find(says) != std::string::npos);
+  }
 
   // A truncated record fails clearly on the cart side; the server is not affected.
   {
@@ -157,6 +175,13 @@ TEST_CASE("serve + device add + cart: a STEMI arrives bit for bit and raises a c
       INFO("lead " << stored.header.leads[lead]);
       CHECK(stored.samples[lead] == expected);
     }
+    // Onset and first medical contact as the cart gave them (-90 / -30 minutes), on its clock.
+    REQUIRE(stored.header.symptom_onset);
+    REQUIRE(stored.header.first_medical_contact);
+    CHECK(std::llabs(stored.header.symptom_onset->unix_ms - (sent_at_ms - 90 * 60'000)) < 120'000);
+    CHECK(std::llabs(stored.header.first_medical_contact->unix_ms - (sent_at_ms - 30 * 60'000)) <
+          120'000);
+    CHECK(stored.header.first_medical_contact->clock == "cart");
     CHECK(stored.header.resolution_nv_per_lsb ==
           Approx(1.0e6 / source.header.signals.front().adc_gain_per_mv).epsilon(1e-12));
     const auto alerts = store->alerts_for_study(state->study_id);
@@ -213,10 +238,11 @@ TEST_CASE(
   std::vector<CommandResult> results(kCarts);
   for (int i = 0; i < kCarts; ++i) {
     carts.emplace_back([&, i] {
-      results[i] = run(quote(cli) + " cart --server 127.0.0.1:" + std::to_string(port) +
-                       " --device cart-kill --secret " + quote(secret) +
-                       " --insecure --realtime --chunk-ms 100 --timeout-s 3 --json --quiet --study-uid kill-" +
-                       std::to_string(i) + " " + quote(record.string()));
+      results[i] = run(
+          quote(cli) + " cart --server 127.0.0.1:" + std::to_string(port) +
+          " --device cart-kill --secret " + quote(secret) +
+          " --insecure --realtime --chunk-ms 100 --timeout-s 3 --json --quiet --study-uid kill-" +
+          std::to_string(i) + " " + quote(record.string()));
     });
   }
   // Kill the server hard twice at uneven points and restart it on the same port.
@@ -259,14 +285,16 @@ TEST_CASE("device add refuses a clinic name that is not clean UTF-8 (issue 16 #5
   const fs::path db = dir / "greenchannel.db";
   const std::string cli = GC_CLI_PATH;
   // "石桥" typed on a GBK terminal: not UTF-8; then a bidi override; then a clean name.
-  const auto gbk = run(quote(cli) + " device add --clinic \"$(printf '\\312\\257\\307\\305')\" --db " +
-                       quote(db.string()) + " 2>/dev/null");
+  const auto gbk =
+      run(quote(cli) + " device add --clinic \"$(printf '\\312\\257\\307\\305')\" --db " +
+          quote(db.string()) + " 2>/dev/null");
   CHECK(gbk.status == 2);
-  const auto bidi = run(quote(cli) + " device add --clinic \"$(printf 'clinic\\342\\200\\256')\" --db " +
-                        quote(db.string()) + " 2>/dev/null");
+  const auto bidi =
+      run(quote(cli) + " device add --clinic \"$(printf 'clinic\\342\\200\\256')\" --db " +
+          quote(db.string()) + " 2>/dev/null");
   CHECK(bidi.status == 2);
-  const auto ok = run(quote(cli) + " device add --clinic '石桥乡卫生院' --db " + quote(db.string()) +
-                      " --json");
+  const auto ok = run(quote(cli) + " device add --clinic '石桥乡卫生院' --db " +
+                      quote(db.string()) + " --json");
   CHECK(ok.status == 0);
   const auto list = run(quote(cli) + " device list --db " + quote(db.string()) + " --json");
   REQUIRE(list.status == 0);
