@@ -193,7 +193,8 @@ function wire() {
       msg.classList.add('hidden');
       startApp();
     } catch (e) {
-      const key = e instanceof ApiError && e.status === 423 ? 'locked' : e.status === 401 ? 'bad_credentials' : null;
+      const statusKeys = { 423: 'locked', 401: 'bad_credentials', 429: 'login_busy' };
+      const key = e instanceof ApiError ? statusKeys[e.status] || null : null;
       msg.textContent = key ? t(key) : t('login_failed', { msg: e.message });
       msg.classList.remove('hidden');
     } finally {

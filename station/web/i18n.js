@@ -12,6 +12,10 @@ const STRINGS = {
   logout: { zh: '退出', en: 'Sign out' },
   bad_credentials: { zh: '用户名或密码错误', en: 'Wrong user name or password' },
   locked: { zh: '账户已锁定，请 15 分钟后再试', en: 'Account locked: try again in 15 minutes' },
+  login_busy: {
+    zh: '同时登录的请求过多，服务器正在排队处理：请稍候几秒再试',
+    en: 'Too many sign-ins at once; the server is queueing them: try again in a few seconds',
+  },
   session_expired: { zh: '会话已过期，请重新登录', en: 'Session expired: please sign in again' },
   login_failed: { zh: '登录失败：{msg}', en: 'Sign-in failed: {msg}' },
   // navigation and status

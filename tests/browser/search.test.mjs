@@ -92,3 +92,33 @@ test(`search by patient id among ${N + 1} studies, on a phone`, { timeout: 60000
   assert.deepEqual(problems.filter((e) => !/status of 401/.test(e)), []);
   await context.close();
 });
+
+test('sign-in refusals are explained: busy (429), wrong password (401)', { timeout: 60000 }, async () => {
+  const { page } = await newPage(browser);
+  await page.goto(`${server.url}/`);
+  await page.waitForSelector('#login-form', { state: 'visible', timeout: 15000 });
+  const lang = await page.evaluate(() => document.documentElement.lang);
+  // The server's bounded login queue answers 429 when it is full (tests/station covers that);
+  // here the page is shown that answer and must say what it means, not "HTTP 429".
+  await page.route('**/api/login', (route) => route.fulfill({
+    status: 429,
+    contentType: 'application/json',
+    headers: { 'Retry-After': '1' },
+    body: JSON.stringify({ code: 'too_many_requests', error: 'too many login attempts in progress; try again shortly' }),
+  }));
+  await page.fill('#login-username', 'drsun');
+  await page.fill('#login-password', PW);
+  await page.click('#login-submit');
+  const busy = await page.waitForSelector('#login-error:not(.hidden)', { timeout: 10000 });
+  const busyText = await busy.textContent();
+  assert.match(busyText, lang.startsWith('zh') ? /请稍候几秒再试/ : /try again in a few seconds/, busyText);
+  assert.doesNotMatch(busyText, /429/);
+  await page.unroute('**/api/login');
+  await page.fill('#login-password', 'not-the-password');
+  await page.click('#login-submit');
+  await page.waitForFunction(
+    (busyText) => document.querySelector('#login-error').textContent !== busyText, busyText, { timeout: 10000 });
+  const wrong = await page.textContent('#login-error');
+  assert.match(wrong, lang.startsWith('zh') ? /用户名或密码错误/ : /Wrong user name or password/, wrong);
+  await page.close();
+});
