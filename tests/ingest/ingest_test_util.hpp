@@ -17,9 +17,11 @@
 #include <thread>
 #include <vector>
 
+#include "gc/cart_client.hpp"
 #include "gc/framing.hpp"
 #include "gc/ingest.hpp"
 #include "gc/storage.hpp"
+#include "gc/synth.hpp"
 
 namespace gc::test {
 
@@ -33,6 +35,23 @@ inline fs::path unique_temp_dir(const std::string& prefix) {
                        (prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
   fs::create_directories(dir);
   return dir;
+}
+
+// A synthetic 12-lead study as a cart sends it (synth's integers exactly): a man of 60 with chest
+// pain, acquired at a fixed time (a real cart's acquisition time does not change on a resend).
+inline ingest::CartStudy cart_study(const std::string& uid, const synth::Spec& spec) {
+  const synth::Synthesized s = synth::generate(spec);
+  ingest::CartStudy study;
+  study.study_uid = uid;
+  study.leads = s.lead_names;
+  study.sample_rate_hz = static_cast<std::uint32_t>(s.sample_rate_hz);
+  study.resolution_nv_per_lsb = s.resolution_uv_per_lsb * 1000.0;
+  study.samples = s.samples_adu;
+  study.age_years = 60;
+  study.sex = "M";
+  study.chest_pain = true;
+  study.acquired_at_unix_ms = 1'795'000'000'000;
+  return study;
 }
 
 // A server on 127.0.0.1:<ephemeral> with a fresh database, run on one background thread.

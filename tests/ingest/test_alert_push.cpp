@@ -105,18 +105,7 @@ CartStudy synthetic_study(const std::string& uid) {
   gc::synth::Spec spec;
   spec.seed = 7;
   spec.st_shift_uv = {{"II", 250}, {"III", 300}, {"aVF", 250}};
-  const gc::synth::Synthesized s = gc::synth::generate(spec);
-  CartStudy study;
-  study.study_uid = uid;
-  study.leads = s.lead_names;
-  study.sample_rate_hz = static_cast<std::uint32_t>(s.sample_rate_hz);
-  study.resolution_nv_per_lsb = s.resolution_uv_per_lsb * 1000.0;
-  study.samples = s.samples_adu;
-  study.age_years = 60;
-  study.sex = "M";
-  study.chest_pain = true;
-  study.acquired_at_unix_ms = 1'795'000'000'000;
-  return study;
+  return cart_study(uid, spec);
 }
 
 CartConfig cart_config(std::uint16_t port, const gc::storage::NewDevice& device) {

@@ -24,17 +24,7 @@ CartStudy synthetic_study(const std::string& uid, double duration_s) {
   gc::synth::Spec spec;
   spec.seed = 11;
   spec.duration_s = duration_s;
-  const auto s = gc::synth::generate(spec);
-  CartStudy study;
-  study.study_uid = uid;
-  study.leads = s.lead_names;
-  study.sample_rate_hz = static_cast<std::uint32_t>(s.sample_rate_hz);
-  study.resolution_nv_per_lsb = s.resolution_uv_per_lsb * 1000.0;
-  study.samples = s.samples_adu;
-  study.age_years = 55;
-  study.sex = "F";
-  study.acquired_at_unix_ms = 1'795'000'000'000;
-  return study;
+  return cart_study(uid, spec);
 }
 
 // A port on loopback where nothing listens (bound, then released).
