@@ -617,8 +617,8 @@ EcgFile read_scp(std::span<const std::uint8_t> bytes) {
       interval_us = interval5_us;
       BimodalLayout layout;
       layout.factor = interval6_us / interval5_us;
-      // Each stored value may stand for `factor` samples: the cap keeps the memory a small file
-      // can ask for bounded (carts decimate by 2–4).
+      // Each stored value may stand for `factor` samples: the cap bounds the memory a small file
+      // can ask for (a factor of 4 already turns 500 Hz into 125 Hz).
       if (layout.factor > kMaxDecimationFactor) {
         fail(feature + "with a decimation factor of " + std::to_string(layout.factor) +
              " (section 6 " + std::to_string(interval6_us) + " µs over section 5 " +
