@@ -391,8 +391,6 @@ struct ProtectedZone {
   std::int64_t last = 0;   // QE, inclusive
 };
 
-constexpr std::int64_t kMaxDecimationFactor = 16;
-
 struct BimodalLayout {
   std::int64_t factor = 1;
   std::vector<ProtectedZone> zones;  // ascending, disjoint
@@ -619,11 +617,11 @@ EcgFile read_scp(std::span<const std::uint8_t> bytes) {
       layout.factor = interval6_us / interval5_us;
       // Each stored value may stand for `factor` samples: the cap bounds the memory a small file
       // can ask for (a factor of 4 already turns 500 Hz into 125 Hz).
-      if (layout.factor > kMaxDecimationFactor) {
+      if (layout.factor > kScpMaxDecimationFactor) {
         fail(feature + "with a decimation factor of " + std::to_string(layout.factor) +
              " (section 6 " + std::to_string(interval6_us) + " µs over section 5 " +
              std::to_string(interval5_us) + " µs; we accept up to " +
-             std::to_string(kMaxDecimationFactor) + ")");
+             std::to_string(kScpMaxDecimationFactor) + ")");
       }
       if (layout.factor > 1) {
         const Section* s4 = get(4);
