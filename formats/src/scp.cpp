@@ -742,13 +742,16 @@ EcgFile read_scp(std::span<const std::uint8_t> bytes) {
         const std::int64_t sb = v4.u32(o + 2);
         const std::int64_t fc = v4.u32(o + 6);
         const std::int64_t se = v4.u32(o + 10);
-        for (std::int64_t t = sb; t <= se; ++t) {
+        // The zone as far as it lies within the lead and the reference beat (r = t − fc +
+        // fiducial from 1 to its length); clipped first, since SB–SE may span 2^32 samples.
+        const std::int64_t first = std::max({sb, first_start, fc - reference->fiducial + 1});
+        const std::int64_t last =
+            std::min({se, first_start + static_cast<std::int64_t>(sum.size()) - 1,
+                      fc - reference->fiducial + reference->length});
+        for (std::int64_t t = first; t <= last; ++t) {
           const std::int64_t r = t - fc + reference->fiducial;  // 1-based index into the beat
-          const std::int64_t i = t - first_start;
-          if (t < 1 || r < 1 || r > reference->length || i < 0 ||
-              i >= static_cast<std::int64_t>(sum.size()))
-            continue;
-          sum[static_cast<std::size_t>(i)] += k5 * ref[static_cast<std::size_t>(r - 1)];
+          sum[static_cast<std::size_t>(t - first_start)] +=
+              k5 * ref[static_cast<std::size_t>(r - 1)];
         }
       }
       for (std::size_t i = 0; i < sum.size(); ++i) {

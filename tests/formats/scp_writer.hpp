@@ -142,6 +142,24 @@ inline Bytes assemble_scp_record(const std::vector<std::pair<int, Bytes>>& bodie
   return rec;
 }
 
+// Where section `id` starts in a record (0-based), from section 0's pointers; 0 when absent.
+inline std::size_t section_offset(const Bytes& rec, int id) {
+  for (std::size_t p = 6 + 16; p + 10 <= 6 + 16 + 12 * 10; p += 10) {
+    if (rec[p] == id) {
+      const std::size_t index = rec[p + 6] | (rec[p + 7] << 8) | (rec[p + 8] << 16);
+      return index == 0 ? 0 : index - 1;
+    }
+  }
+  return 0;
+}
+
+// After an edit inside the section at `section`: its CRC and the record's, recomputed.
+inline void redo_crcs(Bytes& rec, std::size_t section) {
+  const std::size_t len = rec[section + 4] | (rec[section + 5] << 8) | (rec[section + 6] << 16);
+  put16(rec, section, crc_ccitt(&rec[section + 2], len - 2));
+  put16(rec, 0, crc_ccitt(&rec[2], rec.size() - 2));
+}
+
 // --- Bimodal compression ------------------------------------------------------------------------
 
 // One QRS of section 4, sample numbers 1-based: subtraction zone SB–SE around the fiducial (used

@@ -5,6 +5,7 @@
 #include <dcmtk/dcmdata/dctk.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -313,6 +314,38 @@ TEST_CASE("SCP-ECG: reference-beat subtraction is undone in type-0 zones only", 
   // The subtraction is not vacuous: the reference beat is far from zero where it is subtracted.
   const auto ref = ref_beat_of(counts[0]);
   CHECK(std::abs(ref[static_cast<std::size_t>(kRefFiducial - 1)]) > 50);
+}
+
+// Found by fuzzing (formats_scp, 30 s timeout): the reference beat was added by walking the
+// whole SB–SE zone as declared, up to 2^32 samples per QRS and lead, before checking each sample
+// against the lead and the beat. The zone is now clipped first.
+TEST_CASE("SCP-ECG: a subtraction zone declared 2^32 samples long is clipped, not walked",
+          "[formats][scp]") {
+  ScpSpec spec;
+  spec.ref_beat = true;
+  const auto counts = test_counts(8, spec.n);
+  auto rec = build_scp(spec, counts);
+  const std::size_t s4 = section_offset(rec, 4);
+  REQUIRE(s4 > 0);
+  // The third QRS (type 0, fiducial 600): SB 1, SE 0xFFFFFFF0.
+  const std::size_t qrs = s4 + 16 + 6 + 2 * 14;
+  put32(rec, qrs + 2, 1);
+  put32(rec, qrs + 10, 0xFFFFFFF0u);
+  redo_crcs(rec, s4);
+  const auto started = std::chrono::steady_clock::now();
+  const auto f = gc::formats::read_ecg(rec);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  CHECK(seconds < 2.0);
+  REQUIRE(f.stored.size() == 8);
+  // The zone now covers the whole reference beat around fiducial 600 (samples 581–620): the
+  // rhythm is unchanged outside it.
+  for (std::size_t l = 0; l < 8; ++l) {
+    for (std::size_t i = 0; i < spec.n; ++i) {
+      if (i + 1 >= 581 && i + 1 <= 620) continue;
+      REQUIRE(f.stored[l].counts[i] == counts[l][i]);
+    }
+  }
 }
 
 TEST_CASE("SCP-ECG: broken records fail with a reason", "[formats][scp]") {
@@ -797,18 +830,11 @@ TEST_CASE("SCP-ECG: bimodal records that cannot be rebuilt fail with a reason",
     auto spec = bimodal_spec(2, false);
     spec.factor = 1;
     auto rec = build_bimodal_scp(spec, signal);
-    // Section 6's interval 2000 → 3000 µs (the section and record CRCs redone); section 0's
-    // pointer gives where section 6 starts.
-    std::size_t at = 0;
-    for (std::size_t p = 6 + 16; p + 10 <= 6 + 16 + 12 * 10; p += 10) {
-      if (rec[p] == 6) at = rec[p + 6] | (rec[p + 7] << 8) | (rec[p + 8] << 16);
-    }
-    REQUIRE(at > 0);
-    const std::size_t section = at - 1;
-    const std::size_t len = rec[section + 4] | (rec[section + 5] << 8) | (rec[section + 6] << 16);
+    // Section 6's interval 2000 → 3000 µs (the section and record CRCs redone).
+    const std::size_t section = section_offset(rec, 6);
+    REQUIRE(section > 0);
     put16(rec, section + 16 + 2, 3000);
-    put16(rec, section, crc_ccitt(&rec[section + 2], len - 2));
-    put16(rec, 0, crc_ccitt(&rec[2], rec.size() - 2));
+    redo_crcs(rec, section);
     CHECK_THAT(read_error(rec), Catch::Contains("not a whole multiple of section 5's 2000 µs"));
   }
   SECTION("overlapping protected zones") {
