@@ -40,6 +40,9 @@ std::optional<std::int64_t> parse_int(std::string_view text);
 std::string trim(std::string_view text);
 
 EcgFile read_dicom(std::span<const std::uint8_t> bytes);
+// SCP-ECG bimodal compression: the largest decimation factor read (section 6's sample interval
+// over section 5's); each stored value may then stand for this many samples.
+inline constexpr std::int64_t kScpMaxDecimationFactor = 16;
 EcgFile read_scp(std::span<const std::uint8_t> bytes);
 // XML documents: the root element chooses among aECG, MUSE, Sierra and CardioSoft.
 EcgFile read_xml(std::span<const std::uint8_t> bytes);

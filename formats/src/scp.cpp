@@ -1,11 +1,13 @@
 // SCP-ECG (EN 1064 / ISO 11073-91064, versions 1.x–3.0): our own decoder from the standard.
 // The record: CRC + length, then sections located through section 0's pointers. We use 0
 // (pointers), 1 (patient/device tags), 2 (Huffman tables), 3 (lead definition), 4 (QRS
-// locations for reference-beat subtraction), 5 (reference beat) and 6 (rhythm data); sections
-// 7–11 (measurements, interpretive statements) are the device's own and are skipped, but their
-// CRCs are still checked. Every CRC is checked: a mismatch is an error naming the section (the
-// sample data cannot be verified otherwise, so we do not guess).
+// locations for reference-beat subtraction and bimodal compression's protected zones), 5
+// (reference beat, and the full-rate sample interval of bimodally compressed rhythm data) and 6
+// (rhythm data); sections 7–11 (measurements, interpretive statements) are the device's own and
+// are skipped, but their CRCs are still checked. Every CRC is checked: a mismatch is an error
+// naming the section (the sample data cannot be verified otherwise, so we do not guess).
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <numeric>
@@ -380,6 +382,95 @@ std::vector<std::vector<std::int32_t>> read_leads(const View& v, std::size_t pre
   return leads;
 }
 
+// Bimodal compression (EN 1064 section 6 byte 6): outside the protected zones of section 4 (the
+// QRS complexes) the rhythm data are stored decimated by `factor` (section 6's sample interval
+// over section 5's); inside them, and for the n mod factor samples left at the end of each
+// unprotected stretch, at the full rate. The layout of one lead, in sample numbers (1-based).
+struct ProtectedZone {
+  std::int64_t first = 0;  // QB
+  std::int64_t last = 0;   // QE, inclusive
+};
+
+struct BimodalLayout {
+  std::int64_t factor = 1;
+  std::vector<ProtectedZone> zones;  // ascending, disjoint
+};
+
+// Calls piece(first, last, decimated) for each stretch of [start, end] in order: protected zones
+// and the n mod factor trailing samples of an unprotected stretch are full-rate (decimated =
+// false); the rest of an unprotected stretch is blocks of `factor` samples, one value each.
+template <class F>
+void for_each_piece(const BimodalLayout& layout, std::int64_t start, std::int64_t end, F&& piece) {
+  std::int64_t next = start;
+  const auto unprotected = [&](std::int64_t a, std::int64_t b) {
+    if (b < a) return;
+    const std::int64_t n = b - a + 1;
+    const std::int64_t blocks_samples = n / layout.factor * layout.factor;
+    if (blocks_samples > 0) piece(a, a + blocks_samples - 1, true);
+    if (blocks_samples < n) piece(a + blocks_samples, b, false);
+  };
+  for (const auto& z : layout.zones) {
+    if (z.first > end) break;  // a zone past the end of a shorter lead
+    unprotected(next, z.first - 1);
+    piece(z.first, std::min(z.last, end), false);
+    next = z.last + 1;
+  }
+  unprotected(next, end);
+}
+
+// How many values the file stores for a lead of samples [start, end].
+std::int64_t bimodal_stored_samples(const BimodalLayout& layout, std::int64_t start,
+                                    std::int64_t end) {
+  std::int64_t n = 0;
+  for_each_piece(layout, start, end, [&](std::int64_t a, std::int64_t b, bool decimated) {
+    n += decimated ? (b - a + 1) / layout.factor : b - a + 1;
+  });
+  return n;
+}
+
+// Stored values → full-rate samples [start, end]. Full-rate values are kept exactly; a decimated
+// value stands for its block and is placed at the block's centre; every other sample is the
+// straight line between the nearest values on either side (held flat before the first and after
+// the last). The reference decoder of OpenECG (Cervesato & De Odorico) interpolates alike and
+// then smooths with a 3-point mean; we do not, so that no sample the file holds exactly changes.
+std::vector<std::int32_t> bimodal_expand(const BimodalLayout& layout, std::int64_t start,
+                                         std::int64_t end,
+                                         const std::vector<std::int32_t>& stored) {
+  struct Anchor {
+    double position;
+    double value;
+  };
+  std::vector<Anchor> anchors;
+  anchors.reserve(stored.size());
+  std::size_t k = 0;
+  for_each_piece(layout, start, end, [&](std::int64_t a, std::int64_t b, bool decimated) {
+    if (decimated) {
+      for (std::int64_t block = a; block <= b; block += layout.factor) {
+        const double centre =
+            static_cast<double>(block) + static_cast<double>(layout.factor - 1) / 2;
+        anchors.push_back({centre, static_cast<double>(stored[k++])});
+      }
+    } else {
+      for (std::int64_t t = a; t <= b; ++t)
+        anchors.push_back({static_cast<double>(t), static_cast<double>(stored[k++])});
+    }
+  });
+  std::vector<std::int32_t> out(static_cast<std::size_t>(end - start + 1));
+  std::size_t i = 0;  // anchors[i] is the last anchor at or before t (or the first one)
+  for (std::int64_t t = start; t <= end; ++t) {
+    const double x = static_cast<double>(t);
+    while (i + 1 < anchors.size() && anchors[i + 1].position <= x) ++i;
+    const Anchor& lo = anchors[i];
+    double v = lo.value;
+    if (i + 1 < anchors.size() && x > lo.position) {
+      const Anchor& hi = anchors[i + 1];
+      v = lo.value + (hi.value - lo.value) * (x - lo.position) / (hi.position - lo.position);
+    }
+    out[static_cast<std::size_t>(t - start)] = static_cast<std::int32_t>(std::lround(v));
+  }
+  return out;
+}
+
 }  // namespace
 
 bool looks_like_scp(std::span<const std::uint8_t> b, std::size_t file_size) {
@@ -474,6 +565,7 @@ EcgFile read_scp(std::span<const std::uint8_t> bytes) {
   std::vector<std::string> names;
   std::vector<std::int64_t> n_samples;
   std::int64_t first_start = -1;
+  std::int64_t last_end = 0;  // the last sample of the longest lead
   for (std::size_t l = 0; l < n_leads; ++l) {
     const std::int64_t start = v3.u32(2 + 9 * l);
     const std::int64_t end = v3.u32(2 + 9 * l + 4);
@@ -488,6 +580,7 @@ EcgFile read_scp(std::span<const std::uint8_t> bytes) {
     }
     names.push_back(lead_name_from_code(code).value_or("SCP lead " + std::to_string(code)));
     n_samples.push_back(end - start + 1);
+    last_end = std::max(last_end, end);
   }
 
   const auto tables = read_huffman(get(2));
@@ -495,16 +588,94 @@ EcgFile read_scp(std::span<const std::uint8_t> bytes) {
   const int avm6_nv = v6.u16(0);
   const int interval6_us = v6.u16(2);
   const int diff6 = v6.u8(4);
-  const int bimodal = v6.u8(5);
+  const bool bimodal_flag = v6.u8(5) != 0;
   if (avm6_nv == 0) fail("section 6: amplitude value multiplier is 0");
   if (interval6_us == 0) fail("section 6: sample interval is 0");
-  if (bimodal != 0) {
-    // Bimodal compression needs the decimation-factor interpolation of EN 1064 §5.8; not built.
-    fail("unsupported SCP-ECG feature: bimodal compression (section 6)");
+
+  // The full-rate sample interval is section 6's unless the rhythm data are decimated (bimodal
+  // compression): then it is section 5's, the reference beat's.
+  int interval_us = interval6_us;
+  std::optional<BimodalLayout> bimodal;
+  std::string bimodal_note;
+  {
+    const Section* s5 = get(5);
+    const int interval5_us = s5 ? s5->body.u16(2) : 0;
+    // Some writers decimate a reference-subtracted rhythm without setting the flag: section 6's
+    // interval is then a multiple of section 5's and the two cannot be added otherwise.
+    const bool unflagged = !bimodal_flag && ref_subtracted && interval5_us > 0 &&
+                           interval6_us > interval5_us && interval6_us % interval5_us == 0;
+    if (bimodal_flag || unflagged) {
+      const std::string feature = "unsupported SCP-ECG feature: bimodal compression (section 6) ";
+      if (!s5) fail(feature + "without section 5, whose sample interval is the full rate");
+      if (interval5_us == 0) fail("section 5: sample interval is 0");
+      if (interval6_us % interval5_us != 0) {
+        fail(feature + "with section 6's sample interval " + std::to_string(interval6_us) +
+             " µs not a whole multiple of section 5's " + std::to_string(interval5_us) + " µs");
+      }
+      interval_us = interval5_us;
+      BimodalLayout layout;
+      layout.factor = interval6_us / interval5_us;
+      // Each stored value may stand for `factor` samples: the cap bounds the memory a small file
+      // can ask for (a factor of 4 already turns 500 Hz into 125 Hz).
+      if (layout.factor > kScpMaxDecimationFactor) {
+        fail(feature + "with a decimation factor of " + std::to_string(layout.factor) +
+             " (section 6 " + std::to_string(interval6_us) + " µs over section 5 " +
+             std::to_string(interval5_us) + " µs; we accept up to " +
+             std::to_string(kScpMaxDecimationFactor) + ")");
+      }
+      if (layout.factor > 1) {
+        const Section* s4 = get(4);
+        if (!s4) fail(feature + "without section 4, which locates the protected zones");
+        const View& v4 = s4->body;
+        const std::size_t n_qrs = v4.u16(4);
+        v4.need(6, n_qrs * 14);
+        // From v1.3 on a table of protected zones (QB, QE) follows the subtraction zones; before
+        // it the subtraction zones (SB, SE) are the protected ones.
+        const bool own_table = s4->version >= 13;
+        if (own_table) v4.need(6 + n_qrs * 14, n_qrs * 8);
+        std::int64_t previous_last = first_start - 1;
+        for (std::size_t q = 0; q < n_qrs; ++q) {
+          ProtectedZone z;
+          if (own_table) {
+            z.first = v4.u32(6 + n_qrs * 14 + 8 * q);
+            z.last = v4.u32(6 + n_qrs * 14 + 8 * q + 4);
+          } else {
+            z.first = v4.u32(6 + 14 * q + 2);
+            z.last = v4.u32(6 + 14 * q + 10);
+          }
+          if (z.first <= previous_last || z.last < z.first || z.last > last_end) {
+            fail("section 4: protected zone " + std::to_string(q + 1) + " (samples " +
+                 std::to_string(z.first) + "–" + std::to_string(z.last) +
+                 ") overlaps the previous one or lies outside the leads' samples " +
+                 std::to_string(first_start) + "–" + std::to_string(last_end));
+          }
+          previous_last = z.last;
+          layout.zones.push_back(z);
+        }
+        if (unflagged) {
+          bimodal_note = "section 6 is decimated (sample interval " + std::to_string(interval6_us) +
+                         " µs, section 5's " + std::to_string(interval5_us) +
+                         " µs) without the bimodal flag: decoded as bimodal compression";
+        }
+        bimodal = std::move(layout);
+      }
+    }
   }
-  auto rhythm = read_leads(v6, 6, n_leads, tables, n_samples);
-  for (std::size_t l = 0; l < n_leads; ++l)
+  std::vector<std::int64_t> stored_samples = n_samples;
+  if (bimodal) {
+    for (std::size_t l = 0; l < n_leads; ++l) {
+      stored_samples[l] =
+          bimodal_stored_samples(*bimodal, first_start, first_start + n_samples[l] - 1);
+    }
+  }
+  auto rhythm = read_leads(v6, 6, n_leads, tables, stored_samples);
+  for (std::size_t l = 0; l < n_leads; ++l) {
+    // Differences are taken along the stored values, decimated ones included.
     undo_differences(rhythm[l], diff6, "section 6 lead " + std::to_string(l + 1));
+    if (bimodal) {
+      rhythm[l] = bimodal_expand(*bimodal, first_start, first_start + n_samples[l] - 1, rhythm[l]);
+    }
+  }
 
   // The reference beat (section 5, its length and fiducial from section 4): added back where it
   // was subtracted, and kept as the device's median beat either way.
@@ -551,7 +722,7 @@ EcgFile read_scp(std::span<const std::uint8_t> bytes) {
   std::int64_t unit_nv = avm6_nv;
   if (ref_subtracted) {
     if (!reference) fail("reference beat subtraction flagged but section 4 or 5 missing");
-    if (reference->interval_us != interval6_us) {
+    if (reference->interval_us != interval_us) {
       fail("section 5 sample interval " + std::to_string(reference->interval_us) +
            " µs differs from section 6 " + std::to_string(interval6_us) + " µs");
     }
@@ -570,14 +741,17 @@ EcgFile read_scp(std::span<const std::uint8_t> bytes) {
         if (v4.u16(o) != 0) continue;  // only beats of the reference type were subtracted
         const std::int64_t sb = v4.u32(o + 2);
         const std::int64_t fc = v4.u32(o + 6);
-        const std::int64_t qe = v4.u32(o + 10);
-        for (std::int64_t t = sb; t <= qe; ++t) {
+        const std::int64_t se = v4.u32(o + 10);
+        // The zone as far as it lies within the lead and the reference beat (r = t − fc +
+        // fiducial from 1 to its length); clipped first, since SB–SE may span 2^32 samples.
+        const std::int64_t first = std::max({sb, first_start, fc - reference->fiducial + 1});
+        const std::int64_t last =
+            std::min({se, first_start + static_cast<std::int64_t>(sum.size()) - 1,
+                      fc - reference->fiducial + reference->length});
+        for (std::int64_t t = first; t <= last; ++t) {
           const std::int64_t r = t - fc + reference->fiducial;  // 1-based index into the beat
-          const std::int64_t i = t - first_start;
-          if (t < 1 || r < 1 || r > reference->length || i < 0 ||
-              i >= static_cast<std::int64_t>(sum.size()))
-            continue;
-          sum[static_cast<std::size_t>(i)] += k5 * ref[static_cast<std::size_t>(r - 1)];
+          sum[static_cast<std::size_t>(t - first_start)] +=
+              k5 * ref[static_cast<std::size_t>(r - 1)];
         }
       }
       for (std::size_t i = 0; i < sum.size(); ++i) {
@@ -592,7 +766,8 @@ EcgFile read_scp(std::span<const std::uint8_t> bytes) {
   for (std::size_t l = 0; l < n_leads; ++l) {
     leads.push_back({names[l], std::move(rhythm[l]), static_cast<double>(unit_nv) / 1000.0, 0.0});
   }
-  EcgFile out = assemble(std::move(src), 1e6 / interval6_us, std::move(leads), "SCP-ECG");
+  EcgFile out = assemble(std::move(src), 1e6 / interval_us, std::move(leads), "SCP-ECG");
+  if (!bimodal_note.empty()) out.warnings.push_back(bimodal_note);
   if (reference && reference->length > 0) {
     DeviceMedian median;
     median.sample_rate_hz = 1e6 / reference->interval_us;

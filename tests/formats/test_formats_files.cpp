@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "gc/dsp.hpp"
 #include "gc/formats.hpp"
+#include "scp_writer.hpp"
 
 namespace {
 
@@ -261,4 +263,130 @@ TEST_CASE("the device's own median beats are kept as the device's and agree acro
   }
   // Never analysed: the dsp block holds the rhythm only.
   CHECK(scp.block.samples_uv.front().size() == 5000);
+}
+
+// A real-data round trip through bimodal compression, encoded the way a cart does it: the real
+// 12-lead SCP-ECG (10 s, 500 Hz) → QRS detected → mean beat as the reference beat, subtracted
+// around each beat → residual decimated by 4 outside protected zones of R −60/+80 ms → second
+// differences, default Huffman → read back. The QRS complexes must come back exactly; elsewhere
+// the decimation drops what lies above the 125 Hz rate's band (noise, mostly), so the bounds are
+// on the error's RMS, on its worst in the band that is kept, and on the worst sample, in µV.
+TEST_CASE("SCP-ECG: a real ECG round-trips through bimodal compression",
+          "[formats][data][bimodal]") {
+  if (!have_files()) return;
+  using namespace gc_test::scp;
+  const auto real = gc::formats::read_ecg_file(kDir / "scp/Example.scp");
+  REQUIRE(real.stored.size() == 12);
+  const auto n = static_cast<std::int64_t>(real.samples_per_lead);
+  const double uv_per_count = real.stored.front().uv_per_count;
+  std::vector<std::vector<std::int32_t>> counts;
+  std::vector<int> codes;
+  const std::map<std::string, int> kCode{{"I", 1},    {"II", 2},   {"V1", 3},   {"V2", 4},
+                                         {"V3", 5},   {"V4", 6},   {"V5", 7},   {"V6", 8},
+                                         {"III", 61}, {"aVR", 62}, {"aVL", 63}, {"aVF", 64}};
+  for (const auto& l : real.stored) {
+    REQUIRE(l.uv_per_count == uv_per_count);
+    REQUIRE(l.offset_uv == 0);
+    counts.push_back(l.counts);
+    codes.push_back(kCode.at(l.name));
+  }
+
+  std::vector<std::vector<float>> filtered;
+  for (const auto& x : real.block.samples_uv)
+    filtered.push_back(gc::dsp::filter_diagnostic(x, real.sample_rate_hz, std::nullopt));
+  const auto r_peaks = gc::dsp::detect_qrs(filtered, real.sample_rate_hz);
+  REQUIRE(r_peaks.size() >= 8);
+  std::int64_t min_rr = n;
+  for (std::size_t k = 1; k < r_peaks.size(); ++k)
+    min_rr = std::min(min_rr, r_peaks[k] - r_peaks[k - 1]);
+  // Subtraction window: most of the RR interval, before and after the R.
+  const std::int64_t before = std::min<std::int64_t>(125, min_rr * 35 / 100);
+  const std::int64_t after = std::min<std::int64_t>(250, min_rr * 60 / 100);
+  const std::int64_t q_before = 30, q_after = 40;  // 60 / 80 ms at 500 Hz
+
+  BimodalSpec spec;
+  spec.lead_codes = codes;
+  spec.avm_nv = static_cast<int>(std::lround(uv_per_count * 1000));
+  spec.reference_fiducial = before + 1;
+  std::vector<std::vector<double>> sum(
+      12, std::vector<double>(static_cast<std::size_t>(before + after + 1), 0.0));
+  int n_type0 = 0;
+  for (const auto r0 : r_peaks) {
+    const std::int64_t r = r0 + 1;  // sample number
+    if (r - q_before < 1 || r + q_after > n) continue;
+    QrsZone z{1, r - q_before, r, r + q_after, r - q_before, r + q_after};
+    if (r - before >= 1 && r + after <= n) {
+      z = {0, r - before, r, r + after, r - q_before, r + q_after};
+      ++n_type0;
+      for (std::size_t l = 0; l < 12; ++l) {
+        for (std::int64_t k = -before; k <= after; ++k) {
+          sum[l][static_cast<std::size_t>(k + before)] +=
+              counts[l][static_cast<std::size_t>(r + k - 1)];
+        }
+      }
+    }
+    spec.qrs.push_back(z);
+  }
+  REQUIRE(n_type0 >= 6);
+  for (std::size_t l = 0; l < 12; ++l) {
+    std::vector<std::int32_t> ref;
+    for (const double v : sum[l])
+      ref.push_back(static_cast<std::int32_t>(std::lround(v / n_type0)));
+    spec.reference.push_back(ref);
+  }
+
+  const auto rec = build_bimodal_scp(spec, counts);
+  const auto back = gc::formats::read_ecg(rec);
+  REQUIRE(back.samples_per_lead == n);
+  CHECK(back.sample_rate_hz == Approx(real.sample_rate_hz));
+  REQUIRE(back.stored.size() == 12);
+  double worst_uv = 0, sum_sq = 0;
+  std::int64_t n_outside = 0, protected_mismatches = 0, n_protected = 0;
+  for (std::size_t l = 0; l < 12; ++l) {
+    CHECK(back.stored[l].name == real.stored[l].name);
+    CHECK(back.stored[l].uv_per_count == Approx(uv_per_count));
+    std::size_t zone = 0;
+    for (std::int64_t t = 1; t <= n; ++t) {
+      while (zone < spec.qrs.size() && spec.qrs[zone].qe < t) ++zone;
+      const bool prot = zone < spec.qrs.size() && spec.qrs[zone].qb <= t;
+      const double err_uv = uv_per_count * (back.stored[l].counts[static_cast<std::size_t>(t - 1)] -
+                                            counts[l][static_cast<std::size_t>(t - 1)]);
+      if (prot) {
+        ++n_protected;
+        if (err_uv != 0) ++protected_mismatches;
+      } else {
+        worst_uv = std::max(worst_uv, std::fabs(err_uv));
+        sum_sq += err_uv * err_uv;
+        ++n_outside;
+      }
+    }
+  }
+  // In the band the decimated data keep (a 16 ms moving mean: below ~60 Hz), the rebuilt signal
+  // follows the original closely even where the raw samples differ by a noise burst.
+  double worst_smoothed_uv = 0;
+  constexpr std::int64_t kMean = 8;
+  for (std::size_t l = 0; l < 12; ++l) {
+    for (std::int64_t t = 1; t + kMean - 1 <= n; ++t) {
+      bool touches_zone = false;
+      for (const auto& q : spec.qrs) touches_zone |= t + kMean - 1 >= q.qb && t <= q.qe;
+      if (touches_zone) continue;
+      double d = 0;
+      for (std::int64_t k = 0; k < kMean; ++k) {
+        const auto i = static_cast<std::size_t>(t + k - 1);
+        d += back.stored[l].counts[i] - counts[l][i];
+      }
+      worst_smoothed_uv = std::max(worst_smoothed_uv, std::fabs(d) * uv_per_count / kMean);
+    }
+  }
+  const double rms_uv = std::sqrt(sum_sq / static_cast<double>(n_outside));
+  INFO("outside the protected zones: worst "
+       << worst_uv << " µV, in the kept band " << worst_smoothed_uv << " µV, RMS " << rms_uv
+       << " µV; " << n_protected << " protected samples; SCP " << rec.size() << " bytes");
+  CHECK(n_protected >= 12 * n_type0 * (q_before + q_after + 1));
+  CHECK(protected_mismatches == 0);
+  // Measured: RMS 4.5 µV, worst in the kept band 18 µV, worst sample 72.5 µV (a noise burst
+  // 170 ms after an R at 1.3 s, above the decimated band: what the compression drops by design).
+  CHECK(rms_uv <= 6.0);
+  CHECK(worst_smoothed_uv <= 25.0);
+  CHECK(worst_uv <= 100.0);
 }

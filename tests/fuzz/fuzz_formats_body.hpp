@@ -8,7 +8,8 @@
 // Promises checked (a broken one traps so libFuzzer keeps the input): the only exception is
 // gc::formats::Error; a result has one row of samples_per_lead counts per stored lead, the µV
 // block holds the stored plus the derived leads, every µV value is finite, the rate is valid;
-// binary formats never return more samples than their bytes can encode (≥ 1 bit per sample); a
+// binary formats never return more samples than their bytes can encode (≥ 1 bit per sample, or
+// per block of decimated samples in SCP-ECG's bimodal compression); a
 // device median beat, when kept, has one length and a valid rate.
 #pragma once
 
@@ -33,7 +34,8 @@ inline void require(bool ok, const char* promise) {
   if (!ok) broken(promise);
 }
 
-inline void check_ecg(const formats::EcgFile& f, std::size_t input_bytes, bool binary) {
+inline void check_ecg(const formats::EcgFile& f, std::size_t input_bytes, bool binary,
+                      bool scp = false) {
   require(!f.stored.empty(), "at least one stored lead");
   require(dsp::valid_sample_rate_hz(f.sample_rate_hz), "valid sample rate");
   require(f.samples_per_lead > 0, "samples per lead > 0");
@@ -57,9 +59,14 @@ inline void check_ecg(const formats::EcgFile& f, std::size_t input_bytes, bool b
     }
   }
   if (binary) {
+    // SCP-ECG's bimodal compression stores one value per block of up to
+    // kScpMaxDecimationFactor samples outside the QRS complexes.
+    const double samples_per_bit =
+        scp ? static_cast<double>(formats::detail::kScpMaxDecimationFactor) : 1.0;
     const auto total =
         static_cast<double>(f.samples_per_lead) * static_cast<double>(f.stored.size());
-    require(total <= 8.0 * static_cast<double>(input_bytes), "no more samples than input bits");
+    require(total <= samples_per_bit * 8.0 * static_cast<double>(input_bytes),
+            "no more samples than input bits (× the decimation factor for SCP-ECG)");
   }
 }
 
@@ -73,7 +80,7 @@ inline void fuzz_formats_one(FormatsTarget target, const std::uint8_t* data, std
   try {
     switch (target) {
       case FormatsTarget::scp:
-        check_ecg(formats::detail::read_scp(bytes), size, true);
+        check_ecg(formats::detail::read_scp(bytes), size, true, true);
         break;
       case FormatsTarget::dicom:
         check_ecg(formats::detail::read_dicom(bytes), size, true);

@@ -3,7 +3,8 @@
 tests/fuzz/corpus_formats_{scp,dicom,xml,xli}/.
 
 Every seed is built here from a made-up signal — never a copy of a real cart's file: SCP-ECG
-records (default Huffman table, first/second differences, uncompressed), DICOM waveforms
+records (default Huffman table, first/second differences, uncompressed, bimodal compression with
+and without reference-beat subtraction), DICOM waveforms
 (explicit and implicit VR, a median-beat and a rhythm group), HL7 aECG, GE MUSE, GE CardioSoft and
 Philips Sierra XML (XLI-compressed, UTF-8 and UTF-16), and raw XLI chunks. Layouts as read by
 formats/src/*.cpp; the XLI layout is described in tests/fuzz/fuzz_formats_body.hpp.
@@ -95,7 +96,70 @@ def scp(lead_codes=(1, 2, 3, 4, 5, 6, 7, 8), n=200, diff=2, huffman=True, avm=25
     s6 = struct.pack("<HHBB", avm, interval, diff, 0) + b"".join(struct.pack("<H", len(d)) for d in data)
     s6 += b"".join(data)
     bodies.append((6, s6))
+    return record(bodies)
 
+
+def bimodal_stream(row, zones, factor):
+    """Bimodal compression of one lead: outside the protected zones (1-based, inclusive) one mean
+    per block of `factor` samples, then the stretch's last n mod factor samples as they are."""
+    protected = [False] * len(row)
+    for qb, qe in zones:
+        for t in range(qb, qe + 1):
+            protected[t - 1] = True
+    out, t = [], 0
+    while t < len(row):
+        if protected[t]:
+            out.append(row[t])
+            t += 1
+            continue
+        b = t
+        while b + 1 < len(row) and not protected[b + 1]:
+            b += 1
+        blocks = (b - t + 1) // factor
+        for k in range(blocks):
+            out.append(round(sum(row[t + k * factor:t + (k + 1) * factor]) / factor))
+        out.extend(row[t + blocks * factor:b + 1])
+        t = b + 1
+    return out
+
+
+def scp_bimodal(lead_codes=(1, 2, 3), n=300, diff=2, factor=4, subtract=True, version=20):
+    """Sections 2, 3, 4, 5, 6: rhythm decimated by `factor` outside protected zones around the
+    beats (at 51, 151, …), a reference beat subtracted around them when `subtract`."""
+    counts = signal(len(lead_codes), n)
+    beats = [r for r in range(51, n + 1, 100) if r - 20 >= 1 and r + 30 <= n]
+    ref_before, ref_after = 20, 30
+    refs = [[counts[l][r - 1] for r in range(51 - ref_before, 51 + ref_after + 1)] for l in range(len(lead_codes))]
+    residual = [list(row) for row in counts]
+    if subtract:
+        for l, row in enumerate(residual):
+            for r in beats:
+                for t in range(r - ref_before, r + ref_after + 1):
+                    row[t - 1] -= refs[l][t - r + ref_before]
+    zones = [(r - 8, r + 8) for r in beats]
+    bodies = [(2, struct.pack("<H", 19999))]
+    s3 = bytes([len(lead_codes), 0x05 if subtract else 0x04]) + b"".join(
+        struct.pack("<IIB", 1, n, c) for c in lead_codes)
+    bodies.append((3, s3))
+    ref_len = ref_before + ref_after + 1
+    s4 = struct.pack("<HHH", ref_len * 2 if subtract else 0, ref_before + 1, len(beats))
+    s4 += b"".join(struct.pack("<HIII", 0, r - ref_before, r, r + ref_after) for r in beats)
+    if version >= 13:
+        s4 += b"".join(struct.pack("<II", qb, qe) for qb, qe in zones)
+    else:
+        zones = [(r - ref_before, r + ref_after) for r in beats]
+    bodies.append((4, s4))
+    ref_data = [huffman_default(differences(refs[l] if subtract else [0], diff)) for l in range(len(lead_codes))]
+    s5 = struct.pack("<HHBB", 2500, 2000, diff, 0) + b"".join(struct.pack("<H", len(d)) for d in ref_data)
+    bodies.append((5, s5 + b"".join(ref_data)))
+    data = [huffman_default(differences(bimodal_stream(row, zones, factor), diff)) for row in residual]
+    s6 = struct.pack("<HHBB", 2500, 2000 * factor, diff, 1) + b"".join(struct.pack("<H", len(d)) for d in data)
+    bodies.append((6, s6 + b"".join(data)))
+    return record(bodies, version)
+
+
+def record(bodies, version=20):
+    """An SCP-ECG record from its sections' bodies: section 0's pointers and every CRC."""
     s0_len = 16 + 12 * 10
     offsets, off = [], 6 + s0_len
     for _, body in bodies:
@@ -104,7 +168,7 @@ def scp(lead_codes=(1, 2, 3, 4, 5, 6, 7, 8), n=200, diff=2, huffman=True, avm=25
     rec = bytearray(off)
 
     def header(at, sid, length, tag=b"\0" * 6):
-        rec[at + 2:at + 10] = struct.pack("<HIBB", sid, length, 20, 20)
+        rec[at + 2:at + 10] = struct.pack("<HIBB", sid, length, version, version)
         rec[at + 10:at + 16] = tag
 
     header(6, 0, s0_len, b"SCPECG")
@@ -318,6 +382,9 @@ def main():
     write("corpus_formats_scp", "huffman_diff1_12leads", scp(lead_codes=(1, 2, 61, 62, 63, 64, 3, 4, 5, 6, 7, 8), diff=1, n=80))
     write("corpus_formats_scp", "raw16_nodiff", scp(lead_codes=(2,), diff=0, huffman=False, n=50))
     write("corpus_formats_scp", "truncated", scp()[:300])
+    write("corpus_formats_scp", "bimodal_ref_diff2", scp_bimodal())
+    write("corpus_formats_scp", "bimodal_noref_diff1", scp_bimodal(diff=1, subtract=False, factor=2))
+    write("corpus_formats_scp", "bimodal_v11", scp_bimodal(lead_codes=(2,), version=11))
     write("corpus_formats_dicom", "explicit_preamble", dicom())
     write("corpus_formats_dicom", "implicit_preamble", dicom(explicit=False))
     write("corpus_formats_dicom", "explicit_no_preamble_mv", dicom(preamble=False, units=b"mV"))
