@@ -286,7 +286,7 @@ int cmd_serve(int argc, char** argv) {
   if (db_path.has_parent_path()) {
     std::filesystem::create_directories(db_path.parent_path());
   }
-  std::vector<std::string> tls_lines;
+  std::vector<std::string> start_lines;  // TLS and backup lines, printed after "listening on"
   std::optional<ingest::TlsFiles> served_tls_files;
   if (!insecure) {
     if (tls_cert.empty() != tls_key.empty()) {
@@ -306,7 +306,7 @@ int cmd_serve(int argc, char** argv) {
         served_tls_files = pki.server();
         const auto ca = ingest::read_certificates(pki.ca_certificate()).front();
         // One "SHA-256 fingerprint" per line, the CA's first: scripts take the first as the pin.
-        tls_lines.push_back(
+        start_lines.push_back(
             "tls: centre CA " + pki.ca_certificate().string() +
             (setup.created_ca       ? " (created)"
              : setup.adopted_legacy ? " (the certificate carts pinned before, now the CA)"
@@ -314,7 +314,7 @@ int cmd_serve(int argc, char** argv) {
             ", SHA-256 fingerprint " + ca.fingerprint + " (carts pin this: cart --pin), valid until " +
             ca.not_after);
         const auto leaf = ingest::read_certificates(pki.server().certificate).front();
-        tls_lines.push_back("tls: server certificate " + pki.server().certificate.string() +
+        start_lines.push_back("tls: server certificate " + pki.server().certificate.string() +
                             (setup.issued_server ? " (issued)" : "") + ", SHA-256 " +
                             leaf.fingerprint + ", valid until " + leaf.not_after +
                             (setup.presenting_legacy
@@ -333,7 +333,7 @@ int cmd_serve(int argc, char** argv) {
         }
       } else {
         served_tls_files = ingest::TlsFiles{tls_cert, tls_key};
-        tls_lines.push_back("tls: certificate " + tls_cert + ", SHA-256 fingerprint " +
+        start_lines.push_back("tls: certificate " + tls_cert + ", SHA-256 fingerprint " +
                             ingest::certificate_fingerprint_sha256(std::filesystem::path(tls_cert)));
       }
       config.tls = ingest::make_server_tls_context(*served_tls_files, client_ca);
@@ -342,7 +342,7 @@ int cmd_serve(int argc, char** argv) {
       return 1;
     }
     if (!client_ca.empty()) {
-      tls_lines.push_back("tls: client certificates required (CA " + client_ca + ")");
+      start_lines.push_back("tls: client certificates required (CA " + client_ca + ")");
     }
   }
   // A database written by an older version is backed up before this one migrates it (README,
@@ -360,10 +360,13 @@ int cmd_serve(int argc, char** argv) {
       try {
         std::filesystem::create_directories(dir);
         const auto report = storage::backup_database(db_path, file);
-        std::cout << utc_now_text() << " database schema version " << *on_disk << " is older than "
-                  << storage::Store::latest_schema_version() << ": backed up to " << file.string()
-                  << " (" << report.bytes << " bytes, integrity_check ok) before migrating"
-                  << std::endl;
+        // Printed after the "listening on" line, which scripts read first.
+        start_lines.push_back("database schema version " + std::to_string(*on_disk) +
+                            " is older than " +
+                            std::to_string(storage::Store::latest_schema_version()) +
+                            ": backed up to " + file.string() + " (" +
+                            std::to_string(report.bytes) +
+                            " bytes, integrity_check ok) before migrating");
       } catch (const std::exception& e) {
         std::cerr << "greenchannel serve: refusing to migrate " << db_path.string()
                   << " without a backup: " << e.what() << "\n";
@@ -450,7 +453,7 @@ int cmd_serve(int argc, char** argv) {
   server.start();
   server_ptr = &server;
   std::cout << "listening on " << server.address() << (config.tls ? " (TLS)" : "") << std::endl;
-  for (const auto& line : tls_lines) {
+  for (const auto& line : start_lines) {
     std::cout << utc_now_text() << " " << line << std::endl;
   }
   // Renewed certificates are taken for new handshakes without a restart (ingest and station).
@@ -487,7 +490,24 @@ int cmd_serve(int argc, char** argv) {
     sc.max_connections_per_address = station_max_connections_per_address;
     sc.handshake_timeout =
         std::chrono::milliseconds(std::llround(station_handshake_timeout_s * 1000));
-    sc.metrics_text = [&server] { return ingest::prometheus_text(server.stats()); };
+    sc.metrics_text = [&server, &served_tls_files] {
+      std::string text = ingest::prometheus_text(server.stats());
+      // For an alert well before carts would refuse an expired certificate.
+      if (served_tls_files) {
+        try {
+          const auto leaf = ingest::read_certificates(served_tls_files->certificate).front();
+          text +=
+              "# HELP greenchannel_tls_certificate_expiry_timestamp_seconds When the server "
+              "certificate expires (Unix time); renew with `greenchannel tls renew`.\n"
+              "# TYPE greenchannel_tls_certificate_expiry_timestamp_seconds gauge\n"
+              "greenchannel_tls_certificate_expiry_timestamp_seconds " +
+              std::to_string(leaf.not_after_unix_s) + "\n";
+        } catch (const std::exception&) {
+          // Unreadable mid-renewal: the gauge is left out of this scrape.
+        }
+      }
+      return text;
+    };
     sc.log = config.log;
     station = std::make_unique<station::Station>(io, sc, alerts);
     station->start();
