@@ -279,6 +279,7 @@ CertificateWatcher::Stamp CertificateWatcher::stamp() const {
 }
 
 void CertificateWatcher::start() {
+  std::lock_guard lock(mutex_);
   loaded_ = stamp();  // make_server_tls_context has just read them
   stopped_ = false;
   timer_.expires_after(interval_);
@@ -288,11 +289,13 @@ void CertificateWatcher::start() {
 }
 
 void CertificateWatcher::stop() {
+  std::lock_guard lock(mutex_);
   stopped_ = true;
   timer_.cancel();
 }
 
 void CertificateWatcher::poll() {
+  std::lock_guard lock(mutex_);
   if (stopped_) return;
   const Stamp now = stamp();
   if (!loaded_ || now != *loaded_) {
@@ -306,6 +309,7 @@ void CertificateWatcher::poll() {
 }
 
 void CertificateWatcher::reload_now() {
+  std::lock_guard lock(mutex_);
   try_reload(true);
 }
 

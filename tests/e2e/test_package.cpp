@@ -194,6 +194,15 @@ TEST_CASE(
               "schema" + std::to_string(gc::storage::Store::latest_schema_version() - 1)) !=
           std::string::npos);
 
+    // The admin's view of the pin, through a configuration file naming the database.
+    std::ofstream(dir / "admin.conf")
+        << "# serve's file\ndb = " << db.string() << "\nlisten = 127.0.0.1:7800\n";
+    const auto show =
+        run(quote(bin.string()) + " tls show --config " + quote((dir / "admin.conf").string()));
+    CHECK(show.status == 0);
+    CHECK(show.out.find("centre CA") != std::string::npos);
+    CHECK(show.out.find(pin) != std::string::npos);
+
     // A cart, registered with the packaged binary while the service runs.
     const auto added = run(quote(bin.string()) + " device add --clinic 'package clinic' --db " +
                            quote(db.string()) + " --json");

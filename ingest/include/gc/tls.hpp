@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,7 +54,8 @@ std::string reload_server_certificate(boost::asio::ssl::context& server_context,
 // Watches a server context's files: polls their modification time and size every `interval` and
 // reloads when they change (`greenchannel tls renew` replaces them); reload_now() is for SIGHUP.
 // A pair caught half-written (new key, old certificate) is retried at the next poll and only
-// reported when it stays so. Runs on `io`; stop() before the io_context is to run out of work.
+// reported when it stays so. Runs on `io` (any of its threads; its state is under a mutex); stop()
+// before the io_context is to run out of work.
 class CertificateWatcher {
  public:
   CertificateWatcher(boost::asio::io_context& io,
@@ -72,13 +74,14 @@ class CertificateWatcher {
   };
   Stamp stamp() const;
   void poll();
-  bool try_reload(bool report_failure);
+  bool try_reload(bool report_failure);  // with mutex_ held
 
   boost::asio::steady_timer timer_;
   std::shared_ptr<boost::asio::ssl::context> context_;
   TlsFiles files_;
   std::chrono::milliseconds interval_;
   std::function<void(std::string_view)> log_;
+  std::mutex mutex_;  // poll (timer) and reload_now (SIGHUP) may run on different io threads
   std::optional<Stamp> loaded_;   // the files as last loaded
   std::optional<Stamp> failed_;   // the files as they were when a reload last failed
   bool failure_reported_ = false;
