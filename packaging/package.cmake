@@ -1,6 +1,6 @@
 # The Debian package (`cmake --build build --target package` → build/greenchannel_VERSION_ARCH.deb):
 # the binary in /usr/bin, /etc/greenchannel/greenchannel.conf (a conffile), the systemd unit, the
-# README; postinst adds the `greenchannel` system user and the data directory
+# README and a manual page; postinst adds the `greenchannel` system user and the data directory
 # /var/lib/greenchannel, enables and starts (on upgrade: restarts) the service.
 include(GNUInstallDirs)
 set(GC_PACKAGING_DIR ${CMAKE_CURRENT_LIST_DIR})
@@ -26,6 +26,16 @@ if(NOT GC_GZIP_RESULT EQUAL 0)
   message(FATAL_ERROR "packaging: gzip of ${GC_CHANGELOG} failed")
 endif()
 install(FILES ${GC_CHANGELOG}.gz DESTINATION share/doc/greenchannel RENAME changelog.gz
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ COMPONENT server)
+
+# The manual page, compressed as Debian wants it (made at configure time too).
+configure_file(${GC_PACKAGING_DIR}/greenchannel.1 ${CMAKE_BINARY_DIR}/packaging/greenchannel.1 COPYONLY)
+execute_process(COMMAND gzip -n -9 -f ${CMAKE_BINARY_DIR}/packaging/greenchannel.1
+                RESULT_VARIABLE GC_GZIP_RESULT)
+if(NOT GC_GZIP_RESULT EQUAL 0)
+  message(FATAL_ERROR "packaging: gzip of greenchannel.1 failed")
+endif()
+install(FILES ${CMAKE_BINARY_DIR}/packaging/greenchannel.1.gz DESTINATION share/man/man1
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ COMPONENT server)
 
 set(CPACK_GENERATOR DEB)

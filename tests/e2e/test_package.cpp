@@ -92,6 +92,7 @@ TEST_CASE(
   REQUIRE(fs::exists(conf));
   REQUIRE(fs::exists(unit));
   CHECK(fs::exists(root / "usr/share/doc/greenchannel/copyright"));
+  CHECK(fs::exists(root / "usr/share/man/man1/greenchannel.1.gz"));
   const std::string unit_text = read_text(unit);
   for (const char* line :
        {"User=greenchannel",
