@@ -343,12 +343,14 @@ int cmd_cart(int argc, char** argv) {
       "pin", po::value(&pin_args)->composing(),
       "verify the server by the SHA-256 fingerprint of its centre CA (as `serve` and `tls show` "
       "print it) or, as before the CA, of its own certificate; repeat it or give a comma list to "
-      "accept two CAs while the centre changes its CA")(
-      "fingerprint", po::value(&fingerprint_args)->composing(), "the same as --pin (older scripts)")(
+      "accept two CAs while the centre changes its CA")("fingerprint",
+                                                        po::value(&fingerprint_args)->composing(),
+                                                        "the same as --pin (older scripts)")(
       "ca", po::value(&ca_file),
       "verify the server with this CA (PEM) and its host name; without --ca or --pin the "
-      "system's trust store is used")("cert", po::value(&client_cert),
-                       "client certificate (PEM) for a server that requires mutual TLS")(
+      "system's trust store is used")(
+      "cert", po::value(&client_cert),
+      "client certificate (PEM) for a server that requires mutual TLS")(
       "key", po::value(&client_key), "private key (PEM) of --cert")(
       "insecure", "plain TCP without TLS (only for a server on loopback started with --insecure)")(
       "watch", po::value(&watch_dir), "DIR: send every new ECG file that appears in DIR, once")(
@@ -458,8 +460,7 @@ int cmd_cart(int argc, char** argv) {
   }
   if (insecure && (vm.count("tls") != 0U || !pins.empty() || !ca_file.empty() ||
                    !client_cert.empty() || !client_key.empty())) {
-    std::cerr
-        << "greenchannel cart: --insecure contradicts --tls/--pin/--ca/--cert/--key\n";
+    std::cerr << "greenchannel cart: --insecure contradicts --tls/--pin/--ca/--cert/--key\n";
     return 2;
   }
   if (client_cert.empty() != client_key.empty()) {

@@ -19,10 +19,10 @@
 #include "config_file.hpp"
 #include "gc/alert_cart.hpp"
 #include "gc/alert_service.hpp"
+#include "gc/backup.hpp"
 #include "gc/case_ingest.hpp"
 #include "gc/case_store.hpp"
 #include "gc/centre_pki.hpp"
-#include "gc/backup.hpp"
 #include "gc/ingest.hpp"
 #include "gc/ingest_metrics.hpp"
 #include "gc/station.hpp"
@@ -146,9 +146,8 @@ int cmd_serve(int argc, char** argv) {
   desc.add_options()("help,h", "show this help")(
       "config", po::value(&config_file),
       "read options from this file (`listen = 0.0.0.0:7800`, one per line); command-line options "
-      "override it")(
-      "listen", po::value(&listen)->default_value("127.0.0.1:7800"),
-      "address:port to listen on (port 0 = any free port)")(
+      "override it")("listen", po::value(&listen)->default_value("127.0.0.1:7800"),
+                     "address:port to listen on (port 0 = any free port)")(
       "db", po::value(&db)->default_value(default_db_path().string()), "SQLite database")(
       "threads", po::value(&threads)->default_value(0), "I/O threads (0 = hardware threads)")(
       "analysis-threads", po::value(&analysis_threads)->default_value(1),
@@ -302,39 +301,42 @@ int cmd_serve(int argc, char** argv) {
         const ingest::CentrePki pki{
             (db_path.has_parent_path() ? db_path.parent_path() : std::filesystem::path(".")) /
             "tls"};
-        const auto setup = ingest::ensure_centre_pki(pki, ingest::parse_certificate_names(tls_names));
+        const auto setup =
+            ingest::ensure_centre_pki(pki, ingest::parse_certificate_names(tls_names));
         served_tls_files = pki.server();
         const auto ca = ingest::read_certificates(pki.ca_certificate()).front();
         // One "SHA-256 fingerprint" per line, the CA's first: scripts take the first as the pin.
-        start_lines.push_back(
-            "tls: centre CA " + pki.ca_certificate().string() +
-            (setup.created_ca       ? " (created)"
-             : setup.adopted_legacy ? " (the certificate carts pinned before, now the CA)"
-                                    : "") +
-            ", SHA-256 fingerprint " + ca.fingerprint + " (carts pin this: cart --pin), valid until " +
-            ca.not_after);
+        start_lines.push_back("tls: centre CA " + pki.ca_certificate().string() +
+                              (setup.created_ca ? " (created)"
+                               : setup.adopted_legacy
+                                   ? " (the certificate carts pinned before, now the CA)"
+                                   : "") +
+                              ", SHA-256 fingerprint " + ca.fingerprint +
+                              " (carts pin this: cart --pin), valid until " + ca.not_after);
         const auto leaf = ingest::read_certificates(pki.server().certificate).front();
         start_lines.push_back("tls: server certificate " + pki.server().certificate.string() +
-                            (setup.issued_server ? " (issued)" : "") + ", SHA-256 " +
-                            leaf.fingerprint + ", valid until " + leaf.not_after +
-                            (setup.presenting_legacy
-                                 ? "; still the pre-CA certificate: `greenchannel tls renew` "
-                                   "switches to one issued by the CA once every cart runs "
-                                   "software that accepts a CA pin (README, Security)"
-                                 : ""));
+                              (setup.issued_server ? " (issued)" : "") + ", SHA-256 " +
+                              leaf.fingerprint + ", valid until " + leaf.not_after +
+                              (setup.presenting_legacy
+                                   ? "; still the pre-CA certificate: `greenchannel tls renew` "
+                                     "switches to one issued by the CA once every cart runs "
+                                     "software that accepts a CA pin (README, Security)"
+                                   : ""));
         const auto days_left =
             (leaf.not_after_unix_s - std::chrono::duration_cast<std::chrono::seconds>(
                                          std::chrono::system_clock::now().time_since_epoch())
                                          .count()) /
             86'400;
         if (days_left < 30) {
-          std::cerr << "greenchannel serve: warning: the server certificate expires in " << days_left
-                    << " days (" << leaf.not_after << "): run `greenchannel tls renew`\n";
+          std::cerr << "greenchannel serve: warning: the server certificate expires in "
+                    << days_left << " days (" << leaf.not_after
+                    << "): run `greenchannel tls renew`\n";
         }
       } else {
         served_tls_files = ingest::TlsFiles{tls_cert, tls_key};
-        start_lines.push_back("tls: certificate " + tls_cert + ", SHA-256 fingerprint " +
-                            ingest::certificate_fingerprint_sha256(std::filesystem::path(tls_cert)));
+        start_lines.push_back(
+            "tls: certificate " + tls_cert + ", SHA-256 fingerprint " +
+            ingest::certificate_fingerprint_sha256(std::filesystem::path(tls_cert)));
       }
       config.tls = ingest::make_server_tls_context(*served_tls_files, client_ca);
     } catch (const std::exception& e) {
@@ -361,12 +363,11 @@ int cmd_serve(int argc, char** argv) {
         std::filesystem::create_directories(dir);
         const auto report = storage::backup_database(db_path, file);
         // Printed after the "listening on" line, which scripts read first.
-        start_lines.push_back("database schema version " + std::to_string(*on_disk) +
-                            " is older than " +
-                            std::to_string(storage::Store::latest_schema_version()) +
-                            ": backed up to " + file.string() + " (" +
-                            std::to_string(report.bytes) +
-                            " bytes, integrity_check ok) before migrating");
+        start_lines.push_back(
+            "database schema version " + std::to_string(*on_disk) + " is older than " +
+            std::to_string(storage::Store::latest_schema_version()) + ": backed up to " +
+            file.string() + " (" + std::to_string(report.bytes) +
+            " bytes, integrity_check ok) before migrating");
       } catch (const std::exception& e) {
         std::cerr << "greenchannel serve: refusing to migrate " << db_path.string()
                   << " without a backup: " << e.what() << "\n";

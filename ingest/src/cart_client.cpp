@@ -214,8 +214,7 @@ void CartClient::Impl::connect() {
       hello_ack_ = m->hello_ack();
       log("connected to " + config_.host + ":" + std::to_string(config_.port) +
           (tls_ ? " (TLS, server certificate SHA-256 " + server_certificate_ + "; " : " (") +
-          "clock offset " +
-          std::to_string(hello_ack_->device_clock_offset_ms()) + " ms, " +
+          "clock offset " + std::to_string(hello_ack_->device_clock_offset_ms()) + " ms, " +
           std::to_string(hello_ack_->open_studies_size()) + " open studies)");
       return;
     }

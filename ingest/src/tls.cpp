@@ -155,7 +155,7 @@ namespace {
 struct ServerPair {
   std::unique_ptr<X509, decltype(&X509_free)> leaf{nullptr, X509_free};
   std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)> chain{
-      nullptr, [](STACK_OF(X509)* s) { sk_X509_pop_free(s, X509_free); }};
+      nullptr, [](STACK_OF(X509) * s) { sk_X509_pop_free(s, X509_free); }};
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key{nullptr, EVP_PKEY_free};
 };
 
@@ -192,8 +192,7 @@ struct ReloadableCertificate {
 
 int reloadable_index() {
   static const int index = SSL_CTX_get_ex_new_index(
-      0, nullptr, nullptr, nullptr,
-      [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+      0, nullptr, nullptr, nullptr, [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
         delete static_cast<ReloadableCertificate*>(ptr);
       });
   return index;
@@ -259,8 +258,8 @@ std::string reload_server_certificate(ssl::context& server_context, const TlsFil
 }
 
 CertificateWatcher::CertificateWatcher(boost::asio::io_context& io,
-                                       std::shared_ptr<ssl::context> server_context,
-                                       TlsFiles files, std::chrono::milliseconds interval,
+                                       std::shared_ptr<ssl::context> server_context, TlsFiles files,
+                                       std::chrono::milliseconds interval,
                                        std::function<void(std::string_view)> log)
     : timer_(io),
       context_(std::move(server_context)),
@@ -321,8 +320,8 @@ bool CertificateWatcher::try_reload(bool report_failure) {
     failed_.reset();
     failure_reported_ = false;
     if (log_) {
-      log_("tls: server certificate reloaded from " + files_.certificate.string() +
-           ", SHA-256 " + fingerprint + " (for new connections)");
+      log_("tls: server certificate reloaded from " + files_.certificate.string() + ", SHA-256 " +
+           fingerprint + " (for new connections)");
     }
     return true;
   } catch (const std::exception& e) {
@@ -374,11 +373,9 @@ struct Pins {
 };
 
 int pins_index() {
-  static const int index =
-      SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr,
-                               [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
-                                 delete static_cast<Pins*>(ptr);
-                               });
+  static const int index = SSL_CTX_get_ex_new_index(
+      0, nullptr, nullptr, nullptr,
+      [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) { delete static_cast<Pins*>(ptr); });
   return index;
 }
 

@@ -56,9 +56,9 @@ class ServeProcess {
                         std::vector<std::string> extra = {}, bool tls = false,
                         const std::string& program = GC_CLI_PATH) {
     // Everything the child needs is built before fork(): other threads may hold the heap lock.
-    std::vector<std::string> args = {program, "serve",     "--listen",  listen,
-                                     "--db",      db.string(), "--threads", "2",
-                                     "--station-listen", "127.0.0.1:0"};
+    std::vector<std::string> args = {
+        program,     "serve", "--listen",         listen,       "--db", db.string(),
+        "--threads", "2",     "--station-listen", "127.0.0.1:0"};
     if (!tls) args.push_back("--insecure");
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;

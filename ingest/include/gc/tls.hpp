@@ -60,8 +60,7 @@ class CertificateWatcher {
  public:
   CertificateWatcher(boost::asio::io_context& io,
                      std::shared_ptr<boost::asio::ssl::context> server_context, TlsFiles files,
-                     std::chrono::milliseconds interval,
-                     std::function<void(std::string_view)> log);
+                     std::chrono::milliseconds interval, std::function<void(std::string_view)> log);
   void start();
   void stop();
   void reload_now();
@@ -82,8 +81,8 @@ class CertificateWatcher {
   std::chrono::milliseconds interval_;
   std::function<void(std::string_view)> log_;
   std::mutex mutex_;  // poll (timer) and reload_now (SIGHUP) may run on different io threads
-  std::optional<Stamp> loaded_;   // the files as last loaded
-  std::optional<Stamp> failed_;   // the files as they were when a reload last failed
+  std::optional<Stamp> loaded_;  // the files as last loaded
+  std::optional<Stamp> failed_;  // the files as they were when a reload last failed
   bool failure_reported_ = false;
   bool stopped_ = false;
 };
