@@ -313,7 +313,8 @@ int cmd_cart(int argc, char** argv) {
   double wait_confirmation_s = 0;
   double chaos = 0;
   std::string ca_file;
-  std::string fingerprint;
+  std::vector<std::string> pin_args;
+  std::vector<std::string> fingerprint_args;  // --fingerprint, the older name of --pin
   std::string client_cert;
   std::string client_key;
   agent::WatchConfig watch;
@@ -368,12 +369,17 @@ int cmd_cart(int argc, char** argv) {
       "chaos", po::value(&chaos)->default_value(0),
       "probability of dropping the connection after each frame (fault testing)")(
       "tls", "TLS 1.2+ (the default; accepted for older scripts)")(
-      "fingerprint", po::value(&fingerprint),
-      "verify the server by its certificate's SHA-256 fingerprint (as `serve` prints it)")(
+      "pin", po::value(&pin_args)->composing(),
+      "verify the server by the SHA-256 fingerprint of its centre CA (as `serve` and `tls show` "
+      "print it) or, as before the CA, of its own certificate; repeat it or give a comma list to "
+      "accept two CAs while the centre changes its CA")("fingerprint",
+                                                        po::value(&fingerprint_args)->composing(),
+                                                        "the same as --pin (older scripts)")(
       "ca", po::value(&ca_file),
-      "verify the server with this CA (PEM); without --ca or --fingerprint the system's trust "
-      "store is used")("cert", po::value(&client_cert),
-                       "client certificate (PEM) for a server that requires mutual TLS")(
+      "verify the server with this CA (PEM) and its host name; without --ca or --pin the "
+      "system's trust store is used")(
+      "cert", po::value(&client_cert),
+      "client certificate (PEM) for a server that requires mutual TLS")(
       "key", po::value(&client_key), "private key (PEM) of --cert")(
       "insecure", "plain TCP without TLS (only for a server on loopback started with --insecure)")(
       "watch", po::value(&watch_dir), "DIR: send every new ECG file that appears in DIR, once")(
@@ -486,11 +492,24 @@ int cmd_cart(int argc, char** argv) {
     config.log = [](std::string_view line) { std::cerr << "cart: " << line << "\n"; };
   }
 
+  std::vector<std::string> pins;
+  try {
+    pin_args.insert(pin_args.end(), fingerprint_args.begin(), fingerprint_args.end());
+    for (const auto& p : pin_args) {
+      for (auto& pin : ingest::parse_pins(p)) pins.push_back(std::move(pin));
+    }
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "greenchannel cart: --pin: " << e.what() << "\n";
+    return 2;
+  }
   const bool insecure = vm.count("insecure") != 0U;
-  if (insecure && (vm.count("tls") != 0U || !fingerprint.empty() || !ca_file.empty() ||
+  if (!pins.empty() && !ca_file.empty()) {
+    std::cerr << "greenchannel cart: give --pin or --ca, not both\n";
+    return 2;
+  }
+  if (insecure && (vm.count("tls") != 0U || !pins.empty() || !ca_file.empty() ||
                    !client_cert.empty() || !client_key.empty())) {
-    std::cerr
-        << "greenchannel cart: --insecure contradicts --tls/--fingerprint/--ca/--cert/--key\n";
+    std::cerr << "greenchannel cart: --insecure contradicts --tls/--pin/--ca/--cert/--key\n";
     return 2;
   }
   if (client_cert.empty() != client_key.empty()) {
@@ -501,12 +520,14 @@ int cmd_cart(int argc, char** argv) {
     std::optional<ingest::TlsFiles> client;
     if (!client_cert.empty()) client = ingest::TlsFiles{client_cert, client_key};
     try {
-      config.tls = ingest::make_cart_tls_context(ca_file, fingerprint, client);
+      config.tls = ingest::make_cart_tls_context(ca_file, pins, client);
     } catch (const std::exception& e) {
       std::cerr << "greenchannel cart: TLS setup: " << e.what() << "\n";
       return 2;
     }
-    config.tls_verify_host_name = fingerprint.empty();
+    // A pinned CA is the centre's own, issuing only its server certificates: the pin is the
+    // check, and carts often reach the server by an address the certificate does not name.
+    config.tls_verify_host_name = pins.empty();
   }
   if (!watch_dir.empty()) {
     watch.dir = watch_dir;

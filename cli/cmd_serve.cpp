@@ -13,11 +13,16 @@
 #include <thread>
 #include <unordered_map>
 
+#include <sqlite3.h>
+
 #include "commands.hpp"
+#include "config_file.hpp"
 #include "gc/alert_cart.hpp"
 #include "gc/alert_service.hpp"
+#include "gc/backup.hpp"
 #include "gc/case_ingest.hpp"
 #include "gc/case_store.hpp"
+#include "gc/centre_pki.hpp"
 #include "gc/ingest.hpp"
 #include "gc/ingest_metrics.hpp"
 #include "gc/station.hpp"
@@ -71,6 +76,32 @@ std::pair<std::string, std::uint16_t> parse_listen(const std::string& text) {
   return {address, static_cast<std::uint16_t>(port)};
 }
 
+// PRAGMA user_version of an existing database, read without opening it for writing (no
+// migration runs); nullopt when it cannot be read.
+std::optional<int> schema_version_on_disk(const std::filesystem::path& db) {
+  sqlite3* handle = nullptr;
+  std::optional<int> version;
+  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(handle, "PRAGMA user_version", -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      version = sqlite3_column_int(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(handle);
+  return version;
+}
+
+std::string utc_file_stamp() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
 }  // namespace
 
 int cmd_serve(int argc, char** argv) {
@@ -88,6 +119,13 @@ int cmd_serve(int argc, char** argv) {
   std::string tls_cert;
   std::string tls_key;
   std::string client_ca;
+  std::string config_file;
+  std::string tls_names = "localhost,127.0.0.1";
+  double tls_reload_s = 2;
+  std::string upgrade_backup_dir;
+  bool tls_flag = false;
+  bool insecure = false;
+  bool quiet = false;
   po::options_description desc(
       "usage: greenchannel serve [options]\n\n"
       "Runs the server: carts connect, authenticate and stream ECGs (protocol v1);\n"
@@ -96,14 +134,20 @@ int cmd_serve(int argc, char** argv) {
       "(--station-listen: HTTPS + WebSocket for the cardiologists' browsers, /healthz, /metrics).\n"
       "Prints \"listening on ADDRESS:PORT\" first, then one line per event.\n"
       "SIGINT/SIGTERM stop it cleanly (in-flight commits finish, WAL checkpointed, exit 0).\n"
-      "TLS 1.2+ by default: a key and self-signed certificate are created next to the database\n"
-      "on first start (or given with --tls-cert/--tls-key) and the SHA-256 fingerprint is\n"
-      "printed; carts pin it (cart --fingerprint) or verify a CA (cart --ca). With --client-ca,\n"
-      "carts must also present a certificate signed by that CA (mutual TLS). Plain TCP only\n"
-      "with --insecure, and only on loopback addresses.\n\noptions");
+      "TLS 1.2+ by default: on first start a private CA for the centre and a server certificate\n"
+      "issued by it are created in DB-DIR/tls/ (or one is given with --tls-cert/--tls-key); the\n"
+      "CA's SHA-256 fingerprint is printed and carts pin it (cart --pin), so `greenchannel tls\n"
+      "renew` can replace the server certificate: serve reloads it for new connections when its\n"
+      "files change (polled every --tls-reload-s) or on SIGHUP. With --client-ca, carts must\n"
+      "also present a certificate signed by that CA (mutual TLS). Plain TCP only with\n"
+      "--insecure, and only on loopback addresses.\n"
+      "Every option can be set in a file (--config; `name = value` lines, # comments, e.g.\n"
+      "/etc/greenchannel/greenchannel.conf); the command line wins over the file.\n\noptions");
   desc.add_options()("help,h", "show this help")(
-      "listen", po::value(&listen)->default_value("127.0.0.1:7800"),
-      "address:port to listen on (port 0 = any free port)")(
+      "config", po::value(&config_file),
+      "read options from this file (`listen = 0.0.0.0:7800`, one per line); command-line options "
+      "override it")("listen", po::value(&listen)->default_value("127.0.0.1:7800"),
+                     "address:port to listen on (port 0 = any free port)")(
       "db", po::value(&db)->default_value(default_db_path().string()), "SQLite database")(
       "threads", po::value(&threads)->default_value(0), "I/O threads (0 = hardware threads)")(
       "analysis-threads", po::value(&analysis_threads)->default_value(1),
@@ -124,13 +168,21 @@ int cmd_serve(int argc, char** argv) {
       "the cart told in the HelloAck) and can no longer be resumed")(
       "commit-delay-us", po::value(&commit_delay_us)->default_value(0),
       "group commit: wait this long to gather more chunks per transaction (0 = adaptive only)")(
-      "tls", "TLS (the default; accepted for older scripts)")(
-      "insecure", "plain TCP instead of TLS (loopback addresses only)")(
-      "tls-cert", po::value(&tls_cert), "PEM certificate (chain); default: created in DB-DIR/tls/")(
+      "tls", po::bool_switch(&tls_flag), "TLS (the default; accepted for older scripts)")(
+      "insecure", po::bool_switch(&insecure), "plain TCP instead of TLS (loopback addresses only)")(
+      "tls-names", po::value(&tls_names)->default_value(tls_names),
+      "host names and IP addresses carts and browsers use for this server, comma separated: "
+      "put in the first server certificate (later: `tls renew --names`)")(
+      "tls-reload-s", po::value(&tls_reload_s)->default_value(2),
+      "how often the certificate files are checked for a renewal (SIGHUP reloads at once)")(
+      "tls-cert", po::value(&tls_cert),
+      "PEM certificate (chain) to serve instead of the centre CA's; reloaded when it changes")(
       "tls-key", po::value(&tls_key), "PEM private key that goes with --tls-cert")(
       "client-ca", po::value(&client_ca),
       "mutual TLS: require a client certificate signed by this CA (PEM)")(
-      "quiet,q", "log nothing but the listening line and errors");
+      "upgrade-backup-dir", po::value(&upgrade_backup_dir),
+      "before a new version migrates the database, it is backed up here (default DB-DIR/backups)")(
+      "quiet,q", po::bool_switch(&quiet), "log nothing but the listening line and errors");
   // The reading station and the alert runtime (escalation, webhook).
   std::string station_listen;
   std::string alert_webhook;
@@ -172,6 +224,9 @@ int cmd_serve(int argc, char** argv) {
       std::cout << desc << "\n";
       return 0;
     }
+    if (vm.count("config") != 0U) {
+      store_config_file(vm["config"].as<std::string>(), desc, vm);
+    }
     po::notify(vm);
   } catch (const po::error& e) {
     std::cerr << "greenchannel serve: " << e.what() << "\n" << desc << "\n";
@@ -182,14 +237,13 @@ int cmd_serve(int argc, char** argv) {
   try {
     std::tie(config.listen_address, config.port) = parse_listen(listen);
     const auto address = asio::ip::make_address(config.listen_address);
-    const bool tls_named = vm.count("tls") != 0U || !tls_cert.empty() || !tls_key.empty() ||
-                           !client_ca.empty();
-    if (tls_named && vm.count("insecure") != 0U) {
+    const bool tls_named = tls_flag || !tls_cert.empty() || !tls_key.empty() || !client_ca.empty();
+    if (tls_named && insecure) {
       std::cerr << "greenchannel serve: --insecure contradicts --tls/--tls-cert/--tls-key/"
                    "--client-ca\n";
       return 2;
     }
-    if (!address.is_loopback() && vm.count("insecure") != 0U) {
+    if (!address.is_loopback() && insecure) {
       std::cerr << "greenchannel serve: refusing to serve plain TCP on the non-loopback address "
                 << config.listen_address << " (drop --insecure to serve TLS)\n";
       return 2;
@@ -220,7 +274,6 @@ int cmd_serve(int argc, char** argv) {
   config.idle_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(idle_timeout_s * 1000));
   config.handshake_timeout =
       std::chrono::milliseconds(static_cast<std::int64_t>(handshake_timeout_s * 1000));
-  const bool quiet = vm.count("quiet") != 0U;
   config.log = [quiet](std::string_view line) {
     if (quiet) {
       return;
@@ -232,22 +285,95 @@ int cmd_serve(int argc, char** argv) {
   if (db_path.has_parent_path()) {
     std::filesystem::create_directories(db_path.parent_path());
   }
-  std::string tls_line;
-  if (vm.count("insecure") == 0U) {
+  std::vector<std::string> start_lines;  // TLS and backup lines, printed after "listening on"
+  std::optional<ingest::TlsFiles> served_tls_files;
+  if (!insecure) {
     if (tls_cert.empty() != tls_key.empty()) {
       std::cerr << "greenchannel serve: --tls-cert and --tls-key go together\n";
       return 2;
     }
-    const std::filesystem::path tls_dir =
-        (db_path.has_parent_path() ? db_path.parent_path() : std::filesystem::path(".")) / "tls";
-    const ingest::TlsFiles files{
-        tls_cert.empty() ? tls_dir / "server.crt" : std::filesystem::path(tls_cert),
-        tls_key.empty() ? tls_dir / "server.key" : std::filesystem::path(tls_key)};
-    const bool created = tls_cert.empty() && ingest::ensure_server_certificate(files);
-    config.tls = ingest::make_server_tls_context(files, client_ca);
-    tls_line = "tls: certificate " + files.certificate.string() + (created ? " (created)" : "") +
-               ", SHA-256 fingerprint " + ingest::certificate_fingerprint_sha256(files.certificate) +
-               (client_ca.empty() ? "" : "; client certificates required (CA " + client_ca + ")");
+    if (!(tls_reload_s >= 0.1 && tls_reload_s <= 3600)) {
+      std::cerr << "greenchannel serve: --tls-reload-s must be 0.1..3600\n";
+      return 2;
+    }
+    try {
+      if (tls_cert.empty()) {
+        const ingest::CentrePki pki{
+            (db_path.has_parent_path() ? db_path.parent_path() : std::filesystem::path(".")) /
+            "tls"};
+        const auto setup =
+            ingest::ensure_centre_pki(pki, ingest::parse_certificate_names(tls_names));
+        served_tls_files = pki.server();
+        const auto ca = ingest::read_certificates(pki.ca_certificate()).front();
+        // One "SHA-256 fingerprint" per line, the CA's first: scripts take the first as the pin.
+        start_lines.push_back("tls: centre CA " + pki.ca_certificate().string() +
+                              (setup.created_ca ? " (created)"
+                               : setup.adopted_legacy
+                                   ? " (the certificate carts pinned before, now the CA)"
+                                   : "") +
+                              ", SHA-256 fingerprint " + ca.fingerprint +
+                              " (carts pin this: cart --pin), valid until " + ca.not_after);
+        const auto leaf = ingest::read_certificates(pki.server().certificate).front();
+        start_lines.push_back("tls: server certificate " + pki.server().certificate.string() +
+                              (setup.issued_server ? " (issued)" : "") + ", SHA-256 " +
+                              leaf.fingerprint + ", valid until " + leaf.not_after +
+                              (setup.presenting_legacy
+                                   ? "; still the pre-CA certificate: `greenchannel tls renew` "
+                                     "switches to one issued by the CA once every cart runs "
+                                     "software that accepts a CA pin (README, Security)"
+                                   : ""));
+        const auto days_left =
+            (leaf.not_after_unix_s - std::chrono::duration_cast<std::chrono::seconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count()) /
+            86'400;
+        if (days_left < 30) {
+          std::cerr << "greenchannel serve: warning: the server certificate expires in "
+                    << days_left << " days (" << leaf.not_after
+                    << "): run `greenchannel tls renew`\n";
+        }
+      } else {
+        served_tls_files = ingest::TlsFiles{tls_cert, tls_key};
+        start_lines.push_back(
+            "tls: certificate " + tls_cert + ", SHA-256 fingerprint " +
+            ingest::certificate_fingerprint_sha256(std::filesystem::path(tls_cert)));
+      }
+      config.tls = ingest::make_server_tls_context(*served_tls_files, client_ca);
+    } catch (const std::exception& e) {
+      std::cerr << "greenchannel serve: TLS: " << e.what() << "\n";
+      return 1;
+    }
+    if (!client_ca.empty()) {
+      start_lines.push_back("tls: client certificates required (CA " + client_ca + ")");
+    }
+  }
+  // A database written by an older version is backed up before this one migrates it (README,
+  // Operations: upgrade and roll back).
+  if (std::filesystem::exists(db_path)) {
+    const auto on_disk = schema_version_on_disk(db_path);
+    if (on_disk && *on_disk > 0 && *on_disk < storage::Store::latest_schema_version()) {
+      const std::filesystem::path dir =
+          !upgrade_backup_dir.empty()
+              ? std::filesystem::path(upgrade_backup_dir)
+              : (db_path.has_parent_path() ? db_path.parent_path() : std::filesystem::path(".")) /
+                    "backups";
+      const auto file = dir / (db_path.stem().string() + "-schema" + std::to_string(*on_disk) +
+                               "-" + utc_file_stamp() + ".db");
+      try {
+        std::filesystem::create_directories(dir);
+        const auto report = storage::backup_database(db_path, file);
+        // Printed after the "listening on" line, which scripts read first.
+        start_lines.push_back(
+            "database schema version " + std::to_string(*on_disk) + " is older than " +
+            std::to_string(storage::Store::latest_schema_version()) + ": backed up to " +
+            file.string() + " (" + std::to_string(report.bytes) +
+            " bytes, integrity_check ok) before migrating");
+      } catch (const std::exception& e) {
+        std::cerr << "greenchannel serve: refusing to migrate " << db_path.string()
+                  << " without a backup: " << e.what() << "\n";
+        return 1;
+      }
+    }
   }
   storage::OpenOptions open_options;
   open_options.audit_actor = "serve";
@@ -328,8 +454,17 @@ int cmd_serve(int argc, char** argv) {
   server.start();
   server_ptr = &server;
   std::cout << "listening on " << server.address() << (config.tls ? " (TLS)" : "") << std::endl;
-  if (!tls_line.empty()) {
-    std::cout << utc_now_text() << " " << tls_line << std::endl;
+  for (const auto& line : start_lines) {
+    std::cout << utc_now_text() << " " << line << std::endl;
+  }
+  // Renewed certificates are taken for new handshakes without a restart (ingest and station).
+  std::unique_ptr<ingest::CertificateWatcher> certificate_watcher;
+  if (config.tls) {
+    certificate_watcher = std::make_unique<ingest::CertificateWatcher>(
+        io, config.tls, *served_tls_files,
+        std::chrono::milliseconds(std::llround(tls_reload_s * 1000)),
+        [](std::string_view line) { std::cout << utc_now_text() << " " << line << std::endl; });
+    certificate_watcher->start();
   }
 
   std::unique_ptr<station::Station> station;
@@ -356,7 +491,24 @@ int cmd_serve(int argc, char** argv) {
     sc.max_connections_per_address = station_max_connections_per_address;
     sc.handshake_timeout =
         std::chrono::milliseconds(std::llround(station_handshake_timeout_s * 1000));
-    sc.metrics_text = [&server] { return ingest::prometheus_text(server.stats()); };
+    sc.metrics_text = [&server, &served_tls_files] {
+      std::string text = ingest::prometheus_text(server.stats());
+      // For an alert well before carts would refuse an expired certificate.
+      if (served_tls_files) {
+        try {
+          const auto leaf = ingest::read_certificates(served_tls_files->certificate).front();
+          text +=
+              "# HELP greenchannel_tls_certificate_expiry_timestamp_seconds When the server "
+              "certificate expires (Unix time); renew with `greenchannel tls renew`.\n"
+              "# TYPE greenchannel_tls_certificate_expiry_timestamp_seconds gauge\n"
+              "greenchannel_tls_certificate_expiry_timestamp_seconds " +
+              std::to_string(leaf.not_after_unix_s) + "\n";
+        } catch (const std::exception&) {
+          // Unreadable mid-renewal: the gauge is left out of this scrape.
+        }
+      }
+      return text;
+    };
     sc.log = config.log;
     station = std::make_unique<station::Station>(io, sc, alerts);
     station->start();
@@ -375,6 +527,20 @@ int cmd_serve(int argc, char** argv) {
               << store->schema_version() << ")" << std::endl;
   }
 
+  // SIGHUP (systemctl reload greenchannel): reload the certificate now.
+  asio::signal_set hangups(io, SIGHUP);
+  std::function<void()> wait_hangup = [&] {
+    hangups.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      if (certificate_watcher) {
+        certificate_watcher->reload_now();
+      } else {
+        std::cout << utc_now_text() << " SIGHUP: nothing to reload (plain TCP)" << std::endl;
+      }
+      wait_hangup();
+    });
+  };
+  wait_hangup();
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) {
@@ -388,6 +554,8 @@ int cmd_serve(int argc, char** argv) {
     std::cout << utc_now_text() << " received " << (signal == SIGINT ? "SIGINT" : "SIGTERM")
               << ": stopping (send it again to stop at once)" << std::endl;
     if (station) station->stop();
+    if (certificate_watcher) certificate_watcher->stop();
+    hangups.cancel();
     server.stop();
   });
 

@@ -15,5 +15,7 @@ int cmd_eval(int argc, char** argv);    // accuracy evaluations (cmd_eval.cpp â†
 int cmd_user(int argc, char** argv);     // reading-station accounts add|list|disable (cmd_user.cpp)
 int cmd_convert(int argc, char** argv);  // ECG out as WFDB, aECG, DICOM, PDF (cmd_convert.cpp â†’ gc_export)
 int cmd_db(int argc, char** argv);       // database backup|restore (cmd_db.cpp)
+int cmd_tls(int argc,
+            char** argv);  // centre CA and server certificate: show|renew|new-ca (cmd_tls.cpp)
 
 }  // namespace gc::cli

@@ -22,6 +22,7 @@ constexpr Command kCommands[] = {
     {"roster", gc::cli::cmd_roster, "on-call roster that alerts escalate along: set, show"},
     {"user", gc::cli::cmd_user, "reading-station accounts: add, list, disable"},
     {"db", gc::cli::cmd_db, "database backup (online, verified) and restore"},
+    {"tls", gc::cli::cmd_tls, "the centre CA and server certificate: show, renew, new-ca"},
     {"analyze", gc::cli::cmd_analyze, "analyse a WFDB record offline (--json for the contract)"},
     {"convert", gc::cli::cmd_convert, "write an ECG as WFDB, HL7 aECG, DICOM or a printable PDF"},
     {"synth", gc::cli::cmd_synth, "generate synthetic ECG records"},

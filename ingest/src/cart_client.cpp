@@ -14,6 +14,7 @@
 #include <boost/asio/ssl.hpp>
 
 #include "gc/storage.hpp"
+#include "gc/tls.hpp"
 
 namespace gc::ingest {
 
@@ -172,6 +173,7 @@ class CartClient::Impl {
   std::set<std::int64_t> alert_update_ids_;      // every update_id seen
   std::mt19937_64 chaos_;
   std::int64_t last_send_ms_ = 0;
+  std::string server_certificate_;  // fingerprint of the certificate the server presented
 };
 
 void CartClient::Impl::run_for(Clock::duration timeout, bool close_on_timeout) {
@@ -249,6 +251,12 @@ void CartClient::Impl::connect_to(const ServerAddress& server) {
       }
       throw ConnectionLost("TLS handshake failed: " + why);
     }
+    // Said in the "connected" line: which certificate the server presented (it may have been
+    // renewed since the last connection; the pin is its CA's and has not changed).
+    if (X509* peer = SSL_get1_peer_certificate(tls_->native_handle())) {
+      server_certificate_ = certificate_fingerprint_sha256(peer);
+      X509_free(peer);
+    }
   }
   connected_ = true;
 
@@ -279,8 +287,9 @@ void CartClient::Impl::connect_to(const ServerAddress& server) {
     }
     if (m->has_hello_ack()) {
       hello_ack_ = m->hello_ack();
-      log("connected to " + server.text() + " (clock offset " +
-          std::to_string(hello_ack_->device_clock_offset_ms()) + " ms, " +
+      log("connected to " + server.text() +
+          (tls_ ? " (TLS, server certificate SHA-256 " + server_certificate_ + "; " : " (") +
+          "clock offset " + std::to_string(hello_ack_->device_clock_offset_ms()) + " ms, " +
           std::to_string(hello_ack_->open_studies_size()) + " open studies)");
       return;
     }

@@ -50,14 +50,16 @@ inline std::string quote(const std::string& s) {
 // fills and blocks the server) and kept for assertions.
 class ServeProcess {
  public:
-  // `extra` are further serve options; --insecure (plain TCP on loopback) and an ephemeral
-  // station port (parallel tests must not collide on 8443) are always passed.
+  // `extra` are further serve options; --insecure (plain TCP on loopback) unless `tls`, and an
+  // ephemeral station port (parallel tests must not collide on 8443) are always passed.
   explicit ServeProcess(const fs::path& db, const std::string& listen = "127.0.0.1:0",
-                        std::vector<std::string> extra = {}) {
+                        std::vector<std::string> extra = {}, bool tls = false,
+                        const std::string& program = GC_CLI_PATH) {
     // Everything the child needs is built before fork(): other threads may hold the heap lock.
-    std::vector<std::string> args = {GC_CLI_PATH, "serve",     "--listen",  listen,
-                                     "--db",      db.string(), "--threads", "2",
-                                     "--insecure", "--station-listen", "127.0.0.1:0"};
+    std::vector<std::string> args = {
+        program,     "serve", "--listen",         listen,       "--db", db.string(),
+        "--threads", "2",     "--station-listen", "127.0.0.1:0"};
+    if (!tls) args.push_back("--insecure");
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -70,7 +72,7 @@ class ServeProcess {
       ::dup2(fds[1], STDOUT_FILENO);
       ::close(fds[0]);
       ::close(fds[1]);
-      ::execv(GC_CLI_PATH, argv.data());
+      ::execv(argv[0], argv.data());
       std::_Exit(127);
     }
     ::close(fds[1]);
