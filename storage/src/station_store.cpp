@@ -4,13 +4,14 @@
 #include <mutex>
 
 #include "companion.hpp"
-#include "sqlite.hpp"
+#include "db.hpp"
+#include "pg.hpp"
 
 namespace gc::storage {
 
-using sqlite::Db;
-using sqlite::Query;
-using sqlite::Transaction;
+using Db = db::Connection;
+using db::Query;
+using db::Transaction;
 
 namespace {
 
@@ -165,12 +166,9 @@ std::unique_ptr<StationStore> StationStore::open(const std::filesystem::path& db
   auto impl = std::make_unique<Impl>();
   impl->db = detail::open_companion(db_path, options, "web_sessions", "0003");
   try {
-    impl->has_transitions =
-        impl->db->pragma_text(
-            "SELECT count(*) FROM pragma_table_info('alert_transitions') WHERE name IN "
-            "('alert_id', 'to_state', 'at_ms', 'actor', 'seq')") == "5";
+    impl->has_transitions = impl->db->has_table("alert_transitions");
   } catch (const Error& e) {
-    throw Error("database " + db_path.string() + ": " + e.what());
+    throw Error("database " + describe_database(db_path) + ": " + e.what());
   }
   return std::unique_ptr<StationStore>(new StationStore(std::move(impl)));
 }
@@ -417,7 +415,8 @@ std::vector<AuditRecord> StationStore::audit_log(std::int64_t after_seq, std::si
 bool StationStore::healthy() {
   std::lock_guard lock(impl_->mutex);
   try {
-    return impl_->db->pragma_text("SELECT count(*) FROM schema_migrations") != "0";
+    auto q = impl_->db->query("SELECT count(*) FROM schema_migrations");
+    return q.step() && q.int64(0) != 0;
   } catch (const Error&) {
     return false;
   }
