@@ -9,7 +9,8 @@ GC_PACKAGES=(g++ cmake make pkg-config
   libeigen3-dev libfftw3-dev libprotobuf-dev protobuf-compiler libsqlite3-dev sqlite3 catch2
   libssl-dev openssl
   libdcmtk-dev libpugixml-dev
-  libcairo2-dev fonts-noto-cjk dicom3tools poppler-utils)
+  libcairo2-dev fonts-noto-cjk dicom3tools poppler-utils
+  libpq-dev postgresql-15)
 
 gc_install_packages() {
   local missing=()
