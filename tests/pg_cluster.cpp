@@ -81,35 +81,75 @@ int run(const std::vector<std::string>& argv, const std::string& user, const fs:
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-}  // namespace
-
-PgCluster& PgCluster::instance() {
-  static PgCluster cluster;
-  return cluster;
+std::string unprivileged_user() {
+  // initdb and postgres refuse to run as root.
+  return ::geteuid() == 0 ? "nobody" : "";
 }
 
-PgCluster::PgCluster() {
-  bindir_ = find_bindir();
-  if (bindir_.empty() || !fs::exists(bindir_ / "initdb") || !fs::exists(bindir_ / "pg_ctl")) {
+fs::path required_bindir() {
+  fs::path bindir = find_bindir();
+  if (bindir.empty() || !fs::exists(bindir / "initdb") || !fs::exists(bindir / "pg_ctl")) {
     throw std::runtime_error(
         "PostgreSQL tests need the server binaries (initdb, pg_ctl, postgres): none found in "
         "/usr/lib/postgresql/*/bin or GC_PG_BINDIR. Install postgresql-15 (scripts/test does) "
         "or set GC_PG_BINDIR.");
   }
+  return bindir;
+}
+
+std::string socket_name() {
+  return ".s.PGSQL." + std::to_string(kPort);
+}
+
+}  // namespace
+
+PgCluster& PgCluster::instance() {
+  if (const char* shared = std::getenv("GC_PG_TEST_CLUSTER");
+      shared != nullptr && *shared != '\0') {
+    static PgCluster attached{fs::path(shared), Mode::attach};
+    return attached;
+  }
+  static PgCluster cluster;
+  return cluster;
+}
+
+PgCluster::PgCluster(fs::path dir, Mode mode) : dir_(std::move(dir)) {
+  if (mode == Mode::start_and_leave) {
+    start();  // owned_ until it runs: a failed start is cleaned up
+    owned_ = false;
+    return;
+  }
+  owned_ = false;
+  if (!fs::exists(dir_ / socket_name())) {
+    throw std::runtime_error("GC_PG_TEST_CLUSTER=" + dir_.string() +
+                             " names no running PostgreSQL (did the ctest fixture "
+                             "'gc_pg_cluster start' run and succeed?)");
+  }
+}
+
+PgCluster::PgCluster() {
   std::string templ = (fs::temp_directory_path() / "gc-pg-XXXXXX").string();
   if (::mkdtemp(templ.data()) == nullptr) {
     throw std::runtime_error("cannot create a temporary directory for PostgreSQL: " +
                              std::error_code(errno, std::generic_category()).message());
   }
   dir_ = templ;
-  if (::geteuid() == 0) {
-    // initdb and postgres refuse to run as root.
-    const passwd* pw = ::getpwnam("nobody");
+  start();
+}
+
+PgCluster::~PgCluster() {
+  stop();
+}
+
+void PgCluster::start() {
+  bindir_ = required_bindir();
+  run_as_ = unprivileged_user();
+  if (!run_as_.empty()) {
+    const passwd* pw = ::getpwnam(run_as_.c_str());
     if (pw == nullptr) throw std::runtime_error("running as root but there is no user 'nobody'");
     if (::chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
       throw std::runtime_error("cannot chown " + dir_.string() + " to nobody");
     }
-    run_as_ = "nobody";
   }
   const fs::path log = dir_ / "commands.log";
   const fs::path data = dir_ / "data";
@@ -133,12 +173,8 @@ PgCluster::PgCluster() {
   }
 }
 
-PgCluster::~PgCluster() {
-  stop();
-}
-
 void PgCluster::stop() noexcept {
-  if (dir_.empty()) return;
+  if (dir_.empty() || !owned_) return;
   if (running_) {
     run({(bindir_ / "pg_ctl").string(), "-D", (dir_ / "data").string(), "-m", "immediate", "-w",
          "stop"},
@@ -150,9 +186,28 @@ void PgCluster::stop() noexcept {
   dir_.clear();
 }
 
+void PgCluster::start_shared(const fs::path& dir) {
+  stop_shared(dir);  // a cluster left over from an interrupted run
+  fs::create_directories(dir);
+  fs::permissions(dir, fs::perms::owner_all);  // the socket lives here: owner only
+  PgCluster cluster(dir, Mode::start_and_leave);
+}
+
+void PgCluster::stop_shared(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::exists(dir / "data" / "postmaster.pid", ec)) {
+    run({(required_bindir() / "pg_ctl").string(), "-D", (dir / "data").string(), "-m", "immediate",
+         "-w", "stop"},
+        unprivileged_user(), dir, dir / "commands.log");
+  }
+  fs::remove_all(dir, ec);
+}
+
 std::string PgCluster::create_database() {
   const std::string where = "?host=" + dir_.string() + "&port=" + std::to_string(kPort);
-  const std::string name = "gc_test_" + std::to_string(++next_db_);
+  // Unique across the processes that share a cluster under ctest.
+  const std::string name =
+      "gc_test_" + std::to_string(::getpid()) + "_" + std::to_string(++next_db_);
   storage::pg::connect("postgresql://gc@/postgres" + where)->exec("CREATE DATABASE " + name);
   return "postgresql://gc@/" + name + where;
 }

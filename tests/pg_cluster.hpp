@@ -10,6 +10,10 @@
 // postgresql-15). If they are missing, instance() throws: a PostgreSQL test fails, it does not
 // skip (scripts/test installs postgresql-15).
 //
+// Under ctest every test case is its own process: there one cluster is shared by all of them
+// (a CTest fixture runs `gc_pg_cluster start DIR` before and `gc_pg_cluster stop DIR` after, and
+// GC_PG_TEST_CLUSTER=DIR tells instance() to use it instead of starting its own).
+//
 // fsync is off in this cluster: the tests check what is stored, not PostgreSQL's own durability,
 // and they run on shared machines. The stores still ask for synchronous_commit = on.
 #pragma once
@@ -26,8 +30,13 @@ class PgCluster {
   static PgCluster& instance();
 
   // Creates an empty database and returns its libpq URI
-  // (postgresql://gc@/gc_test_N?host=<socket dir>&port=5432).
+  // (postgresql://gc@/gc_test_<pid>_N?host=<socket dir>&port=5432).
   std::string create_database();
+
+  // The shared cluster of a ctest run (tests/pg_cluster_main.cpp): started in `dir` (replacing
+  // any earlier one there) and left running, or stopped and deleted. Throw like instance().
+  static void start_shared(const std::filesystem::path& dir);
+  static void stop_shared(const std::filesystem::path& dir);
 
   ~PgCluster();
   PgCluster(const PgCluster&) = delete;
@@ -35,12 +44,18 @@ class PgCluster {
 
  private:
   PgCluster();
+  enum class Mode { attach, start_and_leave };
+  // A cluster in `dir` that this object never stops: an existing one (attach) or one it starts
+  // and leaves running (start_and_leave: stopped here only if starting fails).
+  PgCluster(std::filesystem::path dir, Mode mode);
+  void start();
   void stop() noexcept;
 
   std::filesystem::path bindir_;
   std::filesystem::path dir_;  // data/, the socket and the server log
   std::string run_as_;         // "" or the unprivileged user that owns the cluster
   bool running_ = false;
+  bool owned_ = true;  // started (and so stopped and deleted) by this object
   int next_db_ = 0;
 };
 

@@ -181,7 +181,7 @@ TEST_CASE("PostgreSQL placeholders are numbered outside quotes and comments",
 }
 
 TEST_CASE(
-    "PostgreSQL URIs: a password in the URI is refused and never echoed; an unreachable "
+    "PostgreSQL URIs: a password in the URI is refused and never echoed, an unreachable "
     "server is a clear error",
     "[storage][backends][postgresql]") {
   CHECK(is_postgresql_uri("postgresql://gc@db.example:5432/gc"));
