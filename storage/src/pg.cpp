@@ -210,8 +210,14 @@ class Connection final : public db::Connection {
 
   PGconn* handle() const { return conn_; }
   void note_changes(const PGresult* res) {
-    const char* n = PQcmdTuples(const_cast<PGresult*>(res));
-    changes_ = (n != nullptr && n[0] != '\0') ? std::strtoll(n, nullptr, 10) : 0;
+    // Like sqlite3_changes(): only INSERT, UPDATE and DELETE set it (PQcmdTuples also counts a
+    // SELECT's rows).
+    auto* r = const_cast<PGresult*>(res);
+    const std::string_view command = PQcmdStatus(r) != nullptr ? PQcmdStatus(r) : "";
+    if (command.starts_with("INSERT") || command.starts_with("UPDATE") ||
+        command.starts_with("DELETE")) {
+      changes_ = std::strtoll(PQcmdTuples(r), nullptr, 10);
+    }
   }
   // The server-side name of `sql` prepared for these parameter types (prepared on first use).
   const std::string& prepared(const std::string& sql, const std::vector<Oid>& types,

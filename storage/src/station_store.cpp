@@ -81,9 +81,10 @@ struct StationStore::Impl {
           "('acknowledged', 'confirmed', 'rejected') ORDER BY tr.seq LIMIT 1)";
       ack_by = "(SELECT tr.actor" + first_ack;
       ack_ms = "(SELECT tr.at_ms" + first_ack;
-      updated =
-          "MAX(a.raised_ms, COALESCE((SELECT MAX(tr.at_ms) FROM alert_transitions tr WHERE "
-          "tr.alert_id = a.id), 0))";
+      // The larger of two non-NULL values: SQLite's scalar max(), PostgreSQL's GREATEST.
+      updated = std::string(db->dialect() == db::Dialect::sqlite ? "MAX" : "GREATEST") +
+                "(a.raised_ms, COALESCE((SELECT MAX(tr.at_ms) FROM alert_transitions tr WHERE "
+                "tr.alert_id = a.id), 0))";
     }
     return "SELECT a.id, a.study_id, cs.case_id, s.study_uid, s.device_id, "
            "COALESCE(c.clinic, d.clinic, ''), s.patient_id, s.age_years, s.sex, s.chest_pain, "
@@ -336,7 +337,7 @@ std::size_t StationStore::count_live_sessions(UnixMs now_ms, std::int64_t idle_m
 
 std::vector<WorklistRow> StationStore::worklist(const WorklistQuery& query) {
   std::lock_guard lock(impl_->mutex);
-  std::string where = "WHERE 1";
+  std::string where = "WHERE 1 = 1";  // a boolean: PostgreSQL refuses a bare 1
   if (query.open_only) where += std::string(" AND a.state IN ") + kOpenStates;
   if (query.tier) where += " AND a.tier = ?";
   if (query.clinic) where += " AND COALESCE(c.clinic, d.clinic, '') = ?";

@@ -9,6 +9,8 @@
 
 #include "../../storage/src/migrations.hpp"
 #include "gc/alert_store.hpp"
+#include "gc/case_store.hpp"
+#include "gc/station_store.hpp"
 #include "storage_test_util.hpp"
 
 using namespace gc::storage;
@@ -258,4 +260,130 @@ TEST_CASE("alert store on both backends: roster, one page per level, cart outbox
   // The database enforces the outbox row's immutability too.
   CHECK_THAT(error_of([&] { db.raw()->exec("UPDATE cart_outbox SET delivered_ms = 5"); }),
              Contains("delivered once"));
+}
+
+TEST_CASE("case store on both backends: cases, time nodes and corrections, flags, reasons, studies",
+          "[storage][backends][cases]") {
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  TestDb db(backend);
+  std::int64_t study = 0;
+  std::string device;
+  {
+    auto store = Store::open(db.location());
+    device = store->add_device("Clinic A").device_id;
+    study = store->begin_study(make_header(device, "cs-1")).study_id;
+  }
+  auto cases = CaseStore::open(db.location(), "test");
+  const UnixMs t0 = now_unix_ms();
+  bool opened = false;
+  const auto c = cases->find_or_open_case(device, "p-1", "Clinic A", t0, &opened);
+  CHECK(opened);
+  const auto again = cases->find_or_open_case(device, "p-1", "Clinic A", t0 + 60'000, &opened);
+  CHECK_FALSE(opened);
+  CHECK(again.case_id == c.case_id);
+  const auto other =
+      cases->open_case(CaseRecord{0, "p-2", device, "Clinic A", t0, "open", "pending", "test"});
+  CHECK(other.case_id != c.case_id);
+
+  TimeNodeRecord fmc{0,  c.case_id,    "fmc", t0 - 600'000, t0 - 598'000, "cart", device, "cart",
+                     t0, std::nullopt, ""};
+  const auto fmc_seq = cases->append_node(fmc);
+  TimeNodeRecord fix = fmc;
+  fix.raw_ms = t0 - 660'000;
+  fix.corrected_ms.reset();
+  fix.supersedes = fmc_seq;
+  fix.note = "clock was wrong";
+  CHECK(cases->append_node(fix) > fmc_seq);
+  TimeNodeRecord wrong_case = fix;
+  wrong_case.case_id = other.case_id;
+  CHECK_THROWS_WITH(cases->append_node(wrong_case), Contains("nothing to correct"));
+  cases->append_flag(CaseFlagRecord{0, c.case_id, "transfer", true, "station", "dr.li", t0});
+  cases->append_delay_reason(DelayReasonRecord{0, c.case_id, "", "traffic", "dr.li", t0});
+  cases->link_study(c.case_id, study);
+  CHECK(cases->case_of_study(study) == std::optional<std::int64_t>(c.case_id));
+  cases->set_state(c.case_id, "closed", "stemi", "dr.li");
+
+  const auto bundle = cases->load_case(c.case_id);
+  REQUIRE(bundle.has_value());
+  CHECK(bundle->info.state == "closed");
+  CHECK(bundle->info.outcome == "stemi");
+  REQUIRE(bundle->nodes.size() == 2);
+  CHECK(bundle->nodes[0].corrected_ms == std::optional<UnixMs>(t0 - 598'000));
+  CHECK(bundle->nodes[1].supersedes == std::optional<std::int64_t>(fmc_seq));
+  CHECK(bundle->flags.size() == 1);
+  CHECK(bundle->delay_reasons.size() == 1);
+  CHECK(bundle->study_ids == std::vector<std::int64_t>{study});
+  CHECK(cases->load_cases(t0 - 1000, t0 + 1000).size() == 2);
+  // The database keeps a case's identity and its nodes, whoever writes.
+  CHECK_THAT(error_of([&] { db.raw()->exec("UPDATE cases SET patient_id = 'x'"); }),
+             Contains("identity is immutable"));
+  CHECK_THAT(error_of([&] { db.raw()->exec("DELETE FROM time_nodes"); }),
+             Contains("time_nodes are append-only"));
+}
+
+TEST_CASE("station store on both backends: users, sessions, worklist, study, audit",
+          "[storage][backends][station]") {
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  TestDb db(backend);
+  std::int64_t study = 0;
+  std::int64_t alert_id = 0;
+  {
+    auto store = Store::open(db.location());
+    const auto device = store->add_device("Clinic A").device_id;
+    study = store->begin_study(make_header(device, "st-1")).study_id;
+    AlertRecord a;
+    a.study_id = study;
+    a.tier = "critical";
+    a.category = "stemi";
+    a.summary_en = "STEMI";
+    a.summary_zh = "ST段抬高";
+    alert_id = store->raise_alert(a);
+  }
+  auto station = StationStore::open(db.location());
+  CHECK(station->healthy());
+  UserRecord user;
+  user.username = "dr.li";
+  user.role = "cardiologist";
+  user.password_hash.assign(32, 0xab);
+  user.salt.assign(16, 0x01);
+  user.iterations = 310000;
+  user.created_ms = now_unix_ms();
+  station->insert_user(user, "cli:admin");
+  CHECK_THROWS_WITH(station->insert_user(user, "cli:admin"), Contains("already exists"));
+  const auto found = station->find_user("dr.li");
+  REQUIRE(found.has_value());
+  CHECK(found->password_hash == user.password_hash);
+  CHECK_FALSE(found->disabled_ms.has_value());
+
+  const UnixMs now = now_unix_ms();
+  WebSessionRecord session;
+  session.token_sha256.assign(32, 0x00);  // NUL bytes in a bytea key
+  session.token_sha256[31] = 0xff;
+  session.username = "dr.li";
+  session.csrf_token = std::string(43, 'c');
+  session.created_ms = now;
+  session.last_seen_ms = now;
+  session.expires_ms = now + 3'600'000;
+  station->insert_session(session);
+  REQUIRE(station->find_session(session.token_sha256).has_value());
+  CHECK(station->count_live_sessions(now, 600'000) == 1);
+  station->revoke_session(session.token_sha256, now + 1);
+  CHECK(station->count_live_sessions(now + 2, 600'000) == 0);
+
+  WorklistQuery all;
+  const auto rows = station->worklist(all);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].alert_id == alert_id);
+  CHECK(rows[0].tier == "critical");
+  WorklistQuery urgent_only;
+  urgent_only.tier = "urgent";
+  CHECK(station->worklist(urgent_only).empty());
+  CHECK(station->worklist_row(alert_id).has_value());
+  const auto row = station->study(study);
+  REQUIRE(row.has_value());
+  CHECK(row->header.leads == std::vector<std::string>{"I", "II", "V1"});
+  CHECK(row->header.resolution_nv_per_lsb == 1000.0);
+  CHECK_FALSE(station->audit_log(0, 100).empty());
 }
