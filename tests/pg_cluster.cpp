@@ -115,7 +115,12 @@ PgCluster& PgCluster::instance() {
 
 PgCluster::PgCluster(fs::path dir, Mode mode) : dir_(std::move(dir)) {
   if (mode == Mode::start_and_leave) {
-    start();  // owned_ until it runs: a failed start is cleaned up
+    try {
+      start();  // owned_ until it runs: a failed start is cleaned up
+    } catch (...) {
+      stop();
+      throw;
+    }
     owned_ = false;
     return;
   }
@@ -134,7 +139,12 @@ PgCluster::PgCluster() {
                              std::error_code(errno, std::generic_category()).message());
   }
   dir_ = templ;
-  start();
+  try {
+    start();
+  } catch (...) {
+    stop();  // also removes the directory when the binaries are missing
+    throw;
+  }
 }
 
 PgCluster::~PgCluster() {
