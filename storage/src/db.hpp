@@ -8,9 +8,10 @@
 // comments. New ids come from `INSERT ... RETURNING id` (Query::run_returning_id), which both
 // backends support (SQLite >= 3.35), instead of a connection-wide "last insert id".
 //
-// Errors are gc::storage::Error. Like the SQLite layer always did, a database failure's message
-// carries the driver's text and the SQL for the server log; stores that answer API users catch
-// and rephrase what a user may see. Not thread-safe: each store serialises its connection.
+// Errors are gc::storage::Error. As the SQLite layer always did, a database failure's message
+// carries the driver's text and the SQL (useful in the server log; callers that show errors to
+// users should not pass these through verbatim). Not thread-safe: each store serialises its
+// connection.
 #pragma once
 
 #include <cstdint>

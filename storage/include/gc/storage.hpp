@@ -1,7 +1,9 @@
 // storage — the durable record of everything greenchannel receives and decides. SQLite (WAL,
-// synchronous=FULL, foreign keys on), schema as versioned SQL migrations in storage/migrations/.
-// Samples are stored exactly as received (integers + resolution); events and audit rows are
-// append-only. The interface is narrow so that another backend (PostgreSQL) can implement it.
+// synchronous=FULL, foreign keys on) by default, or PostgreSQL when opened with a postgresql://
+// URI (synchronous_commit=on); the schema as versioned SQL migrations per dialect in
+// storage/migrations/ and storage/migrations/postgresql/. Samples are stored exactly as received
+// (integers + resolution); events and audit rows are append-only, enforced by the database. The
+// stores are written once over a small database interface (storage/src/db.hpp).
 //
 // Thread-safety: every Store method may be called from any thread; the SQLite implementation
 // serialises them with an internal mutex (one connection per Store). The slow part of
