@@ -46,7 +46,7 @@ std::string utc_text(std::int64_t unix_ms) {
 }
 
 void require_existing_db(const std::string& db) {
-  if (!std::filesystem::exists(db)) {
+  if (!storage::is_postgresql_uri(db) && !std::filesystem::exists(db)) {
     throw storage::Error("no database at " + db +
                          " (run from the directory `greenchannel serve` uses, or pass --db)");
   }

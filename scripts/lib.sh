@@ -10,6 +10,7 @@ GC_PACKAGES=(g++ cmake make pkg-config
   libssl-dev openssl
   libdcmtk-dev libpugixml-dev
   libcairo2-dev fonts-noto-cjk dicom3tools poppler-utils
+  libpq-dev postgresql-15  # the PostgreSQL backend; its tests start a throwaway cluster
   dpkg-dev systemd curl)  # the Debian package test: dpkg-shlibdeps, systemd-analyze, /metrics
 
 gc_install_packages() {

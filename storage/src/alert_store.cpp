@@ -1,17 +1,18 @@
-// AlertStore: SQLite persistence of the alert lifecycle (migration 0004_alerts.sql).
+// AlertStore: persistence of the alert lifecycle (migration 0004_alerts.sql), SQLite or
+// PostgreSQL.
 #include "gc/alert_store.hpp"
 
 #include <cstdio>
 #include <mutex>
 
 #include "companion.hpp"
-#include "sqlite.hpp"
+#include "db.hpp"
 
 namespace gc::storage {
 
-using sqlite::Db;
-using sqlite::Query;
-using sqlite::Transaction;
+using Db = db::Connection;
+using db::Query;
+using db::Transaction;
 
 namespace {
 
@@ -138,18 +139,18 @@ TransitionWritten AlertStore::record_transition(const TransitionWrite& w) {
     }
   }
   TransitionWritten out;
-  db.query(
-        "INSERT INTO alert_transitions (alert_id, from_state, to_state, at_ms, actor, reason, "
-        "note) VALUES (?, ?, ?, ?, ?, ?, ?)")
-      .bind(1, t.alert_id)
-      .bind(2, t.from_state)
-      .bind(3, t.to_state)
-      .bind(4, t.at_ms)
-      .bind(5, t.actor)
-      .bind(6, t.reason)
-      .bind(7, t.note)
-      .run();
-  out.transition_seq = db.last_insert_rowid();
+  out.transition_seq =
+      db.query(
+            "INSERT INTO alert_transitions (alert_id, from_state, to_state, at_ms, actor, reason, "
+            "note) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq")
+          .bind(1, t.alert_id)
+          .bind(2, t.from_state)
+          .bind(3, t.to_state)
+          .bind(4, t.at_ms)
+          .bind(5, t.actor)
+          .bind(6, t.reason)
+          .bind(7, t.note)
+          .run_returning_id();
   if (!t.from_state.empty()) {
     db.query("UPDATE alerts SET state = ? WHERE id = ?")
         .bind(1, t.to_state)
@@ -168,21 +169,21 @@ TransitionWritten AlertStore::record_transition(const TransitionWrite& w) {
                        " transition=" + std::to_string(out.transition_seq));
     }
     for (const auto& n : w.nodes) {
-      db.query(
-            "INSERT INTO time_nodes (case_id, kind, raw_ms, corrected_ms, source, actor, clock, "
-            "recorded_ms, supersedes, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-          .bind(1, *w.case_id)
-          .bind(2, n.kind)
-          .bind(3, n.raw_ms)
-          .bind(4, n.corrected_ms)
-          .bind(5, n.source)
-          .bind(6, n.actor)
-          .bind(7, n.clock)
-          .bind(8, n.recorded_ms)
-          .bind(9, n.supersedes)
-          .bind(10, n.note)
-          .run();
-      out.node_seqs.push_back(db.last_insert_rowid());
+      out.node_seqs.push_back(db.query("INSERT INTO time_nodes (case_id, kind, raw_ms, "
+                                       "corrected_ms, source, actor, clock, "
+                                       "recorded_ms, supersedes, note) VALUES (?, ?, ?, ?, ?, ?, "
+                                       "?, ?, ?, ?) RETURNING seq")
+                                  .bind(1, *w.case_id)
+                                  .bind(2, n.kind)
+                                  .bind(3, n.raw_ms)
+                                  .bind(4, n.corrected_ms)
+                                  .bind(5, n.source)
+                                  .bind(6, n.actor)
+                                  .bind(7, n.clock)
+                                  .bind(8, n.recorded_ms)
+                                  .bind(9, n.supersedes)
+                                  .bind(10, n.note)
+                                  .run_returning_id());
     }
   }
   if (w.event) {
@@ -191,17 +192,17 @@ TransitionWritten AlertStore::record_transition(const TransitionWrite& w) {
   }
   if (!w.cart_device_id.empty()) {
     const auto* bytes = reinterpret_cast<const std::uint8_t*>(w.cart_payload.data());
-    db.query(
-          "INSERT INTO cart_outbox (device_id, study_uid, alert_id, transition_seq, payload, "
-          "created_ms) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(1, w.cart_device_id)
-        .bind(2, w.cart_study_uid)
-        .bind(3, t.alert_id)
-        .bind(4, out.transition_seq)
-        .bind_blob(5, std::span<const std::uint8_t>(bytes, w.cart_payload.size()))
-        .bind(6, now_unix_ms())
-        .run();
-    out.outbox_id = db.last_insert_rowid();
+    out.outbox_id =
+        db.query(
+              "INSERT INTO cart_outbox (device_id, study_uid, alert_id, transition_seq, payload, "
+              "created_ms) VALUES (?, ?, ?, ?, ?, ?) RETURNING id")
+            .bind(1, w.cart_device_id)
+            .bind(2, w.cart_study_uid)
+            .bind(3, t.alert_id)
+            .bind(4, out.transition_seq)
+            .bind_blob(5, std::span<const std::uint8_t>(bytes, w.cart_payload.size()))
+            .bind(6, now_unix_ms())
+            .run_returning_id();
   }
   tx.commit();
   return out;
@@ -224,20 +225,23 @@ std::vector<AlertTransitionRow> AlertStore::transitions(std::int64_t alert_id) {
 std::optional<std::int64_t> AlertStore::record_page(const AlertPageRow& p) {
   std::lock_guard lock(impl_->mutex);
   Db& db = *impl_->db;
-  db.query(
-        "INSERT INTO alert_pages (alert_id, level, who, reason, due_ms, sent_ms, channels, "
-        "webhook_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (alert_id, level) DO NOTHING")
-      .bind(1, p.alert_id)
+  auto q = db.query(
+      "INSERT INTO alert_pages (alert_id, level, who, reason, due_ms, sent_ms, channels, "
+      "webhook_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (alert_id, level) DO NOTHING "
+      "RETURNING seq");
+  q.bind(1, p.alert_id)
       .bind(2, p.level)
       .bind(3, p.who)
       .bind(4, p.reason)
       .bind(5, p.due_ms)
       .bind(6, p.sent_ms)
       .bind(7, p.channels)
-      .bind(8, p.webhook_status)
-      .run();
-  if (db.changes() == 0) return std::nullopt;
-  return db.last_insert_rowid();
+      .bind(8, p.webhook_status);
+  // A conflict (this level already paged) inserts nothing and returns no row.
+  if (!q.step()) return std::nullopt;
+  const std::int64_t seq = q.int64(0);
+  q.run();
+  return seq;
 }
 
 std::vector<AlertPageRow> AlertStore::pages(std::int64_t alert_id) {
@@ -251,17 +255,16 @@ std::vector<AlertPageRow> AlertStore::pages(std::int64_t alert_id) {
 
 std::int64_t AlertStore::record_delivery(const AlertPageDeliveryRow& d) {
   std::lock_guard lock(impl_->mutex);
-  impl_->db
+  return impl_->db
       ->query(
           "INSERT INTO alert_page_deliveries (page_seq, channel, status, attempts, at_ms) "
-          "VALUES (?, ?, ?, ?, ?)")
+          "VALUES (?, ?, ?, ?, ?) RETURNING seq")
       .bind(1, d.page_seq)
       .bind(2, d.channel)
       .bind(3, d.status)
       .bind(4, d.attempts)
       .bind(5, d.at_ms)
-      .run();
-  return impl_->db->last_insert_rowid();
+      .run_returning_id();
 }
 
 std::vector<AlertPageDeliveryRow> AlertStore::deliveries(std::int64_t page_seq) {
@@ -291,8 +294,13 @@ std::vector<AlertPageRow> AlertStore::pages_awaiting_webhook() {
 
 std::vector<OncallShiftRow> AlertStore::roster() {
   std::lock_guard lock(impl_->mutex);
+  // The chain is a JSON array of names; the two dialects spell "its elements, in order"
+  // differently.
+  const bool sqlite = impl_->db->dialect() == db::Dialect::sqlite;
   auto q = impl_->db->query(
-      "SELECT s.position, s.start_ms, s.end_ms, j.value FROM oncall_shifts s, json_each(s.chain) j "
+      std::string("SELECT s.position, s.start_ms, s.end_ms, j.value FROM oncall_shifts s, ") +
+      (sqlite ? "json_each(s.chain) j "
+              : "jsonb_array_elements_text(s.chain::jsonb) WITH ORDINALITY AS j(value, key) ") +
       "WHERE s.version = (SELECT max(version) FROM oncall_roster_versions) "
       "ORDER BY s.position, j.key");
   std::vector<OncallShiftRow> out;
@@ -312,11 +320,12 @@ void AlertStore::set_roster(const std::vector<OncallShiftRow>& shifts, const std
   Db& db = *impl_->db;
   Transaction tx(db);
   const UnixMs now = now_unix_ms();
-  db.query("INSERT INTO oncall_roster_versions (set_ms, set_by) VALUES (?, ?)")
-      .bind(1, now)
-      .bind(2, set_by.empty() ? impl_->audit_actor : set_by)
-      .run();
-  const std::int64_t version = db.last_insert_rowid();
+  const std::int64_t version =
+      db.query(
+            "INSERT INTO oncall_roster_versions (set_ms, set_by) VALUES (?, ?) RETURNING version")
+          .bind(1, now)
+          .bind(2, set_by.empty() ? impl_->audit_actor : set_by)
+          .run_returning_id();
   std::string detail;
   std::int64_t position = 0;
   for (const auto& s : shifts) {

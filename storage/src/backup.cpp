@@ -127,7 +127,21 @@ BackupReport copy_verified(Connection& from, const fs::path& from_path, const fs
 
 }  // namespace
 
+namespace {
+
+// The online backup API is SQLite's; a PostgreSQL database has its own tools.
+void refuse_postgresql(const fs::path& db) {
+  if (is_postgresql_uri(db.string())) {
+    throw Error(
+        "db backup and db restore copy SQLite files; back up a PostgreSQL database with "
+        "pg_dump or a base backup (pg_basebackup)");
+  }
+}
+
+}  // namespace
+
 BackupReport backup_database(const fs::path& db_path, const fs::path& out_path) {
+  refuse_postgresql(db_path);
   if (!fs::exists(db_path)) {
     throw Error("no database at " + db_path.string());
   }
@@ -137,6 +151,7 @@ BackupReport backup_database(const fs::path& db_path, const fs::path& out_path) 
 }
 
 BackupReport restore_database(const fs::path& backup_path, const fs::path& db_path) {
+  refuse_postgresql(db_path);
   if (!fs::exists(backup_path)) {
     throw Error("no backup at " + backup_path.string());
   }

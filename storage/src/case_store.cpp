@@ -4,13 +4,13 @@
 #include <unordered_map>
 
 #include "companion.hpp"
-#include "sqlite.hpp"
+#include "db.hpp"
 
 namespace gc::storage {
 
-using sqlite::Db;
-using sqlite::Query;
-using sqlite::Transaction;
+using Db = db::Connection;
+using db::Query;
+using db::Transaction;
 
 struct CaseStore::Impl {
   std::unique_ptr<Db> db;
@@ -41,10 +41,11 @@ struct CaseStore::Impl {
   }
 
   std::int64_t insert_case(const CaseRecord& c) {
-    db->query(
-          "INSERT INTO cases (patient_id, device_id, clinic, opened_ms, state, outcome, "
-          "created_by) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?)")
+    return db
+        ->query(
+            "INSERT INTO cases (patient_id, device_id, clinic, opened_ms, state, outcome, "
+            "created_by) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id")
         .bind(1, c.patient_id)
         .bind(2, c.device_id)
         .bind(3, c.clinic)
@@ -52,8 +53,7 @@ struct CaseStore::Impl {
         .bind(5, c.state)
         .bind(6, c.outcome)
         .bind(7, c.created_by)
-        .run();
-    return db->last_insert_rowid();
+        .run_returning_id();
   }
 
   std::int64_t insert_node(const TimeNodeRecord& n) {
@@ -83,9 +83,10 @@ struct CaseStore::Impl {
                     std::to_string(*n.supersedes) + " is " + q.text(1) + ", not " + n.kind);
       }
     }
-    db->query(
-          "INSERT INTO time_nodes (case_id, kind, raw_ms, corrected_ms, source, actor, clock, "
-          "recorded_ms, supersedes, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    return db
+        ->query(
+            "INSERT INTO time_nodes (case_id, kind, raw_ms, corrected_ms, source, actor, clock, "
+            "recorded_ms, supersedes, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq")
         .bind(1, n.case_id)
         .bind(2, n.kind)
         .bind(3, n.raw_ms)
@@ -96,35 +97,34 @@ struct CaseStore::Impl {
         .bind(8, n.recorded_ms)
         .bind(9, n.supersedes)
         .bind(10, n.note)
-        .run();
-    return db->last_insert_rowid();
+        .run_returning_id();
   }
 
   std::int64_t insert_flag(const CaseFlagRecord& f) {
-    db->query(
-          "INSERT INTO case_flags (case_id, flag, value, source, actor, recorded_ms) "
-          "VALUES (?, ?, ?, ?, ?, ?)")
+    return db
+        ->query(
+            "INSERT INTO case_flags (case_id, flag, value, source, actor, recorded_ms) "
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING seq")
         .bind(1, f.case_id)
         .bind(2, f.flag)
         .bind(3, std::int64_t{f.value ? 1 : 0})
         .bind(4, f.source)
         .bind(5, f.actor)
         .bind(6, f.recorded_ms)
-        .run();
-    return db->last_insert_rowid();
+        .run_returning_id();
   }
 
   std::int64_t insert_reason(const DelayReasonRecord& r) {
-    db->query(
-          "INSERT INTO delay_reasons (case_id, interval_key, reason, actor, recorded_ms) "
-          "VALUES (?, ?, ?, ?, ?)")
+    return db
+        ->query(
+            "INSERT INTO delay_reasons (case_id, interval_key, reason, actor, recorded_ms) "
+            "VALUES (?, ?, ?, ?, ?) RETURNING seq")
         .bind(1, r.case_id)
         .bind(2, r.interval_key)
         .bind(3, r.reason)
         .bind(4, r.actor)
         .bind(5, r.recorded_ms)
-        .run();
-    return db->last_insert_rowid();
+        .run_returning_id();
   }
 
   // Fills the rows of the bundles (keyed by case id) with one query per table.

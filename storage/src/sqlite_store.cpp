@@ -5,31 +5,33 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
-#include <condition_variable>
-#include <thread>
 #include <cerrno>
-#include <cstring>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
+#include "companion.hpp"
 #include "credentials.hpp"
 #include "gc/storage.hpp"
 #include "migrations.hpp"
+#include "pg.hpp"
 #include "samples_codec.hpp"
-#include "companion.hpp"
 #include "sqlite.hpp"
 
 namespace gc::storage {
 
 namespace {
 
-using sqlite::Db;
-using sqlite::Query;
-using sqlite::Transaction;
+using Db = db::Connection;
+using db::Query;
+using db::Transaction;
 
 constexpr std::uint64_t kMaxI64 = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
 constexpr std::size_t kMaxDeviceIdChars = 64;
@@ -181,54 +183,76 @@ void create_private_file(const std::filesystem::path& path) {
   }
 }
 
+// A JSON string literal, escaped as SQLite's json_object escapes it.
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
 ChunkOutcome rejected(std::string why) {
   return ChunkOutcome{ChunkOutcome::Status::rejected, std::move(why)};
 }
 
-class SqliteStore final : public Store {
+// The SQLite connection of a Store: WAL + synchronous=FULL (a returned write survives power
+// loss), foreign keys on, the write lock waited for up to busy_timeout_ms.
+std::unique_ptr<sqlite::Db> open_sqlite(const std::filesystem::path& path,
+                                        const OpenOptions& options) {
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+  create_private_file(path);
+  auto db = std::make_unique<sqlite::Db>(path);
+  sqlite3_busy_timeout(db->handle(), options.busy_timeout_ms);
+  db->exec("PRAGMA foreign_keys = ON");
+  if (db->pragma_text("PRAGMA foreign_keys") != "1") {
+    throw Error("this SQLite build cannot enforce foreign keys");
+  }
+  const std::string mode = db->pragma_text("PRAGMA journal_mode = WAL");
+  if (mode != "wal") throw Error("cannot switch to WAL journal mode (got '" + mode + "')");
+  db->exec("PRAGMA synchronous = FULL");
+  // After a checkpoint, shrink the WAL file back to this size instead of keeping its peak.
+  db->exec("PRAGMA journal_size_limit = 67108864");
+  if (options.background_checkpoint) {
+    // The checkpointer thread copies the WAL into the database continuously, but while
+    // commits keep coming it never catches up completely, so the WAL is never restarted and
+    // grows (measured: to ~200 MB in 8 s at 2,000 carts), every fsync extending the file.
+    // After a commit that leaves this many pages (16 MiB) the writer itself checkpoints
+    // (PASSIVE): it copies only what the thread has not yet copied (≤ one interval), and the
+    // next commit restarts the WAL from its beginning, so it is rewritten in place.
+    db->exec("PRAGMA wal_autocheckpoint = 4096");
+  }
+  if (options.quick_check) {
+    const std::string check = db->pragma_text("PRAGMA quick_check");
+    if (check != "ok") throw Error("integrity check failed: " + check);
+  }
+  return db;
+}
+
+// The Store, written once over the database interface (db.hpp) for every backend. What only
+// SQLite has (the WAL checkpointer, PRAGMAs) is behind db_->dialect().
+class SqlStore final : public Store {
  public:
-  SqliteStore(const std::filesystem::path& path, const OpenOptions& options)
-      : path_(path), options_(options) {
-    try {
-      if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
-      create_private_file(path);
-      db_ = std::make_unique<Db>(path);
-      sqlite3_busy_timeout(db_->handle(), options.busy_timeout_ms);
-      db_->exec("PRAGMA foreign_keys = ON");
-      if (db_->pragma_text("PRAGMA foreign_keys") != "1") {
-        throw Error("this SQLite build cannot enforce foreign keys");
-      }
-      const std::string mode = db_->pragma_text("PRAGMA journal_mode = WAL");
-      if (mode != "wal") throw Error("cannot switch to WAL journal mode (got '" + mode + "')");
-      db_->exec("PRAGMA synchronous = FULL");
-      // After a checkpoint, shrink the WAL file back to this size instead of keeping its peak.
-      db_->exec("PRAGMA journal_size_limit = 67108864");
-      if (options.background_checkpoint) {
-        // The checkpointer thread copies the WAL into the database continuously, but while
-        // commits keep coming it never catches up completely, so the WAL is never restarted and
-        // grows (measured: to ~200 MB in 8 s at 2,000 carts), every fsync extending the file.
-        // After a commit that leaves this many pages (16 MiB) the writer itself checkpoints
-        // (PASSIVE): it copies only what the thread has not yet copied (≤ one interval), and the
-        // next commit restarts the WAL from its beginning, so it is rewritten in place.
-        db_->exec("PRAGMA wal_autocheckpoint = 4096");
-      }
-      if (options.quick_check) {
-        const std::string check = db_->pragma_text("PRAGMA quick_check");
-        if (check != "ok") throw Error("integrity check failed: " + check);
-      }
-      detail::migrate(*db_, detail::migrations());
-    } catch (const Error& e) {
-      throw Error("database " + path.string() + ": " + e.what());
-    } catch (const std::filesystem::filesystem_error& e) {
-      throw Error("database " + path.string() + ": " + e.what());
-    }
+  // `sqlite_path`: the file, for the checkpointer's own connection (SQLite only).
+  SqlStore(std::unique_ptr<Db> db, const OpenOptions& options, std::filesystem::path sqlite_path)
+      : path_(std::move(sqlite_path)), options_(options), db_(std::move(db)) {
+    detail::migrate(*db_, detail::migrations(db_->dialect()));
     cache_key_ = credentials::random_bytes(32);
-    if (options.background_checkpoint) {
+    if (db_->dialect() == db::Dialect::sqlite && options.background_checkpoint) {
       checkpointer_ = std::thread([this] { checkpoint_loop(); });
     }
   }
 
-  ~SqliteStore() override {
+  ~SqlStore() override {
     if (checkpointer_.joinable()) {
       {
         std::lock_guard lock(checkpoint_mu_);
@@ -241,7 +265,7 @@ class SqliteStore final : public Store {
 
   int schema_version() override {
     std::lock_guard lock(mu_);
-    return user_version();
+    return detail::schema_version(*db_);
   }
 
   // --- devices -----------------------------------------------------------------------------
@@ -377,7 +401,7 @@ class SqliteStore final : public Store {
         "symptom_onset_unix_ms, symptom_onset_source, symptom_onset_clock, "
         "fmc_unix_ms, fmc_source, fmc_clock, acquired_at_unix_ms, acquired_at_source, "
         "acquired_at_clock, expected_samples_per_lead, created_ms) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
     q.bind(1, h.device_id)
         .bind(2, h.study_uid)
         .bind(3, static_cast<std::int64_t>(h.leads.size()))
@@ -395,9 +419,8 @@ class SqliteStore final : public Store {
     bind_stamp(q, 14, h.first_medical_contact);
     bind_stamp(q, 17, h.acquired_at);
     q.bind(20, checked_i64(h.expected_samples_per_lead, "expected samples per lead"))
-        .bind(21, now_unix_ms())
-        .run();
-    const std::int64_t id = db_->last_insert_rowid();
+        .bind(21, now_unix_ms());
+    const std::int64_t id = q.run_returning_id();
     if (h.source) {
       db_->query(
              "UPDATE studies SET source_format = ?, source_file = ?, source_manufacturer = ?, "
@@ -460,13 +483,21 @@ class SqliteStore final : public Store {
     std::vector<Expiring> expiring;
     {
       auto q = db_->query(
-          "SELECT id, study_uid, json_object('study_uid', study_uid, 'device_id', device_id, "
-          "'created_ms', created_ms, 'chunks_stored', next_sequence, "
-          "'samples_per_lead_stored', received_samples_per_lead) FROM studies "
+          "SELECT id, study_uid, device_id, created_ms, next_sequence, "
+          "received_samples_per_lead FROM studies "
           "WHERE device_id = ? AND complete = 0 AND expired_ms IS NULL AND created_ms < ? "
           "ORDER BY id");
       q.bind(1, device_id).bind(2, created_before_ms);
-      while (q.step()) expiring.push_back(Expiring{q.int64(0), q.text(1), q.text(2)});
+      while (q.step()) {
+        // Built here rather than by SQL: JSON functions differ between the backends.
+        const std::string detail = "{\"study_uid\":" + json_string(q.text(1)) +
+                                   ",\"device_id\":" + json_string(q.text(2)) +
+                                   ",\"created_ms\":" + std::to_string(q.int64(3)) +
+                                   ",\"chunks_stored\":" + std::to_string(q.int64(4)) +
+                                   ",\"samples_per_lead_stored\":" + std::to_string(q.int64(5)) +
+                                   "}";
+        expiring.push_back(Expiring{q.int64(0), q.text(1), detail});
+      }
     }
     std::vector<std::string> uids;
     for (const auto& e : expiring) {
@@ -637,16 +668,15 @@ class SqliteStore final : public Store {
                              const std::string& tier, const std::string& json) override {
     std::lock_guard lock(mu_);
     Transaction tx(*db_);
-    db_->query(
-           "INSERT INTO analyses (study_id, created_ms, category, tier, json) "
-           "VALUES (?, ?, ?, ?, ?)")
-        .bind(1, study_id)
-        .bind(2, now_unix_ms())
-        .bind(3, category)
-        .bind(4, tier)
-        .bind(5, json)
-        .run();
-    const auto id = db_->last_insert_rowid();
+    const auto id = db_->query(
+                           "INSERT INTO analyses (study_id, created_ms, category, tier, json) "
+                           "VALUES (?, ?, ?, ?, ?) RETURNING id")
+                        .bind(1, study_id)
+                        .bind(2, now_unix_ms())
+                        .bind(3, category)
+                        .bind(4, tier)
+                        .bind(5, json)
+                        .run_returning_id();
     tx.commit();
     return id;
   }
@@ -663,18 +693,18 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     Transaction tx(*db_);
     // raised_ms 0 / empty state: the caller left them to the store (now, "raised").
-    db_->query(
-           "INSERT INTO alerts (study_id, tier, category, summary_en, summary_zh, state, "
-           "raised_ms) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        .bind(1, a.study_id)
-        .bind(2, a.tier)
-        .bind(3, a.category)
-        .bind(4, a.summary_en)
-        .bind(5, a.summary_zh)
-        .bind(6, a.state.empty() ? std::string("raised") : a.state)
-        .bind(7, a.raised_ms != 0 ? a.raised_ms : now_unix_ms())
-        .run();
-    const auto id = db_->last_insert_rowid();
+    const auto id =
+        db_->query(
+               "INSERT INTO alerts (study_id, tier, category, summary_en, summary_zh, state, "
+               "raised_ms) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id")
+            .bind(1, a.study_id)
+            .bind(2, a.tier)
+            .bind(3, a.category)
+            .bind(4, a.summary_en)
+            .bind(5, a.summary_zh)
+            .bind(6, a.state.empty() ? std::string("raised") : a.state)
+            .bind(7, a.raised_ms != 0 ? a.raised_ms : now_unix_ms())
+            .run_returning_id();
     tx.commit();
     return id;
   }
@@ -763,7 +793,9 @@ class SqliteStore final : public Store {
 
   void checkpoint() override {
     std::lock_guard lock(mu_);
-    db_->pragma_text("PRAGMA wal_checkpoint(TRUNCATE)");
+    // PostgreSQL checkpoints on its own; a committed write is already in its WAL.
+    if (db_->dialect() != db::Dialect::sqlite) return;
+    static_cast<sqlite::Db&>(*db_).pragma_text("PRAGMA wal_checkpoint(TRUNCATE)");
   }
 
  private:
@@ -771,8 +803,6 @@ class SqliteStore final : public Store {
     std::vector<std::uint8_t> secret_hash;  // the stored hash this secret was checked against
     std::vector<std::uint8_t> digest;       // HMAC(cache_key_, secret)
   };
-
-  int user_version() { return std::stoi(db_->pragma_text("PRAGMA user_version")); }
 
   bool device_exists_locked(const std::string& device_id) {
     auto q = db_->query("SELECT 1 FROM devices WHERE device_id = ?");
@@ -935,7 +965,7 @@ class SqliteStore final : public Store {
   // restarts the WAL from its beginning at the next commit once everything is copied. A failed
   // checkpoint loses nothing (the WAL still holds the data), so it is retried on the next tick.
   void checkpoint_loop() {
-    std::unique_ptr<Db> conn;
+    std::unique_ptr<sqlite::Db> conn;
     std::unique_lock lock(checkpoint_mu_);
     while (!stopping_) {
       checkpoint_cv_.wait_for(lock, kCheckpointInterval, [this] { return stopping_; });
@@ -943,7 +973,7 @@ class SqliteStore final : public Store {
       lock.unlock();
       try {
         if (!conn) {
-          conn = std::make_unique<Db>(path_);
+          conn = std::make_unique<sqlite::Db>(path_);
           sqlite3_busy_timeout(conn->handle(), 100);
         }
         conn->pragma_text("PRAGMA wal_checkpoint(PASSIVE)");
@@ -969,7 +999,18 @@ std::unique_ptr<Store> Store::open(const std::filesystem::path& db_path) {
 
 std::unique_ptr<Store> Store::open(const std::filesystem::path& db_path,
                                    const OpenOptions& options) {
-  return std::make_unique<SqliteStore>(db_path, options);
+  const std::string where = describe_database(db_path);
+  try {
+    if (is_postgresql_uri(db_path.string())) {
+      return std::make_unique<SqlStore>(pg::connect(db_path.string()), options,
+                                        std::filesystem::path());
+    }
+    return std::make_unique<SqlStore>(open_sqlite(db_path, options), options, db_path);
+  } catch (const Error& e) {
+    throw Error("database " + where + ": " + e.what());
+  } catch (const std::filesystem::filesystem_error& e) {
+    throw Error("database " + where + ": " + e.what());
+  }
 }
 
 int Store::latest_schema_version() { return static_cast<int>(detail::migrations().size()); }

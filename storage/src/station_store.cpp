@@ -4,13 +4,14 @@
 #include <mutex>
 
 #include "companion.hpp"
-#include "sqlite.hpp"
+#include "db.hpp"
+#include "pg.hpp"
 
 namespace gc::storage {
 
-using sqlite::Db;
-using sqlite::Query;
-using sqlite::Transaction;
+using Db = db::Connection;
+using db::Query;
+using db::Transaction;
 
 namespace {
 
@@ -80,9 +81,10 @@ struct StationStore::Impl {
           "('acknowledged', 'confirmed', 'rejected') ORDER BY tr.seq LIMIT 1)";
       ack_by = "(SELECT tr.actor" + first_ack;
       ack_ms = "(SELECT tr.at_ms" + first_ack;
-      updated =
-          "MAX(a.raised_ms, COALESCE((SELECT MAX(tr.at_ms) FROM alert_transitions tr WHERE "
-          "tr.alert_id = a.id), 0))";
+      // The larger of two non-NULL values: SQLite's scalar max(), PostgreSQL's GREATEST.
+      updated = std::string(db->dialect() == db::Dialect::sqlite ? "MAX" : "GREATEST") +
+                "(a.raised_ms, COALESCE((SELECT MAX(tr.at_ms) FROM alert_transitions tr WHERE "
+                "tr.alert_id = a.id), 0))";
     }
     return "SELECT a.id, a.study_id, cs.case_id, s.study_uid, s.device_id, "
            "COALESCE(c.clinic, d.clinic, ''), s.patient_id, s.age_years, s.sex, s.chest_pain, "
@@ -165,12 +167,9 @@ std::unique_ptr<StationStore> StationStore::open(const std::filesystem::path& db
   auto impl = std::make_unique<Impl>();
   impl->db = detail::open_companion(db_path, options, "web_sessions", "0003");
   try {
-    impl->has_transitions =
-        impl->db->pragma_text(
-            "SELECT count(*) FROM pragma_table_info('alert_transitions') WHERE name IN "
-            "('alert_id', 'to_state', 'at_ms', 'actor', 'seq')") == "5";
+    impl->has_transitions = impl->db->has_table("alert_transitions");
   } catch (const Error& e) {
-    throw Error("database " + db_path.string() + ": " + e.what());
+    throw Error("database " + describe_database(db_path) + ": " + e.what());
   }
   return std::unique_ptr<StationStore>(new StationStore(std::move(impl)));
 }
@@ -338,7 +337,7 @@ std::size_t StationStore::count_live_sessions(UnixMs now_ms, std::int64_t idle_m
 
 std::vector<WorklistRow> StationStore::worklist(const WorklistQuery& query) {
   std::lock_guard lock(impl_->mutex);
-  std::string where = "WHERE 1";
+  std::string where = "WHERE 1 = 1";  // a boolean: PostgreSQL refuses a bare 1
   if (query.open_only) where += std::string(" AND a.state IN ") + kOpenStates;
   if (query.tier) where += " AND a.tier = ?";
   if (query.clinic) where += " AND COALESCE(c.clinic, d.clinic, '') = ?";
@@ -417,7 +416,8 @@ std::vector<AuditRecord> StationStore::audit_log(std::int64_t after_seq, std::si
 bool StationStore::healthy() {
   std::lock_guard lock(impl_->mutex);
   try {
-    return impl_->db->pragma_text("SELECT count(*) FROM schema_migrations") != "0";
+    auto q = impl_->db->query("SELECT count(*) FROM schema_migrations");
+    return q.step() && q.int64(0) != 0;
   } catch (const Error&) {
     return false;
   }

@@ -1,13 +1,19 @@
-// Helpers shared by the storage tests: a self-deleting temporary directory and a study fixture.
+// Helpers shared by the storage tests: a self-deleting temporary directory, a database on either
+// backend, and a study fixture.
 #pragma once
 
+#include <unistd.h>
 #include <atomic>
 #include <filesystem>
+#include <memory>
 #include <random>
 #include <string>
-#include <unistd.h>
 
+#include "../../storage/src/db.hpp"
+#include "../../storage/src/pg.hpp"
+#include "../../storage/src/sqlite.hpp"
 #include "gc/storage.hpp"
+#include "pg_cluster.hpp"
 
 namespace gc::storage::test {
 
@@ -33,6 +39,45 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The backends every storage test written with GC_BACKEND runs on.
+enum class Backend { sqlite, postgresql };
+
+inline const char* backend_name(Backend b) {
+  return b == Backend::sqlite ? "sqlite" : "postgresql";
+}
+
+// One test's database: a file in a temporary directory (SQLite) or a fresh database in the test
+// binary's throwaway PostgreSQL cluster. location() is what Store::open and the other stores take.
+class TestDb {
+ public:
+  explicit TestDb(Backend backend) : backend_(backend) {
+    if (backend == Backend::postgresql) uri_ = gc::test::PgCluster::instance().create_database();
+  }
+  Backend backend() const { return backend_; }
+  std::filesystem::path location() const {
+    return backend_ == Backend::sqlite ? dir_.db() : std::filesystem::path(uri_);
+  }
+  // A separate connection for out-of-band checks (what another process would see or do).
+  std::unique_ptr<db::Connection> raw() const {
+    if (backend_ == Backend::postgresql) return pg::connect(uri_);
+    std::filesystem::create_directories(dir_.db().parent_path());
+    auto lite = std::make_unique<sqlite::Db>(dir_.db());
+    sqlite3_busy_timeout(lite->handle(), 5000);
+    return lite;
+  }
+  const TempDir& dir() const { return dir_; }
+
+ private:
+  Backend backend_;
+  TempDir dir_;
+  std::string uri_;
+};
+
+// In a TEST_CASE, `const auto backend = GC_BACKENDS;` runs the rest of the case once per backend
+// (a Catch2 generator); follow it with INFO(backend_name(backend)) so failures name the backend.
+#define GC_BACKENDS \
+  GENERATE(::gc::storage::test::Backend::sqlite, ::gc::storage::test::Backend::postgresql)
 
 inline StudyHeader make_header(const std::string& device_id, const std::string& uid,
                                std::vector<std::string> leads = {"I", "II", "V1"}) {

@@ -13,9 +13,10 @@
 #include "storage_test_util.hpp"
 
 using namespace gc::storage;
+using gc::storage::test::backend_name;
 using gc::storage::test::make_chunk;
 using gc::storage::test::make_header;
-using gc::storage::test::TempDir;
+using gc::storage::test::TestDb;
 
 namespace {
 
@@ -88,8 +89,10 @@ TEST_CASE("delta-zigzag-varint decoding refuses truncated, overlong and trailing
 
 TEST_CASE("new chunks are stored compact and a legacy int32le row still reads and checksums",
           "[storage][encoding]") {
-  TempDir dir;
-  auto store = Store::open(dir.db());
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  TestDb db(backend);
+  auto store = Store::open(db.location());
   const auto dev = store->add_device("clinic", "cart-enc");
   const auto study = store->begin_study(make_header(dev.device_id, "enc-1"));
   const Chunk c0 = make_chunk(0, 3, 50);
@@ -99,9 +102,9 @@ TEST_CASE("new chunks are stored compact and a legacy int32le row still reads an
   c1.samples[4] = kMin;
   {
     // A row as written before migration 0005: int32le, through a second connection.
-    sqlite::Db raw(dir.db());
-    sqlite3_busy_timeout(raw.handle(), 5000);
-    sqlite::Transaction tx(raw);
+    auto conn = db.raw();
+    auto& raw = *conn;
+    db::Transaction tx(raw);
     raw.query("INSERT INTO chunks (study_id, sequence, first_sample_index, n_samples_per_lead, "
               "samples, received_ms) VALUES (?, 0, 0, 50, ?, 1)")
         .bind(1, study.study_id)
@@ -114,9 +117,10 @@ TEST_CASE("new chunks are stored compact and a legacy int32le row still reads an
   }
   CHECK(store->append_chunk(study.study_id, c1) == AppendResult::stored);
   {
-    sqlite::Db raw(dir.db());
-    auto q = raw.query("SELECT encoding, length(samples) FROM chunks WHERE study_id = ? ORDER BY "
-                       "sequence");
+    auto raw = db.raw();
+    auto q = raw->query(
+        "SELECT encoding, length(samples) FROM chunks WHERE study_id = ? ORDER BY "
+        "sequence");
     q.bind(1, study.study_id);
     REQUIRE(q.step());
     CHECK(q.text(0) == "int32le");
@@ -150,22 +154,31 @@ TEST_CASE("new chunks are stored compact and a legacy int32le row still reads an
 }
 
 TEST_CASE("the chunks table refuses an unknown encoding", "[storage][encoding]") {
-  TempDir dir;
-  auto store = Store::open(dir.db());
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  TestDb db(backend);
+  auto store = Store::open(db.location());
   const auto dev = store->add_device("clinic", "cart-enc2");
   const auto study = store->begin_study(make_header(dev.device_id, "enc-2"));
-  sqlite::Db raw(dir.db());
+  auto raw = db.raw();
+  const std::vector<std::uint8_t> one_byte{0};
   CHECK_THROWS_WITH(
-      raw.exec("INSERT INTO chunks (study_id, sequence, first_sample_index, n_samples_per_lead, "
-               "samples, received_ms, encoding) VALUES (" +
-               std::to_string(study.study_id) + ", 0, 0, 1, x'00', 1, 'zstd')"),
-      Catch::Contains("CHECK constraint failed"));
+      raw->query("INSERT INTO chunks (study_id, sequence, first_sample_index, n_samples_per_lead, "
+                 "samples, received_ms, encoding) VALUES (?, 0, 0, 1, ?, 1, 'zstd')")
+          .bind(1, study.study_id)
+          .bind_blob(2, one_byte)
+          .run(),
+      Catch::Contains(backend == gc::storage::test::Backend::sqlite
+                          ? "CHECK constraint failed"
+                          : "violates check constraint \"chunks_encoding_check\""));
 }
 
 TEST_CASE("a write batch commits its writes together and a failing call undoes only itself",
           "[storage][batch]") {
-  TempDir dir;
-  auto store = Store::open(dir.db());
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  TestDb db(backend);
+  auto store = Store::open(db.location());
   const auto dev = store->add_device("clinic", "cart-batch");
   std::int64_t id_a = 0;
   store->write_batch([&] {

@@ -7,15 +7,19 @@
 #include "storage_test_util.hpp"
 
 using namespace gc::storage;
+using gc::storage::test::Backend;
+using gc::storage::test::backend_name;
 using gc::storage::test::make_chunk;
 using gc::storage::test::make_header;
-using gc::storage::test::TempDir;
+using gc::storage::test::TestDb;
 
 namespace {
 
+// A store on one backend with one registered cart.
 struct Fixture {
-  TempDir dir;
-  std::unique_ptr<Store> store = Store::open(dir.db());
+  explicit Fixture(Backend backend) : db(backend) {}
+  TestDb db;
+  std::unique_ptr<Store> store = Store::open(db.location());
   std::string device = store->add_device("Clinic A").device_id;
 };
 
@@ -35,7 +39,9 @@ std::string error_of(const std::function<void()>& f) {
 }  // namespace
 
 TEST_CASE("begin_study is idempotent and refuses a conflicting header", "[storage][studies]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  Fixture fx(backend);
   const auto h = make_header(fx.device, "uid-1");
   const auto s1 = fx.store->begin_study(h);
   const auto s2 = fx.store->begin_study(h);
@@ -83,7 +89,9 @@ TEST_CASE("begin_study is idempotent and refuses a conflicting header", "[storag
 }
 
 TEST_CASE("append: in order, duplicate, conflicting resend, gap, bad sizes", "[storage][chunks]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  Fixture fx(backend);
   const auto study = fx.store->begin_study(make_header(fx.device, "uid-1"));
   const auto id = study.study_id;
   const auto c0 = make_chunk(0, 3, 100);
@@ -126,7 +134,9 @@ TEST_CASE("append: in order, duplicate, conflicting resend, gap, bad sizes", "[s
 
 TEST_CASE("load_samples returns exactly what was received, including int32 extremes",
           "[storage][chunks]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  Fixture fx(backend);
   const std::vector<std::string> leads{"I", "II", "V1", "V2"};
   const auto id = fx.store->begin_study(make_header(fx.device, "uid-x", leads)).study_id;
   constexpr auto kMin = std::numeric_limits<std::int32_t>::min();
@@ -164,7 +174,9 @@ TEST_CASE("load_samples returns exactly what was received, including int32 extre
 
 TEST_CASE("complete_study verifies count and CRC; a failed completion leaves it open",
           "[storage][chunks]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  Fixture fx(backend);
   const auto id = fx.store->begin_study(make_header(fx.device, "uid-c")).study_id;
   std::vector<std::int32_t> all;
   for (std::uint64_t s = 0; s < 5; ++s) {
@@ -194,7 +206,9 @@ TEST_CASE("complete_study verifies count and CRC; a failed completion leaves it 
 }
 
 TEST_CASE("group commit across studies: one transaction, per-item outcomes", "[storage][chunks]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  Fixture fx(backend);
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 3; ++i) {
     ids.push_back(fx.store->begin_study(make_header(fx.device, "g-" + std::to_string(i))).study_id);
@@ -236,7 +250,9 @@ TEST_CASE("group commit across studies: one transaction, per-item outcomes", "[s
 }
 
 TEST_CASE("an aborted batch leaves nothing behind (transaction rolled back)", "[storage][chunks]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  Fixture fx(backend);
   const auto a = fx.store->begin_study(make_header(fx.device, "a")).study_id;
   const auto b = fx.store->begin_study(make_header(fx.device, "b")).study_id;
   // All-or-nothing append_chunks: the last item is bad, so the valid items before it (already
@@ -253,7 +269,9 @@ TEST_CASE("an aborted batch leaves nothing behind (transaction rolled back)", "[
 }
 
 TEST_CASE("open_studies lists incomplete studies of a cart for resume", "[storage][studies]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  Fixture fx(backend);
   const auto s1 = fx.store->begin_study(make_header(fx.device, "o-1"));
   const auto s2 = fx.store->begin_study(make_header(fx.device, "o-2"));
   fx.store->append_chunk(s2.study_id, make_chunk(0, 3, 50));
@@ -268,7 +286,9 @@ TEST_CASE("open_studies lists incomplete studies of a cart for resume", "[storag
 }
 
 TEST_CASE("several threads appending to their own studies", "[storage][chunks][threads]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  Fixture fx(backend);
   constexpr int kThreads = 4;
   constexpr std::uint64_t kChunks = 25;
   std::vector<std::int64_t> ids;

@@ -1,6 +1,5 @@
 // Device credentials: random secret shown once, only a salted PBKDF2 hash stored, revocation.
 #include <openssl/evp.h>
-#include <sqlite3.h>
 
 #include <catch2/catch.hpp>
 #include <thread>
@@ -8,7 +7,8 @@
 #include "storage_test_util.hpp"
 
 using namespace gc::storage;
-using gc::storage::test::TempDir;
+using gc::storage::test::backend_name;
+using gc::storage::test::TestDb;
 
 namespace {
 
@@ -18,22 +18,18 @@ struct DeviceRow {
   int iterations = 0;
 };
 
-DeviceRow raw_device(const std::filesystem::path& db, const std::string& id) {
-  sqlite3* h = nullptr;
-  REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  REQUIRE(sqlite3_prepare_v2(h, "SELECT secret_hash, salt, iterations FROM devices WHERE device_id = ?",
-                             -1, &st, nullptr) == SQLITE_OK);
-  sqlite3_bind_text(st, 1, id.c_str(), -1, SQLITE_TRANSIENT);
-  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+// The stored row, read through a separate connection.
+DeviceRow raw_device(const TestDb& db, const std::string& id) {
+  auto conn = db.raw();
+  auto q = conn->query("SELECT secret_hash, salt, iterations FROM devices WHERE device_id = ?");
+  q.bind(1, id);
+  REQUIRE(q.step());
   DeviceRow r;
-  const auto* hp = static_cast<const unsigned char*>(sqlite3_column_blob(st, 0));
-  r.hash.assign(hp, hp + sqlite3_column_bytes(st, 0));
-  const auto* sp = static_cast<const unsigned char*>(sqlite3_column_blob(st, 1));
-  r.salt.assign(sp, sp + sqlite3_column_bytes(st, 1));
-  r.iterations = sqlite3_column_int(st, 2);
-  sqlite3_finalize(st);
-  sqlite3_close(h);
+  const auto hash = q.blob_view(0);
+  r.hash.assign(hash.begin(), hash.end());
+  const auto salt = q.blob_view(1);
+  r.salt.assign(salt.begin(), salt.end());
+  r.iterations = static_cast<int>(q.int64(2));
   return r;
 }
 
@@ -44,8 +40,10 @@ bool all_of_chars(const std::string& s, const std::string& allowed) {
 }  // namespace
 
 TEST_CASE("device add, verify, wrong secret, unknown device, revoke", "[storage][devices]") {
-  TempDir dir;
-  auto store = Store::open(dir.db());
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  TestDb db(backend);
+  auto store = Store::open(db.location());
   const NewDevice dev = store->add_device("Lishui Township Clinic");
   // cart- and 8 hex digits.
   REQUIRE(dev.device_id.size() == 13);
@@ -86,8 +84,10 @@ TEST_CASE("device add, verify, wrong secret, unknown device, revoke", "[storage]
 
 TEST_CASE("explicit device ids: accepted, duplicates and bad characters refused",
           "[storage][devices]") {
-  TempDir dir;
-  auto store = Store::open(dir.db());
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  TestDb db(backend);
+  auto store = Store::open(db.location());
   const auto dev = store->add_device("Clinic A", "cart-a1");
   CHECK(dev.device_id == "cart-a1");
   CHECK_THROWS_AS(store->add_device("Clinic B", "cart-a1"), Error);
@@ -97,14 +97,16 @@ TEST_CASE("explicit device ids: accepted, duplicates and bad characters refused"
 }
 
 TEST_CASE("only a salted slow hash is stored, different per device", "[storage][devices]") {
-  TempDir dir;
-  auto store = Store::open(dir.db());
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  TestDb db(backend);
+  auto store = Store::open(db.location());
   const auto a = store->add_device("Clinic A");
   const auto b = store->add_device("Clinic A");
   CHECK(a.device_id != b.device_id);
   CHECK(a.secret != b.secret);
-  const auto ra = raw_device(dir.db(), a.device_id);
-  const auto rb = raw_device(dir.db(), b.device_id);
+  const auto ra = raw_device(db, a.device_id);
+  const auto rb = raw_device(db, b.device_id);
   CHECK(ra.iterations >= 100000);
   CHECK(ra.salt.size() == 16);
   CHECK(ra.hash.size() == 32);
@@ -124,14 +126,16 @@ TEST_CASE("only a salted slow hash is stored, different per device", "[storage][
 
 TEST_CASE("revocation by another process is seen despite the verification cache",
           "[storage][devices]") {
-  TempDir dir;
-  auto server = Store::open(dir.db());
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  TestDb db(backend);
+  auto server = Store::open(db.location());
   const auto dev = server->add_device("Clinic A");
   REQUIRE(server->verify_device(dev.device_id, dev.secret));  // now cached in `server`
   {
     OpenOptions opts;
     opts.audit_actor = "cli:test";
-    auto cli = Store::open(dir.db(), opts);  // e.g. `greenchannel device revoke` meanwhile
+    auto cli = Store::open(db.location(), opts);  // e.g. `greenchannel device revoke` meanwhile
     CHECK(cli->revoke_device(dev.device_id));
     CHECK(cli->audit_log(0, 10).back().actor == "cli:test");
   }
@@ -139,8 +143,10 @@ TEST_CASE("revocation by another process is seen despite the verification cache"
 }
 
 TEST_CASE("verification from several threads at once", "[storage][devices][threads]") {
-  TempDir dir;
-  auto store = Store::open(dir.db());
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  TestDb db(backend);
+  auto store = Store::open(db.location());
   const auto dev = store->add_device("Clinic A");
   std::atomic<int> ok{0};
   std::atomic<int> refused{0};

@@ -1,7 +1,9 @@
 // storage — the durable record of everything greenchannel receives and decides. SQLite (WAL,
-// synchronous=FULL, foreign keys on), schema as versioned SQL migrations in storage/migrations/.
-// Samples are stored exactly as received (integers + resolution); events and audit rows are
-// append-only. The interface is narrow so that another backend (PostgreSQL) can implement it.
+// synchronous=FULL, foreign keys on) by default, or PostgreSQL when opened with a postgresql://
+// URI (synchronous_commit=on); the schema as versioned SQL migrations per dialect in
+// storage/migrations/ and storage/migrations/postgresql/. Samples are stored exactly as received
+// (integers + resolution); events and audit rows are append-only, enforced by the database. The
+// stores are written once over a small database interface (storage/src/db.hpp).
 //
 // Thread-safety: every Store method may be called from any thread; the SQLite implementation
 // serialises them with an internal mutex (one connection per Store). The slow part of
@@ -160,7 +162,10 @@ struct OpenOptions {
 class Store {
  public:
   // Opens (creating if needed) the database, applies pending migrations, refuses a database
-  // newer than this build. Throws Error with a clear message.
+  // newer than this build. Throws Error with a clear message. `db_path` is a SQLite file or a
+  // PostgreSQL URI (postgresql://user@host:port/dbname; the password from PGPASSWORD or
+  // ~/.pgpass, never the URI; sslmode as the URI says). PostgreSQL ignores the SQLite-only
+  // options (quick_check, busy_timeout_ms, background_checkpoint).
   static std::unique_ptr<Store> open(const std::filesystem::path& db_path);
   static std::unique_ptr<Store> open(const std::filesystem::path& db_path,
                                      const OpenOptions& options);
@@ -259,6 +264,10 @@ class Store {
 std::uint32_t samples_crc32(const std::vector<std::int32_t>& interleaved, std::uint32_t crc = 0);
 
 UnixMs now_unix_ms();
+
+// true for a PostgreSQL connection URI ("postgresql://…" or "postgres://…"). Store::open and the
+// other stores' open() take either a SQLite file path or such a URI (passed as the path).
+bool is_postgresql_uri(const std::string& db);
 
 // A time that can have happened for a record made at `reference_ms` (the server's clock when it was
 // recorded): not more than kMaxPastMs before it (a case is documented within the year) nor more
