@@ -70,13 +70,13 @@ struct Common {
 
 void add_common(po::options_description& desc, Common& c, bool needs_user) {
   desc.add_options()("help,h", "show this help")(
-      "db", po::value(&c.db)->default_value(default_db_path().string()), "SQLite database")(
-      "tz", po::value(&c.tz_name)->default_value("Asia/Shanghai"),
-      "time zone for --at and display");
+      "db", po::value(&c.db)->default_value(default_db_path().string()),
+      "database: a SQLite file, or postgresql://user@host:port/dbname (password from PGPASSWORD or "
+      "~/.pgpass)")("tz", po::value(&c.tz_name)->default_value("Asia/Shanghai"),
+                    "time zone for --at and display");
   if (needs_user)
     desc.add_options()("by", po::value(&c.by)->required(), "who records it (user name)");
 }
-
 
 std::unique_ptr<storage::CaseStore> open_store(const Common& c) {
   return storage::CaseStore::open(c.db, "cli:" + (c.by.empty() ? std::string("report") : c.by));
@@ -104,7 +104,7 @@ int case_open(int argc, char** argv) {
       "device", po::value(&device), "cart id")("at", po::value(&at), "opening time (default: now)");
   po::variables_map vm;
   if (auto rc = parse_options("case", argc, argv, desc, nullptr, vm,
-                      "usage: greenchannel case open --clinic NAME --by USER"))
+                              "usage: greenchannel case open --clinic NAME --by USER"))
     return *rc;
   const auto tz = workflow::parse_time_zone(c.tz_name);
   auto store = open_store(c);
@@ -136,9 +136,10 @@ int case_event(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("case", 1).add("kind", 1);
   po::variables_map vm;
-  if (auto rc = parse_options("case", argc, argv, desc, &pos, vm,
-                      "usage: greenchannel case event CASE_ID KIND --at TIME --by USER [--reason "
-                      "TEXT] [--corrects SEQ]")) {
+  if (auto rc =
+          parse_options("case", argc, argv, desc, &pos, vm,
+                        "usage: greenchannel case event CASE_ID KIND --at TIME --by USER [--reason "
+                        "TEXT] [--corrects SEQ]")) {
     return *rc;
   }
   const auto kind = workflow::parse_node_kind(kind_text);
@@ -197,7 +198,7 @@ int case_flag(int argc, char** argv) {
   pos.add("case", 1).add("flag", 1);
   po::variables_map vm;
   if (auto rc = parse_options("case", argc, argv, desc, &pos, vm,
-                      "usage: greenchannel case flag CASE_ID FLAG [--no] --by USER"))
+                              "usage: greenchannel case flag CASE_ID FLAG [--no] --by USER"))
     return *rc;
   const auto flag = workflow::parse_case_flag(flag_text);
   if (!flag) {
@@ -230,7 +231,7 @@ int case_delay(int argc, char** argv) {
   pos.add("case", 1);
   po::variables_map vm;
   if (auto rc = parse_options("case", argc, argv, desc, &pos, vm,
-                      "usage: greenchannel case delay CASE_ID --reason TEXT --by USER"))
+                              "usage: greenchannel case delay CASE_ID --reason TEXT --by USER"))
     return *rc;
   auto store = open_store(c);
   workflow::DelayReason r;
@@ -254,8 +255,9 @@ int case_close(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("case", 1);
   po::variables_map vm;
-  if (auto rc = parse_options("case", argc, argv, desc, &pos, vm,
-                      "usage: greenchannel case close CASE_ID --outcome stemi|not_stemi --by USER"))
+  if (auto rc = parse_options(
+          "case", argc, argv, desc, &pos, vm,
+          "usage: greenchannel case close CASE_ID --outcome stemi|not_stemi --by USER"))
     return *rc;
   if (!workflow::parse_outcome(outcome) || outcome == "pending") {
     std::cerr << "greenchannel case close: --outcome must be stemi or not_stemi\n";
@@ -278,7 +280,8 @@ int case_show(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("case", 1);
   po::variables_map vm;
-  if (auto rc = parse_options("case", argc, argv, desc, &pos, vm, "usage: greenchannel case show CASE_ID"))
+  if (auto rc = parse_options("case", argc, argv, desc, &pos, vm,
+                              "usage: greenchannel case show CASE_ID"))
     return *rc;
   const auto tz = workflow::parse_time_zone(c.tz_name);
   const auto& table = workflow::rule_table(rules);
@@ -374,7 +377,7 @@ int case_synth(int argc, char** argv) {
       "seed", po::value(&seed)->default_value(1), "same seed, same month");
   po::variables_map vm;
   if (auto rc = parse_options("case", argc, argv, desc, nullptr, vm,
-                      "usage: greenchannel case synth --month 2026-05 [--cases 60]"))
+                              "usage: greenchannel case synth --month 2026-05 [--cases 60]"))
     return *rc;
   const auto tz = workflow::parse_time_zone(c.tz_name);
   workflow::SynthCasesOptions so;

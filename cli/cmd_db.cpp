@@ -29,7 +29,9 @@ int db_copy(int argc, char** argv, bool backup) {
   po::options_description desc("options");
   desc.add_options()("help,h", "show this help")("file", po::value(&file)->required(),
                                                  backup ? "backup to write" : "backup to read")(
-      "db", po::value(&db)->default_value(default_db_path().string()), "SQLite database");
+      "db", po::value(&db)->default_value(default_db_path().string()),
+      "database: a SQLite file, or postgresql://user@host:port/dbname (password from PGPASSWORD or "
+      "~/.pgpass)");
   po::positional_options_description pos;
   pos.add("file", 1);
   po::variables_map vm;

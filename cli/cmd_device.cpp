@@ -5,17 +5,17 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <ctime>
-#include <optional>
+#include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 
-#include "gc/framing.hpp"
 #include "commands.hpp"
-#include "subcommand.hpp"
+#include "gc/framing.hpp"
 #include "gc/storage.hpp"
 #include "paths.hpp"
+#include "subcommand.hpp"
 
 namespace po = boost::program_options;
 
@@ -36,22 +36,21 @@ storage::OpenOptions cli_open_options() {
   return o;
 }
 
-
-
-
 int device_add(int argc, char** argv) {
   std::string clinic;
   std::string id;
   std::string db;
   po::options_description desc("options");
-  desc.add_options()("help,h", "show this help")(
-      "clinic", po::value(&clinic)->required(), "clinic the cart belongs to")(
+  desc.add_options()("help,h", "show this help")("clinic", po::value(&clinic)->required(),
+                                                 "clinic the cart belongs to")(
       "id", po::value(&id), "device id (default: cart-<8 random hex digits>)")(
-      "db", po::value(&db)->default_value(default_db_path().string()), "SQLite database")(
-      "json", "print {\"device_id\", \"secret\"} as JSON (for scripts)");
+      "db", po::value(&db)->default_value(default_db_path().string()),
+      "database: a SQLite file, or postgresql://user@host:port/dbname (password from PGPASSWORD or "
+      "~/.pgpass)")("json", "print {\"device_id\", \"secret\"} as JSON (for scripts)");
   po::variables_map vm;
-  if (auto rc = parse_options("device", argc, argv, desc, nullptr, vm,
-                      "usage: greenchannel device add --clinic NAME [--id ID] [--db PATH]")) {
+  if (auto rc =
+          parse_options("device", argc, argv, desc, nullptr, vm,
+                        "usage: greenchannel device add --clinic NAME [--id ID] [--db PATH]")) {
     return *rc;
   }
   auto store = storage::Store::open(db, cli_open_options());
@@ -86,10 +85,12 @@ int device_list(int argc, char** argv) {
   std::string db;
   po::options_description desc("options");
   desc.add_options()("help,h", "show this help")(
-      "db", po::value(&db)->default_value(default_db_path().string()), "SQLite database")(
-      "json", "print a JSON array");
+      "db", po::value(&db)->default_value(default_db_path().string()),
+      "database: a SQLite file, or postgresql://user@host:port/dbname (password from PGPASSWORD or "
+      "~/.pgpass)")("json", "print a JSON array");
   po::variables_map vm;
-  if (auto rc = parse_options("device", argc, argv, desc, nullptr, vm, "usage: greenchannel device list [--db PATH]")) {
+  if (auto rc = parse_options("device", argc, argv, desc, nullptr, vm,
+                              "usage: greenchannel device list [--db PATH]")) {
     return *rc;
   }
   require_existing_db(db);
@@ -131,11 +132,14 @@ int device_revoke(int argc, char** argv) {
   std::string db;
   po::options_description desc("options");
   desc.add_options()("help,h", "show this help")("id", po::value(&id)->required(), "device id")(
-      "db", po::value(&db)->default_value(default_db_path().string()), "SQLite database");
+      "db", po::value(&db)->default_value(default_db_path().string()),
+      "database: a SQLite file, or postgresql://user@host:port/dbname (password from PGPASSWORD or "
+      "~/.pgpass)");
   po::positional_options_description pos;
   pos.add("id", 1);
   po::variables_map vm;
-  if (auto rc = parse_options("device", argc, argv, desc, &pos, vm, "usage: greenchannel device revoke ID [--db PATH]")) {
+  if (auto rc = parse_options("device", argc, argv, desc, &pos, vm,
+                              "usage: greenchannel device revoke ID [--db PATH]")) {
     return *rc;
   }
   require_existing_db(db);

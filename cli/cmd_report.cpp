@@ -58,10 +58,12 @@ int cmd_report(int argc, char** argv) {
       "out", po::value(&out_path)->default_value("-"), "output file (- for stdout)")(
       "tz", po::value(&tz_name)->default_value("Asia/Shanghai"), "display time zone")(
       "rules", po::value(&rules)->default_value("cn-cpc-2021"), "rule table version")(
-      "db", po::value(&db)->default_value(default_db_path().string()), "SQLite database")(
-      "centre", po::value(&centre)->default_value("greenchannel chest pain centre"),
-      "centre name shown")("demo-month", po::value(&demo_month),
-                           "report on a synthetic month YYYY-MM instead of the database")(
+      "db", po::value(&db)->default_value(default_db_path().string()),
+      "database: a SQLite file, or postgresql://user@host:port/dbname (password from PGPASSWORD or "
+      "~/.pgpass)")("centre", po::value(&centre)->default_value("greenchannel chest pain centre"),
+                    "centre name shown")(
+      "demo-month", po::value(&demo_month),
+      "report on a synthetic month YYYY-MM instead of the database")(
       "demo-cases", po::value(&demo_cases)->default_value(60), "cases in the demo month")(
       "seed", po::value(&seed)->default_value(1), "demo seed (same seed, same month)");
   po::variables_map vm;

@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "subcommand.hpp"
 #include "gc/alert_service.hpp"
 #include "gc/storage.hpp"
 #include "gc/workflow.hpp"
 #include "paths.hpp"
+#include "subcommand.hpp"
 
 namespace po = boost::program_options;
 
@@ -39,8 +39,10 @@ struct Common {
 
 void add_common(po::options_description& desc, Common& c) {
   desc.add_options()("help,h", "show this help")(
-      "db", po::value(&c.db)->default_value(default_db_path().string()), "SQLite database")(
-      "tz", po::value(&c.tz_name)->default_value("Asia/Shanghai"), "time zone for times");
+      "db", po::value(&c.db)->default_value(default_db_path().string()),
+      "database: a SQLite file, or postgresql://user@host:port/dbname (password from PGPASSWORD or "
+      "~/.pgpass)")("tz", po::value(&c.tz_name)->default_value("Asia/Shanghai"),
+                    "time zone for times");
 }
 
 std::string trim(const std::string& s) {

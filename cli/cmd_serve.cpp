@@ -148,8 +148,10 @@ int cmd_serve(int argc, char** argv) {
       "read options from this file (`listen = 0.0.0.0:7800`, one per line); command-line options "
       "override it")("listen", po::value(&listen)->default_value("127.0.0.1:7800"),
                      "address:port to listen on (port 0 = any free port)")(
-      "db", po::value(&db)->default_value(default_db_path().string()), "SQLite database")(
-      "threads", po::value(&threads)->default_value(0), "I/O threads (0 = hardware threads)")(
+      "db", po::value(&db)->default_value(default_db_path().string()),
+      "database: a SQLite file, or postgresql://user@host:port/dbname (password from PGPASSWORD or "
+      "~/.pgpass)")("threads", po::value(&threads)->default_value(0),
+                    "I/O threads (0 = hardware threads)")(
       "analysis-threads", po::value(&analysis_threads)->default_value(1),
       "threads for ECG analysis")(
       "max-frame-bytes", po::value(&max_frame_bytes)->default_value(proto::kDefaultMaxFrameBytes),
@@ -387,25 +389,25 @@ int cmd_serve(int argc, char** argv) {
   // storage thread; a failure is logged by the server and never affects the cart. A cart's clinic
   // never changes, so it is looked up once per cart, not once per study.
   auto cases = storage::CaseStore::open(db_path, "serve");
-  config.on_study_created = [&cases, &station_ptr,
-                             clinics = std::unordered_map<std::string, std::string>{}](
-                                storage::Store& st, const storage::StudyHeader& header,
-                                std::int64_t study_id,
-                                std::optional<std::int64_t> server_minus_device_ms) mutable {
-    auto clinic = clinics.find(header.device_id);
-    if (clinic == clinics.end()) {
-      for (const auto& d : st.list_devices()) clinics.emplace(d.device_id, d.clinic);
-      clinic = clinics.try_emplace(header.device_id).first;
-    }
-    std::optional<std::int64_t> cart_ahead_ms;
-    if (server_minus_device_ms) cart_ahead_ms = -*server_minus_device_ms;
-    const auto arrival = workflow::record_study_arrival(
-        *cases, header, study_id, clinic->second, cart_ahead_ms, storage::now_unix_ms());
-    for (const auto& why : arrival.implausible) {
-      std::cerr << "serve: study " << header.study_uid << ": time node not recorded: " << why << "\n";
-    }
-    if (station_ptr != nullptr) station_ptr->publish_case(arrival.case_id);
-  };
+  config.on_study_created =
+      [&cases, &station_ptr, clinics = std::unordered_map<std::string, std::string>{}](
+          storage::Store& st, const storage::StudyHeader& header, std::int64_t study_id,
+          std::optional<std::int64_t> server_minus_device_ms) mutable {
+        auto clinic = clinics.find(header.device_id);
+        if (clinic == clinics.end()) {
+          for (const auto& d : st.list_devices()) clinics.emplace(d.device_id, d.clinic);
+          clinic = clinics.try_emplace(header.device_id).first;
+        }
+        std::optional<std::int64_t> cart_ahead_ms;
+        if (server_minus_device_ms) cart_ahead_ms = -*server_minus_device_ms;
+        const auto arrival = workflow::record_study_arrival(
+            *cases, header, study_id, clinic->second, cart_ahead_ms, storage::now_unix_ms());
+        for (const auto& why : arrival.implausible) {
+          std::cerr << "serve: study " << header.study_uid << ": time node not recorded: " << why
+                    << "\n";
+        }
+        if (station_ptr != nullptr) station_ptr->publish_case(arrival.case_id);
+      };
 
   // Alerts: every transition persisted with its actor; unacknowledged alerts escalate along the
   // on-call roster (`greenchannel roster`); pages go to the station and the webhook; every change

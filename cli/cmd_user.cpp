@@ -1,6 +1,7 @@
 // `greenchannel user add|list|disable`: reading-station accounts. The password is read from
 // standard input (--password-stdin) or the environment (GC_USER_PASSWORD), never from the command
 // line (visible in `ps` and shell history); only a salted PBKDF2 hash is stored.
+#include <unistd.h>
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
 #include <chrono>
@@ -11,13 +12,12 @@
 #include <iostream>
 #include <optional>
 #include <string>
-#include <unistd.h>
 
 #include "commands.hpp"
-#include "subcommand.hpp"
 #include "gc/station.hpp"
 #include "gc/station_store.hpp"
 #include "paths.hpp"
+#include "subcommand.hpp"
 
 namespace po = boost::program_options;
 
@@ -27,15 +27,12 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: greenchannel user <add|list|disable> [options]\n"
-    "  add USERNAME --role cardiologist|coordinator|admin (--password-stdin | env GC_USER_PASSWORD)\n"
+    "  add USERNAME --role cardiologist|coordinator|admin (--password-stdin | env "
+    "GC_USER_PASSWORD)\n"
     "                                  create a reading-station account\n"
     "  list                            list accounts (name, role, status)\n"
     "  disable USERNAME                disable an account and end its sessions\n"
     "Each accepts --db PATH (default: var/greenchannel.db) and --help.\n";
-
-
-
-
 
 int user_add(int argc, char** argv) {
   std::string username, role_text, db;
@@ -44,7 +41,9 @@ int user_add(int argc, char** argv) {
                                                  "account name (A–Z a–z 0–9 . _ -)")(
       "role", po::value(&role_text)->required(), "cardiologist, coordinator or admin")(
       "password-stdin", "read the password from the first line of standard input")(
-      "db", po::value(&db)->default_value(default_db_path().string()), "SQLite database");
+      "db", po::value(&db)->default_value(default_db_path().string()),
+      "database: a SQLite file, or postgresql://user@host:port/dbname (password from PGPASSWORD or "
+      "~/.pgpass)");
   po::positional_options_description pos;
   pos.add("username", 1);
   po::variables_map vm;
@@ -80,10 +79,12 @@ int user_list(int argc, char** argv) {
   std::string db;
   po::options_description desc("options");
   desc.add_options()("help,h", "show this help")(
-      "db", po::value(&db)->default_value(default_db_path().string()), "SQLite database")(
-      "json", "print a JSON array");
+      "db", po::value(&db)->default_value(default_db_path().string()),
+      "database: a SQLite file, or postgresql://user@host:port/dbname (password from PGPASSWORD or "
+      "~/.pgpass)")("json", "print a JSON array");
   po::variables_map vm;
-  if (auto rc = parse_options("user", argc, argv, desc, nullptr, vm, "usage: greenchannel user list [--db PATH]")) {
+  if (auto rc = parse_options("user", argc, argv, desc, nullptr, vm,
+                              "usage: greenchannel user list [--db PATH]")) {
     return *rc;
   }
   require_existing_db(db);
@@ -115,7 +116,8 @@ int user_list(int argc, char** argv) {
   const auto pad = [](const std::string& s, std::size_t w) {
     return s + std::string(w > s.size() ? w - s.size() : 0, ' ');
   };
-  std::cout << pad("USERNAME", width) << "  " << pad("ROLE", 12) << "  CREATED (UTC)         STATUS\n";
+  std::cout << pad("USERNAME", width) << "  " << pad("ROLE", 12)
+            << "  CREATED (UTC)         STATUS\n";
   for (const auto& u : users) {
     std::cout << pad(u.username, width) << "  " << pad(u.role, 12) << "  " << utc_text(u.created_ms)
               << "  " << status(u) << "\n";
@@ -128,12 +130,14 @@ int user_disable(int argc, char** argv) {
   po::options_description desc("options");
   desc.add_options()("help,h", "show this help")("username", po::value(&username)->required(),
                                                  "account name")(
-      "db", po::value(&db)->default_value(default_db_path().string()), "SQLite database");
+      "db", po::value(&db)->default_value(default_db_path().string()),
+      "database: a SQLite file, or postgresql://user@host:port/dbname (password from PGPASSWORD or "
+      "~/.pgpass)");
   po::positional_options_description pos;
   pos.add("username", 1);
   po::variables_map vm;
   if (auto rc = parse_options("user", argc, argv, desc, &pos, vm,
-                      "usage: greenchannel user disable USERNAME [--db PATH]")) {
+                              "usage: greenchannel user disable USERNAME [--db PATH]")) {
     return *rc;
   }
   require_existing_db(db);
