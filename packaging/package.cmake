@@ -56,7 +56,8 @@ set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # adduser for the system user; init-system-helpers for deb-systemd-helper/-invoke.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, init-system-helpers (>= 1.54~)")
+# procps: /bin/kill, the unit's ExecReload.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, init-system-helpers (>= 1.54~), procps")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${GC_PACKAGING_DIR}/debian/postinst ${GC_PACKAGING_DIR}/debian/prerm
     ${GC_PACKAGING_DIR}/debian/postrm ${GC_PACKAGING_DIR}/debian/conffiles)

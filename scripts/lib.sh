@@ -11,7 +11,8 @@ GC_PACKAGES=(g++ cmake make pkg-config
   libdcmtk-dev libpugixml-dev
   libcairo2-dev fonts-noto-cjk dicom3tools poppler-utils
   libpq-dev postgresql-15  # the PostgreSQL backend; its tests start a throwaway cluster
-  dpkg-dev systemd curl)  # the Debian package test: dpkg-shlibdeps, systemd-analyze, /metrics
+  # the package test: cpack (file, dpkg-shlibdeps), systemd-analyze, /bin/kill, /metrics
+  dpkg-dev file systemd procps curl)
 
 gc_install_packages() {
   local missing=()

@@ -69,6 +69,7 @@ TEST_CASE(
   INFO(control.out);
   CHECK(control.out.find("Package: greenchannel") != std::string::npos);
   CHECK(control.out.find("adduser") != std::string::npos);
+  CHECK(control.out.find("procps") != std::string::npos);  // /bin/kill for ExecReload
   CHECK(control.out.find("libc6") != std::string::npos);  // dpkg-shlibdeps ran
   const fs::path meta = dir / "DEBIAN";
   REQUIRE(run("dpkg-deb -e " + quote(deb.string()) + " " + quote(meta.string())).status == 0);
