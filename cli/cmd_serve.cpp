@@ -19,7 +19,6 @@
 #include "config_file.hpp"
 #include "gc/alert_cart.hpp"
 #include "gc/alert_service.hpp"
-#include "gc/backup.hpp"
 #include "gc/case_ingest.hpp"
 #include "gc/case_store.hpp"
 #include "gc/centre_pki.hpp"
@@ -74,32 +73,6 @@ std::pair<std::string, std::uint16_t> parse_listen(const std::string& text) {
     throw po::error("--listen port must be 0..65535, got '" + port_text + "'");
   }
   return {address, static_cast<std::uint16_t>(port)};
-}
-
-// PRAGMA user_version of an existing database, read without opening it for writing (no
-// migration runs); nullopt when it cannot be read.
-std::optional<int> schema_version_on_disk(const std::filesystem::path& db) {
-  sqlite3* handle = nullptr;
-  std::optional<int> version;
-  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(handle, "PRAGMA user_version", -1, &stmt, nullptr) == SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW) {
-      version = sqlite3_column_int(stmt, 0);
-    }
-    sqlite3_finalize(stmt);
-  }
-  sqlite3_close(handle);
-  return version;
-}
-
-std::string utc_file_stamp() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
 }
 
 }  // namespace
@@ -349,36 +322,13 @@ int cmd_serve(int argc, char** argv) {
       start_lines.push_back("tls: client certificates required (CA " + client_ca + ")");
     }
   }
-  // A database written by an older version is backed up before this one migrates it (README,
-  // Operations: upgrade and roll back).
-  if (std::filesystem::exists(db_path)) {
-    const auto on_disk = schema_version_on_disk(db_path);
-    if (on_disk && *on_disk > 0 && *on_disk < storage::Store::latest_schema_version()) {
-      const std::filesystem::path dir =
-          !upgrade_backup_dir.empty()
-              ? std::filesystem::path(upgrade_backup_dir)
-              : (db_path.has_parent_path() ? db_path.parent_path() : std::filesystem::path(".")) /
-                    "backups";
-      const auto file = dir / (db_path.stem().string() + "-schema" + std::to_string(*on_disk) +
-                               "-" + utc_file_stamp() + ".db");
-      try {
-        std::filesystem::create_directories(dir);
-        const auto report = storage::backup_database(db_path, file);
-        // Printed after the "listening on" line, which scripts read first.
-        start_lines.push_back(
-            "database schema version " + std::to_string(*on_disk) + " is older than " +
-            std::to_string(storage::Store::latest_schema_version()) + ": backed up to " +
-            file.string() + " (" + std::to_string(report.bytes) +
-            " bytes, integrity_check ok) before migrating");
-      } catch (const std::exception& e) {
-        std::cerr << "greenchannel serve: refusing to migrate " << db_path.string()
-                  << " without a backup: " << e.what() << "\n";
-        return 1;
-      }
-    }
-  }
   storage::OpenOptions open_options;
   open_options.audit_actor = "serve";
+  // A database written by an older version is backed up before this one migrates it (README,
+  // Operations: upgrade and roll back); the line is printed after "listening on", which scripts
+  // read first.
+  open_options.upgrade_backup_dir = upgrade_backup_dir;
+  open_options.on_upgrade_backup = [&start_lines](const std::string& line) { start_lines.push_back(line); };
   auto store = storage::Store::open(db_path, open_options);
 
   // Set once the reading station is listening; the hooks below tell it about cases and alerts.

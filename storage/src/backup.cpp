@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <memory>
 #include <thread>
 
@@ -162,6 +163,51 @@ BackupReport restore_database(const fs::path& backup_path, const fs::path& db_pa
     fs::create_directories(db_path.parent_path());
   }
   return copy_verified(from, backup_path, db_path);
+}
+
+std::string UpgradeBackup::describe() const {
+  return "database schema version " + std::to_string(from_version) + " is older than " +
+         std::to_string(to_version) + ": backed up to " + file.string() + " (" +
+         std::to_string(report.bytes) + " bytes, integrity_check ok) before migrating";
+}
+
+std::optional<UpgradeBackup> backup_before_upgrade(const fs::path& db_path,
+                                                   const fs::path& backup_dir) {
+  if (is_postgresql_uri(db_path.string()) || !fs::exists(db_path)) return std::nullopt;
+  int on_disk = 0;
+  {
+    // Read-only: nothing is written (and no migration runs) before the copy exists.
+    Connection c;
+    try {
+      open(c, db_path, SQLITE_OPEN_READONLY);
+      on_disk = std::stoi(first_text(c, "PRAGMA user_version"));
+    } catch (const std::exception&) {
+      return std::nullopt;  // not readable as SQLite: Store::open reports it properly
+    }
+  }
+  const int latest = Store::latest_schema_version();
+  if (on_disk <= 0 || on_disk >= latest) return std::nullopt;
+  const fs::path dir = !backup_dir.empty() ? backup_dir
+                       : db_path.has_parent_path() ? db_path.parent_path() / "backups"
+                                                   : fs::path("backups");
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  UpgradeBackup b;
+  b.from_version = on_disk;
+  b.to_version = latest;
+  b.file = dir / (db_path.stem().string() + "-schema" + std::to_string(on_disk) + "-" + stamp + ".db");
+  try {
+    fs::create_directories(dir);
+    b.report = backup_database(db_path, b.file);
+  } catch (const std::exception& e) {
+    throw Error("refusing to migrate " + db_path.string() + " from schema version " +
+                std::to_string(on_disk) + " to " + std::to_string(latest) +
+                " without a backup: " + e.what());
+  }
+  return b;
 }
 
 }  // namespace gc::storage

@@ -12,12 +12,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 #include <limits>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 
 #include "companion.hpp"
+#include "gc/backup.hpp"
 #include "credentials.hpp"
 #include "gc/storage.hpp"
 #include "migrations.hpp"
@@ -1004,6 +1006,15 @@ std::unique_ptr<Store> Store::open(const std::filesystem::path& db_path,
     if (is_postgresql_uri(db_path.string())) {
       return std::make_unique<SqlStore>(pg::connect(db_path.string()), options,
                                         std::filesystem::path());
+    }
+    if (options.backup_before_upgrade) {
+      if (const auto copy = backup_before_upgrade(db_path, options.upgrade_backup_dir)) {
+        if (options.on_upgrade_backup) {
+          options.on_upgrade_backup(copy->describe());
+        } else {
+          std::clog << "greenchannel: " << copy->describe() << "\n";
+        }
+      }
     }
     return std::make_unique<SqlStore>(open_sqlite(db_path, options), options, db_path);
   } catch (const Error& e) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace gc::storage {
@@ -27,5 +28,26 @@ BackupReport backup_database(const std::filesystem::path& db_path,
 // `serve --db db_path` applies any newer migrations. Throws storage::Error.
 BackupReport restore_database(const std::filesystem::path& backup_path,
                               const std::filesystem::path& db_path);
+
+// Before this build migrates a SQLite database an older version wrote (an upgrade): a verified
+// backup_database() copy named NAME-schemaN-YYYYMMDDTHHMMSSZ.db in `backup_dir` (empty: the
+// database's directory / "backups"). Store::open calls it for every command that opens a database
+// (OpenOptions::backup_before_upgrade), so no command migrates without a way back (README,
+// Operations: upgrade and roll back).
+struct UpgradeBackup {
+  int from_version = 0;
+  int to_version = 0;
+  std::filesystem::path file;
+  BackupReport report;
+  // "database schema version N is older than M: backed up to FILE (B bytes, integrity_check ok)
+  // before migrating"
+  std::string describe() const;
+};
+
+// nullopt when nothing is to be migrated: no file yet, a new (version 0) or current database, or
+// a PostgreSQL URI (backed up with PostgreSQL's own tools). Throws storage::Error, naming the
+// database and the reason, when a migration is due and the backup cannot be made.
+std::optional<UpgradeBackup> backup_before_upgrade(const std::filesystem::path& db_path,
+                                                   const std::filesystem::path& backup_dir = {});
 
 }  // namespace gc::storage

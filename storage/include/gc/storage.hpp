@@ -157,6 +157,13 @@ struct OpenOptions {
   bool background_checkpoint = true;
   // Written to the audit log for device changes made through this Store.
   std::string audit_actor = "greenchannel";
+  // A SQLite database an older version wrote is copied (backup_before_upgrade, gc/backup.hpp)
+  // before its migrations run, into upgrade_backup_dir (empty: DB-DIR/backups); without a copy
+  // it is not migrated. on_upgrade_backup receives the line describing the copy (default: the
+  // standard error stream).
+  bool backup_before_upgrade = true;
+  std::filesystem::path upgrade_backup_dir;
+  std::function<void(const std::string&)> on_upgrade_backup;
 };
 
 class Store {
