@@ -11,8 +11,9 @@ GC_PACKAGES=(g++ cmake make pkg-config
   libdcmtk-dev libpugixml-dev
   libcairo2-dev fonts-noto-cjk dicom3tools poppler-utils
   libpq-dev postgresql-15  # the PostgreSQL backend; its tests start a throwaway cluster
-  # the package test: cpack (file, dpkg-shlibdeps), systemd-analyze, /bin/kill, /metrics
-  dpkg-dev file systemd procps curl)
+  # the package tests: cpack (file, dpkg-shlibdeps), systemd-analyze, /bin/kill, /metrics, and
+  # the dpkg install into a throwaway root (the package's postinst runs adduser)
+  dpkg-dev file systemd procps curl adduser)
 
 gc_install_packages() {
   local missing=()
