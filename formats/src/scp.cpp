@@ -561,6 +561,11 @@ EcgFile read_scp(std::span<const std::uint8_t> bytes) {
   const int flags = v3.u8(1);
   const bool ref_subtracted = (flags & 1) != 0;
   if (n_leads == 0) fail("section 3 defines no leads");
+  // Checked before anything is decoded: up to 255 declared leads of up to kMaxSamplesPerLead
+  // samples each would otherwise be decompressed first and refused afterwards.
+  if (n_leads > kMaxLeads) {
+    fail("section 3 defines " + std::to_string(n_leads) + " leads (limit " + std::to_string(kMaxLeads) + ")");
+  }
   v3.need(2, n_leads * 9);
   std::vector<std::string> names;
   std::vector<std::int64_t> n_samples;

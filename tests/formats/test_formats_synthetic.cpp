@@ -348,6 +348,23 @@ TEST_CASE("SCP-ECG: a subtraction zone declared 2^32 samples long is clipped, no
   }
 }
 
+TEST_CASE("SCP-ECG: more leads than the limit are refused before anything is decoded",
+          "[formats][scp]") {
+  // A well-formed record (valid CRCs) declaring 65 leads: refused from section 3 with the limit
+  // named, not after decompressing every lead.
+  ScpSpec spec;
+  spec.lead_codes.clear();
+  for (int i = 0; i < 65; ++i) spec.lead_codes.push_back(i < 8 ? 1 + i : 100 + i);  // distinct
+  spec.n = 200;
+  const auto rec = build_scp(spec, test_counts(65, spec.n));
+  const std::string error = read_error(rec);
+  CHECK_THAT(error, Catch::Contains("section 3 defines 65 leads (limit 64)"));
+  // 64 are read.
+  spec.lead_codes.resize(64);
+  const auto f = gc::formats::read_ecg(build_scp(spec, test_counts(64, spec.n)));
+  CHECK(f.stored.size() == 64);
+}
+
 TEST_CASE("SCP-ECG: broken records fail with a reason", "[formats][scp]") {
   ScpSpec spec;
   const auto counts = test_counts(8, spec.n);
