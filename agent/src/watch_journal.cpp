@@ -181,7 +181,9 @@ void Journal::apply(const std::string& line, std::size_t line_number) {
   } else if (event == "abandoned") {
     const auto it = by_sha_.find(sha);
     if (it != by_sha_.end()) {
-      uid_to_key_.erase(it->second.study_uid);
+      // Only this claim's mapping: a later claim may have taken the same study uid over.
+      const auto u = uid_to_key_.find(it->second.study_uid);
+      if (u != uid_to_key_.end() && u->second == sha) uid_to_key_.erase(u);
       claim_order_.erase(sha);
       by_sha_.erase(it);
     }

@@ -89,6 +89,27 @@ TEST_CASE("the journal remembers claims, sends, copies and rejections across reo
   fs::remove_all(dir, ignored);
 }
 
+TEST_CASE("abandoning a claim leaves a later claim of the same study uid alone",
+          "[agent][journal]") {
+  const fs::path dir = temp_dir("gc-journal-uid");
+  {
+    auto j = Journal::open(dir);
+    // Two files claimed under one study uid (the second a re-export of the same acquisition),
+    // then the first abandoned: the uid still leads to the second, also after reopening.
+    j->claimed("e|1|1", "e.xml", "eeee", "uid-shared", 1'700'000'000'000);
+    j->claimed("f|2|2", "f.xml", "ffff", "uid-shared", 1'700'000'000'000);
+    j->abandoned("eeee", "e.xml", "changed before it was sent");
+    REQUIRE(j->by_study_uid("uid-shared") != nullptr);
+    CHECK(j->by_study_uid("uid-shared")->sha256 == "ffff");
+  }
+  auto j = Journal::open(dir);
+  REQUIRE(j->by_study_uid("uid-shared") != nullptr);
+  CHECK(j->by_study_uid("uid-shared")->file == "f.xml");
+  j.reset();
+  std::error_code ignored;
+  fs::remove_all(dir, ignored);
+}
+
 TEST_CASE("a line cut off by a crash is dropped, a damaged line stops the agent",
           "[agent][journal]") {
   const fs::path dir = temp_dir("gc-journal-torn");
