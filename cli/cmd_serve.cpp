@@ -161,6 +161,7 @@ int cmd_serve(int argc, char** argv) {
   // The reading station and the alert runtime (escalation, webhook).
   std::string station_listen;
   std::string alert_webhook;
+  std::string station_url;
   double ack_critical_min = 5;
   double ack_urgent_min = 15;
   double session_idle_min = 30;
@@ -175,6 +176,9 @@ int cmd_serve(int argc, char** argv) {
       "'off' disables it")("alert-webhook", po::value(&alert_webhook),
                            "POST every page as JSON to this http:// URL (SMS / WeChat Work "
                            "gateway), with retries and backoff")(
+      "station-url", po::value(&station_url),
+      "the reading station's address as the doctors reach it (https://host:port): webhook "
+      "notifications carry a link to the study")(
       "ack-critical-min", po::value(&ack_critical_min)->default_value(5),
       "page the next on-call doctor when a critical alert is not acknowledged within this")(
       "ack-urgent-min", po::value(&ack_urgent_min)->default_value(15),
@@ -373,6 +377,7 @@ int cmd_serve(int argc, char** argv) {
       alert_config.webhook = workflow::WebhookConfig{};
       alert_config.webhook->url = alert_webhook;
     }
+    if (!station_url.empty()) alert_config.station_url = workflow::normalise_station_url(station_url);
   } catch (const std::exception& e) {
     std::cerr << "greenchannel serve: " << e.what() << "\n";
     return 2;

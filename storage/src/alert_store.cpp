@@ -42,8 +42,10 @@ std::string json_string(const std::string& s) {
 
 constexpr const char* kContextSql =
     "SELECT a.id, a.study_id, a.tier, a.category, a.summary_en, a.summary_zh, a.state, "
-    "a.raised_ms, s.device_id, s.study_uid, cs.case_id "
+    "a.raised_ms, s.device_id, s.study_uid, cs.case_id, d.clinic, s.age_years, s.sex, "
+    "s.fmc_unix_ms, s.acquired_at_unix_ms "
     "FROM alerts a JOIN studies s ON s.id = a.study_id "
+    "JOIN devices d ON d.device_id = s.device_id "
     "LEFT JOIN case_studies cs ON cs.study_id = a.study_id ";
 
 AlertContext read_context(const Query& q) {
@@ -53,6 +55,11 @@ AlertContext read_context(const Query& q) {
   c.device_id = q.text(8);
   c.study_uid = q.text(9);
   c.case_id = q.opt_int64(10);
+  c.clinic = q.text(11);
+  c.age_years = q.opt_int64(12);
+  c.sex = q.text(13);
+  c.fmc_unix_ms = q.opt_int64(14);
+  c.acquired_at_unix_ms = q.opt_int64(15);
   return c;
 }
 

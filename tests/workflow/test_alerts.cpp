@@ -143,8 +143,12 @@ TEST_CASE("webhook: retries 5xx with the backoff schedule, then delivers") {
 
   const AlertLifecycle alert(AlertTier::critical, kRaised);
   const Page page{kRaised + 5 * kMin, 1, "dr_wang", "not acknowledged within 5 min"};
-  const auto body = alert_notification_json(7, 3, alert, "疑似STEMI：下壁",
-                                            "suspected STEMI: inferior", page, TimeZone{});
+  AlertNotice notice;
+  notice.alert_id = 7;
+  notice.case_id = 3;
+  notice.summary_zh = "疑似STEMI：下壁";
+  notice.summary_en = "suspected STEMI: inferior";
+  const auto body = alert_notification_json(notice, alert, page, TimeZone{});
   const auto r = post_json(c, body, sleeper);
   CHECK(r.delivered);
   REQUIRE(r.attempts.size() == 3);
@@ -159,6 +163,70 @@ TEST_CASE("webhook: retries 5xx with the backoff schedule, then delivers") {
   CHECK(j.at("page").at("who").as_string() == "dr_wang");
   CHECK(j.at("summary_zh").as_string() == "疑似STEMI：下壁");
   CHECK(j.at("at").as_string() == "2026-05-12T16:10:00+08:00");
+}
+
+TEST_CASE("webhook: the payload carries what an SMS / WeChat Work gateway needs") {
+  const AlertLifecycle alert(AlertTier::critical, kRaised);
+  const Page page{kRaised + 5 * kMin, 1, "dr_wang", "not acknowledged within 5 min"};
+  AlertNotice n;
+  n.alert_id = 7;
+  n.case_id = 3;
+  n.study_id = 42;
+  n.study_uid = "cart-1:ecg-0001";
+  n.device_id = "cart-1";
+  n.clinic = "张家镇卫生院";
+  n.age_years = 58;
+  n.sex = "M";
+  n.ecg_ms = kRaised - 3 * kMin;
+  n.fmc_ms = kRaised - 15 * kMin;
+  n.summary_zh = "疑似STEMI：下壁";
+  n.summary_en = "suspected STEMI: inferior";
+  n.station_url = normalise_station_url("https://ecg.hospital.example:8443/");
+  const auto j = boost::json::parse(alert_notification_json(n, alert, page, TimeZone{})).as_object();
+  // Every earlier key is kept.
+  for (const char* k : {"event", "alert_id", "case_id", "tier", "state", "summary_zh", "summary_en",
+                        "raised_at", "at", "page"}) {
+    CHECK(j.contains(k));
+  }
+  CHECK(j.at("tier").as_string() == "critical");
+  CHECK(j.at("study_id").as_int64() == 42);
+  CHECK(j.at("study_uid").as_string() == "cart-1:ecg-0001");
+  CHECK(j.at("clinic").as_string() == "张家镇卫生院");
+  CHECK(j.at("patient").at("age_years").as_int64() == 58);
+  CHECK(j.at("patient").at("sex").as_string() == "M");
+  CHECK(j.at("ecg_at").as_string() == "2026-05-12T16:02:00+08:00");
+  CHECK(j.at("fmc_at").as_string() == "2026-05-12T15:50:00+08:00");
+  CHECK(j.at("link").as_string() == "https://ecg.hospital.example:8443/#/study/42?alert=7");
+  CHECK(j.at("text_zh").as_string() ==
+        "【危急】疑似STEMI：下壁｜张家镇卫生院｜男 58岁｜心电图 16:02｜FMC 15:50｜第1级呼叫 "
+        "dr_wang｜https://ecg.hospital.example:8443/#/study/42?alert=7");
+  CHECK(j.at("text_en").as_string() ==
+        "[CRITICAL] suspected STEMI: inferior | 张家镇卫生院 | M 58 y | ECG 16:02 | FMC 15:50 | "
+        "page level 1: dr_wang | https://ecg.hospital.example:8443/#/study/42?alert=7");
+  // The patient id never leaves the hospital in a notification.
+  CHECK_FALSE(j.contains("patient_id"));
+
+  // Unknown patient details and no station URL: nulls, and the text says only what is known.
+  AlertNotice bare;
+  bare.alert_id = 8;
+  bare.study_id = 43;
+  bare.summary_zh = "疑似STEMI";
+  bare.summary_en = "suspected STEMI";
+  const Page nobody{kRaised, 0, "", "nobody on call"};
+  const auto b = boost::json::parse(alert_notification_json(bare, alert, nobody, TimeZone{})).as_object();
+  CHECK(b.at("link").is_null());
+  CHECK(b.at("patient").at("age_years").is_null());
+  CHECK(b.at("patient").at("sex").is_null());
+  CHECK(b.at("fmc_at").is_null());
+  CHECK(b.at("case_id").is_null());
+  CHECK(b.at("text_zh").as_string() == "【危急】疑似STEMI｜第0级呼叫：无人值班");
+
+  // Station addresses are checked.
+  CHECK(normalise_station_url("http://10.0.0.5:8443") == "http://10.0.0.5:8443");
+  CHECK_THROWS_AS(normalise_station_url("ecg.hospital.example"), Error);
+  CHECK_THROWS_AS(normalise_station_url("https://"), Error);
+  CHECK_THROWS_AS(normalise_station_url("https://host/a b"), Error);
+  CHECK_THROWS_AS(normalise_station_url("https://host/\"<script>"), Error);
 }
 
 TEST_CASE("webhook: gives up after the schedule; a 4xx is not retried") {

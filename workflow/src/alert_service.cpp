@@ -257,8 +257,21 @@ struct AlertService::Impl {
 
   std::string webhook_body(const storage::AlertContext& ctx, const AlertLifecycle& lc,
                            const Page& page) const {
-    return alert_notification_json(ctx.alert.alert_id, ctx.case_id, lc, ctx.alert.summary_zh,
-                                   ctx.alert.summary_en, page, cfg.tz);
+    AlertNotice n;
+    n.alert_id = ctx.alert.alert_id;
+    n.case_id = ctx.case_id;
+    n.study_id = ctx.alert.study_id;
+    n.study_uid = ctx.study_uid;
+    n.device_id = ctx.device_id;
+    n.clinic = ctx.clinic;
+    n.age_years = ctx.age_years;
+    n.sex = ctx.sex;
+    n.fmc_ms = ctx.fmc_unix_ms;
+    n.ecg_ms = ctx.acquired_at_unix_ms;
+    n.summary_zh = ctx.alert.summary_zh;
+    n.summary_en = ctx.alert.summary_en;
+    n.station_url = cfg.station_url;
+    return alert_notification_json(n, lc, page, cfg.tz);
   }
 
   void queue_webhook(std::int64_t page_seq, std::string body) {

@@ -134,26 +134,136 @@ WebhookResult post_json(const WebhookConfig& config, const std::string& json_bod
   return result;
 }
 
-std::string alert_notification_json(std::int64_t alert_id, std::optional<std::int64_t> case_id,
-                                    const AlertLifecycle& alert, const std::string& summary_zh,
-                                    const std::string& summary_en, const Page& page,
-                                    const TimeZone& tz) {
+std::string normalise_station_url(const std::string& url) {
+  const bool https = url.rfind("https://", 0) == 0, http_ = url.rfind("http://", 0) == 0;
+  if (!https && !http_) throw Error("--station-url must start with https:// or http://: " + url);
+  if (url.size() > 200) throw Error("--station-url is longer than 200 bytes");
+  for (const char c : url) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f || c == '"' || c == '<' || c == '>' || c == '\\') {
+      throw Error("--station-url contains a space, a control character or one of \" < > \\");
+    }
+  }
+  std::string out = url;
+  while (!out.empty() && out.back() == '/') out.pop_back();
+  const std::size_t host_at = https ? 8 : 7;
+  if (out.size() <= host_at || out[host_at] == '/' || out[host_at] == ':') {
+    throw Error("--station-url has no host: " + url);
+  }
+  return out;
+}
+
+std::string station_study_link(const std::string& station_url, std::int64_t study_id,
+                               std::int64_t alert_id) {
+  if (station_url.empty()) return "";
+  std::string base = station_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + "/#/study/" + std::to_string(study_id) + "?alert=" + std::to_string(alert_id);
+}
+
+namespace {
+
+// "16:05" on the notification's clock (the date is the page's, or given in full when it differs).
+std::string clock_text(UnixMs t, UnixMs page_at, const TimeZone& tz) {
+  const std::string iso = format_iso(t, tz), page_iso = format_iso(page_at, tz);
+  if (iso.size() < 16) return iso;
+  if (iso.substr(0, 10) != page_iso.substr(0, 10)) return iso.substr(0, 10) + " " + iso.substr(11, 5);
+  return iso.substr(11, 5);
+}
+
+}  // namespace
+
+std::string alert_notification_json(const AlertNotice& n, const AlertLifecycle& alert,
+                                    const Page& page, const TimeZone& tz) {
+  const auto iso_or_null = [&tz](const std::optional<UnixMs>& t) -> boost::json::value {
+    if (!t) return nullptr;
+    return boost::json::value(format_iso(*t, tz));
+  };
   boost::json::object o;
   o["event"] = "alert_page";
-  o["alert_id"] = alert_id;
-  if (case_id) {
-    o["case_id"] = *case_id;
+  o["alert_id"] = n.alert_id;
+  if (n.case_id) {
+    o["case_id"] = *n.case_id;
   } else {
     o["case_id"] = nullptr;
   }
+  o["study_id"] = n.study_id;
+  o["study_uid"] = n.study_uid;
   o["tier"] = std::string(key(alert.tier()));
   o["state"] = std::string(key(alert.state()));
-  o["summary_zh"] = summary_zh;
-  o["summary_en"] = summary_en;
+  o["clinic"] = n.clinic;
+  o["device_id"] = n.device_id;
+  boost::json::object patient;
+  if (n.age_years) {
+    patient["age_years"] = *n.age_years;
+  } else {
+    patient["age_years"] = nullptr;
+  }
+  if (n.sex == "M" || n.sex == "F") {
+    patient["sex"] = n.sex;
+  } else {
+    patient["sex"] = nullptr;
+  }
+  o["patient"] = std::move(patient);
+  o["ecg_at"] = iso_or_null(n.ecg_ms);
+  o["fmc_at"] = iso_or_null(n.fmc_ms);
+  o["summary_zh"] = n.summary_zh;
+  o["summary_en"] = n.summary_en;
   o["raised_at"] = format_iso(alert.raised_ms(), tz);
   o["at"] = format_iso(page.at_ms, tz);
+  const std::string link = station_study_link(n.station_url, n.study_id, n.alert_id);
+  if (link.empty()) {
+    o["link"] = nullptr;
+  } else {
+    o["link"] = link;
+  }
   o["page"] =
       boost::json::object{{"who", page.who}, {"level", page.level}, {"reason", page.reason}};
+
+  // One line each for an SMS / WeChat Work text, from the same fields.
+  const auto tier = alert.tier();
+  std::string zh = tier == AlertTier::critical ? "【危急】" : tier == AlertTier::urgent ? "【紧急】" : "【常规】";
+  std::string en = tier == AlertTier::critical ? "[CRITICAL] " : tier == AlertTier::urgent ? "[URGENT] " : "[ROUTINE] ";
+  zh += n.summary_zh;
+  en += n.summary_en;
+  if (!n.clinic.empty()) {
+    zh += "｜" + n.clinic;
+    en += " | " + n.clinic;
+  }
+  if (n.sex == "M" || n.sex == "F" || n.age_years) {
+    zh += "｜";
+    en += " | ";
+    if (n.sex == "M" || n.sex == "F") {
+      zh += n.sex == "M" ? "男" : "女";
+      en += n.sex;
+    }
+    if (n.age_years) {
+      zh += (n.sex.empty() ? "" : " ") + std::to_string(*n.age_years) + "岁";
+      en += (n.sex.empty() ? "" : " ") + std::to_string(*n.age_years) + " y";
+    }
+  }
+  if (n.ecg_ms) {
+    zh += "｜心电图 " + clock_text(*n.ecg_ms, page.at_ms, tz);
+    en += " | ECG " + clock_text(*n.ecg_ms, page.at_ms, tz);
+  }
+  if (n.fmc_ms) {
+    zh += "｜FMC " + clock_text(*n.fmc_ms, page.at_ms, tz);
+    en += " | FMC " + clock_text(*n.fmc_ms, page.at_ms, tz);
+  }
+  const std::string level = std::to_string(page.level);
+  if (!page.who.empty()) {
+    zh += "｜第" + level + "级呼叫 " + page.who;
+    en += " | page level " + level + ": " + page.who;
+  } else {
+    zh += "｜第" + level + "级呼叫：无人值班";
+    en += " | page level " + level + ": nobody on call";
+  }
+  if (!link.empty()) {
+    zh += "｜" + link;
+    en += " | " + link;
+  }
+  o["text_zh"] = zh;
+  o["text_en"] = en;
   return boost::json::serialize(o);
 }
 

@@ -77,6 +77,13 @@ struct AlertContext {
   std::string device_id;  // the cart that sent the study
   std::string study_uid;
   std::optional<std::int64_t> case_id;  // the study's case, if it joined one
+  // What a notification says about the study (the cart's clinic and the patient as the cart sent
+  // them; times on the server clock as stored).
+  std::string clinic;
+  std::optional<std::int64_t> age_years;
+  std::string sex;  // "M", "F" or "" (unknown)
+  std::optional<std::int64_t> fmc_unix_ms;
+  std::optional<std::int64_t> acquired_at_unix_ms;
 };
 
 // Everything one transition writes, in one transaction.

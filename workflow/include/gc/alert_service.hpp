@@ -81,6 +81,9 @@ struct AlertServiceConfig {
   EscalationPolicy policy;
   std::optional<WebhookConfig> webhook;  // none: no outbound webhook
   TimeZone tz;                           // for notification texts
+  // The reading station's address as the doctors reach it (https://host:port), for the deep
+  // link in webhook notifications; "" = no link.
+  std::string station_url;
   std::chrono::milliseconds tick{1'000};  // how often escalations are checked
   std::function<UnixMs()> clock;          // injectable for tests; default system clock
   std::function<void(std::string_view)> log;

@@ -47,11 +47,43 @@ ParsedUrl parse_http_url(const std::string& url);  // throws Error
 WebhookResult post_json(const WebhookConfig& config, const std::string& json_body,
                         const std::function<void(std::chrono::milliseconds)>& sleep = {});
 
-// The alert notification body: {"event", "alert_id", "case_id", "tier", "state", "summary_zh",
-// "summary_en", "at" (ISO in tz), "page": {"who", "level", "reason"}}.
-std::string alert_notification_json(std::int64_t alert_id, std::optional<std::int64_t> case_id,
-                                    const AlertLifecycle& alert, const std::string& summary_zh,
-                                    const std::string& summary_en, const Page& page,
-                                    const TimeZone& tz);
+// What a gateway (SMS, WeChat Work) needs to tell the paged doctor about an alert without
+// opening anything: the study, its clinic, the patient as the cart sent them (age and sex only:
+// the patient id stays inside the hospital), the times, and a deep link to the study on the
+// reading station.
+struct AlertNotice {
+  std::int64_t alert_id = 0;
+  std::optional<std::int64_t> case_id;
+  std::int64_t study_id = 0;
+  std::string study_uid;
+  std::string device_id;
+  std::string clinic;
+  std::optional<std::int64_t> age_years;
+  std::string sex;  // "M", "F" or "" (unknown)
+  std::optional<UnixMs> fmc_ms;
+  std::optional<UnixMs> ecg_ms;  // acquisition
+  std::string summary_zh;
+  std::string summary_en;
+  // The station's address as the doctors reach it (serve --station-url), "" = no link.
+  std::string station_url;
+};
+
+// Checks a station address for the deep links: http:// or https://, a host, no spaces or
+// control characters, at most 200 bytes; returns it without trailing slashes. Throws Error.
+std::string normalise_station_url(const std::string& url);
+
+// The deep link to an alert's study on the station: URL/#/study/ID?alert=ID ("" without a URL).
+std::string station_study_link(const std::string& station_url, std::int64_t study_id,
+                               std::int64_t alert_id);
+
+// The alert notification body (a JSON object; README "Alerts and escalation" lists the keys):
+// "event" "alert_page", "alert_id", "case_id", "study_id", "study_uid", "tier", "state",
+// "clinic", "device_id", "patient" {"age_years", "sex"}, "ecg_at", "fmc_at", "raised_at", "at"
+// (ISO 8601 in tz; null when unknown), "summary_zh", "summary_en", "link" (null without a
+// station URL), "page" {"who", "level", "reason"}, and "text_zh" / "text_en": one line a gateway
+// can send as it is ("【危急】疑似STEMI：下壁｜张家镇卫生院｜男 58岁｜心电图 16:05｜FMC 15:53｜
+// 第1级呼叫 dr_wang｜https://…").
+std::string alert_notification_json(const AlertNotice& notice, const AlertLifecycle& alert,
+                                    const Page& page, const TimeZone& tz);
 
 }  // namespace gc::workflow
