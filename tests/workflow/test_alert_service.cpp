@@ -338,6 +338,13 @@ TEST_CASE("alert service: the webhook is retried on a worker thread and its resu
   CHECK(body.at("alert_id").as_int64() == fx.alert_id);
   CHECK(body.at("case_id").as_int64() == fx.case_id);
   CHECK(body.at("page").as_object().at("who").as_string() == "dr_li");
+  // What the gateway needs, read from the stored study and its cart.
+  CHECK(body.at("clinic").as_string() == "clinic A");
+  CHECK(body.at("device_id").as_string() == "cart-1");
+  CHECK(body.at("study_uid").as_string() == "study-1");
+  CHECK(body.at("study_id").as_int64() == fx.study_id);
+  CHECK(body.at("link").is_null());  // no --station-url in this configuration
+  CHECK(std::string(body.at("text_zh").as_string()).find("clinic A") != std::string::npos);
   auto store = storage::AlertStore::open(fx.dir.db());
   const auto deliveries = store->deliveries(pages[0].seq);
   REQUIRE(deliveries.size() == 1);
