@@ -25,6 +25,7 @@ int bench_ingest(int argc, char** argv) {
   double floor_s = 3;
   std::size_t floor_batch = 1024;
   std::string keep_dir;
+  std::string db;
   po::options_description desc(
       "usage: greenchannel bench ingest [options]\n\n"
       "N simulated carts (one process, one event loop, async TLS) stream a 12-lead 500 Hz record\n"
@@ -46,6 +47,9 @@ int bench_ingest(int argc, char** argv) {
       "floor-batch", po::value(&floor_batch)->default_value(1024),
       "chunks per group commit in the SQLite floor (the server's max_chunks_per_commit)")(
       "keep", po::value(&keep_dir), "keep the database in this directory (default: temporary)")(
+      "db", po::value(&db),
+      "a PostgreSQL database (postgresql://user@host/dbname; password from PGPASSWORD or "
+      "~/.pgpass) instead of a fresh SQLite file; the floor is then PostgreSQL's own")(
       "json", "print the figures as one JSON object as well");
   po::variables_map vm;
   try {
@@ -73,6 +77,7 @@ int bench_ingest(int argc, char** argv) {
   options.floor_s = floor_s;
   options.floor_batch = floor_batch;
   options.keep_dir = keep_dir;
+  options.db = db;
   try {
     const auto result = loadgen::run_ingest_bench(options, std::cout);
     if (vm.count("json") != 0U) std::cout << boost::json::serialize(result.figures) << std::endl;

@@ -51,6 +51,7 @@
 #include "gc/storage.hpp"
 #include "gc/synth.hpp"
 #include "gc/tls.hpp"
+#include "gc/write_floor.hpp"
 
 namespace gc::loadgen {
 
@@ -637,6 +638,10 @@ IngestBenchResult run_ingest_bench(const IngestBenchOptions& o, std::ostream& ou
   if (o.chunk_ms < 10 || o.chunk_ms > 10'000) throw std::invalid_argument("chunk must be 10..10000 ms");
   if (o.window < 1) throw std::invalid_argument("window must be at least 1");
   IngestBenchResult result;
+  const bool postgresql = !o.db.empty();
+  if (postgresql && !storage::is_postgresql_uri(o.db)) {
+    throw std::invalid_argument("--db takes a postgresql:// URI (SQLite: a fresh file is made)");
+  }
 
   // Each cart holds two sockets' worth of descriptors in this process (its own and the server's).
   rlimit lim{};
@@ -659,7 +664,9 @@ IngestBenchResult run_ingest_bench(const IngestBenchOptions& o, std::ostream& ou
   fs::create_directories(dir);
   out << "bench ingest: " << o.carts << " carts, " << o.duration_s << " s of 12-lead 500 Hz each, "
             << o.chunk_ms << " ms chunks, " << (o.saturate ? "saturating (not paced)" : "real time")
-            << ", TLS, database " << (dir / "bench.db").string() << " (WAL, synchronous=FULL)"
+            << ", TLS, database "
+            << (postgresql ? o.db + " (synchronous_commit on)"
+                           : (dir / "bench.db").string() + " (WAL, synchronous=FULL)")
             << std::endl;
 
   const Source src = make_source(o.duration_s, o.chunk_ms);
@@ -671,7 +678,7 @@ IngestBenchResult run_ingest_bench(const IngestBenchOptions& o, std::ostream& ou
   storage::OpenOptions open_options;
   open_options.quick_check = false;
   open_options.audit_actor = "bench";
-  auto store = storage::Store::open(dir / "bench.db", open_options);
+  auto store = storage::Store::open(postgresql ? fs::path(o.db) : dir / "bench.db", open_options);
   Bench bench{src, {}, {}, o.saturate, std::chrono::milliseconds(o.chunk_ms), o.window, tag};
   {
     const auto t = Clock::now();
@@ -826,8 +833,24 @@ IngestBenchResult run_ingest_bench(const IngestBenchOptions& o, std::ostream& ou
       window_s > 0 ? static_cast<double>(chunks_in_run) / window_s : 0;
   const double achieved_bytes_per_s = achieved_chunks_per_s * frame_bytes;
   const TlsFloor tls = measure_tls_floor(tls_files, fingerprint, src, o.floor_s);
-  const double sqlite_chunks_per_s =
-      measure_sqlite_floor_chunks_per_s(dir, src, o.floor_batch, o.floor_s);
+  // The database floor: SQLite through the Store alone; PostgreSQL straight into the engine
+  // (multi-row INSERTs, gc/write_floor.hpp), the same rows and commit size.
+  double sqlite_chunks_per_s = 0;
+  if (postgresql) {
+    std::vector<std::vector<std::int32_t>> rows;
+    const std::size_t n_leads = src.leads.size();
+    for (std::uint64_t seq = 0; seq < src.n_chunks; ++seq) {
+      const std::uint64_t first = seq * src.per_chunk;
+      const std::uint64_t last = std::min(src.per_lead, first + src.per_chunk);
+      rows.emplace_back(src.interleaved.begin() + static_cast<std::ptrdiff_t>(first * n_leads),
+                        src.interleaved.begin() + static_cast<std::ptrdiff_t>(last * n_leads));
+    }
+    sqlite_chunks_per_s =
+        storage::measure_postgresql_write_floor(o.db, n_leads, rows, o.floor_batch, o.floor_s)
+            .rows_per_s();
+  } else {
+    sqlite_chunks_per_s = measure_sqlite_floor_chunks_per_s(dir, src, o.floor_batch, o.floor_s);
+  }
   const double sqlite_bytes_per_s = sqlite_chunks_per_s * frame_bytes;
   const double floor_bytes_per_s =
       tls.bytes_per_s > 0 && sqlite_bytes_per_s > 0
@@ -849,7 +872,7 @@ IngestBenchResult run_ingest_bench(const IngestBenchOptions& o, std::ostream& ou
             << stored_chunks << " (" << std::setprecision(0) << mean_batch
             << " chunks per group commit on average, " << commits_in_run << " commits)"
             << "; window stalls " << run.window_stalls << "\n"
-            << std::setprecision(1) << "  group commit (SQLite transaction incl. fsync): mean "
+            << std::setprecision(1) << (postgresql ? "  group commit (PostgreSQL transaction, synchronous_commit on): mean " : "  group commit (SQLite transaction incl. fsync): mean ")
             << 1000.0 * (after.commit_latency.sum_s - before.commit_latency.sum_s) /
                    static_cast<double>(std::max<std::uint64_t>(1, commits_in_run))
             << " ms\n"
@@ -886,10 +909,13 @@ IngestBenchResult run_ingest_bench(const IngestBenchOptions& o, std::ostream& ou
                                                 std::max(window_s, 1e-9) / 1e6
             << " MB/s sent incl. control frames)\n"
             << std::setprecision(1) << "  floor: TLS one stream (" << tls.cipher << ") "
-            << tls.bytes_per_s / 1e6 << " MB/s; SQLite synchronous=FULL, group commits of "
+            << tls.bytes_per_s / 1e6
+            << (postgresql ? " MB/s; PostgreSQL alone (multi-row INSERT, synchronous_commit on), "
+                             "commits of "
+                           : " MB/s; SQLite synchronous=FULL, group commits of ")
             << o.floor_batch << ": "
             << sqlite_chunks_per_s << " chunks/s = " << std::setprecision(1)
-            << sqlite_bytes_per_s / 1e6 << " MB/s; floor = 1/(1/tls + 1/sqlite) = "
+            << sqlite_bytes_per_s / 1e6 << " MB/s; floor = 1/(1/tls + 1/database) = "
             << floor_bytes_per_s / 1e6 << " MB/s\n"
             << std::setprecision(3) << "  achieved / floor = " << ratio
             << (o.saturate ? "" : " (real time: achieved is the offered load, not the maximum)")
@@ -928,7 +954,8 @@ IngestBenchResult run_ingest_bench(const IngestBenchOptions& o, std::ostream& ou
       {"rss_mib", rss_mib},
       {"achieved_bytes_per_s", achieved_bytes_per_s},
       {"tls_floor_bytes_per_s", tls.bytes_per_s},
-      {"sqlite_floor_bytes_per_s", sqlite_bytes_per_s},
+      {postgresql ? "postgresql_floor_bytes_per_s" : "sqlite_floor_bytes_per_s", sqlite_bytes_per_s},
+      {"database", postgresql ? "postgresql" : "sqlite"},
       {"floor_bytes_per_s", floor_bytes_per_s},
       {"ratio", ratio},
       {"pass", pass}};

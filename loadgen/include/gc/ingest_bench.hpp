@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <ostream>
+#include <string>
 
 namespace gc::loadgen {
 
@@ -24,6 +25,9 @@ struct IngestBenchOptions {
   double floor_s = 3;              // seconds per floor measurement
   std::size_t floor_batch = 1024;  // chunks per group commit in the SQLite floor
   std::filesystem::path keep_dir;  // keep the database here ("" = a temporary directory, removed)
+  // A PostgreSQL database (postgresql:// URI) instead of a fresh SQLite file: its studies are
+  // kept (under this run's device ids); the floor is then PostgreSQL's own (gc/write_floor.hpp).
+  std::string db;
 };
 
 struct IngestBenchResult {
