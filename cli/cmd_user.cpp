@@ -26,12 +26,13 @@ namespace gc::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: greenchannel user <add|list|disable> [options]\n"
+    "usage: greenchannel user <add|list|disable|enable> [options]\n"
     "  add USERNAME --role cardiologist|coordinator|admin (--password-stdin | env "
     "GC_USER_PASSWORD)\n"
     "                                  create a reading-station account\n"
     "  list                            list accounts (name, role, status)\n"
     "  disable USERNAME                disable an account and end its sessions\n"
+    "  enable USERNAME                 re-enable a disabled account (its password unchanged)\n"
     "Each accepts --db PATH (default: var/greenchannel.db) and --help.\n";
 
 int user_add(int argc, char** argv) {
@@ -125,6 +126,30 @@ int user_list(int argc, char** argv) {
   return 0;
 }
 
+int user_enable(int argc, char** argv) {
+  std::string username, db;
+  po::options_description desc("options");
+  desc.add_options()("help,h", "show this help")("username", po::value(&username)->required(),
+                                                 "account name")(
+      "db", po::value(&db)->default_value(default_db_path().string()),
+      "database: a SQLite file, or postgresql://user@host:port/dbname (password from PGPASSWORD or "
+      "~/.pgpass)");
+  po::positional_options_description pos;
+  pos.add("username", 1);
+  po::variables_map vm;
+  if (auto rc = parse_options("user", argc, argv, desc, &pos, vm,
+                              "usage: greenchannel user enable USERNAME [--db PATH]")) {
+    return *rc;
+  }
+  require_existing_db(db);
+  if (!station::enable_user(db, username, cli_actor())) {
+    std::cerr << "greenchannel user enable: no user '" << username << "' in " << db << "\n";
+    return 1;
+  }
+  std::cout << "enabled " << username << ": it can log in again\n";
+  return 0;
+}
+
 int user_disable(int argc, char** argv) {
   std::string username, db;
   po::options_description desc("options");
@@ -161,6 +186,7 @@ int cmd_user(int argc, char** argv) {
   if (sub == "add") return user_add(argc - 1, argv + 1);
   if (sub == "list") return user_list(argc - 1, argv + 1);
   if (sub == "disable") return user_disable(argc - 1, argv + 1);
+  if (sub == "enable") return user_enable(argc - 1, argv + 1);
   std::cerr << "greenchannel user: unknown subcommand '" << sub << "'\n" << kUsage;
   return 2;
 }
