@@ -474,6 +474,27 @@ class Api {
     }
   }
 
+  // A day "YYYY-MM-DD" in the centre's zone from the query: its first instant, or with
+  // `next_day` the first instant of the day after (an inclusive end). nullopt when absent.
+  std::optional<std::int64_t> day_param(const char* name, bool next_day) {
+    const auto it = query_.find(name);
+    if (it == query_.end() || it->second.empty()) return std::nullopt;
+    const auto& text = it->second;
+    if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
+      fail(http::status::bad_request, "bad_request", std::string(name) + " must be YYYY-MM-DD");
+    }
+    try {
+      const auto tz = workflow::parse_time_zone(s_.config.time_zone);
+      const auto start = workflow::parse_instant(text, tz);
+      if (!next_day) return start;
+      // 36 h on lands inside the next day whatever a DST change does; its midnight ends this one.
+      return workflow::parse_instant(
+          workflow::format_local(start + 36 * 3'600'000LL, tz).substr(0, 10), tz);
+    } catch (const workflow::Error& e) {
+      fail(http::status::bad_request, "bad_request", std::string(name) + ": " + e.what());
+    }
+  }
+
   // --- static files ----------------------------------------------------------------------
   Response static_file(std::string_view path) {
     const auto& assets = detail::web_assets();
@@ -665,6 +686,9 @@ class Api {
     if (const auto it = query_.find("clinic"); it != query_.end() && !it->second.empty()) {
       q.clinic = it->second;
     }
+    // Alerts raised on these days (centre's zone, both included).
+    q.raised_from_ms = day_param("from", false);
+    q.raised_to_ms = day_param("to", true);
     const auto count_param = [&](std::string_view name, std::size_t lo, std::size_t hi,
                                  std::size_t fallback) {
       const auto it = query_.find(std::string(name));
@@ -1413,24 +1437,8 @@ class Api {
     if (q.user.size() > 64 || q.action.size() > 64 || q.target.size() > 256) {
       fail(http::status::bad_request, "bad_request", "filter too long");
     }
-    const auto tz = workflow::parse_time_zone(s_.config.time_zone);
-    const auto day = [&](const char* name) -> std::optional<std::int64_t> {
-      const auto text = param(name);
-      if (text.empty()) return std::nullopt;
-      if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
-        fail(http::status::bad_request, "bad_request", std::string(name) + " must be YYYY-MM-DD");
-      }
-      try {
-        return workflow::parse_instant(text, tz);
-      } catch (const workflow::Error& e) {
-        fail(http::status::bad_request, "bad_request", std::string(name) + ": " + e.what());
-      }
-    };
-    q.from_ms = day("from");
-    // `to` is inclusive: rows before the start of the next day.
-    if (const auto to = day("to"))
-      q.to_ms = workflow::parse_instant(
-          workflow::format_local(*to + 36 * 3'600'000LL, tz).substr(0, 10), tz);
+    q.from_ms = day_param("from", false);
+    q.to_ms = day_param("to", true);  // inclusive
     const auto number = [&](const char* name, std::int64_t lo,
                             std::int64_t hi) -> std::optional<std::int64_t> {
       const auto text = param(name);

@@ -5,7 +5,7 @@
 
 import { api, session } from './api.js';
 import { has, label, t } from './i18n.js';
-import { clear, el, fmtTime, serverNow } from './util.js';
+import { centreDate, clear, el, fmtTime, serverNow } from './util.js';
 
 const ROLES = ['cardiologist', 'coordinator', 'admin'];
 
@@ -177,18 +177,6 @@ export function showUsers(root) {
 
 // ---------------------------------------------------------------------------------------------
 // Roster
-
-// "YYYY-MM-DD" of ms in the centre's zone (the browser's when the zone is unknown to it).
-function centreDate(ms) {
-  const tz = session.user && session.user.tz;
-  let parts;
-  try {
-    parts = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
-  } catch {
-    parts = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
-  }
-  return parts;
-}
 
 export function showRoster(root) {
   let disposed = false;

@@ -451,6 +451,8 @@ std::vector<WorklistRow> StationStore::worklist(const WorklistQuery& query) {
   if (query.open_only) where += std::string(" AND a.state IN ") + kOpenStates;
   if (query.tier) where += " AND a.tier = ?";
   if (query.clinic) where += " AND COALESCE(c.clinic, d.clinic, '') = ?";
+  if (query.raised_from_ms) where += " AND a.raised_ms >= ?";
+  if (query.raised_to_ms) where += " AND a.raised_ms < ?";
   where +=
       " ORDER BY (a.state = 'raised') DESC, CASE a.tier WHEN 'critical' THEN 0 WHEN 'urgent' "
       "THEN 1 WHEN 'routine' THEN 2 ELSE 3 END, a.raised_ms DESC, a.id DESC LIMIT ?";
@@ -458,6 +460,8 @@ std::vector<WorklistRow> StationStore::worklist(const WorklistQuery& query) {
   int i = 1;
   if (query.tier) q.bind(i++, *query.tier);
   if (query.clinic) q.bind(i++, *query.clinic);
+  if (query.raised_from_ms) q.bind(i++, *query.raised_from_ms);
+  if (query.raised_to_ms) q.bind(i++, *query.raised_to_ms);
   q.bind(i, static_cast<std::int64_t>(query.limit));
   std::vector<WorklistRow> out;
   while (q.step()) out.push_back(Impl::read_row(q));

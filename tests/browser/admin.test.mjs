@@ -9,7 +9,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  addUser, artifactsDir, assertFits, launchBrowser, login, newPage, rawKeys, startServer,
+  SAMPLES, addDevice, addUser, artifactsDir, assertFits, launchBrowser, login, newPage,
+  parseJsonLine, rawKeys, startCart, startServer,
 } from './lib.mjs';
 
 // User names without underscores, so that the raw-key scan cannot mistake one for a key.
@@ -308,6 +309,29 @@ test('admin pages: no raw key in Chinese or English, nothing wider than 390 px, 
   await goto(dark.page, '#/users', '.user-card');
   await shot(dark.page, 'users-dark-390');
   await dark.context.close();
+});
+
+test('worklist by date on a phone: the alerts of the days chosen, in the centre\'s zone', { timeout: 90000 }, async () => {
+  const cart = startCart(server, addDevice(server, '东湖村卫生室'), [path.join(SAMPLES, 'stemi_anterior.hea')], ['--chest-pain', '--patient', 'P-DATE-1']);
+  const uid = JSON.parse((await cart.waitLine((l) => Boolean(parseJsonLine(l)?.finding), 60000, 'cart finding')).text).study_uid;
+  assert.equal((await cart.exited).code, 0);
+  const D = await open(PHONE, 'drli');
+  const row = `.wl-row[data-study-uid="${uid}"]`;
+  await D.page.waitForSelector(row);
+  const [today, tomorrow] = await D.page.evaluate(() => {
+    const d = (ms) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
+    return [d(Date.now()), d(Date.now() + 86400e3)];
+  });
+  await D.page.tap('#filter-dates summary');
+  await D.page.fill('#filter-from', tomorrow);
+  await D.page.waitForSelector(row, { state: 'detached' });
+  assert.match(await D.page.textContent('#worklist-empty'), /暂无警报/);
+  await D.page.fill('#filter-from', today);
+  await D.page.fill('#filter-to', today);
+  await D.page.waitForSelector(row);
+  await assertFits(D.page, 'worklist with the date filter open (390)');
+  await shot(D.page, 'worklist-dates-390', false);
+  await D.context.close();
 });
 
 test('no page errors', () => {

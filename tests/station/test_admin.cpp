@@ -4,6 +4,8 @@
 // change in the audit log with who and when.
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "gc/station_store.hpp"
 #include "station_fixture.hpp"
 
@@ -354,4 +356,30 @@ TEST_CASE("audit log: newest first, paged, filtered by user, action, target and 
   }
   // Reading the audit log is on the record too.
   CHECK(!rows_of(fx, "view_audit").empty());
+}
+
+TEST_CASE("worklist by date: alerts raised on the given days (centre's zone, both included)",
+          "[station][worklist]") {
+  Fixture fx;                                      // kStartMs: 2026-05-12 16:03 in Shanghai
+  fx.seed("uid-d1", "p-1", "critical", kStartMs);  // 05-12
+  fx.seed("uid-d2", "p-2", "urgent", kStartMs + 24 * kHourMs);   // 05-13
+  fx.seed("uid-d3", "p-3", "critical", kStartMs + 8 * kHourMs);  // 05-13 00:03 Shanghai
+  fx.now += 2 * 24 * kHourMs;
+  auto doc = fx.client();
+  REQUIRE(doc.login("dr_li").status == 200);
+  const auto uids = [&](const std::string& query) {
+    const auto r = doc.get("/api/worklist?scope=all&" + query);
+    REQUIRE(r.status == 200);
+    std::set<std::string> out;
+    const auto parsed = r.json();
+    for (const auto& it : parsed.at("items").as_array())
+      out.insert(std::string(it.at("study_uid").as_string()));
+    return out;
+  };
+  CHECK(uids("from=2026-05-12&to=2026-05-12") == std::set<std::string>{"uid-d1"});
+  CHECK(uids("from=2026-05-13") == std::set<std::string>{"uid-d2", "uid-d3"});
+  CHECK(uids("to=2026-05-12") == std::set<std::string>{"uid-d1"});
+  CHECK(uids("from=2026-05-13&tier=critical") == std::set<std::string>{"uid-d3"});
+  CHECK(uids("from=2026-05-13&patient=P-2") == std::set<std::string>{"uid-d2"});
+  CHECK(doc.get("/api/worklist?from=12-05-2026").status == 400);
 }

@@ -101,6 +101,8 @@ struct WorklistQuery {
   bool open_only = true;  // raised, acknowledged, confirmed, green_channel
   std::optional<std::string> tier;
   std::optional<std::string> clinic;
+  std::optional<UnixMs> raised_from_ms;  // raised_ms >= this
+  std::optional<UnixMs> raised_to_ms;    // raised_ms < this
   std::size_t limit = 500;
 };
 
