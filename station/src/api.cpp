@@ -442,7 +442,8 @@ class Api {
     }
     if (parts.size() == 2 && parts[1] == "roster")
       return get ? roster(auth) : (only(post), set_shift(auth));
-    if (parts.size() == 2 && parts[1] == "audit") return only(get), audit_log(auth);
+    if (parts.size() == 2 && parts[1] == "audit") return only(get), audit_log(auth, false);
+    if (parts.size() == 2 && parts[1] == "audit.csv") return only(get), audit_log(auth, true);
     if (parts.size() >= 3 && parts[1] == "cases") {
       const auto id = parse_id(parts[2], "case");
       if (parts.size() == 3) return only(get), case_view(auth, id);
@@ -1221,10 +1222,14 @@ class Api {
 
   static std::string display_name_field(const json::object& body) {
     auto name = string_field(body, "display_name_zh", false, 256);
-    // Trimmed; control characters and length are the store's rule (storage::Error → 400).
     const auto b = name.find_first_not_of(" \t");
     name = b == std::string::npos ? std::string()
                                   : name.substr(b, name.find_last_not_of(" \t") - b + 1);
+    try {
+      storage::check_display_name(name);
+    } catch (const storage::Error& e) {
+      fail(http::status::bad_request, "display_name_invalid", e.what());
+    }
     return name;
   }
 
@@ -1258,11 +1263,11 @@ class Api {
     user.created_ms = s_.now_ms();
     try {
       s_.db->insert_user(user, actor(auth));
-    } catch (const storage::Error& e) {
-      // A name taken between the check and the insert, or a display name the store refuses.
+    } catch (const storage::Error&) {
+      // A name taken between the check and the insert; anything else is a 500 (logged).
       if (s_.db->find_user(username))
         fail(http::status::conflict, "user_exists", "user " + username + " already exists");
-      fail(http::status::bad_request, "bad_request", e.what());
+      throw;
     }
     return json_response(
         http::status::created,
@@ -1291,12 +1296,7 @@ class Api {
       fail(http::status::conflict, "self",
            "you cannot disable your own account or change your own role");
     }
-    storage::UserChangeResult result{};
-    try {
-      result = s_.db->change_user(username, change, s_.now_ms(), actor(auth));
-    } catch (const storage::Error& e) {
-      fail(http::status::bad_request, "bad_request", e.what());
-    }
+    const auto result = s_.db->change_user(username, change, s_.now_ms(), actor(auth));
     if (result == storage::UserChangeResult::not_found) {
       fail(http::status::not_found, "not_found", "no user " + username);
     }
@@ -1398,13 +1398,13 @@ class Api {
       shift.chain.push_back(user_name(name));
     }
     if (shift.end_ms <= shift.start_ms) {
-      fail(http::status::bad_request, "bad_request", "a shift must end after it starts");
+      fail(http::status::bad_request, "shift_times", "a shift must end after it starts");
     }
     if (shift.end_ms - shift.start_ms > 7 * 24 * 3'600'000LL) {
-      fail(http::status::bad_request, "bad_request", "a shift lasts at most 7 days");
+      fail(http::status::bad_request, "shift_too_long", "a shift lasts at most 7 days");
     }
     if (shift.end_ms <= s_.now_ms()) {
-      fail(http::status::bad_request, "bad_request", "the shift is over already");
+      fail(http::status::bad_request, "shift_over", "the shift is over already");
     }
     if (const auto problems = roster_user_problems(*s_.db, {shift}); !problems.empty()) {
       std::string message;
@@ -1424,7 +1424,8 @@ class Api {
   }
 
   // --- audit log (admin) -------------------------------------------------------------------
-  Response audit_log(const Auth& auth) {
+  // JSON pages for the screen, or (csv) every matching row for a spreadsheet.
+  Response audit_log(const Auth& auth, bool csv) {
     require_role(auth, {Role::admin});
     storage::AuditQuery q;
     const auto param = [&](const char* name) {
@@ -1453,6 +1454,7 @@ class Api {
     };
     q.before_seq = number("before", 1, std::numeric_limits<std::int64_t>::max());
     q.limit = static_cast<std::size_t>(number("limit", 1, 500).value_or(100));
+    if (csv) return audit_csv(auth, q, param("lang"), param("from") + " " + param("to"));
     bool has_more = false;
     const auto rows = s_.db->audit_page(q, &has_more);
     json::array items;
@@ -1474,6 +1476,58 @@ class Api {
                      {"has_more", has_more},
                      {"next_before", has_more && !rows.empty() ? json::value(rows.back().seq)
                                                                : json::value(nullptr)}});
+  }
+
+  // A spreadsheet cell: quoted when it holds a comma, quote or line break; a leading = + - @
+  // (or tab / CR) is defused with an apostrophe so Excel never runs text from the log as a
+  // formula (names, reasons and searches typed by users end up in it).
+  static std::string csv_cell(const std::string& v) {
+    std::string text = v;
+    if (!text.empty() &&
+        std::string_view("=+-@\t\r").find(text.front()) != std::string_view::npos) {
+      text.insert(text.begin(), '\'');
+    }
+    if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+    std::string out = "\"";
+    for (const char c : text) {
+      if (c == '"') out += '"';
+      out += c;
+    }
+    return out + "\"";
+  }
+
+  Response audit_csv(const Auth& auth, storage::AuditQuery q, const std::string& lang,
+                     const std::string& days) {
+    if (!lang.empty() && lang != "zh" && lang != "en") {
+      fail(http::status::bad_request, "bad_request", "lang must be zh or en");
+    }
+    constexpr std::size_t kMaxRows = 100'000;
+    const auto tz = workflow::parse_time_zone(s_.config.time_zone);
+    // A UTF-8 byte-order mark: Excel on a Chinese Windows otherwise reads the file as GBK.
+    std::string out = "\xEF\xBB\xBF";
+    out += lang == "zh" ? "序号,时间,操作者,操作,对象,详情\r\n"
+                        : "seq,time,actor,action,target,detail\r\n";
+    q.limit = 500;
+    std::size_t n = 0;
+    bool more = true;
+    while (more && n < kMaxRows) {
+      const auto rows = s_.db->audit_page(q, &more);
+      for (const auto& r : rows) {
+        out += std::to_string(r.seq) + "," + workflow::format_iso(r.at_ms, tz) + "," +
+               csv_cell(r.actor) + "," + csv_cell(r.action) + "," + csv_cell(r.target) + "," +
+               csv_cell(r.detail) + "\r\n";
+      }
+      n += rows.size();
+      if (rows.empty()) break;
+      q.before_seq = rows.back().seq;
+    }
+    if (more) out += "# truncated at " + std::to_string(n) + " rows: narrow the filter\r\n";
+    audit(auth, "export_audit", q.user,
+          "rows=" + std::to_string(n) + " action=" + q.action + " target=" + q.target +
+              " days=" + days);
+    auto res = make_response(http::status::ok, std::move(out), "text/csv; charset=utf-8");
+    res.set(http::field::content_disposition, "attachment; filename=\"greenchannel-audit.csv\"");
+    return res;
   }
 
   // --- reports -----------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 // every call (station/API.md "Admin"); the page only hides what the role may not do.
 
 import { api, session } from './api.js';
-import { has, label, t } from './i18n.js';
+import { getLang, has, label, t } from './i18n.js';
 import { centreDate, clear, el, fmtTime, serverNow } from './util.js';
 
 const ROLES = ['cardiologist', 'coordinator', 'admin'];
@@ -62,13 +62,14 @@ export function showUsers(root) {
   };
 
   // Add a user.
-  const name = el('input', { id: 'add-username', name: 'username', autocomplete: 'off', required: true, maxlength: 64, pattern: '[A-Za-z0-9._\\-]+', spellcheck: 'false', autocapitalize: 'off' });
+  const name = el('input', { id: 'add-username', name: 'username', 'aria-describedby': 'add-username-rule', autocomplete: 'off', required: true, maxlength: 64, pattern: '[A-Za-z0-9._\\-]+', spellcheck: 'false', autocapitalize: 'off' });
   const display = el('input', { id: 'add-display', name: 'display_name_zh', autocomplete: 'off', maxlength: 64 });
   const role = el('select', { id: 'add-role', name: 'role' }, ...ROLES.map((r) => el('option', { value: r, text: label('role', r) })));
   const addMsg = el('div', { class: 'form-msg', role: 'status' });
   const addForm = el('form', { class: 'admin-form', id: 'add-user-form' },
     el('h2', { text: t('user_add') }),
-    el('label', null, el('span', { text: t('username') }), name, el('small', { class: 'muted', text: t('username_rule') })),
+    el('p', { class: 'muted', id: 'add-username-rule', text: t('username_rule') }),
+    el('label', null, el('span', { text: t('username') }), name),
     el('label', null, el('span', { text: t('display_name_zh') }), display),
     el('label', null, el('span', { text: t('role') }), role),
     el('button', { class: 'btn btn-primary', type: 'submit', id: 'add-user-submit', text: t('user_add_button') }),
@@ -285,7 +286,7 @@ export const AUDIT_ACTIONS = [
   'user_add', 'user_disable', 'user_enable', 'user_role', 'user_display_name', 'user_password_reset',
   'roster_set', 'view_roster', 'view_users', 'view_audit',
   'view_worklist', 'search_patient', 'view_study', 'view_samples', 'view_case', 'view_alert',
-  'view_report', 'export_study', 'diagnosis', 'record_node',
+  'view_report', 'export_study', 'export_audit', 'diagnosis', 'record_node',
   'alert_acknowledge', 'alert_confirm', 'alert_reject', 'alert_green_channel', 'alert_close',
   'case_open', 'case_state', 'case_outcome', 'case_import', 'device_add', 'device_revoke',
 ];
@@ -323,15 +324,16 @@ export function showAudit(root) {
       el('td', { 'data-label': t('audit_detail'), class: 'audit-detail' }, el('span', { 'data-ident': '', text: r.detail || '' })));
   };
 
-  const query = (before) => {
-    const q = new URLSearchParams({ limit: '100' });
+  const exportLink = el('a', { class: 'btn', id: 'audit-export', download: 'greenchannel-audit.csv', text: t('audit_export') });
+  const query = (before, csv) => {
+    const q = new URLSearchParams(csv ? { lang: getLang() } : { limit: '100' });
     if (user.value.trim()) q.set('user', user.value.trim());
     if (action.value) q.set('action', action.value);
     if (target.value.trim()) q.set('target', target.value.trim());
     if (from.value) q.set('from', from.value);
     if (to.value) q.set('to', to.value);
     if (before) q.set('before', String(before));
-    return `/api/audit?${q}`;
+    return `/api/audit${csv ? '.csv' : ''}?${q}`;
   };
 
   async function load(append) {
@@ -341,6 +343,7 @@ export function showAudit(root) {
       return;
     }
     root.dataset.loading = 'true';
+    exportLink.href = query(null, true);
     try {
       const res = await api('GET', query(append ? nextBefore : null));
       if (disposed) return;
@@ -363,7 +366,8 @@ export function showAudit(root) {
     el('label', null, el('span', { text: t('audit_target') }), ' ', target),
     el('label', null, el('span', { text: t('audit_from') }), ' ', from),
     el('label', null, el('span', { text: t('audit_to') }), ' ', to),
-    el('button', { class: 'btn btn-primary', type: 'submit', id: 'audit-search', text: t('audit_search') }));
+    el('button', { class: 'btn btn-primary', type: 'submit', id: 'audit-search', text: t('audit_search') }),
+    exportLink);
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     load(false);

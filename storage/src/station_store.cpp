@@ -72,7 +72,8 @@ bool valid_role(const std::string& role) {
   return role == "cardiologist" || role == "coordinator" || role == "admin";
 }
 
-// At most 64 characters (UTF-8 code points) and no control characters.
+}  // namespace
+
 void check_display_name(const std::string& name) {
   std::size_t code_points = 0;
   for (const char ch : name) {
@@ -82,8 +83,6 @@ void check_display_name(const std::string& name) {
   }
   if (code_points > 64) throw Error("the display name is longer than 64 characters");
 }
-
-}  // namespace
 
 struct StationStore::Impl {
   std::unique_ptr<Db> db;

@@ -226,6 +226,17 @@ test('audit log: newest first, filtered by action and user, paged; on a phone an
   await A.page.waitForFunction(() => [...document.querySelectorAll('#audit-rows tr')].some((r) => r.dataset.action === 'login'));
   const actors = await A.page.$$eval('#audit-rows tr td:nth-child(2)', (tds) => [...new Set(tds.map((td) => td.textContent))]);
   assert.deepEqual(actors, ['station:drwu']);
+  // The export link carries the same filter: a CSV with a BOM and Chinese headers.
+  const csv = await A.page.evaluate(async () => {
+    const r = await fetch(document.querySelector('#audit-export').href);
+    return { type: r.headers.get('content-type'), bytes: [...new Uint8Array(await r.arrayBuffer())] };
+  });
+  assert.match(csv.type, /^text\/csv/);
+  assert.deepEqual(csv.bytes.slice(0, 3), [0xef, 0xbb, 0xbf]);
+  const text = new TextDecoder().decode(new Uint8Array(csv.bytes.slice(3)));
+  const lines = text.trim().split('\r\n');
+  assert.equal(lines[0], '序号,时间,操作者,操作,对象,详情');
+  assert.ok(lines.length > 1 && lines.slice(1).every((l) => l.split(',')[2] === 'station:drwu'), text);
   await shot(A.page, 'audit-1440');
 
   // Paging: 100 at a time, "load older" appends older rows.

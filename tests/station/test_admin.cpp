@@ -52,7 +52,8 @@ TEST_CASE("admin APIs: cardiologists and coordinators get 403 on every one, befo
         {http::verb::post, "/api/users/dr_li/password"},
         {http::verb::post, "/api/roster"},
         {http::verb::get, "/api/audit"},
-        {http::verb::get, "/api/audit?user=admin"}};
+        {http::verb::get, "/api/audit?user=admin"},
+        {http::verb::get, "/api/audit.csv"}};
     for (const auto& [verb, target] : calls) {
       INFO(who << " " << target);
       const auto r =
@@ -174,10 +175,11 @@ TEST_CASE("users: validation, CSRF and unknown names", "[station][admin][users]"
       {R"({"username":"","role":"cardiologist"})", "bad_request"},
       {R"({"username":"dr_x","role":"surgeon"})", "bad_request"},
       {R"({"username":"dr_x"})", "bad_request"},
-      {R"({"username":"dr_x","role":"cardiologist","display_name_zh":"a\u0007b"})", "bad_request"},
+      {R"({"username":"dr_x","role":"cardiologist","display_name_zh":"a\u0007b"})",
+       "display_name_invalid"},
       {R"({"username":"dr_x","role":"cardiologist","display_name_zh":")" + std::string(65, 'x') +
            R"("})",
-       "bad_request"},
+       "display_name_invalid"},
       {R"({"username":"dr_li","role":"cardiologist"})", "user_exists"},
       {R"([1,2])", "bad_request"}};
   for (const auto& [body, code] : bad_adds) {
@@ -276,11 +278,11 @@ TEST_CASE(
       {R"({"start":"2026-05-14 08:00","end":"2026-05-15 08:00","chain":[]})", "bad_request"},
       {R"({"start":"2026-05-14 08:00","end":"2026-05-15 08:00","chain":["dr_li","dr_li"]})",
        "bad_request"},
-      {R"({"start":"2026-05-15 08:00","end":"2026-05-14 08:00","chain":["dr_li"]})", "bad_request"},
-      {R"({"start":"2026-05-01 08:00","end":"2026-05-02 08:00","chain":["dr_li"]})", "bad_request"},
+      {R"({"start":"2026-05-15 08:00","end":"2026-05-14 08:00","chain":["dr_li"]})", "shift_times"},
+      {R"({"start":"2026-05-01 08:00","end":"2026-05-02 08:00","chain":["dr_li"]})", "shift_over"},
       {R"({"start":"tomorrow","end":"2026-05-15 08:00","chain":["dr_li"]})", "bad_request"},
       {R"({"start":"2026-05-14 08:00","end":"2026-05-24 08:00","chain":["dr_li"]})",
-       "bad_request"}};
+       "shift_too_long"}};
   for (const auto& [body, code] : bad) {
     INFO(body);
     const auto r = admin.post("/api/roster", body);
@@ -356,6 +358,27 @@ TEST_CASE("audit log: newest first, paged, filtered by user, action, target and 
   }
   // Reading the audit log is on the record too.
   CHECK(!rows_of(fx, "view_audit").empty());
+
+  // The export: every matching row, a byte-order mark and Chinese headers for Excel, and text
+  // from users that looks like a formula defused.
+  REQUIRE(admin.post("/api/users/coord", R"j({"display_name_zh":"=HYPERLINK(\"x\")"})j").status ==
+          200);
+  const auto csv = admin.get("/api/audit.csv?user=dr_li&action=view_study&lang=zh");
+  REQUIRE(csv.status == 200);
+  CHECK(csv.header("content-type").starts_with("text/csv"));
+  CHECK(csv.header("content-disposition").find("attachment") != std::string::npos);
+  CHECK(csv.body.starts_with("\xEF\xBB\xBF序号,时间,操作者,操作,对象,详情\r\n"));
+  std::size_t lines = 0;
+  for (std::size_t at = 0; (at = csv.body.find("\r\n", at)) != std::string::npos; at += 2) ++lines;
+  CHECK(lines == 1 + 5);
+  CHECK(csv.body.find(",station:dr_li,view_study," + std::to_string(s.study_id) + ",") !=
+        std::string::npos);
+  const auto named = admin.get("/api/audit.csv?action=user_display_name&target=coord&lang=en");
+  REQUIRE(named.status == 200);
+  CHECK(named.body.starts_with("\xEF\xBB\xBFseq,time,actor,action,target,detail\r\n"));
+  CHECK(named.body.find(R"j(,"'=HYPERLINK(""x"")")j") != std::string::npos);
+  CHECK(!rows_of(fx, "export_audit").empty());
+  CHECK(admin.get("/api/audit.csv?lang=fr").status == 400);
 }
 
 TEST_CASE("worklist by date: alerts raised on the given days (centre's zone, both included)",

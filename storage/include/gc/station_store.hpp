@@ -45,6 +45,10 @@ struct UserChange {
   int iterations = 0;
 };
 
+// The display-name rule: at most 64 characters (code points), no control characters. Throws
+// Error with the reason; insert_user and change_user apply it too.
+void check_display_name(const std::string& name);
+
 enum class UserChangeResult {
   ok,
   not_found,
