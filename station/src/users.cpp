@@ -154,6 +154,21 @@ bool enable_user(const std::filesystem::path& db_path, const std::string& userna
          storage::UserChangeResult::ok;
 }
 
+std::optional<std::string> reset_password(const std::filesystem::path& db_path,
+                                          const std::string& username, const std::string& actor) {
+  const auto password = generate_password();
+  storage::UserChange change;
+  change.salt = detail::random_bytes(detail::kSaltBytes);
+  change.iterations = detail::kPasswordIterations;
+  change.password_hash = detail::hash_password(password, change.salt, change.iterations);
+  auto store = storage::StationStore::open(db_path);
+  if (store->change_user(username, change, storage::now_unix_ms(), actor) !=
+      storage::UserChangeResult::ok) {
+    return std::nullopt;
+  }
+  return password;
+}
+
 void add_user(const std::filesystem::path& db_path, const std::string& username, Role role,
               const std::string& password, const std::string& actor) {
   check_username(username);

@@ -61,6 +61,19 @@ TEST_CASE("cli: roster set adds a shift, refuses unknown and disabled users, use
   REQUIRE(run(cli() + " user enable dr.wang --db " + db).status == 0);
   CHECK(set("2026-05-14 08:00/2026-05-15 08:00:dr.li,dr.wang").status == 0);
 
+  // set and reset-password, as on the users page.
+  REQUIRE(run(cli() + " user set dr.li --role coordinator --display-name-zh 李医生 --db " + db)
+              .status == 0);
+  const auto listed = run(cli() + " user list --json --db " + db);
+  CHECK(listed.out.find(R"("username":"dr.li","role":"coordinator")") != std::string::npos);
+  CHECK(listed.out.find(R"("display_name_zh":"李医生")") != std::string::npos);
+  CHECK(run(cli() + " user set dr.li --role king --db " + db + " 2>&1").status != 0);
+  CHECK(run(cli() + " user set dr.nobody --role admin --db " + db + " 2>&1").status != 0);
+  const auto reset = run(cli() + " user reset-password dr.li --db " + db);
+  REQUIRE(reset.status == 0);
+  CHECK(reset.out.find("shown once") != std::string::npos);
+  CHECK(reset.out.size() > 16);
+
   // --replace: the given shifts become the whole roster.
   REQUIRE(set("2026-05-20 08:00/2026-05-21 08:00:dr.li", "--replace").status == 0);
   text = show();

@@ -100,6 +100,11 @@ bool disable_user(const std::filesystem::path& db_path, const std::string& usern
 bool enable_user(const std::filesystem::path& db_path, const std::string& username,
                  const std::string& actor);
 
+// A new generated password for the user (returned to be told to them once; only its hash is
+// stored); their sessions end and a lock-out is lifted. nullopt if there is no such user.
+std::optional<std::string> reset_password(const std::filesystem::path& db_path,
+                                          const std::string& username, const std::string& actor);
+
 // The user-name and password rules of add_user; throw storage::Error with the reason.
 void check_username(const std::string& username);
 void check_password(const std::string& username, const std::string& password);
