@@ -661,11 +661,14 @@ class Api {
   }
 
   Response me(const Auth& auth, http::status status) {
-    return json_response(status, json::object{{"username", auth.username},
-                                              {"role", key(auth.role)},
-                                              {"csrf_token", auth.csrf_token},
-                                              {"expires_ms", auth.expires_ms},
-                                              {"tz", s_.config.time_zone}});
+    const auto user = s_.db->find_user(auth.username);
+    return json_response(status,
+                         json::object{{"username", auth.username},
+                                      {"display_name_zh", user ? user->display_name_zh : ""},
+                                      {"role", key(auth.role)},
+                                      {"csrf_token", auth.csrf_token},
+                                      {"expires_ms", auth.expires_ms},
+                                      {"tz", s_.config.time_zone}});
   }
 
   // --- worklist ----------------------------------------------------------------------------

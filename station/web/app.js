@@ -54,7 +54,9 @@ function showLogin(reasonKey) {
 
 function renderUser() {
   const u = session.user;
-  $('user-name').textContent = u ? u.username : '';
+  // The Chinese name when the admin set one (the account name beside it on hover).
+  $('user-name').textContent = u ? u.display_name_zh || u.username : '';
+  $('user-name').title = u && u.display_name_zh ? u.username : '';
   $('user-role').textContent = u ? label('role', u.role) : '';
   $('nav-reports').classList.toggle('hidden', !u);
   $('nav-admin').classList.toggle('hidden', !isAdmin());

@@ -139,6 +139,7 @@ test('users: add (password shown once), log in, disable (session ends, login ref
   const fresh = (await A.page.textContent('#new-password-value')).trim();
   assert.match(await tryLogin(W.page, 'drwu', password), /用户名或密码错误/);
   assert.equal(await tryLogin(W.page, 'drwu', fresh), null);
+  assert.equal(await W.page.textContent('#user-name'), '吴主任', 'the top bar shows the Chinese name');
   state.wuPassword = fresh;
 
   // Admins cannot disable or demote themselves: the controls are off for their own card.

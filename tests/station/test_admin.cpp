@@ -145,7 +145,9 @@ TEST_CASE("users: add, log in, disable, refused, re-enable, role, display name, 
   CHECK(reset.json().at("user").at("status").as_string() == "active");
   CHECK(wu.get("/api/me").status == 401);
   CHECK(fx.client().login("dr_wu", password).status == 401);
-  CHECK(fx.client().login("dr_wu", fresh).status == 200);
+  const auto fresh_login = fx.client().login("dr_wu", fresh);
+  REQUIRE(fresh_login.status == 200);
+  CHECK(fresh_login.json().at("display_name_zh").as_string() == "吴主任");
 
   // Every change on the record, by whom, and never a password.
   for (const std::string action : {"user_add", "user_disable", "user_enable", "user_role",
