@@ -1,6 +1,8 @@
 // `greenchannel roster …`: the on-call roster that alert escalation pages along (issue 6). `set`
-// replaces the whole roster atomically (the previous versions stay in the database for the
-// audit); `show` prints the roster in force and who is on call now.
+// adds shifts to the roster in force — each takes over the time it covers, every other shift is
+// kept (issue 15: setting tomorrow used to wipe today) — or with --replace replaces it all;
+// every name must be a known, enabled station user. Each change is a new version (the previous
+// ones stay in the database for the audit). `show` prints the roster and who is on call now.
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
 #include <iostream>
@@ -10,6 +12,8 @@
 
 #include "commands.hpp"
 #include "gc/alert_service.hpp"
+#include "gc/station.hpp"
+#include "gc/station_store.hpp"
 #include "gc/storage.hpp"
 #include "gc/workflow.hpp"
 #include "paths.hpp"
@@ -23,11 +27,13 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: greenchannel roster <command> [options]\n"
-    "  set --shift 'START/END:dr_li,dr_wang,dr_zhang' [--shift ...] --by USER\n"
-    "                                   replace the roster: each shift [START, END) pages its\n"
-    "                                   chain in order (primary, backup, then the next); times as\n"
+    "  set --shift 'START/END:dr_li,dr_wang,dr_zhang' [--shift ...] --by USER [--replace]\n"
+    "                                   add shifts: each [START, END) pages its chain in order\n"
+    "                                   (primary, backup, then the next) and takes over the time\n"
+    "                                   it covers; other shifts are kept (--replace: the given\n"
+    "                                   shifts become the whole roster); times as\n"
     "                                   2026-05-12T08:00+08:00 or '2026-05-12 08:00' (in --tz);\n"
-    "                                   names may not contain ':' or ','\n"
+    "                                   names: known, enabled station users (`greenchannel user`)\n"
     "  show [--json]                    the roster in force and who is on call now\n"
     "Each accepts --db PATH (default: var/greenchannel.db), --tz ZONE (default Asia/Shanghai)\n"
     "and --help. Shifts may not overlap; a time nobody covers pages nobody (and says so).\n";
@@ -93,15 +99,28 @@ int roster_set(int argc, char** argv) {
   add_common(desc, c);
   desc.add_options()("shift", po::value(&specs)->required(),
                      "START/END:primary,backup,... (repeat for each shift)")(
-      "by", po::value(&by)->required(), "who sets it (user name)");
+      "by", po::value(&by)->required(), "who sets it (user name)")(
+      "replace", "the given shifts replace the whole roster (default: added to it)");
   po::variables_map vm;
   if (auto rc = parse_options("roster", argc, argv, desc, nullptr, vm, kUsage)) return *rc;
   const auto tz = workflow::parse_time_zone(c.tz_name);
   std::vector<workflow::Shift> shifts;
   for (const auto& spec : specs) shifts.push_back(parse_shift(spec, tz));
+  {
+    auto users = storage::StationStore::open(c.db);
+    if (const auto problems = station::roster_user_problems(*users, shifts); !problems.empty()) {
+      std::string message;
+      for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
+      throw std::runtime_error(message + " (nothing changed)");
+    }
+  }
   auto service = open_service(c);
-  service->set_roster(shifts, "cli:" + by);
-  std::cout << "roster set: " << shifts.size() << " shift(s)\n";
+  const bool replace = vm.count("replace") != 0U;
+  const auto roster = replace ? shifts : workflow::merge_shifts(service->roster_shifts(), shifts);
+  service->set_roster(roster, "cli:" + by);
+  std::cout << "roster set: " << shifts.size() << " shift(s) "
+            << (replace ? "replaced" : "added to") << " the roster (" << roster.size()
+            << " in all)\n";
   return 0;
 }
 

@@ -26,12 +26,16 @@ namespace gc::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: greenchannel user <add|list|disable> [options]\n"
+    "usage: greenchannel user <add|list|disable|enable|set|reset-password> [options]\n"
     "  add USERNAME --role cardiologist|coordinator|admin (--password-stdin | env "
     "GC_USER_PASSWORD)\n"
     "                                  create a reading-station account\n"
     "  list                            list accounts (name, role, status)\n"
     "  disable USERNAME                disable an account and end its sessions\n"
+    "  enable USERNAME                 re-enable a disabled account (its password unchanged)\n"
+    "  set USERNAME [--role ROLE] [--display-name-zh NAME]\n"
+    "                                  change the role (ends the sessions) or Chinese name\n"
+    "  reset-password USERNAME         a new generated password, printed once; sessions end\n"
     "Each accepts --db PATH (default: var/greenchannel.db) and --help.\n";
 
 int user_add(int argc, char** argv) {
@@ -99,10 +103,14 @@ int user_list(int argc, char** argv) {
   if (vm.count("json") != 0U) {
     boost::json::array out;
     for (const auto& u : users) {
-      out.push_back(boost::json::object{{"username", u.username},
-                                        {"role", u.role},
-                                        {"created_ms", u.created_ms},
-                                        {"status", status(u)}});
+      out.push_back(boost::json::object{
+          {"username", u.username},
+          {"role", u.role},
+          {"created_ms", u.created_ms},
+          {"status", status(u)},
+          {"display_name_zh", u.display_name_zh},
+          {"last_login_ms",
+           u.last_login_ms ? boost::json::value(*u.last_login_ms) : boost::json::value(nullptr)}});
     }
     std::cout << boost::json::serialize(out) << "\n";
     return 0;
@@ -122,6 +130,104 @@ int user_list(int argc, char** argv) {
     std::cout << pad(u.username, width) << "  " << pad(u.role, 12) << "  " << utc_text(u.created_ms)
               << "  " << status(u) << "\n";
   }
+  return 0;
+}
+
+int user_enable(int argc, char** argv) {
+  std::string username, db;
+  po::options_description desc("options");
+  desc.add_options()("help,h", "show this help")("username", po::value(&username)->required(),
+                                                 "account name")(
+      "db", po::value(&db)->default_value(default_db_path().string()),
+      "database: a SQLite file, or postgresql://user@host:port/dbname (password from PGPASSWORD or "
+      "~/.pgpass)");
+  po::positional_options_description pos;
+  pos.add("username", 1);
+  po::variables_map vm;
+  if (auto rc = parse_options("user", argc, argv, desc, &pos, vm,
+                              "usage: greenchannel user enable USERNAME [--db PATH]")) {
+    return *rc;
+  }
+  require_existing_db(db);
+  if (!station::enable_user(db, username, cli_actor())) {
+    std::cerr << "greenchannel user enable: no user '" << username << "' in " << db << "\n";
+    return 1;
+  }
+  std::cout << "enabled " << username << ": it can log in again\n";
+  return 0;
+}
+
+// Options shared by set and reset-password: USERNAME and --db.
+void add_name_and_db(po::options_description& desc, std::string& username, std::string& db) {
+  desc.add_options()("help,h", "show this help")("username", po::value(&username)->required(),
+                                                 "account name")(
+      "db", po::value(&db)->default_value(default_db_path().string()),
+      "database: a SQLite file, or postgresql://user@host:port/dbname (password from PGPASSWORD or "
+      "~/.pgpass)");
+}
+
+int user_set(int argc, char** argv) {
+  std::string username, db, role, display_name;
+  po::options_description desc("options");
+  add_name_and_db(desc, username, db);
+  desc.add_options()("role", po::value(&role), "cardiologist, coordinator or admin")(
+      "display-name-zh", po::value(&display_name), "the Chinese display name (\"\" clears it)");
+  po::positional_options_description pos;
+  pos.add("username", 1);
+  po::variables_map vm;
+  if (auto rc = parse_options("user", argc, argv, desc, &pos, vm,
+                              "usage: greenchannel user set USERNAME [--role ROLE] "
+                              "[--display-name-zh NAME] [--db PATH]")) {
+    return *rc;
+  }
+  storage::UserChange change;
+  if (vm.count("role") != 0U) {
+    if (!station::parse_role(role)) {
+      std::cerr << "greenchannel user set: --role must be cardiologist, coordinator or admin\n";
+      return 2;
+    }
+    change.role = role;
+  }
+  if (vm.count("display-name-zh") != 0U) change.display_name_zh = display_name;
+  if (!change.role && !change.display_name_zh) {
+    std::cerr << "greenchannel user set: nothing to change (--role, --display-name-zh)\n";
+    return 2;
+  }
+  require_existing_db(db);
+  auto store = storage::StationStore::open(db);
+  switch (store->change_user(username, change, storage::now_unix_ms(), cli_actor())) {
+    case storage::UserChangeResult::ok:
+      std::cout << "changed " << username << "\n";
+      return 0;
+    case storage::UserChangeResult::not_found:
+      std::cerr << "greenchannel user set: no user '" << username << "' in " << db << "\n";
+      return 1;
+    case storage::UserChangeResult::last_admin:
+      std::cerr << "greenchannel user set: refused: no enabled admin would remain\n";
+      return 1;
+  }
+  return 1;
+}
+
+int user_reset_password(int argc, char** argv) {
+  std::string username, db;
+  po::options_description desc("options");
+  add_name_and_db(desc, username, db);
+  po::positional_options_description pos;
+  pos.add("username", 1);
+  po::variables_map vm;
+  if (auto rc = parse_options("user", argc, argv, desc, &pos, vm,
+                              "usage: greenchannel user reset-password USERNAME [--db PATH]")) {
+    return *rc;
+  }
+  require_existing_db(db);
+  const auto password = station::reset_password(db, username, cli_actor());
+  if (!password) {
+    std::cerr << "greenchannel user reset-password: no user '" << username << "' in " << db << "\n";
+    return 1;
+  }
+  std::cout << "new password for " << username
+            << " (shown once; tell them in person): " << *password << "\n";
   return 0;
 }
 
@@ -161,6 +267,9 @@ int cmd_user(int argc, char** argv) {
   if (sub == "add") return user_add(argc - 1, argv + 1);
   if (sub == "list") return user_list(argc - 1, argv + 1);
   if (sub == "disable") return user_disable(argc - 1, argv + 1);
+  if (sub == "enable") return user_enable(argc - 1, argv + 1);
+  if (sub == "set") return user_set(argc - 1, argv + 1);
+  if (sub == "reset-password") return user_reset_password(argc - 1, argv + 1);
   std::cerr << "greenchannel user: unknown subcommand '" << sub << "'\n" << kUsage;
   return 2;
 }

@@ -163,6 +163,9 @@ struct Station::Impl : std::enable_shared_from_this<Station::Impl> {
   std::atomic<std::uint64_t> logins_ok{0}, logins_failed{0}, logins_locked{0};
   std::atomic<std::uint64_t> messages_published{0};
 
+  // Setting a shift reads the roster in force, merges and writes it back: one at a time.
+  std::mutex roster_mutex;
+
   // Median beats of complete studies (a stored study never changes), a few at a time.
   std::mutex median_mutex;
   std::map<std::int64_t, std::shared_ptr<const boost::json::value>> median_cache;

@@ -6,6 +6,7 @@
 #include <openssl/sha.h>
 
 #include <climits>
+#include <set>
 
 #include "station_impl.hpp"
 
@@ -98,17 +99,88 @@ std::optional<Role> parse_role(std::string_view text) {
   return std::nullopt;
 }
 
-void add_user(const std::filesystem::path& db_path, const std::string& username, Role role,
-              const std::string& password, const std::string& actor) {
+void check_username(const std::string& username) {
   if (username.empty() || username.size() > 64 ||
       username.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
           std::string::npos) {
     throw storage::Error("user name must be 1–64 characters of A–Z a–z 0–9 . _ -");
   }
+}
+
+void check_password(const std::string& username, const std::string& password) {
   if (password.size() < 10) throw storage::Error("password too short (at least 10 characters)");
   if (password == username) throw storage::Error("password must differ from the user name");
+}
+
+std::string generate_password() {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";  // 57 symbols
+  std::string out;
+  while (out.size() < 16) {
+    // Rejection sampling: bytes ≥ 228 (4 × 57) would bias the first symbols.
+    for (const auto b : detail::random_bytes(32)) {
+      if (b >= 4 * kAlphabet.size()) continue;
+      out += kAlphabet[b % kAlphabet.size()];
+      if (out.size() == 16) break;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> roster_user_problems(storage::StationStore& users,
+                                              const std::vector<workflow::Shift>& shifts) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& shift : shifts) {
+    for (const auto& name : shift.chain) {
+      if (!seen.insert(name).second) continue;
+      const auto user = users.find_user(name);
+      if (!user) {
+        out.push_back("unknown user '" + name + "'");
+      } else if (user->disabled_ms) {
+        out.push_back("user '" + name + "' is disabled");
+      }
+    }
+  }
+  return out;
+}
+
+bool enable_user(const std::filesystem::path& db_path, const std::string& username,
+                 const std::string& actor) {
   auto store = storage::StationStore::open(db_path);
-  if (store->find_user(username)) throw storage::Error("user '" + username + "' already exists");
+  storage::UserChange change;
+  change.disabled = false;
+  return store->change_user(username, change, storage::now_unix_ms(), actor) ==
+         storage::UserChangeResult::ok;
+}
+
+std::optional<std::string> reset_password(const std::filesystem::path& db_path,
+                                          const std::string& username, const std::string& actor) {
+  const auto password = generate_password();
+  storage::UserChange change;
+  change.salt = detail::random_bytes(detail::kSaltBytes);
+  change.iterations = detail::kPasswordIterations;
+  change.password_hash = detail::hash_password(password, change.salt, change.iterations);
+  auto store = storage::StationStore::open(db_path);
+  if (store->change_user(username, change, storage::now_unix_ms(), actor) !=
+      storage::UserChangeResult::ok) {
+    return std::nullopt;
+  }
+  return password;
+}
+
+void add_user(const std::filesystem::path& db_path, const std::string& username, Role role,
+              const std::string& password, const std::string& actor) {
+  check_username(username);
+  check_password(username, password);
+  auto store = storage::StationStore::open(db_path);
+  if (const auto existing = store->find_user(username)) {
+    throw storage::Error("user '" + username + "' already exists" +
+                         (existing->disabled_ms ? " (disabled: re-enable it with `greenchannel "
+                                                  "user enable " +
+                                                      username + "`)"
+                                                : std::string()));
+  }
   storage::UserRecord user;
   user.username = username;
   user.role = std::string(key(role));

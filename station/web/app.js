@@ -6,6 +6,7 @@ import { alarm } from './alarm.js';
 import { applyStatic, getLang, label, onLangChange, setLang, t } from './i18n.js';
 import { showCase } from './timeline.js';
 import { showReports } from './reports.js';
+import { isAdmin, showAudit, showRoster, showUsers } from './admin.js';
 import { showStudy, viewSettings } from './study.js';
 import { setTimeZone } from './util.js';
 import { Worklist, metrics } from './worklist.js';
@@ -53,10 +54,17 @@ function showLogin(reasonKey) {
 
 function renderUser() {
   const u = session.user;
-  $('user-name').textContent = u ? u.username : '';
+  // The Chinese name when the admin set one (the account name beside it on hover).
+  $('user-name').textContent = u ? u.display_name_zh || u.username : '';
+  $('user-name').title = u && u.display_name_zh ? u.username : '';
   $('user-role').textContent = u ? label('role', u.role) : '';
   $('nav-reports').classList.toggle('hidden', !u);
+  $('nav-admin').classList.toggle('hidden', !isAdmin());
 }
+
+// The admin pages (users, roster editing, audit log): the server refuses them to other roles,
+// and the station does not offer them.
+const ADMIN_PAGES = new Set(['users', 'audit']);
 
 async function route() {
   if (!started) return;
@@ -68,7 +76,8 @@ async function route() {
   const parts = path.split('/').filter(Boolean);
   const wl = $('worklist-view');
   const other = $('detail-view');
-  document.querySelectorAll('.nav a').forEach((a) => a.classList.toggle('active', a.getAttribute('href') === `#/${parts[0] || 'worklist'}`));
+  const section = ADMIN_PAGES.has(parts[0]) ? 'users' : parts[0] || 'worklist';
+  document.querySelectorAll('.nav a').forEach((a) => a.classList.toggle('active', a.getAttribute('href') === `#/${section}`));
   if (parts[0] === 'study' && parts[1]) {
     wl.classList.add('hidden');
     other.classList.remove('hidden');
@@ -84,6 +93,12 @@ async function route() {
     other.classList.remove('hidden');
     document.body.dataset.view = 'reports';
     disposeView = showReports(other, worklist ? worklist.clinics : new Set());
+  } else if (parts[0] === 'roster' || (ADMIN_PAGES.has(parts[0]) && isAdmin())) {
+    wl.classList.add('hidden');
+    other.classList.remove('hidden');
+    document.body.dataset.view = parts[0];
+    const show = { users: showUsers, roster: showRoster, audit: showAudit }[parts[0]];
+    disposeView = show(other);
   } else {
     other.classList.add('hidden');
     wl.classList.remove('hidden');

@@ -90,6 +90,12 @@ export function fmtTime(ms, kind = 'full') {
   return formatter(kind).format(new Date(ms));
 }
 
+// "YYYY-MM-DD" of ms in the centre's zone (the day filters of the worklist and the audit log,
+// and the roster's defaults, are days there).
+export function centreDate(ms) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
+}
+
 // Elapsed time h:mm:ss (or m:ss below an hour).
 export function fmtElapsed(ms) {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';

@@ -5,7 +5,7 @@
 import { api, on, session } from './api.js';
 import { actionAllowed, errorText, performAction } from './actions.js';
 import { getLang, label, summaryOf, t } from './i18n.js';
-import { clear, el, fmtElapsed, fmtTime, serverNow, setServerTime } from './util.js';
+import { centreDate, clear, el, fmtElapsed, fmtTime, serverNow, setServerTime } from './util.js';
 import { alarm } from './alarm.js';
 
 const OPEN_STATES = new Set(['raised', 'acknowledged', 'confirmed', 'green_channel']);
@@ -44,7 +44,7 @@ export class Worklist {
     this.navigate = navigate;
     this.entries = new Map();  // alert_id -> {item, row, cells}
     this.order = [];           // entries shown, sorted
-    this.filters = { tier: '', clinic: '', scope: 'open', patient: '' };
+    this.filters = { tier: '', clinic: '', scope: 'open', patient: '', from: '', to: '' };
     this.nextOffset = 0;   // the next page's offset when the server said has_more
     this.total = null;     // exact count of a patient search
     this.clinics = new Set();
@@ -70,6 +70,10 @@ export class Worklist {
     const scopeSel = el('select', { id: 'filter-scope', onchange: () => this.setFilter('scope', scopeSel.value) },
       el('option', { value: 'open', text: t('scope_open') }),
       el('option', { value: 'all', text: t('scope_all') }));
+    // Alerts raised on these days (the centre's), both included.
+    const day = (name) => el('input', { type: 'date', id: `filter-${name}`, value: this.filters[name], onchange: (ev) => this.setFilter(name, ev.target.value) });
+    const fromIn = day('from');
+    const toIn = day('to');
     this.count = el('span', { class: 'wl-count', id: 'worklist-count', role: 'status' });
     let typing = 0;
     const search = el('input', {
@@ -100,6 +104,11 @@ export class Worklist {
         el('label', null, t('filter_tier'), ' ', tierSel),
         el('label', null, t('filter_clinic'), ' ', this.clinicSel),
         el('label', null, t('filter_scope'), ' ', scopeSel),
+        // Folded: at night the open alerts are what counts; the days are for looking back.
+        el('details', { class: 'wl-dates', id: 'filter-dates', open: Boolean(this.filters.from || this.filters.to) },
+          el('summary', { text: t('filter_dates') }),
+          el('label', null, t('filter_from'), ' ', fromIn),
+          el('label', null, t('filter_to'), ' ', toIn)),
         this.count,
         el('span', { class: 'muted kbd-help', text: t('kbd_help') })),
       this.error,
@@ -123,6 +132,10 @@ export class Worklist {
     if (f.tier && item.tier !== f.tier) return false;
     if (f.clinic && item.clinic !== f.clinic) return false;
     if (f.patient && !String(item.patient_id || '').toLowerCase().includes(f.patient.toLowerCase())) return false;
+    if (f.from || f.to) {
+      const day = centreDate(item.raised_ms);
+      if ((f.from && day < f.from) || (f.to && day > f.to)) return false;
+    }
     return true;
   }
 
@@ -131,7 +144,7 @@ export class Worklist {
     const seq = ++this.fetchSeq;
     const q = this.query(0);
     try {
-      const wantCritical = (this.filters.tier !== '' && this.filters.tier !== 'critical') || this.filters.clinic !== '' || this.filters.patient !== '';
+      const wantCritical = (this.filters.tier !== '' && this.filters.tier !== 'critical') || this.filters.clinic !== '' || this.filters.patient !== '' || this.filters.from !== '' || this.filters.to !== '';
       const [data, crit] = await Promise.all([
         api('GET', `/api/worklist?${q}`),
         wantCritical ? api('GET', '/api/worklist?scope=open&tier=critical&limit=500') : null,
@@ -157,6 +170,8 @@ export class Worklist {
     if (this.filters.tier) q.set('tier', this.filters.tier);
     if (this.filters.clinic) q.set('clinic', this.filters.clinic);
     if (this.filters.patient) q.set('patient', this.filters.patient);
+    if (this.filters.from) q.set('from', this.filters.from);
+    if (this.filters.to) q.set('to', this.filters.to);
     return q;
   }
 

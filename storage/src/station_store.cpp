@@ -54,14 +54,35 @@ UserRecord read_user(const Query& q) {
   u.disabled_ms = q.opt_int64(6);
   u.failed_logins = static_cast<int>(q.int64(7));
   u.locked_until_ms = q.opt_int64(8);
+  u.display_name_zh = q.text(9);
+  u.last_login_ms = q.opt_int64(10);
   return u;
 }
 
 constexpr const char* kUserColumns =
     "username, role, password_hash, salt, iterations, created_ms, disabled_ms, failed_logins, "
-    "locked_until_ms";
+    "locked_until_ms, display_name_zh";
+// What read_user reads: the stored columns, then the last login (the latest web session).
+constexpr const char* kUserSelect =
+    "username, role, password_hash, salt, iterations, created_ms, disabled_ms, failed_logins, "
+    "locked_until_ms, display_name_zh, (SELECT max(w.created_ms) FROM web_sessions w WHERE "
+    "w.username = users.username)";
+
+bool valid_role(const std::string& role) {
+  return role == "cardiologist" || role == "coordinator" || role == "admin";
+}
 
 }  // namespace
+
+void check_display_name(const std::string& name) {
+  std::size_t code_points = 0;
+  for (const char ch : name) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) throw Error("the display name may not contain control characters");
+    if ((c & 0xC0) != 0x80) ++code_points;
+  }
+  if (code_points > 64) throw Error("the display name is longer than 64 characters");
+}
 
 struct StationStore::Impl {
   std::unique_ptr<Db> db;
@@ -183,8 +204,10 @@ void StationStore::insert_user(const UserRecord& user, const std::string& actor)
     q.bind(1, user.username);
     if (q.step()) throw Error("user '" + user.username + "' already exists");
   }
+  if (!valid_role(user.role)) throw Error("unknown role '" + user.role + "'");
+  check_display_name(user.display_name_zh);
   db.query(std::string("INSERT INTO users (") + kUserColumns +
-           ", hash_algorithm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pbkdf2-hmac-sha256')")
+           ", hash_algorithm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pbkdf2-hmac-sha256')")
       .bind(1, user.username)
       .bind(2, user.role)
       .bind_blob(3, user.password_hash)
@@ -194,15 +217,19 @@ void StationStore::insert_user(const UserRecord& user, const std::string& actor)
       .bind(7, user.disabled_ms)
       .bind(8, std::int64_t{user.failed_logins})
       .bind(9, user.locked_until_ms)
+      .bind(10, user.display_name_zh)
       .run();
-  impl_->audit(user.created_ms, actor, "user_add", user.username, "role=" + user.role);
+  impl_->audit(
+      user.created_ms, actor, "user_add", user.username,
+      "role=" + user.role +
+          (user.display_name_zh.empty() ? "" : " display_name_zh=" + user.display_name_zh));
   tx.commit();
 }
 
 std::optional<UserRecord> StationStore::find_user(const std::string& username) {
   std::lock_guard lock(impl_->mutex);
-  auto q = impl_->db->query(std::string("SELECT ") + kUserColumns +
-                            " FROM users WHERE username = ?");
+  auto q =
+      impl_->db->query(std::string("SELECT ") + kUserSelect + " FROM users WHERE username = ?");
   q.bind(1, username);
   if (!q.step()) return std::nullopt;
   return read_user(q);
@@ -210,8 +237,7 @@ std::optional<UserRecord> StationStore::find_user(const std::string& username) {
 
 std::vector<UserRecord> StationStore::list_users() {
   std::lock_guard lock(impl_->mutex);
-  auto q = impl_->db->query(std::string("SELECT ") + kUserColumns +
-                            " FROM users ORDER BY username");
+  auto q = impl_->db->query(std::string("SELECT ") + kUserSelect + " FROM users ORDER BY username");
   std::vector<UserRecord> out;
   while (q.step()) out.push_back(read_user(q));
   return out;
@@ -240,6 +266,89 @@ bool StationStore::disable_user(const std::string& username, UnixMs at_ms,
   return true;
 }
 
+UserChangeResult StationStore::change_user(const std::string& username, const UserChange& change,
+                                           UnixMs at_ms, const std::string& actor) {
+  if (change.role && !valid_role(*change.role)) throw Error("unknown role '" + *change.role + "'");
+  if (change.display_name_zh) check_display_name(*change.display_name_zh);
+  std::lock_guard lock(impl_->mutex);
+  auto& db = *impl_->db;
+  Transaction tx(db);
+  const auto enabled_admins = [&] {
+    auto q = db.query("SELECT count(*) FROM users WHERE role = 'admin' AND disabled_ms IS NULL");
+    q.step();
+    return q.int64(0);
+  };
+  const auto admins_before = enabled_admins();
+  std::string old_role;
+  bool was_disabled = false;
+  {
+    auto q = db.query("SELECT role, disabled_ms FROM users WHERE username = ?");
+    q.bind(1, username);
+    if (!q.step()) return UserChangeResult::not_found;
+    old_role = q.text(0);
+    was_disabled = !q.is_null(1);
+  }
+  const auto end_sessions = [&] {
+    db.query("UPDATE web_sessions SET revoked_ms = ? WHERE username = ? AND revoked_ms IS NULL")
+        .bind(1, at_ms)
+        .bind(2, username)
+        .run();
+  };
+  if (change.role && *change.role != old_role) {
+    db.query("UPDATE users SET role = ? WHERE username = ?")
+        .bind(1, *change.role)
+        .bind(2, username)
+        .run();
+    // A session carries no role of its own (each request reads the user's), but a demoted admin
+    // logs in again rather than keep a page built for the old role.
+    end_sessions();
+    impl_->audit(at_ms, actor, "user_role", username, old_role + "→" + *change.role);
+  }
+  if (change.disabled && *change.disabled != was_disabled) {
+    if (*change.disabled) {
+      db.query("UPDATE users SET disabled_ms = ? WHERE username = ?")
+          .bind(1, at_ms)
+          .bind(2, username)
+          .run();
+      end_sessions();
+      impl_->audit(at_ms, actor, "user_disable", username, "");
+    } else {
+      // Re-enabled with a clean slate: no lock-out carried over from before.
+      db.query(
+            "UPDATE users SET disabled_ms = NULL, failed_logins = 0, locked_until_ms = NULL "
+            "WHERE username = ?")
+          .bind(1, username)
+          .run();
+      impl_->audit(at_ms, actor, "user_enable", username, "");
+    }
+  }
+  if (change.display_name_zh) {
+    db.query("UPDATE users SET display_name_zh = ? WHERE username = ?")
+        .bind(1, *change.display_name_zh)
+        .bind(2, username)
+        .run();
+    impl_->audit(at_ms, actor, "user_display_name", username, *change.display_name_zh);
+  }
+  if (change.password_hash) {
+    db.query(
+          "UPDATE users SET password_hash = ?, salt = ?, iterations = ?, failed_logins = 0, "
+          "locked_until_ms = NULL WHERE username = ?")
+        .bind_blob(1, *change.password_hash)
+        .bind_blob(2, change.salt)
+        .bind(3, std::int64_t{change.iterations})
+        .bind(4, username)
+        .run();
+    end_sessions();
+    impl_->audit(at_ms, actor, "user_password_reset", username, "");  // never the password
+  }
+  // Only a change that takes the last enabled admin away (a database with no admin yet, set up
+  // from the CLI, may still change its other users).
+  if (admins_before > 0 && enabled_admins() == 0)
+    return UserChangeResult::last_admin;  // rolled back
+  tx.commit();
+  return UserChangeResult::ok;
+}
+
 std::optional<UserRecord> StationStore::record_login_failure(const std::string& username,
                                                              UnixMs at_ms, int max_failures,
                                                              std::int64_t lockout_ms) {
@@ -261,7 +370,7 @@ std::optional<UserRecord> StationStore::record_login_failure(const std::string& 
     impl_->audit(at_ms, "station", "user_locked", username,
                  std::to_string(max_failures) + " failed logins in a row");
   }
-  auto q = db.query(std::string("SELECT ") + kUserColumns + " FROM users WHERE username = ?");
+  auto q = db.query(std::string("SELECT ") + kUserSelect + " FROM users WHERE username = ?");
   q.bind(1, username);
   std::optional<UserRecord> out;
   if (q.step()) out = read_user(q);
@@ -341,6 +450,8 @@ std::vector<WorklistRow> StationStore::worklist(const WorklistQuery& query) {
   if (query.open_only) where += std::string(" AND a.state IN ") + kOpenStates;
   if (query.tier) where += " AND a.tier = ?";
   if (query.clinic) where += " AND COALESCE(c.clinic, d.clinic, '') = ?";
+  if (query.raised_from_ms) where += " AND a.raised_ms >= ?";
+  if (query.raised_to_ms) where += " AND a.raised_ms < ?";
   where +=
       " ORDER BY (a.state = 'raised') DESC, CASE a.tier WHEN 'critical' THEN 0 WHEN 'urgent' "
       "THEN 1 WHEN 'routine' THEN 2 ELSE 3 END, a.raised_ms DESC, a.id DESC LIMIT ?";
@@ -348,6 +459,8 @@ std::vector<WorklistRow> StationStore::worklist(const WorklistQuery& query) {
   int i = 1;
   if (query.tier) q.bind(i++, *query.tier);
   if (query.clinic) q.bind(i++, *query.clinic);
+  if (query.raised_from_ms) q.bind(i++, *query.raised_from_ms);
+  if (query.raised_to_ms) q.bind(i++, *query.raised_to_ms);
   q.bind(i, static_cast<std::int64_t>(query.limit));
   std::vector<WorklistRow> out;
   while (q.step()) out.push_back(Impl::read_row(q));
@@ -410,6 +523,40 @@ std::vector<AuditRecord> StationStore::audit_log(std::int64_t after_seq, std::si
   while (q.step()) {
     out.push_back(AuditRecord{q.int64(0), q.int64(1), q.text(2), q.text(3), q.text(4), q.text(5)});
   }
+  return out;
+}
+
+std::vector<AuditRecord> StationStore::audit_page(const AuditQuery& query, bool* has_more) {
+  std::lock_guard lock(impl_->mutex);
+  std::string sql = "SELECT seq, at_ms, actor, action, target, detail FROM audit_log WHERE 1 = 1";
+  if (!query.user.empty()) sql += " AND actor IN (?, ?, ?)";
+  if (!query.action.empty()) sql += " AND action = ?";
+  if (!query.target.empty()) sql += " AND target = ?";
+  if (query.from_ms) sql += " AND at_ms >= ?";
+  if (query.to_ms) sql += " AND at_ms < ?";
+  if (query.before_seq) sql += " AND seq < ?";
+  sql += " ORDER BY seq DESC LIMIT ?";
+  auto q = impl_->db->query(sql);
+  int i = 1;
+  const std::string station_actor = "station:" + query.user, cli_actor = "cli:" + query.user;
+  if (!query.user.empty()) {
+    q.bind(i++, query.user);
+    q.bind(i++, station_actor);
+    q.bind(i++, cli_actor);
+  }
+  if (!query.action.empty()) q.bind(i++, query.action);
+  if (!query.target.empty()) q.bind(i++, query.target);
+  if (query.from_ms) q.bind(i++, *query.from_ms);
+  if (query.to_ms) q.bind(i++, *query.to_ms);
+  if (query.before_seq) q.bind(i++, *query.before_seq);
+  q.bind(i, static_cast<std::int64_t>(query.limit + 1));
+  std::vector<AuditRecord> out;
+  while (q.step()) {
+    out.push_back(AuditRecord{q.int64(0), q.int64(1), q.text(2), q.text(3), q.text(4), q.text(5)});
+  }
+  const bool more = out.size() > query.limit;
+  if (more) out.pop_back();
+  if (has_more != nullptr) *has_more = more;
   return out;
 }
 

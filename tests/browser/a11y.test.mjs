@@ -26,6 +26,7 @@ async function stream(device, record, extra) {
 before(async () => {
   server = await startServer();
   addUser(server, 'drli', 'cardiologist', PW);
+  addUser(server, 'chief', 'admin', PW);
   const device = addDevice(server, '新庄镇卫生院');
   ids.stemi = await stream(device, path.join(SAMPLES, 'stemi_anterior.hea'), ['--chest-pain', '--patient', 'P-AXE-1']);
   ids.rv = await stream(device, path.join(SAMPLES, 'stemi_inferior_rv.hea'), ['--patient', 'P-AXE-2']);
@@ -70,13 +71,31 @@ for (const [size, opts] of [
         ['study 18-lead', `#/study/${rvId}`, '#ecg-extra path.trace'],
         ['case', `#/case/${caseId}`, '#timeline tbody tr'],
         ['reports', '#/reports', '#report-links a'],
+        ['roster (cardiologist)', '#/roster', '#shift-list li'],
       ]) {
         await page.goto(`${server.url}/${hash}`);
         await page.waitForSelector(ready);
         found.push(...(await axe(page)).map((v) => `${name}: ${v}`));
       }
-      assert.deepEqual(found, []);
       await context.close();
+      // The admin pages (issue 15), with a confirmation open and a generated password shown.
+      const admin = await newPage(browser, { ...opts, colorScheme: scheme, bypassCSP: true });
+      await login(admin.page, server.url, 'chief', PW);
+      for (const [name, hash, ready, act] of [
+        ['users', '#/users', '.user-card[data-username="drli"]', async (p) => {
+          await p.click('.user-card[data-username="drli"] .disable-user');
+          await p.click('.user-card[data-username="drli"] .reset-password');
+        }],
+        ['roster (admin)', '#/roster', '#shift-form[data-ready="true"]'],
+        ['audit', '#/audit', '#audit-rows tr'],
+      ]) {
+        await admin.page.goto(`${server.url}/${hash}`);
+        await admin.page.waitForSelector(ready);
+        if (act) await act(admin.page);
+        found.push(...(await axe(admin.page)).map((v) => `${name}: ${v}`));
+      }
+      await admin.context.close();
+      assert.deepEqual(found, []);
     });
   }
 }

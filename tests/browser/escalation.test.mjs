@@ -16,7 +16,8 @@ let browser;
 
 before(async () => {
   server = await startServer(undefined, ['--ack-critical-min', '0.02']);
-  addUser(server, 'dr_backup', 'cardiologist', PASSWORD);
+  // Everyone on the roster is a known, enabled user (`roster set` refuses other names, issue 15).
+  for (const name of ['dr_primary', 'dr_backup', 'dr_head']) addUser(server, name, 'cardiologist', PASSWORD);
   const now = Date.now();
   const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
   gc(['roster', 'set', '--db', server.db, '--by', 'admin',

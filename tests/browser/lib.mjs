@@ -1,6 +1,7 @@
 // Harness for the reading-station browser tests: the real `greenchannel serve` (temp database,
 // ephemeral ports, self-signed TLS), users, carts, and headless Debian chromium via playwright-core.
 
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -254,4 +255,54 @@ export function percentile(values, p) {
   if (!values.length) return NaN;
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page checks shared by the issue-15 tests
+
+// No element sticks out of the screen: the page does not scroll sideways and every visible
+// element lies within [0, innerWidth].
+export async function assertFits(page, what) {
+  const bad = await page.evaluate(() => {
+    const w = window.innerWidth;
+    const out = [];
+    if (document.documentElement.scrollWidth > w + 0.5) out.push(`document scrollWidth ${document.documentElement.scrollWidth} > ${w}`);
+    for (const e of document.querySelectorAll('body *')) {
+      const r = e.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      const style = getComputedStyle(e);
+      if (style.visibility === 'hidden' || style.display === 'none') continue;
+      if (r.right > w + 0.5 || r.left < -0.5 || r.width > w + 0.5) {
+        const id = e.id ? `#${e.id}` : '';
+        const cls = typeof e.className === 'string' && e.className ? `.${e.className.trim().split(/\s+/).join('.')}` : '';
+        out.push(`${e.tagName.toLowerCase()}${id}${cls} [${r.left.toFixed(0)}, ${r.right.toFixed(0)}] width ${r.width.toFixed(0)}`);
+      }
+    }
+    return out;
+  });
+  assert.deepEqual(bad.slice(0, 12), [], `${what}: elements wider than the ${await page.evaluate(() => window.innerWidth)} px screen`);
+}
+
+// Visible text only, without identifiers the station shows as data (device id, study uid:
+// marked data-ident) and without the English read, which is shown beside the Chinese on purpose.
+// User names here have no underscore. Each hit comes with its context.
+export async function rawKeys(page, lang) {
+  return page.evaluate((zh) => {
+    const found = new Set();
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const host = n.parentElement;
+      if (!host || !host.offsetParent && getComputedStyle(host).position !== 'fixed') continue;
+      if (host.closest('[data-ident], script, style, [lang="en"]') && zh) continue;
+      if (host.closest('[data-ident], script, style')) continue;
+      const text = n.textContent;
+      const hit = (m) => found.add(`${m[0]} «${text.slice(Math.max(0, m.index - 25), m.index + m[0].length + 25).replace(/\s+/g, ' ')}»`);
+      for (const m of text.matchAll(/\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g)) hit(m);
+      if (zh) {
+        for (const m of text.matchAll(/[:：]\s*(open|closed|pending|raised|acknowledged|confirmed|rejected|cart|station|server)\b/g)) hit(m);
+        for (const m of text.matchAll(/\b(flat|saturation|not recorded|applies to|culprit)\b/g)) hit(m);
+      }
+    }
+    return [...found];
+  }, lang === 'zh');
 }

@@ -12,8 +12,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  SAMPLES, addDevice, addUser, artifactsDir, gc, launchBrowser, login, newPage, parseJsonLine,
-  startCart, startServer, tempDir,
+  SAMPLES, addDevice, addUser, artifactsDir, assertFits, gc, launchBrowser, login, newPage,
+  parseJsonLine, rawKeys, startCart, startServer, tempDir,
 } from './lib.mjs';
 
 // User names without underscores, so that the raw-key scan below cannot mistake one for a key.
@@ -96,29 +96,6 @@ async function goStudy(page, studyId) {
   await page.goto(`${server.url}/#/study/${studyId}`);
   await page.waitForSelector('#ecg-12 path.trace');
   await page.waitForSelector('body[data-ready="true"]');
-}
-
-// No element sticks out of the screen: the page does not scroll sideways and every visible
-// element lies within [0, innerWidth].
-async function assertFits(page, what) {
-  const bad = await page.evaluate(() => {
-    const w = window.innerWidth;
-    const out = [];
-    if (document.documentElement.scrollWidth > w + 0.5) out.push(`document scrollWidth ${document.documentElement.scrollWidth} > ${w}`);
-    for (const e of document.querySelectorAll('body *')) {
-      const r = e.getBoundingClientRect();
-      if (r.width === 0 && r.height === 0) continue;
-      const style = getComputedStyle(e);
-      if (style.visibility === 'hidden' || style.display === 'none') continue;
-      if (r.right > w + 0.5 || r.left < -0.5 || r.width > w + 0.5) {
-        const id = e.id ? `#${e.id}` : '';
-        const cls = typeof e.className === 'string' && e.className ? `.${e.className.trim().split(/\s+/).join('.')}` : '';
-        out.push(`${e.tagName.toLowerCase()}${id}${cls} [${r.left.toFixed(0)}, ${r.right.toFixed(0)}] width ${r.width.toFixed(0)}`);
-      }
-    }
-    return out;
-  });
-  assert.deepEqual(bad.slice(0, 12), [], `${what}: elements wider than the ${await page.evaluate(() => window.innerWidth)} px screen`);
 }
 
 async function shot(page, name) {
@@ -550,30 +527,6 @@ test('session expiry: a tap on the STEMI shows "session expired", and after logi
   assert.ok(page.url().includes(`#/study/${studyId}`), page.url());
   await context.close();
 });
-
-// Visible text only, without identifiers the station shows as data (device id, study uid:
-// marked data-ident) and without the English read, which is shown beside the Chinese on purpose.
-// User names here have no underscore. Each hit comes with its context.
-async function rawKeys(page, lang) {
-  return page.evaluate((zh) => {
-    const found = new Set();
-    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-      const host = n.parentElement;
-      if (!host || !host.offsetParent && getComputedStyle(host).position !== 'fixed') continue;
-      if (host.closest('[data-ident], script, style, [lang="en"]') && zh) continue;
-      if (host.closest('[data-ident], script, style')) continue;
-      const text = n.textContent;
-      const hit = (m) => found.add(`${m[0]} «${text.slice(Math.max(0, m.index - 25), m.index + m[0].length + 25).replace(/\s+/g, ' ')}»`);
-      for (const m of text.matchAll(/\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g)) hit(m);
-      if (zh) {
-        for (const m of text.matchAll(/[:：]\s*(open|closed|pending|raised|acknowledged|confirmed|rejected|cart|station|server)\b/g)) hit(m);
-        for (const m of text.matchAll(/\b(flat|saturation|not recorded|applies to|culprit)\b/g)) hit(m);
-      }
-    }
-    return [...found];
-  }, lang === 'zh');
-}
 
 test('no raw key on any page, Chinese and English; every page fits 390 px; screenshots of every page at both sizes', { timeout: 180000 }, async () => {
   const views = [

@@ -144,6 +144,33 @@ std::vector<std::string> Roster::on_call(UnixMs t) const {
   return {};
 }
 
+std::vector<Shift> merge_shifts(const std::vector<Shift>& current,
+                                const std::vector<Shift>& added) {
+  Roster check;
+  for (const auto& a : added) check.add(a);  // throws on empty chains, bad times, overlaps
+  std::vector<Shift> out;
+  for (const auto& e : current) {
+    std::vector<Shift> pieces{e};
+    for (const auto& a : added) {
+      std::vector<Shift> next;
+      for (const auto& p : pieces) {
+        if (a.end_ms <= p.start_ms || p.end_ms <= a.start_ms) {
+          next.push_back(p);
+          continue;
+        }
+        if (p.start_ms < a.start_ms) next.push_back(Shift{p.start_ms, a.start_ms, p.chain});
+        if (a.end_ms < p.end_ms) next.push_back(Shift{a.end_ms, p.end_ms, p.chain});
+      }
+      pieces = std::move(next);
+    }
+    out.insert(out.end(), pieces.begin(), pieces.end());
+  }
+  out.insert(out.end(), added.begin(), added.end());
+  std::sort(out.begin(), out.end(),
+            [](const Shift& a, const Shift& b) { return a.start_ms < b.start_ms; });
+  return out;
+}
+
 namespace {
 
 // Escalation times: level 0 at raise, level k at raise + k × deadline (while unacknowledged).

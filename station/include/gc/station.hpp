@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
@@ -21,6 +22,10 @@
 
 namespace boost::asio::ssl {
 class context;
+}
+
+namespace gc::storage {
+class StationStore;
 }
 
 namespace gc::station {
@@ -90,5 +95,26 @@ void add_user(const std::filesystem::path& db_path, const std::string& username,
               const std::string& password, const std::string& actor);
 bool disable_user(const std::filesystem::path& db_path, const std::string& username,
                   const std::string& actor);
+// Re-enables a disabled account (a disabled name could never be used again before: users are
+// never deleted, so `add` refused it). false if there is no such user.
+bool enable_user(const std::filesystem::path& db_path, const std::string& username,
+                 const std::string& actor);
+
+// A new generated password for the user (returned to be told to them once; only its hash is
+// stored); their sessions end and a lock-out is lifted. nullopt if there is no such user.
+std::optional<std::string> reset_password(const std::filesystem::path& db_path,
+                                          const std::string& username, const std::string& actor);
+
+// The user-name and password rules of add_user; throw storage::Error with the reason.
+void check_username(const std::string& username);
+void check_password(const std::string& username, const std::string& password);
+// A random password for an account an admin creates or resets (shown once, never stored):
+// 16 characters from an alphabet without look-alikes (0/O, 1/l/I), ~90 bits.
+std::string generate_password();
+
+// Who may be on the on-call roster (issue 15): each name in each chain a known, enabled account.
+// Returns the problems ("unknown user 'x'", "user 'y' is disabled"), empty when it may be set.
+std::vector<std::string> roster_user_problems(storage::StationStore& users,
+                                              const std::vector<workflow::Shift>& shifts);
 
 }  // namespace gc::station

@@ -29,6 +29,41 @@ struct UserRecord {
   std::optional<UnixMs> disabled_ms;
   int failed_logins = 0;  // in a row
   std::optional<UnixMs> locked_until_ms;
+  std::string display_name_zh;          // migration 0008; "" when none was set
+  std::optional<UnixMs> last_login_ms;  // read only: the user's latest web session
+};
+
+// One administrative change to an account (the station's users page, the CLI); each field set
+// is applied and audited, all in one transaction.
+struct UserChange {
+  std::optional<std::string> role;
+  std::optional<bool> disabled;  // true: disable (and end its sessions); false: re-enable
+  std::optional<std::string> display_name_zh;
+  // A new password hash: also clears a lock-out and the failure count and ends the sessions.
+  std::optional<std::vector<std::uint8_t>> password_hash;
+  std::vector<std::uint8_t> salt;
+  int iterations = 0;
+};
+
+// The display-name rule: at most 64 characters (code points), no control characters. Throws
+// Error with the reason; insert_user and change_user apply it too.
+void check_display_name(const std::string& name);
+
+enum class UserChangeResult {
+  ok,
+  not_found,
+  last_admin,  // refused: no enabled admin would remain
+};
+
+// A page of the audit log, newest first. Filters are exact; an empty filter matches all.
+struct AuditQuery {
+  std::string user;    // rows whose actor is the user ("station:<user>", "cli:<user>" or bare)
+  std::string action;  // e.g. user_add, view_study
+  std::string target;  // e.g. a study id, a user name, a patient id searched for
+  std::optional<UnixMs> from_ms;           // at_ms >= from_ms
+  std::optional<UnixMs> to_ms;             // at_ms < to_ms
+  std::optional<std::int64_t> before_seq;  // paging: rows older than this one
+  std::size_t limit = 100;
 };
 
 struct WebSessionRecord {
@@ -70,6 +105,8 @@ struct WorklistQuery {
   bool open_only = true;  // raised, acknowledged, confirmed, green_channel
   std::optional<std::string> tier;
   std::optional<std::string> clinic;
+  std::optional<UnixMs> raised_from_ms;  // raised_ms >= this
+  std::optional<UnixMs> raised_to_ms;    // raised_ms < this
   std::size_t limit = 500;
 };
 
@@ -96,6 +133,11 @@ class StationStore {
   std::vector<UserRecord> list_users();
   // true if the user exists (disabled now or already); revokes the user's sessions too.
   bool disable_user(const std::string& username, UnixMs at_ms, const std::string& actor);
+  // Applies `change` (audited as user_role, user_disable, user_enable, user_display_name,
+  // user_password_reset by `actor`). Refuses, changing nothing, what would leave no enabled admin
+  // (disabling or demoting the last one). Throws Error for an invalid role or display name.
+  UserChangeResult change_user(const std::string& username, const UserChange& change, UnixMs at_ms,
+                               const std::string& actor);
   // A failed login: counts it; at `max_failures` in a row locks the account until
   // at_ms + lockout_ms (and restarts the count). Returns the stored row after the change.
   std::optional<UserRecord> record_login_failure(const std::string& username, UnixMs at_ms,
@@ -122,6 +164,8 @@ class StationStore {
   std::int64_t append_audit(UnixMs at_ms, const std::string& actor, const std::string& action,
                             const std::string& target, const std::string& detail = {});
   std::vector<AuditRecord> audit_log(std::int64_t after_seq, std::size_t limit);
+  // Newest first, at most query.limit rows; has_more tells whether older matching rows follow.
+  std::vector<AuditRecord> audit_page(const AuditQuery& query, bool* has_more = nullptr);
 
   // A cheap query that fails when the database is unusable (for /healthz).
   bool healthy();

@@ -83,6 +83,13 @@ class Roster {
   std::vector<Shift> shifts_;
 };
 
+// The roster after adding `added` to `current` (issue 15: `roster set` for tomorrow used to
+// replace the whole roster and so wiped today's shift). Each added shift takes over the time it
+// covers — shifts already there are cut back or, when wholly covered, dropped — and every other
+// shift is kept. Sorted by start. Throws Error (as Roster::add) for an empty chain, a shift that
+// does not end after it starts, or added shifts overlapping each other.
+std::vector<Shift> merge_shifts(const std::vector<Shift>& current, const std::vector<Shift>& added);
+
 struct Page {
   UnixMs at_ms = 0;
   std::size_t level = 0;  // 0 = primary at raise, 1 = backup, …
