@@ -14,7 +14,9 @@
 #include <cstring>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -846,6 +848,140 @@ class SqlStore final : public Store {
 
   // One transaction for the whole batch. Validation problems reject the item (or, when
   // all_or_nothing, abort the batch with an Error); database failures always abort the batch.
+  // A chunk validated for this batch, written with the batch's other new chunks at its end.
+  struct PendingChunk {
+    std::int64_t study_id = 0;
+    std::int64_t sequence = 0;
+    std::int64_t first = 0;
+    std::int64_t n_per_lead = 0;
+    std::vector<std::uint8_t> blob;
+    const std::vector<std::int32_t>* samples = nullptr;  // the caller's, alive during the batch
+  };
+  struct PendingChunks {
+    std::vector<PendingChunk> rows;
+    std::map<std::pair<std::int64_t, std::int64_t>, std::size_t> at;  // (study, sequence) → row
+  };
+
+  // Statements are sent in groups of these sizes (largest first), so a batch of any size takes
+  // few round trips and few distinct prepared statements (a round trip per row is what a
+  // database server makes expensive; SQLite pays little either way).
+  static constexpr std::size_t kGroupSizes[] = {256, 64, 16, 4, 1};
+
+  // The cursors (studies' bookkeeping) of every study in the batch, in groups of IN (...).
+  void load_cursors(const std::vector<std::pair<std::int64_t, Chunk>>& chunks,
+                    std::unordered_map<std::int64_t, Cursor>& cursors) {
+    std::vector<std::int64_t> ids;
+    {
+      std::set<std::int64_t> seen;
+      for (const auto& [id, chunk] : chunks) {
+        if (seen.insert(id).second) ids.push_back(id);
+      }
+    }
+    std::size_t done = 0;
+    while (done < ids.size()) {
+      std::size_t k = 1;
+      for (const std::size_t g : kGroupSizes) {
+        if (ids.size() - done >= g) {
+          k = g;
+          break;
+        }
+      }
+      std::string sql =
+          "SELECT id, n_leads, next_sequence, received_samples_per_lead, complete FROM studies "
+          "WHERE id IN (";
+      for (std::size_t i = 0; i < k; ++i) sql += i == 0 ? "?" : ", ?";
+      sql += ")";
+      auto q = db_->query(sql);
+      for (std::size_t i = 0; i < k; ++i) q.bind(static_cast<int>(i + 1), ids[done + i]);
+      while (q.step()) {
+        cursors.emplace(q.int64(0), Cursor{q.int64(1), q.int64(2), q.int64(3), q.int64(4) != 0});
+      }
+      done += k;
+    }
+  }
+
+  void insert_pending(const PendingChunks& pending, UnixMs now) {
+    std::size_t done = 0;
+    const auto& rows = pending.rows;
+    while (done < rows.size()) {
+      std::size_t k = 1;
+      for (const std::size_t g : kGroupSizes) {
+        if (rows.size() - done >= g) {
+          k = g;
+          break;
+        }
+      }
+      std::string sql =
+          "INSERT INTO chunks (study_id, sequence, first_sample_index, n_samples_per_lead, "
+          "samples, received_ms, encoding) VALUES ";
+      for (std::size_t i = 0; i < k; ++i) sql += i == 0 ? "(?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?)";
+      auto q = db_->query(sql);
+      for (std::size_t i = 0; i < k; ++i) {
+        const PendingChunk& r = rows[done + i];
+        const int p = static_cast<int>(7 * i);
+        q.bind(p + 1, r.study_id)
+            .bind(p + 2, r.sequence)
+            .bind(p + 3, r.first)
+            .bind(p + 4, r.n_per_lead)
+            .bind_blob(p + 5, r.blob)
+            .bind(p + 6, now)
+            .bind(p + 7, detail::kEncodingDeltaVarint);
+      }
+      q.run();
+      done += k;
+    }
+  }
+
+  void update_cursors(const std::unordered_map<std::int64_t, Cursor>& cursors) {
+    std::vector<std::pair<std::int64_t, const Cursor*>> dirty;
+    for (const auto& [study_id, c] : cursors) {
+      if (c.dirty) dirty.emplace_back(study_id, &c);
+    }
+    if (db_->dialect() != db::Dialect::postgresql) {
+      for (const auto& [study_id, c] : dirty) {
+        db_->query(
+               "UPDATE studies SET next_sequence = ?, received_samples_per_lead = ? WHERE id = ?")
+            .bind(1, c->next_sequence)
+            .bind(2, c->received_samples_per_lead)
+            .bind(3, study_id)
+            .run();
+      }
+      return;
+    }
+    // PostgreSQL: one UPDATE ... FROM (VALUES ...) per group.
+    std::size_t done = 0;
+    while (done < dirty.size()) {
+      std::size_t k = 1;
+      for (const std::size_t g : kGroupSizes) {
+        if (dirty.size() - done >= g) {
+          k = g;
+          break;
+        }
+      }
+      std::string sql =
+          "UPDATE studies AS s SET next_sequence = v.ns, received_samples_per_lead = v.rs FROM "
+          "(VALUES ";
+      for (std::size_t i = 0; i < k; ++i) {
+        sql += i == 0 ? "" : ", ";
+        sql += "(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))";
+      }
+      sql += ") AS v(id, ns, rs) WHERE s.id = v.id";
+      auto q = db_->query(sql);
+      for (std::size_t i = 0; i < k; ++i) {
+        const int p = static_cast<int>(3 * i);
+        q.bind(p + 1, dirty[done + i].first)
+            .bind(p + 2, dirty[done + i].second->next_sequence)
+            .bind(p + 3, dirty[done + i].second->received_samples_per_lead);
+      }
+      q.run();
+      done += k;
+    }
+  }
+
+  // One transaction for the whole batch. Validation problems reject the item (or, when
+  // all_or_nothing, abort the batch with an Error); database failures always abort the batch.
+  // Round trips: the batch's studies are read, its new chunks inserted and its studies updated
+  // in groups (load_cursors, insert_pending, update_cursors), not one statement per chunk.
   std::vector<ChunkOutcome> append_batch(
       const std::vector<std::pair<std::int64_t, Chunk>>& chunks, bool all_or_nothing) {
     std::vector<ChunkOutcome> out;
@@ -854,39 +990,26 @@ class SqlStore final : public Store {
     std::lock_guard lock(mu_);
     Transaction tx(*db_);
     std::unordered_map<std::int64_t, Cursor> cursors;
-    const UnixMs now = now_unix_ms();
+    load_cursors(chunks, cursors);
+    PendingChunks pending;
+    pending.rows.reserve(chunks.size());
     for (const auto& [study_id, chunk] : chunks) {
-      out.push_back(append_one(cursors, study_id, chunk, now));
+      out.push_back(append_one(cursors, pending, study_id, chunk));
       if (all_or_nothing && out.back().status == ChunkOutcome::Status::rejected) {
         throw Error("study " + std::to_string(study_id) + ", chunk " +
                     std::to_string(chunk.sequence) + ": " + out.back().error);
       }
     }
-    for (const auto& [study_id, c] : cursors) {
-      if (!c.dirty) continue;
-      db_->query(
-             "UPDATE studies SET next_sequence = ?, received_samples_per_lead = ? WHERE id = ?")
-          .bind(1, c.next_sequence)
-          .bind(2, c.received_samples_per_lead)
-          .bind(3, study_id)
-          .run();
-    }
+    insert_pending(pending, now_unix_ms());
+    update_cursors(cursors);
     tx.commit();
     return out;
   }
 
   ChunkOutcome append_one(std::unordered_map<std::int64_t, Cursor>& cursors,
-                          std::int64_t study_id, const Chunk& chunk, UnixMs now) {
-    auto it = cursors.find(study_id);
-    if (it == cursors.end()) {
-      auto q = db_->query(
-          "SELECT n_leads, next_sequence, received_samples_per_lead, complete FROM studies "
-          "WHERE id = ?");
-      q.bind(1, study_id);
-      if (!q.step()) return rejected("no such study");
-      it = cursors.emplace(study_id, Cursor{q.int64(0), q.int64(1), q.int64(2), q.int64(3) != 0})
-               .first;
-    }
+                          PendingChunks& pending, std::int64_t study_id, const Chunk& chunk) {
+    const auto it = cursors.find(study_id);
+    if (it == cursors.end()) return rejected("no such study");
     Cursor& c = it->second;
     const std::string seq_text = std::to_string(chunk.sequence);
     if (chunk.sequence > kMaxI64 || chunk.first_sample_index > kMaxI64) {
@@ -904,7 +1027,15 @@ class SqlStore final : public Store {
     const auto first = static_cast<std::int64_t>(chunk.first_sample_index);
     if (sequence < c.next_sequence) {
       // A resend: acceptable only if it is the very chunk we stored (compared as samples, so a
-      // row stored in another encoding compares too).
+      // row stored in another encoding compares too) — or accepted earlier in this batch.
+      if (const auto p = pending.at.find({study_id, sequence}); p != pending.at.end()) {
+        const PendingChunk& row = pending.rows[p->second];
+        if (row.first == first && row.n_per_lead == n_per_lead && *row.samples == chunk.samples) {
+          return ChunkOutcome{ChunkOutcome::Status::duplicate, {}};
+        }
+        return rejected("conflicting resend of chunk " + seq_text +
+                        ": it differs from the chunk already stored");
+      }
       auto q = db_->query(
           "SELECT first_sample_index, samples, encoding, n_samples_per_lead FROM chunks "
           "WHERE study_id = ? AND sequence = ?");
@@ -934,18 +1065,15 @@ class SqlStore final : public Store {
                       std::to_string(c.received_samples_per_lead) +
                       " samples per lead are stored");
     }
-    detail::encode_delta_varint(chunk.samples, n_leads, encode_scratch_);
-    db_->query(
-           "INSERT INTO chunks (study_id, sequence, first_sample_index, n_samples_per_lead, "
-           "samples, received_ms, encoding) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        .bind(1, study_id)
-        .bind(2, sequence)
-        .bind(3, first)
-        .bind(4, n_per_lead)
-        .bind_blob(5, encode_scratch_)
-        .bind(6, now)
-        .bind(7, detail::kEncodingDeltaVarint)
-        .run();
+    PendingChunk row;
+    row.study_id = study_id;
+    row.sequence = sequence;
+    row.first = first;
+    row.n_per_lead = n_per_lead;
+    row.samples = &chunk.samples;
+    detail::encode_delta_varint(chunk.samples, n_leads, row.blob);
+    pending.at.emplace(std::make_pair(study_id, sequence), pending.rows.size());
+    pending.rows.push_back(std::move(row));
     ++c.next_sequence;
     c.received_samples_per_lead += n_per_lead;
     c.dirty = true;
@@ -958,8 +1086,7 @@ class SqlStore final : public Store {
   std::recursive_mutex mu_;
   std::unique_ptr<Db> db_;
   std::vector<std::uint8_t> cache_key_;
-  // Reused per chunk (under mu_): no allocation per append once warmed up.
-  std::vector<std::uint8_t> encode_scratch_;
+  // Reused per resend check (under mu_).
   std::vector<std::int32_t> decode_scratch_;
   std::unordered_map<std::string, Verified> verified_;
 

@@ -249,6 +249,82 @@ TEST_CASE("group commit across studies: one transaction, per-item outcomes", "[s
   CHECK(fx.store->get_study(ids[2])->next_sequence == 4);
 }
 
+TEST_CASE("a resend inside the same batch: duplicate or conflicting, as across batches",
+          "[storage][chunks]") {
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  Fixture fx(backend);
+  const auto a = fx.store->begin_study(make_header(fx.device, "in-batch")).study_id;
+  auto changed = make_chunk(1, 3, 100, 7);
+  changed.samples[5] += 1;
+  std::vector<std::pair<std::int64_t, Chunk>> batch{
+      {a, make_chunk(0, 3, 100, 7)}, {a, make_chunk(1, 3, 100, 7)},
+      {a, make_chunk(0, 3, 100, 7)},  // the same chunk again before the batch is written
+      {a, changed},                   // chunk 1 with other samples
+      {a, make_chunk(2, 3, 100, 7)}};
+  const auto outcomes = fx.store->append_chunks_each(batch);
+  using S = ChunkOutcome::Status;
+  REQUIRE(outcomes.size() == 5);
+  CHECK(outcomes[0].status == S::stored);
+  CHECK(outcomes[1].status == S::stored);
+  CHECK(outcomes[2].status == S::duplicate);
+  CHECK(outcomes[3].status == S::rejected);
+  CHECK(contains_text(outcomes[3].error, "conflicting resend"));
+  CHECK(outcomes[4].status == S::stored);
+  CHECK(fx.store->get_study(a)->next_sequence == 3);
+  // What is stored is the first version of chunk 1, each chunk once.
+  const auto stored = fx.store->load_samples(a);
+  std::vector<std::int32_t> expected;
+  for (std::uint64_t s = 0; s < 3; ++s) {
+    const auto c = make_chunk(s, 3, 100, 7);
+    expected.insert(expected.end(), c.samples.begin(), c.samples.end());
+  }
+  std::vector<std::int32_t> got;
+  for (std::size_t i = 0; i < stored.samples[0].size(); ++i) {
+    for (const auto& lead : stored.samples) got.push_back(lead[i]);
+  }
+  CHECK(got == expected);
+}
+
+TEST_CASE("a large batch over many studies (grouped statements), with a study that does not exist",
+          "[storage][chunks]") {
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  Fixture fx(backend);
+  // 203 studies × 3 chunks: 609 rows, sent in groups of 256, 64, 16, 4 and 1 rows.
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 203; ++i) {
+    ids.push_back(fx.store->begin_study(make_header(fx.device, "big-" + std::to_string(i))).study_id);
+  }
+  std::vector<std::pair<std::int64_t, Chunk>> batch;
+  for (std::uint64_t seq = 0; seq < 3; ++seq) {
+    for (const auto id : ids) batch.emplace_back(id, make_chunk(seq, 3, 50, static_cast<int>(id)));
+  }
+  batch.emplace_back(ids.back() + 1000, make_chunk(0, 3, 50));  // no such study
+  const auto outcomes = fx.store->append_chunks_each(batch);
+  REQUIRE(outcomes.size() == batch.size());
+  for (std::size_t i = 0; i + 1 < outcomes.size(); ++i) {
+    REQUIRE(outcomes[i].status == ChunkOutcome::Status::stored);
+  }
+  CHECK(outcomes.back().status == ChunkOutcome::Status::rejected);
+  CHECK(contains_text(outcomes.back().error, "no such study"));
+  for (const auto id : {ids.front(), ids[101], ids.back()}) {
+    const auto s = fx.store->get_study(id);
+    CHECK(s->next_sequence == 3);
+    CHECK(s->received_samples_per_lead == 150);
+    const auto samples = fx.store->load_samples(id);
+    std::vector<std::int32_t> got, expected;
+    for (std::uint64_t seq = 0; seq < 3; ++seq) {
+      const auto c = make_chunk(seq, 3, 50, static_cast<int>(id));
+      expected.insert(expected.end(), c.samples.begin(), c.samples.end());
+    }
+    for (std::size_t i = 0; i < samples.samples[0].size(); ++i) {
+      for (const auto& lead : samples.samples) got.push_back(lead[i]);
+    }
+    CHECK(got == expected);
+  }
+}
+
 TEST_CASE("an aborted batch leaves nothing behind (transaction rolled back)", "[storage][chunks]") {
   const auto backend = GC_BACKENDS;
   INFO(backend_name(backend));
