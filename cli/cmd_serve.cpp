@@ -20,6 +20,7 @@
 #include "gc/alert_cart.hpp"
 #include "gc/alert_service.hpp"
 #include "gc/backup.hpp"
+#include "gc/case_feed.hpp"
 #include "gc/case_ingest.hpp"
 #include "gc/case_store.hpp"
 #include "gc/centre_pki.hpp"
@@ -529,6 +530,18 @@ int cmd_serve(int argc, char** argv) {
     }
   }
   alerts.start();
+  // Case timelines changed through other nodes (several serve on one database) reach this
+  // station's live feed too; the alert changes come through the alert service.
+  std::unique_ptr<workflow::CaseFeed> case_feed;
+  if (station) {
+    case_feed = std::make_unique<workflow::CaseFeed>(
+        db_path, std::chrono::milliseconds(250),
+        [&station_ptr](std::int64_t case_id) {
+          if (station_ptr != nullptr) station_ptr->publish_case(case_id);
+        },
+        config.log);
+    case_feed->start();
+  }
   if (!quiet) {
     std::cout << utc_now_text() << " database " << storage::describe_database(db_path)
               << " (schema version " << store->schema_version() << "), node " << alerts.node_id()
@@ -578,6 +591,7 @@ int cmd_serve(int argc, char** argv) {
     t.join();
   }
   server.finish();  // the last analyses may still raise alerts (the station object lives on)
+  if (case_feed) case_feed->stop();
   alerts.stop();
   store->checkpoint();
   const ingest::ServerStats stats = server.stats();

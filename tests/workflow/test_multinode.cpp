@@ -2,7 +2,8 @@
 // would be) and on PostgreSQL: a transition or page stored by node A reaches node B's station
 // and the cart connected to B within a second, each change once per node; escalation pages each
 // level once although every node ticks, and each webhook is posted once; a page whose claiming
-// node died is posted by another node when the claim's lease runs out.
+// node died is posted by another node when the claim's lease runs out; a case's new time node
+// reaches the other node's case feed.
 #include <atomic>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -15,6 +16,7 @@
 #include "gc/alert_cart.hpp"
 #include "gc/alert_service.hpp"
 #include "gc/alert_store.hpp"
+#include "gc/case_feed.hpp"
 #include "gc/case_store.hpp"
 #include "gc/storage.hpp"
 #include "storage/storage_test_util.hpp"
@@ -323,4 +325,38 @@ TEST_CASE("a page whose node died before posting it is posted by another node af
   CHECK(store->deliveries(*page_seq).at(0).status == "delivered");
   // Delivered: no node can claim it any more.
   CHECK_FALSE(store->claim_page_webhook(*page_seq, "late", raised + 99'000'000, raised + 99'100'000));
+}
+
+TEST_CASE("two nodes: a time node recorded through one reaches the other's case feed within 1 s",
+          "[workflow][multinode]") {
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  TestDb db(backend);
+  const auto alert = one_alert(db.location(), storage::now_unix_ms());
+  std::mutex mu;
+  std::vector<std::pair<std::int64_t, Clock::time_point>> seen;
+  CaseFeed feed(db.location(), std::chrono::milliseconds(250), [&](std::int64_t case_id) {
+    std::lock_guard lock(mu);
+    seen.emplace_back(case_id, Clock::now());
+  });
+  feed.start();
+  // Node A (its own CaseStore) records a door-in and a transfer flag.
+  auto node_a = storage::CaseStore::open(db.location(), "node-a");
+  const auto at = Clock::now();
+  const UnixMs now = storage::now_unix_ms();
+  node_a->append_node({0, alert.case_id, "door_in", now, std::nullopt, "station", "station:dr_li",
+                       "server", now, std::nullopt, ""});
+  node_a->append_flag({0, alert.case_id, "transfer", true, "station", "station:dr_li", now});
+  REQUIRE(wait_for([&] {
+    std::lock_guard lock(mu);
+    return !seen.empty();
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  feed.stop();
+  std::lock_guard lock(mu);
+  CHECK(seen.front().first == alert.case_id);
+  CHECK(ms_between(at, seen.front().second) <= 1'000);
+  // Both rows came in one round or two: the case is named at most twice, never for old rows.
+  CHECK(seen.size() <= 2);
+  for (const auto& [case_id, when] : seen) CHECK(case_id == alert.case_id);
 }

@@ -18,6 +18,7 @@
 
 #include "gc/alert_cart.hpp"
 #include "gc/alert_store.hpp"
+#include "seq_feed.hpp"
 
 namespace gc::workflow {
 
@@ -30,11 +31,6 @@ struct Stopping {};
 // was too slow to renew it): that node posts the page, this one stops.
 struct ClaimLost {};
 
-// A sequence gap (a row numbered but not visible yet: its transaction has not committed, or
-// rolled back) is waited for this long before the feed moves past it.
-constexpr UnixMs kFeedGapWaitMs = 10'000;
-constexpr std::size_t kFeedPage = 500;
-
 std::string default_node_id() {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
@@ -44,34 +40,6 @@ std::string default_node_id() {
   return std::string(host[0] ? host : "node") + "/" + std::to_string(::getpid()) + "/" + suffix;
 }
 
-// Which rows of one append-only table (seq ascending) this node has passed on. Every seq up to
-// `floor` is done; above it, `handled` holds the seqs seen or written here. A missing seq with
-// later ones seen is a gap: PostgreSQL numbers rows when they are inserted, not when they
-// commit, so a later seq can become visible first — the gap is read again until it appears or
-// kFeedGapWaitMs passed (a rolled-back insert leaves a hole for good).
-struct Feed {
-  std::int64_t floor = 0;
-  std::set<std::int64_t> handled;
-  std::map<std::int64_t, UnixMs> gap_since;
-
-  void advance(UnixMs now_ms) {
-    for (;;) {
-      if (handled.erase(floor + 1) != 0) {
-        gap_since.erase(floor + 1);
-        ++floor;
-        continue;
-      }
-      if (handled.empty()) return;
-      const auto [it, fresh] = gap_since.try_emplace(floor + 1, now_ms);
-      if (!fresh && now_ms - it->second > kFeedGapWaitMs) {
-        gap_since.erase(it);
-        ++floor;
-        continue;
-      }
-      return;
-    }
-  }
-};
 
 AlertTransitionRecord to_record(const storage::AlertTransitionRow& r) {
   return AlertTransitionRecord{r.seq,   r.alert_id, r.from_state, r.to_state,
@@ -177,8 +145,8 @@ struct AlertService::Impl {
 
   // Guarded by op_mutex: every write of a transition or page registers its seq while still
   // holding it, and follow() reads under it, so a row is either this node's or another's.
-  Feed transitions_feed;
-  Feed pages_feed;
+  detail::SeqFeed transitions_feed;
+  detail::SeqFeed pages_feed;
 
   std::chrono::milliseconds lease() const {
     if (cfg.webhook_lease > std::chrono::milliseconds::zero()) return cfg.webhook_lease;
@@ -290,7 +258,7 @@ struct AlertService::Impl {
       w.cart_payload = to_alert_update(change).SerializeAsString();
     }
     const auto written = store->record_transition(w);
-    transitions_feed.handled.insert(written.transition_seq);  // caller holds op_mutex
+    transitions_feed.take(written.transition_seq);  // caller holds op_mutex: not passed on again
     change.transition.seq = written.transition_seq;
     change.cart_outbox_id = written.outbox_id;
     return change;
@@ -373,7 +341,7 @@ struct AlertService::Impl {
       row.webhook_status = cfg.webhook ? "pending" : "";
       const auto seq = store->record_page(row);
       if (!seq) continue;  // another process paged this level first
-      pages_feed.handled.insert(*seq);  // caller holds op_mutex
+      pages_feed.take(*seq);  // caller holds op_mutex: not passed on again
       row.seq = *seq;
       log("alert " + std::to_string(ctx.alert.alert_id) + " (" + ctx.alert.tier + "): paged " +
           (page.who.empty() ? std::string("NOBODY (no one on call)") : page.who) + ", level " +
@@ -436,12 +404,12 @@ struct AlertService::Impl {
     {
       std::lock_guard op(op_mutex);
       const UnixMs now_ms = storage::now_unix_ms();  // gap timing: the real clock
-      for (auto& row : store->transitions_after(transitions_feed.floor, kFeedPage)) {
-        if (transitions_feed.handled.insert(row.seq).second) transitions.push_back(std::move(row));
+      for (auto& row : store->transitions_after(transitions_feed.floor, detail::kFeedPage)) {
+        if (transitions_feed.take(row.seq)) transitions.push_back(std::move(row));
       }
       transitions_feed.advance(now_ms);
-      for (auto& row : store->pages_after(pages_feed.floor, kFeedPage)) {
-        if (pages_feed.handled.insert(row.seq).second) pages.push_back(std::move(row));
+      for (auto& row : store->pages_after(pages_feed.floor, detail::kFeedPage)) {
+        if (pages_feed.take(row.seq)) pages.push_back(std::move(row));
       }
       pages_feed.advance(now_ms);
     }
