@@ -289,21 +289,22 @@ TEST_CASE("a page whose node died before posting it is posted by another node af
   gc::test::Receiver receiver({});
   std::atomic<UnixMs> now{raised};
 
-  // Node "dead" recorded the primary's page and claimed its webhook, then died.
+  // Node "dead" recorded the primary's page and claimed its webhook for 1.5 s, then died.
+  // (Leases run on the system clock; the escalation clock here is injected.)
   auto store = storage::AlertStore::open(db.location());
   const auto page_seq = store->record_page(
       {0, alert.alert_id, 0, "dr_li", "raised", raised, raised, "station,webhook", "pending"});
   REQUIRE(page_seq);
-  REQUIRE(store->claim_page_webhook(*page_seq, "dead", raised, raised + 20'000));
-  // While its lease runs, nobody else may take it; a second claim by anyone is refused.
-  CHECK_FALSE(store->claim_page_webhook(*page_seq, "other", raised + 1'000, raised + 21'000));
+  const UnixMs claimed = storage::now_unix_ms();
+  REQUIRE(store->claim_page_webhook(*page_seq, "dead", claimed, claimed + 1'500));
+  // While its lease runs, nobody else may take it.
+  CHECK_FALSE(store->claim_page_webhook(*page_seq, "other", claimed + 100, claimed + 10'000));
 
   AlertServiceConfig cfg;
   cfg.db_path = db.location();
   cfg.clock = [&] { return now.load(); };
   cfg.tick = std::chrono::milliseconds(10);
   cfg.node_id = "node-b";
-  cfg.webhook_lease = std::chrono::milliseconds(20'000);
   WebhookConfig hook;
   hook.url = receiver.url();
   hook.backoff_ms = {5};
@@ -311,12 +312,14 @@ TEST_CASE("a page whose node died before posting it is posted by another node af
   Node b;
   AlertService node_b(cfg, b.channels());
   node_b.set_roster({{raised - 3600'000, raised + 3600'000, {"dr_li", "dr_wang"}}}, "cli:admin");
+  now = raised + 10'000;  // the backup is not due yet
   node_b.start();
-  now = raised + 10'000;  // lease still held by the dead node
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  CHECK(receiver.bodies().empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  if (storage::now_unix_ms() < claimed + 1'400) {
+    CHECK(receiver.bodies().empty());  // the dead node's lease still runs
+  }
 
-  now = raised + 20'001;  // the lease ran out: node B takes the page over and posts it, once
+  // The lease runs out: node B takes the page over and posts it, once.
   REQUIRE(wait_for([&] { return receiver.bodies().size() == 1; }));
   REQUIRE(wait_for([&] { return store->deliveries(*page_seq).size() == 1; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -324,7 +327,8 @@ TEST_CASE("a page whose node died before posting it is posted by another node af
   CHECK(receiver.bodies().size() == 1);
   CHECK(store->deliveries(*page_seq).at(0).status == "delivered");
   // Delivered: no node can claim it any more.
-  CHECK_FALSE(store->claim_page_webhook(*page_seq, "late", raised + 99'000'000, raised + 99'100'000));
+  const UnixMs late = storage::now_unix_ms() + 99'000'000;
+  CHECK_FALSE(store->claim_page_webhook(*page_seq, "late", late, late + 1'000));
 }
 
 TEST_CASE("two nodes: a time node recorded through one reaches the other's case feed within 1 s",

@@ -305,7 +305,9 @@ struct AlertService::Impl {
       std::lock_guard lock(run_mutex);
       if (webhook_inflight.contains(page_seq)) return false;
     }
-    const UnixMs now_ms = now();
+    // Leases are about real elapsed time (is the holder alive?), not the escalation clock (which
+    // tests move in jumps): the system clock.
+    const UnixMs now_ms = storage::now_unix_ms();
     if (!store->claim_page_webhook(page_seq, cfg.node_id, now_ms, now_ms + lease().count())) {
       return false;
     }
@@ -488,7 +490,8 @@ struct AlertService::Impl {
     const auto sleep = [this, &current_page](std::chrono::milliseconds d) {
       // Before each retry: keep the claim (covering this wait and the next attempt), or stop if
       // another node has taken it over.
-      if (!store->renew_page_webhook(current_page, cfg.node_id, now() + d.count() + lease().count())) {
+      if (!store->renew_page_webhook(current_page, cfg.node_id,
+                                     storage::now_unix_ms() + d.count() + lease().count())) {
         throw ClaimLost{};
       }
       std::unique_lock lock(run_mutex);

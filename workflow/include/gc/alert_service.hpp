@@ -92,8 +92,8 @@ struct AlertServiceConfig {
   // is recorded once (the database refuses a second row for the same level) and its webhook is
   // posted by the node that holds the page's claim, a lease renewed between retries: when the
   // lease runs out (that node died or hung) another node's tick takes the claim over and posts
-  // the page. Lease times are by `clock`, so the nodes' clocks must agree (NTP) to well within
-  // the lease.
+  // the page. Leases are by the system clock (not `clock`, which tests move in jumps), so the
+  // nodes' clocks must agree (NTP) to well within the lease.
   std::string node_id;  // empty: "<hostname>/<pid>/<random>"
   std::chrono::milliseconds webhook_lease{0};  // 0: longest backoff + timeout + 5 s
   // How often the node reads the transitions and pages other nodes (or other processes, e.g. a
