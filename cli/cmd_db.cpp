@@ -68,7 +68,7 @@ int db_copy_between(int argc, char** argv) {
       "to", po::value(&to)->required(),
       "new or empty database to copy into (created and migrated if needed); the password of a "
       "postgresql:// URI from PGPASSWORD or ~/.pgpass")("quiet,q", po::bool_switch(&quiet),
-                                                         "no progress lines");
+                                                        "no progress lines");
   po::variables_map vm;
   if (auto rc = parse_options("db copy", argc, argv, desc, nullptr, vm,
                               "usage: greenchannel db copy --from DB --to DB")) {
@@ -92,13 +92,12 @@ int db_copy_between(int argc, char** argv) {
     std::int64_t rows = 0;
     for (const auto& t : report.tables) rows += t.rows;
     std::cout << "copied " << storage::describe_database(from) << " to "
-              << storage::describe_database(to) << ": schema version "
-              << report.schema_version << ", " << rows << " rows in " << report.tables.size()
+              << storage::describe_database(to) << ": schema version " << report.schema_version
+              << ", " << rows << " rows in " << report.tables.size()
               << " tables, every row compared equal; " << report.studies_verified
               << " studies' samples decoded equal on both sides (" << report.samples_verified
               << " samples; " << report.complete_studies_crc_checked
-              << " complete studies match their cart's CRC-32); " << report.elapsed_ms
-              << " ms\n";
+              << " complete studies match their cart's CRC-32); " << report.elapsed_ms << " ms\n";
     for (const auto& t : report.tables) {
       std::cout << "  " << t.table << " " << t.rows << "\n";
     }

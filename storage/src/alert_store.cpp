@@ -292,8 +292,8 @@ std::vector<AlertPageRow> AlertStore::pages_awaiting_webhook() {
   return out;
 }
 
-bool AlertStore::claim_page_webhook(std::int64_t page_seq, const std::string& node,
-                                    UnixMs now_ms, UnixMs lease_until_ms) {
+bool AlertStore::claim_page_webhook(std::int64_t page_seq, const std::string& node, UnixMs now_ms,
+                                    UnixMs lease_until_ms) {
   std::lock_guard lock(impl_->mutex);
   // One statement, atomic on both backends: a new claim, or the take-over of an expired one
   // (the row is locked by the upsert, so two nodes cannot both take it over).
@@ -318,8 +318,7 @@ bool AlertStore::renew_page_webhook(std::int64_t page_seq, const std::string& no
                                     UnixMs lease_until_ms) {
   std::lock_guard lock(impl_->mutex);
   impl_->db
-      ->query(
-          "UPDATE alert_page_claims SET lease_until_ms = ? WHERE page_seq = ? AND node = ?")
+      ->query("UPDATE alert_page_claims SET lease_until_ms = ? WHERE page_seq = ? AND node = ?")
       .bind(1, lease_until_ms)
       .bind(2, page_seq)
       .bind(3, node)

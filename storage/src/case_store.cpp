@@ -339,8 +339,8 @@ std::vector<std::pair<std::int64_t, std::int64_t>> CaseStore::timeline_rows_afte
 }
 
 std::int64_t CaseStore::last_timeline_seq(Timeline table) {
-  auto q = impl_->db->query(std::string("SELECT coalesce(max(seq), 0) FROM ") +
-                            timeline_table(table));
+  auto q =
+      impl_->db->query(std::string("SELECT coalesce(max(seq), 0) FROM ") + timeline_table(table));
   q.step();
   return q.int64(0);
 }

@@ -96,8 +96,8 @@ struct Value {
 
   bool operator==(const Value& o) const {
     // Doubles compare bit for bit (0.1 must come back as the same 0.1; -0.0 is not +0.0).
-    return null == o.null && i == o.i && std::bit_cast<std::uint64_t>(d) ==
-           std::bit_cast<std::uint64_t>(o.d) && bytes == o.bytes;
+    return null == o.null && i == o.i &&
+           std::bit_cast<std::uint64_t>(d) == std::bit_cast<std::uint64_t>(o.d) && bytes == o.bytes;
   }
 };
 
@@ -198,8 +198,9 @@ void bind_value(db::Query& q, int index, const Value& v, Kind kind) {
       q.bind(index, std::string_view(v.bytes));
       break;
     case Kind::blob:
-      q.bind_blob(index, std::span<const std::uint8_t>(
-                             reinterpret_cast<const std::uint8_t*>(v.bytes.data()), v.bytes.size()));
+      q.bind_blob(index,
+                  std::span<const std::uint8_t>(
+                      reinterpret_cast<const std::uint8_t*>(v.bytes.data()), v.bytes.size()));
       break;
   }
 }
@@ -230,8 +231,7 @@ class PageReader {
     std::vector<std::string> order;
     std::vector<std::string> key_exprs;
     for (std::size_t k = 0; k < t.key.size(); ++k) {
-      const bool text =
-          t.columns[static_cast<std::size_t>(t.key_index[k])].kind == Kind::text;
+      const bool text = t.columns[static_cast<std::size_t>(t.key_index[k])].kind == Kind::text;
       const std::string expr = (text && db.dialect() == db::Dialect::postgresql)
                                    ? t.key[k] + " COLLATE \"C\""
                                    : t.key[k];
@@ -239,12 +239,12 @@ class PageReader {
       order.push_back(expr);
     }
     const std::string head = "SELECT " + join(cols, ", ") + " FROM " + t.name;
-    const std::string tail = " ORDER BY " + join(order, ", ") + " LIMIT " +
-                             std::to_string(kPageRows);
+    const std::string tail =
+        " ORDER BY " + join(order, ", ") + " LIMIT " + std::to_string(kPageRows);
     first_sql_ = head + tail;
     std::vector<std::string> marks(t.key.size(), "?");
-    next_sql_ = head + " WHERE (" + join(key_exprs, ", ") + ") > (" + join(marks, ", ") + ")" +
-                tail;
+    next_sql_ =
+        head + " WHERE (" + join(key_exprs, ", ") + ") > (" + join(marks, ", ") + ")" + tail;
   }
 
   // The next page (empty at the end).
@@ -403,8 +403,8 @@ std::vector<TablePlan> plan_tables(Side& src, Side& dst) {
       theirs.erase(it);
     }
     if (!theirs.empty()) {
-      throw Error(dst.where + ": table " + t.name + " has a column the source lacks: " +
-                  theirs.begin()->first);
+      throw Error(dst.where + ": table " + t.name +
+                  " has a column the source lacks: " + theirs.begin()->first);
     }
     t.key = spec.key;
     for (const auto& k : t.key) {
@@ -522,9 +522,9 @@ void verify_table(Side& src, Side& dst, const TablePlan& t, std::int64_t copied)
         if (!(pa[r][c] == pb[r][c])) {
           throw Error("verification: " + t.name + "." + t.columns[c].name + " of row " +
                       std::to_string(row_no + 1) + " is " +
-                      describe_value(pa[r][c], t.columns[c].kind) + " in " + src.where +
-                      " but " + describe_value(pb[r][c], t.columns[c].kind) + " in " +
-                      dst.where + " — nothing committed");
+                      describe_value(pa[r][c], t.columns[c].kind) + " in " + src.where + " but " +
+                      describe_value(pb[r][c], t.columns[c].kind) + " in " + dst.where +
+                      " — nothing committed");
         }
       }
     }
@@ -572,8 +572,9 @@ void verify_samples(Side& src, Side& dst, CopyReport& report) {
     const DecodedStudy a = decode_study(src, id, n_leads);
     const DecodedStudy b = decode_study(dst, id, n_leads);
     if (a.crc != b.crc || a.samples != b.samples) {
-      throw Error("verification: study " + std::to_string(id) + " decodes to different samples in " +
-                  src.where + " and " + dst.where + " — nothing committed");
+      throw Error("verification: study " + std::to_string(id) +
+                  " decodes to different samples in " + src.where + " and " + dst.where +
+                  " — nothing committed");
     }
     if (studies.int64(1) == 1) {
       if (static_cast<std::uint32_t>(studies.int64(2)) != b.crc) {
@@ -607,10 +608,9 @@ CopyReport copy_database(const std::filesystem::path& from, const std::filesyste
   {
     std::error_code ec1;
     std::error_code ec2;
-    const bool same = from_s == to_s ||
-                      (!is_postgresql_uri(from_s) && !is_postgresql_uri(to_s) &&
-                       std::filesystem::weakly_canonical(from, ec1) ==
-                           std::filesystem::weakly_canonical(to, ec2));
+    const bool same = from_s == to_s || (!is_postgresql_uri(from_s) && !is_postgresql_uri(to_s) &&
+                                         std::filesystem::weakly_canonical(from, ec1) ==
+                                             std::filesystem::weakly_canonical(to, ec2));
     if (same) throw Error("db copy: --from and --to are the same database");
   }
   CopyReport report;

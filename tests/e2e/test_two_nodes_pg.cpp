@@ -37,8 +37,8 @@ struct WsLive {
   websocket::stream<beast::tcp_stream> ws{io};
 
   void connect(std::uint16_t port, const std::string& cookie) {
-    beast::get_lowest_layer(ws).connect(boost::asio::ip::tcp::endpoint(
-        boost::asio::ip::make_address("127.0.0.1"), port));
+    beast::get_lowest_layer(ws).connect(
+        boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
     const std::string origin = "http://127.0.0.1:" + std::to_string(port);
     ws.set_option(websocket::stream_base::decorator([cookie, origin](websocket::request_type& req) {
       req.set(beast::http::field::cookie, "gc_session=" + cookie);
@@ -96,9 +96,10 @@ int station_port(gc::test::ServeProcess& node) {
 
 }  // namespace
 
-TEST_CASE("two serve nodes on one PostgreSQL: alert on B's station within 1 s, pages once, "
-          "confirmation through A, failover to B",
-          "[e2e][multinode][postgresql]") {
+TEST_CASE(
+    "two serve nodes on one PostgreSQL: alert on B's station within 1 s, pages once, "
+    "confirmation through A, failover to B",
+    "[e2e][multinode][postgresql]") {
   gc::station::test::TempDir dir;
   const std::string uri = gc::test::PgCluster::instance().create_database();
   const fs::path record = write_stemi_record(dir.path());
@@ -107,9 +108,8 @@ TEST_CASE("two serve nodes on one PostgreSQL: alert on B's station within 1 s, p
     auto store = gc::storage::Store::open(uri);
     device = store->add_device("城关镇卫生院", "cart-two-nodes");
     const auto now = gc::storage::now_unix_ms();
-    gc::storage::AlertStore::open(uri)->set_roster({{now - 3600'000, now + 3600'000,
-                                                     {"dr_li", "dr_wang"}}},
-                                                   "cli:admin");
+    gc::storage::AlertStore::open(uri)->set_roster(
+        {{now - 3600'000, now + 3600'000, {"dr_li", "dr_wang"}}}, "cli:admin");
     gc::station::add_user(uri, "dr_li", gc::station::Role::cardiologist,
                           gc::station::test::kPassword, "cli:admin");
   }
@@ -133,8 +133,8 @@ TEST_CASE("two serve nodes on one PostgreSQL: alert on B's station within 1 s, p
   REQUIRE(std::string(live.read().at("type").as_string()) == "hello");
 
   // The cart streams to A (listed first) and waits for the alert's updates.
-  const std::string servers = "127.0.0.1:" + std::to_string(node_a->port()) + ",127.0.0.1:" +
-                              std::to_string(node_b.port());
+  const std::string servers =
+      "127.0.0.1:" + std::to_string(node_a->port()) + ",127.0.0.1:" + std::to_string(node_b.port());
   gc::test::CommandResult cart;
   std::thread cart_thread([&] {
     cart = gc::test::run(std::string(GC_CLI_PATH) + " cart --insecure -q --server " + servers +
@@ -158,8 +158,9 @@ TEST_CASE("two serve nodes on one PostgreSQL: alert on B's station within 1 s, p
     CHECK(item.at("tier").as_string() == "critical");
     CHECK(item.at("device_id").as_string() == device.device_id);
   }
-  std::printf("two nodes on PostgreSQL: alert raised on A at %lld, on B's WebSocket %lld ms later\n",
-              static_cast<long long>(raised_ms), static_cast<long long>(seen_on_b_ms - raised_ms));
+  std::printf(
+      "two nodes on PostgreSQL: alert raised on A at %lld, on B's WebSocket %lld ms later\n",
+      static_cast<long long>(raised_ms), static_cast<long long>(seen_on_b_ms - raised_ms));
   CHECK(seen_on_b_ms - raised_ms <= 1'000);
 
   // Pages: the primary at once, the backup 3 s later — both nodes tick, each level once.
@@ -200,8 +201,9 @@ TEST_CASE("two serve nodes on one PostgreSQL: alert on B's station within 1 s, p
   // Node A dies. The cart fails over to B; B opens the green channel; the cart gets it and ends.
   node_a->kill_hard();
   node_a.reset();
-  act("green_channel", json::serialize(json::object{{"instructions_zh", "阿司匹林300mg嚼服，转运"},
-                                                   {"instructions_en", "aspirin 300 mg, transfer"}}));
+  act("green_channel",
+      json::serialize(json::object{{"instructions_zh", "阿司匹林300mg嚼服，转运"},
+                                   {"instructions_en", "aspirin 300 mg, transfer"}}));
   cart_thread.join();
   INFO(cart.out);
   CHECK(cart.status == 0);
@@ -213,8 +215,7 @@ TEST_CASE("two serve nodes on one PostgreSQL: alert on B's station within 1 s, p
       states.push_back(m[1].str());
     }
   }
-  CHECK(states ==
-        std::vector<std::string>{"raised", "acknowledged", "confirmed", "green_channel"});
+  CHECK(states == std::vector<std::string>{"raised", "acknowledged", "confirmed", "green_channel"});
 
   // Every page stored once per level and posted once, though both nodes ran escalation.
   std::this_thread::sleep_for(std::chrono::milliseconds(1'500));  // a duplicate would be here

@@ -122,10 +122,10 @@ Populated populate(const std::filesystem::path& location) {
 
   auto cases = CaseStore::open(location, "test");
   bool opened = false;
-  const auto c = cases->find_or_open_case(out.device, "p-1", "城关镇卫生院", 1'778'573'000'000,
-                                          &opened);
-  TimeNodeRecord node{0,         c.case_id,    "fmc",         1'778'573'100'000, std::nullopt,
-                      "station", "dr.li",      "server",      1'778'573'200'000, std::nullopt,
+  const auto c =
+      cases->find_or_open_case(out.device, "p-1", "城关镇卫生院", 1'778'573'000'000, &opened);
+  TimeNodeRecord node{0,         c.case_id, "fmc",    1'778'573'100'000, std::nullopt,
+                      "station", "dr.li",   "server", 1'778'573'200'000, std::nullopt,
                       ""};
   const auto node_seq = cases->append_node(node);
   node.supersedes = node_seq;

@@ -89,8 +89,7 @@ struct Alerted {
 Alerted one_alert(const std::filesystem::path& location, UnixMs raised_ms) {
   auto store = storage::Store::open(location);
   store->add_device("clinic A", "cart-1");
-  const auto study =
-      store->begin_study(storage::test::make_header("cart-1", "study-1")).study_id;
+  const auto study = store->begin_study(storage::test::make_header("cart-1", "study-1")).study_id;
   storage::AlertRecord a;
   a.study_id = study;
   a.tier = "critical";
@@ -173,12 +172,14 @@ TEST_CASE("two nodes: changes stored on one reach the other's station and cart w
   // A cardiologist on node B confirms with instructions: node A's station sees it within 1 s.
   const auto acked_at = Clock::now();
   node_b.apply(alert.alert_id, AlertState::acknowledged, "station:dr_li");
-  node_b.apply(alert.alert_id, AlertState::confirmed, "station:dr_li", "", "阿司匹林300mg", "aspirin");
+  node_b.apply(alert.alert_id, AlertState::confirmed, "station:dr_li", "", "阿司匹林300mg",
+               "aspirin");
   REQUIRE(wait_for([&] { return a.saw("confirmed").has_value(); }));
   // The figures the README quotes (ctest -R 'two nodes: changes' -V).
-  std::printf("[%s] node A raise -> node B station %lld ms; node B confirm -> node A station %lld ms\n",
-              backend_name(backend), static_cast<long long>(ms_between(raised_at, *b.saw("raised"))),
-              static_cast<long long>(ms_between(acked_at, *a.saw("confirmed"))));
+  std::printf(
+      "[%s] node A raise -> node B station %lld ms; node B confirm -> node A station %lld ms\n",
+      backend_name(backend), static_cast<long long>(ms_between(raised_at, *b.saw("raised"))),
+      static_cast<long long>(ms_between(acked_at, *a.saw("confirmed"))));
   CHECK(ms_between(acked_at, *a.saw("acknowledged")) <= 1'000);
   CHECK(ms_between(acked_at, *a.saw("confirmed")) <= 1'000);
   {

@@ -40,7 +40,6 @@ std::string default_node_id() {
   return std::string(host[0] ? host : "node") + "/" + std::to_string(::getpid()) + "/" + suffix;
 }
 
-
 AlertTransitionRecord to_record(const storage::AlertTransitionRow& r) {
   return AlertTransitionRecord{r.seq,   r.alert_id, r.from_state, r.to_state,
                                r.at_ms, r.actor,    r.reason,     r.note};
@@ -590,8 +589,8 @@ void AlertService::stop() {
     try {
       impl_->store->release_page_webhook(page_seq, impl_->cfg.node_id);
     } catch (const std::exception& e) {
-      impl_->log("page " + std::to_string(page_seq) + ": releasing the webhook claim: " +
-                 e.what() + " (another node takes it when the lease runs out)");
+      impl_->log("page " + std::to_string(page_seq) + ": releasing the webhook claim: " + e.what() +
+                 " (another node takes it when the lease runs out)");
     }
   }
   impl_->webhook_jobs.clear();
@@ -659,9 +658,13 @@ void AlertService::tick() {
   impl_->tick_locked();
 }
 
-void AlertService::follow() { impl_->follow_once(); }
+void AlertService::follow() {
+  impl_->follow_once();
+}
 
-const std::string& AlertService::node_id() const { return impl_->cfg.node_id; }
+const std::string& AlertService::node_id() const {
+  return impl_->cfg.node_id;
+}
 
 void AlertService::set_roster(const std::vector<Shift>& shifts) {
   set_roster(shifts, "greenchannel");

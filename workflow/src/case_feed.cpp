@@ -87,7 +87,9 @@ CaseFeed::CaseFeed(const std::filesystem::path& db_path, std::chrono::millisecon
   }
 }
 
-CaseFeed::~CaseFeed() { stop(); }
+CaseFeed::~CaseFeed() {
+  stop();
+}
 
 void CaseFeed::start() {
   std::lock_guard lock(impl_->run_mutex);
@@ -106,6 +108,8 @@ void CaseFeed::stop() {
   impl_->thread.join();
 }
 
-void CaseFeed::poll() { impl_->poll(); }
+void CaseFeed::poll() {
+  impl_->poll();
+}
 
 }  // namespace gc::workflow

@@ -94,7 +94,7 @@ struct AlertServiceConfig {
   // lease runs out (that node died or hung) another node's tick takes the claim over and posts
   // the page. Leases are by the system clock (not `clock`, which tests move in jumps), so the
   // nodes' clocks must agree (NTP) to well within the lease.
-  std::string node_id;  // empty: "<hostname>/<pid>/<random>"
+  std::string node_id;                         // empty: "<hostname>/<pid>/<random>"
   std::chrono::milliseconds webhook_lease{0};  // 0: longest backoff + timeout + 5 s
   // How often the node reads the transitions and pages other nodes (or other processes, e.g. a
   // CLI) stored, and passes them to its own channels: its station's live feed and the carts
