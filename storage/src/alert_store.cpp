@@ -124,6 +124,19 @@ std::vector<AlertContext> AlertStore::alerts_in_state(const std::string& state, 
   return out;
 }
 
+std::vector<AlertContext> AlertStore::alerts_missing_raise(UnixMs since_ms,
+                                                           UnixMs raised_before_ms) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->db->query(std::string(kContextSql) +
+                            "WHERE a.state = 'raised' AND a.raised_ms >= ? AND a.raised_ms < ? "
+                            "AND NOT EXISTS (SELECT 1 FROM alert_transitions t WHERE t.alert_id = "
+                            "a.id AND t.to_state = 'raised') ORDER BY a.raised_ms, a.id");
+  q.bind(1, since_ms).bind(2, raised_before_ms);
+  std::vector<AlertContext> out;
+  while (q.step()) out.push_back(read_context(q));
+  return out;
+}
+
 TransitionWritten AlertStore::record_transition(const TransitionWrite& w) {
   std::lock_guard lock(impl_->mutex);
   Db& db = *impl_->db;

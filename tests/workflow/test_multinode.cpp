@@ -365,3 +365,51 @@ TEST_CASE("two nodes: a time node recorded through one reaches the other's case 
   CHECK(seen.size() <= 2);
   for (const auto& [case_id, when] : seen) CHECK(case_id == alert.case_id);
 }
+
+TEST_CASE("an alert stored by a node that died before recording its raise is raised by another",
+          "[workflow][multinode]") {
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  TestDb db(backend);
+  std::atomic<UnixMs> now{storage::now_unix_ms()};
+  // Ingest on the dead node stored the alert; its alert service never ran.
+  const auto alert = one_alert(db.location(), now.load());
+
+  AlertServiceConfig cfg;
+  cfg.db_path = db.location();
+  cfg.clock = [&] { return now.load(); };
+  cfg.tick = std::chrono::milliseconds(10);
+  Node a;
+  Node b;
+  b.cart_connected = true;
+  AlertServiceConfig cfg_a = cfg;
+  cfg_a.node_id = "node-a";
+  AlertServiceConfig cfg_b = cfg;
+  cfg_b.node_id = "node-b";
+  AlertService node_a(cfg_a, a.channels());
+  AlertService node_b(cfg_b, b.channels());
+  node_a.set_roster({{now - 3600'000, now + 3600'000, {"dr_li", "dr_wang"}}}, "cli:admin");
+  node_a.start();
+  node_b.start();
+  // Within the grace the storing node's own hook may still come: nobody adopts it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(node_a.transitions(alert.alert_id).empty());
+  CHECK(node_a.pages(alert.alert_id).size() == 1);  // paged all the same (critical)
+
+  now = now + 6'000;  // past the grace: both nodes' ticks find it
+  REQUIRE(wait_for([&] { return a.saw("raised") && b.saw("raised"); }));
+  REQUIRE(wait_for([&] {
+    std::lock_guard lock(b.mu);
+    return !b.cart.empty();
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  node_a.stop();
+  node_b.stop();
+  const auto transitions = node_a.transitions(alert.alert_id);
+  REQUIRE(transitions.size() == 1);  // one raise, though both nodes looked
+  CHECK(transitions[0].to_state == "raised");
+  for (Node* n : {&a, &b}) CHECK(n->transition_counts().at(transitions[0].seq) == 1);
+  std::lock_guard lock(b.mu);
+  CHECK(b.cart.size() == 1);
+  CHECK(b.cart[0].state == "raised");
+}

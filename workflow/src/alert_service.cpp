@@ -31,6 +31,10 @@ struct Stopping {};
 // was too slow to renew it): that node posts the page, this one stops.
 struct ClaimLost {};
 
+// An alert whose raise no alert service recorded this long after it was stored is adopted by the
+// escalation tick of any node (see tick_locked).
+constexpr UnixMs kAdoptRaiseAfterMs = 5'000;
+
 std::string default_node_id() {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
@@ -362,6 +366,23 @@ struct AlertService::Impl {
     const Roster roster = load_roster();
     const auto since =
         now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(cfg.page_horizon).count();
+    // An alert stored by a node that died before its alert service recorded the raise: recorded
+    // here (once across nodes: the database keeps one raise per alert), so the stations and the
+    // cart hear of it. The grace leaves the storing node's own hook time to run.
+    for (const auto& ctx : store->alerts_missing_raise(since, now_ms - kAdoptRaiseAfterMs)) {
+      try {
+        if (auto change = record_raise(ctx)) {
+          log("alert " + std::to_string(ctx.alert.alert_id) +
+              ": its raise had not been recorded (the node that stored it stopped); recorded by " +
+              cfg.node_id);
+          notify(*change, true);
+        }
+      } catch (const std::exception& e) {
+        // Another node recorded it first (one raise per alert), or the database failed: the
+        // next tick looks again.
+        log("alert " + std::to_string(ctx.alert.alert_id) + ": recording its raise: " + e.what());
+      }
+    }
     for (const auto& ctx : store->alerts_in_state("raised", since)) {
       // Routine alerts (every normal ECG) wait in the worklist: nothing to page, nothing to read.
       if (!cfg.policy.ack_deadline_ms(tier_of(ctx.alert))) continue;

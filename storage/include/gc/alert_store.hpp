@@ -115,6 +115,11 @@ class AlertStore {
   // Alerts in `state` raised at or after since_ms, oldest first.
   std::vector<AlertContext> alerts_in_state(const std::string& state, UnixMs since_ms);
 
+  // Alerts raised in [since_ms, raised_before_ms) still in state raised whose raise was never
+  // recorded as a transition (the node that stored the alert died before its alert service ran),
+  // oldest first.
+  std::vector<AlertContext> alerts_missing_raise(UnixMs since_ms, UnixMs raised_before_ms);
+
   // Throws Error (nothing written) for an unknown alert or a concurrent change (see above).
   TransitionWritten record_transition(const TransitionWrite& write);
   std::vector<AlertTransitionRow> transitions(std::int64_t alert_id);
