@@ -19,6 +19,7 @@
 #include "config_file.hpp"
 #include "gc/alert_cart.hpp"
 #include "gc/alert_service.hpp"
+#include "gc/case_feed.hpp"
 #include "gc/case_ingest.hpp"
 #include "gc/case_store.hpp"
 #include "gc/centre_pki.hpp"
@@ -169,6 +170,7 @@ int cmd_serve(int argc, char** argv) {
   std::size_t station_max_connections_per_address = 128;
   double station_handshake_timeout_s = 10;
   std::string time_zone;
+  std::string node_id;
   po::options_description station_desc("reading station and alerts");
   station_desc.add_options()(
       "station-listen", po::value(&station_listen)->default_value("127.0.0.1:8443"),
@@ -183,6 +185,9 @@ int cmd_serve(int argc, char** argv) {
       "page the next on-call doctor when a critical alert is not acknowledged within this")(
       "ack-urgent-min", po::value(&ack_urgent_min)->default_value(15),
       "the same for urgent alerts (routine alerts wait in the worklist)")(
+      "node-id", po::value(&node_id),
+      "this node's name when several serve share one database (who holds a page's webhook "
+      "claim); default HOSTNAME/PID/RANDOM")(
       "session-idle-min", po::value(&session_idle_min)->default_value(30),
       "station logins expire after this long without a request")(
       "station-max-connections", po::value(&station_max_connections)->default_value(1'000),
@@ -388,6 +393,7 @@ int cmd_serve(int argc, char** argv) {
     return 2;
   }
   alert_config.log = config.log;
+  alert_config.node_id = node_id;
   ingest::Server* server_ptr = nullptr;
   workflow::AlertChannels channels;
   channels.to_cart = [&server_ptr](const workflow::AlertChange& change) {
@@ -479,9 +485,22 @@ int cmd_serve(int argc, char** argv) {
     }
   }
   alerts.start();
+  // Case timelines changed through other nodes (several serve on one database) reach this
+  // station's live feed too; the alert changes come through the alert service.
+  std::unique_ptr<workflow::CaseFeed> case_feed;
+  if (station) {
+    case_feed = std::make_unique<workflow::CaseFeed>(
+        db_path, std::chrono::milliseconds(250),
+        [&station_ptr](std::int64_t case_id) {
+          if (station_ptr != nullptr) station_ptr->publish_case(case_id);
+        },
+        config.log);
+    case_feed->start();
+  }
   if (!quiet) {
-    std::cout << utc_now_text() << " database " << db_path.string() << " (schema version "
-              << store->schema_version() << ")" << std::endl;
+    std::cout << utc_now_text() << " database " << storage::describe_database(db_path)
+              << " (schema version " << store->schema_version() << "), node " << alerts.node_id()
+              << std::endl;
   }
 
   // SIGHUP (systemctl reload greenchannel): reload the certificate now.
@@ -527,6 +546,7 @@ int cmd_serve(int argc, char** argv) {
     t.join();
   }
   server.finish();  // the last analyses may still raise alerts (the station object lives on)
+  if (case_feed) case_feed->stop();
   alerts.stop();
   store->checkpoint();
   const ingest::ServerStats stats = server.stats();

@@ -131,6 +131,19 @@ std::vector<AlertContext> AlertStore::alerts_in_state(const std::string& state, 
   return out;
 }
 
+std::vector<AlertContext> AlertStore::alerts_missing_raise(UnixMs since_ms,
+                                                           UnixMs raised_before_ms) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->db->query(std::string(kContextSql) +
+                            "WHERE a.state = 'raised' AND a.raised_ms >= ? AND a.raised_ms < ? "
+                            "AND NOT EXISTS (SELECT 1 FROM alert_transitions t WHERE t.alert_id = "
+                            "a.id AND t.to_state = 'raised') ORDER BY a.raised_ms, a.id");
+  q.bind(1, since_ms).bind(2, raised_before_ms);
+  std::vector<AlertContext> out;
+  while (q.step()) out.push_back(read_context(q));
+  return out;
+}
+
 TransitionWritten AlertStore::record_transition(const TransitionWrite& w) {
   std::lock_guard lock(impl_->mutex);
   Db& db = *impl_->db;
@@ -297,6 +310,95 @@ std::vector<AlertPageRow> AlertStore::pages_awaiting_webhook() {
   std::vector<AlertPageRow> out;
   while (q.step()) out.push_back(read_page(q));
   return out;
+}
+
+bool AlertStore::claim_page_webhook(std::int64_t page_seq, const std::string& node, UnixMs now_ms,
+                                    UnixMs lease_until_ms) {
+  std::lock_guard lock(impl_->mutex);
+  // One statement, atomic on both backends: a new claim, or the take-over of an expired one
+  // (the row is locked by the upsert, so two nodes cannot both take it over).
+  impl_->db
+      ->query(
+          "INSERT INTO alert_page_claims (page_seq, node, claimed_ms, lease_until_ms) "
+          "SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM alert_page_deliveries d WHERE "
+          "d.page_seq = ? AND d.channel = 'webhook') "
+          "ON CONFLICT (page_seq) DO UPDATE SET node = excluded.node, claimed_ms = "
+          "excluded.claimed_ms, lease_until_ms = excluded.lease_until_ms "
+          "WHERE alert_page_claims.lease_until_ms < excluded.claimed_ms")
+      .bind(1, page_seq)
+      .bind(2, node)
+      .bind(3, now_ms)
+      .bind(4, lease_until_ms)
+      .bind(5, page_seq)
+      .run();
+  return impl_->db->changes() == 1;
+}
+
+bool AlertStore::renew_page_webhook(std::int64_t page_seq, const std::string& node,
+                                    UnixMs lease_until_ms) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->db
+      ->query("UPDATE alert_page_claims SET lease_until_ms = ? WHERE page_seq = ? AND node = ?")
+      .bind(1, lease_until_ms)
+      .bind(2, page_seq)
+      .bind(3, node)
+      .run();
+  return impl_->db->changes() == 1;
+}
+
+void AlertStore::release_page_webhook(std::int64_t page_seq, const std::string& node) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->db
+      ->query("UPDATE alert_page_claims SET lease_until_ms = 0 WHERE page_seq = ? AND node = ?")
+      .bind(1, page_seq)
+      .bind(2, node)
+      .run();
+}
+
+std::vector<AlertTransitionRow> AlertStore::transitions_after(std::int64_t after_seq,
+                                                              std::size_t limit) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->db->query(
+      "SELECT seq, alert_id, from_state, to_state, at_ms, actor, reason, note "
+      "FROM alert_transitions WHERE seq > ? ORDER BY seq LIMIT ?");
+  q.bind(1, after_seq).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<AlertTransitionRow> out;
+  while (q.step()) {
+    out.push_back(AlertTransitionRow{q.int64(0), q.int64(1), q.text(2), q.text(3), q.int64(4),
+                                     q.text(5), q.text(6), q.text(7)});
+  }
+  return out;
+}
+
+std::vector<AlertPageRow> AlertStore::pages_after(std::int64_t after_seq, std::size_t limit) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->db->query(std::string(kPageSql) + "WHERE p.seq > ? ORDER BY p.seq LIMIT ?");
+  q.bind(1, after_seq).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<AlertPageRow> out;
+  while (q.step()) out.push_back(read_page(q));
+  return out;
+}
+
+std::int64_t AlertStore::last_transition_seq() {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->db->query("SELECT coalesce(max(seq), 0) FROM alert_transitions");
+  q.step();
+  return q.int64(0);
+}
+
+std::int64_t AlertStore::last_page_seq() {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->db->query("SELECT coalesce(max(seq), 0) FROM alert_pages");
+  q.step();
+  return q.int64(0);
+}
+
+std::optional<CartOutboxRow> AlertStore::cart_update_for_transition(std::int64_t transition_seq) {
+  std::lock_guard lock(impl_->mutex);
+  auto q = impl_->db->query(std::string(kOutboxSql) + "WHERE transition_seq = ? ORDER BY id");
+  q.bind(1, transition_seq);
+  if (!q.step()) return std::nullopt;
+  return read_outbox(q);
 }
 
 std::vector<OncallShiftRow> AlertStore::roster() {

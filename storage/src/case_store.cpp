@@ -312,6 +312,39 @@ void CaseStore::link_study(std::int64_t case_id, std::int64_t study_id) {
   tx.commit();
 }
 
+namespace {
+
+const char* timeline_table(CaseStore::Timeline t) {
+  switch (t) {
+    case CaseStore::Timeline::time_nodes:
+      return "time_nodes";
+    case CaseStore::Timeline::case_flags:
+      return "case_flags";
+    case CaseStore::Timeline::delay_reasons:
+      return "delay_reasons";
+  }
+  return "time_nodes";
+}
+
+}  // namespace
+
+std::vector<std::pair<std::int64_t, std::int64_t>> CaseStore::timeline_rows_after(
+    Timeline table, std::int64_t after_seq, std::size_t limit) {
+  auto q = impl_->db->query(std::string("SELECT seq, case_id FROM ") + timeline_table(table) +
+                            " WHERE seq > ? ORDER BY seq LIMIT ?");
+  q.bind(1, after_seq).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<std::pair<std::int64_t, std::int64_t>> out;
+  while (q.step()) out.emplace_back(q.int64(0), q.int64(1));
+  return out;
+}
+
+std::int64_t CaseStore::last_timeline_seq(Timeline table) {
+  auto q =
+      impl_->db->query(std::string("SELECT coalesce(max(seq), 0) FROM ") + timeline_table(table));
+  q.step();
+  return q.int64(0);
+}
+
 std::optional<std::int64_t> CaseStore::case_of_study(std::int64_t study_id) {
   auto q = impl_->db->query("SELECT case_id FROM case_studies WHERE study_id = ?");
   q.bind(1, study_id);

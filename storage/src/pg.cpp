@@ -187,6 +187,7 @@ class Connection final : public db::Connection {
   db::Dialect dialect() const override { return db::Dialect::postgresql; }
 
   void exec(const std::string& sql) override {
+    reconnect_if_lost();
     Result res(PQexec(conn_, sql.c_str()), &PQclear);
     const auto status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
@@ -209,6 +210,35 @@ class Connection final : public db::Connection {
   }
 
   PGconn* handle() const { return conn_; }
+
+  // The session settings every connection runs with (see connect()).
+  void apply_settings() {
+    if (PQsetClientEncoding(conn_, "UTF8") != 0) {
+      throw Error("cannot use UTF-8 as the client encoding");
+    }
+    // A commit returns only once it is durable (the server default, but a role or database may
+    // have turned it off). Floats in their shortest exact form; bytea as hex; times never read
+    // as dates (we store int64 ms), but UTC keeps any diagnostic output unambiguous.
+    exec(
+        "SET synchronous_commit = on; SET extra_float_digits = 3; SET bytea_output = 'hex'; "
+        "SET client_min_messages = warning; SET TIME ZONE 'UTC'");
+  }
+
+  // A connection the server closed (restart, failover, idle timeout, pg_terminate_backend)
+  // is opened again before the next statement instead of failing every call from then on. The
+  // statement that met the lost connection has already failed (its caller saw the error and any
+  // open transaction is gone): nothing is re-sent here, so no write can happen twice.
+  void reconnect_if_lost() {
+    if (PQstatus(conn_) != CONNECTION_BAD) return;
+    PQreset(conn_);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      throw Error("connection lost, reconnecting failed: " + trim(PQerrorMessage(conn_)));
+    }
+    prepared_.clear();  // the new server session has none of them
+    ++reconnects_;
+    apply_settings();
+  }
+  std::int64_t reconnects() const { return reconnects_; }
   void note_changes(const PGresult* res) {
     // Like sqlite3_changes(): only INSERT, UPDATE and DELETE set it (PQcmdTuples also counts a
     // SELECT's rows).
@@ -245,6 +275,7 @@ class Connection final : public db::Connection {
  private:
   PGconn* conn_;
   std::int64_t changes_ = 0;
+  std::int64_t reconnects_ = 0;
   std::unordered_map<std::string, std::string> prepared_;
 };
 
@@ -257,6 +288,7 @@ Statement::Statement(Connection& conn, std::string sql) : conn_(conn), sql_(std:
 bool Statement::step() {
   decoded_.clear();
   if (!result_) {
+    conn_.reconnect_if_lost();
     std::vector<Oid> types;
     std::vector<const char*> values;
     std::vector<int> lengths;
@@ -391,17 +423,8 @@ std::unique_ptr<db::Connection> connect(const std::string& uri) {
     PQfinish(raw);
     throw Error("cannot connect: " + why);
   }
-  if (PQsetClientEncoding(raw, "UTF8") != 0) {
-    PQfinish(raw);
-    throw Error("cannot use UTF-8 as the client encoding");
-  }
-  auto conn = std::make_unique<Connection>(raw);
-  // A commit returns only once it is durable (the server default, but a role or database may
-  // have turned it off). Floats in their shortest exact form; bytea as hex; times never read
-  // as dates (we store int64 ms), but UTC keeps any diagnostic output unambiguous.
-  conn->exec(
-      "SET synchronous_commit = on; SET extra_float_digits = 3; SET bytea_output = 'hex'; "
-      "SET client_min_messages = warning; SET TIME ZONE 'UTC'");
+  auto conn = std::make_unique<Connection>(raw);  // owns raw from here
+  conn->apply_settings();
   return conn;
 }
 

@@ -16,13 +16,6 @@
 
 #include "db.hpp"
 
-namespace gc::storage {
-
-// A database named for messages and logs: the file path, or the URI without any password.
-std::string describe_database(const std::filesystem::path& db);
-
-}  // namespace gc::storage
-
 namespace gc::storage::pg {
 
 // Connects (Error with libpq's reason on failure) and applies the session settings above.

@@ -562,12 +562,16 @@ std::vector<AuditRecord> StationStore::audit_page(const AuditQuery& query, bool*
 
 bool StationStore::healthy() {
   std::lock_guard lock(impl_->mutex);
-  try {
-    auto q = impl_->db->query("SELECT count(*) FROM schema_migrations");
-    return q.step() && q.int64(0) != 0;
-  } catch (const Error&) {
-    return false;
+  // Twice: a PostgreSQL connection the server dropped fails its first statement and is opened
+  // again before the next (pg.cpp), so a database that is back answers the second.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      auto q = impl_->db->query("SELECT count(*) FROM schema_migrations");
+      return q.step() && q.int64(0) != 0;
+    } catch (const Error&) {
+    }
   }
+  return false;
 }
 
 }  // namespace gc::storage

@@ -2,10 +2,15 @@
 // persistence in storage::AlertStore, webhook delivery on its own worker thread.
 #include "gc/alert_service.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
+#include <map>
 #include <mutex>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -13,6 +18,7 @@
 
 #include "gc/alert_cart.hpp"
 #include "gc/alert_store.hpp"
+#include "seq_feed.hpp"
 
 namespace gc::workflow {
 
@@ -21,6 +27,22 @@ namespace {
 // Thrown by the webhook worker's sleep when the service stops: the page stays "pending" and is
 // retried at the next start.
 struct Stopping {};
+// Thrown by the webhook worker's sleep when another node took the page's claim over (this node
+// was too slow to renew it): that node posts the page, this one stops.
+struct ClaimLost {};
+
+// An alert whose raise no alert service recorded this long after it was stored is adopted by the
+// escalation tick of any node (see tick_locked).
+constexpr UnixMs kAdoptRaiseAfterMs = 5'000;
+
+std::string default_node_id() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  std::random_device rd;
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "%08x", rd());
+  return std::string(host[0] ? host : "node") + "/" + std::to_string(::getpid()) + "/" + suffix;
+}
 
 AlertTransitionRecord to_record(const storage::AlertTransitionRow& r) {
   return AlertTransitionRecord{r.seq,   r.alert_id, r.from_state, r.to_state,
@@ -120,7 +142,24 @@ struct AlertService::Impl {
     std::string body;
   };
   std::deque<WebhookJob> webhook_jobs;  // guarded by run_mutex
+  std::set<std::int64_t> webhook_inflight;  // pages this node holds the claim of; run_mutex
   std::thread webhook_worker;
+  std::thread follower;
+
+  // Guarded by op_mutex: every write of a transition or page registers its seq while still
+  // holding it, and follow() reads under it, so a row is either this node's or another's.
+  detail::SeqFeed transitions_feed;
+  detail::SeqFeed pages_feed;
+
+  std::chrono::milliseconds lease() const {
+    if (cfg.webhook_lease > std::chrono::milliseconds::zero()) return cfg.webhook_lease;
+    std::int64_t longest = 0;
+    if (cfg.webhook) {
+      for (const auto b : cfg.webhook->backoff_ms) longest = std::max(longest, b);
+      longest += cfg.webhook->timeout_ms;
+    }
+    return std::chrono::milliseconds(longest + 5'000);
+  }
 
   UnixMs now() const { return cfg.clock ? cfg.clock() : storage::now_unix_ms(); }
 
@@ -147,7 +186,7 @@ struct AlertService::Impl {
     return c;
   }
 
-  void notify(const AlertChange& change, bool to_cart) {
+  void notify(const AlertChange& change, bool to_cart, bool log_offline = true) {
     if (channels.to_station) {
       try {
         channels.to_station(change);
@@ -158,7 +197,7 @@ struct AlertService::Impl {
     if (to_cart && channels.to_cart && !change.device_id.empty()) {
       try {
         const bool live = channels.to_cart(change);
-        if (!live) {
+        if (!live && log_offline) {
           log("alert " + std::to_string(change.alert_id) + ": cart " + change.device_id +
               " not connected; the update waits in the outbox");
         }
@@ -222,6 +261,7 @@ struct AlertService::Impl {
       w.cart_payload = to_alert_update(change).SerializeAsString();
     }
     const auto written = store->record_transition(w);
+    transitions_feed.take(written.transition_seq);  // caller holds op_mutex: not passed on again
     change.transition.seq = written.transition_seq;
     change.cart_outbox_id = written.outbox_id;
     return change;
@@ -274,12 +314,27 @@ struct AlertService::Impl {
     return alert_notification_json(n, lc, page, cfg.tz);
   }
 
-  void queue_webhook(std::int64_t page_seq, std::string body) {
+  // Takes the page's webhook claim (or finds it held by another node: then nothing) and queues
+  // the post on this node's worker.
+  bool claim_and_queue_webhook(std::int64_t page_seq, const std::function<std::string()>& body) {
     {
       std::lock_guard lock(run_mutex);
-      webhook_jobs.push_back(WebhookJob{page_seq, std::move(body)});
+      if (webhook_inflight.contains(page_seq)) return false;
+    }
+    // Leases are about real elapsed time (is the holder alive?), not the escalation clock (which
+    // tests move in jumps): the system clock.
+    const UnixMs now_ms = storage::now_unix_ms();
+    if (!store->claim_page_webhook(page_seq, cfg.node_id, now_ms, now_ms + lease().count())) {
+      return false;
+    }
+    std::string text = body();
+    {
+      std::lock_guard lock(run_mutex);
+      webhook_inflight.insert(page_seq);
+      webhook_jobs.push_back(WebhookJob{page_seq, std::move(text)});
     }
     run_cv.notify_all();
+    return true;
   }
 
   // Delivers the pages this alert calls for that are not stored yet. Caller holds op_mutex.
@@ -304,6 +359,7 @@ struct AlertService::Impl {
       row.webhook_status = cfg.webhook ? "pending" : "";
       const auto seq = store->record_page(row);
       if (!seq) continue;  // another process paged this level first
+      pages_feed.take(*seq);  // caller holds op_mutex: not passed on again
       row.seq = *seq;
       log("alert " + std::to_string(ctx.alert.alert_id) + " (" + ctx.alert.tier + "): paged " +
           (page.who.empty() ? std::string("NOBODY (no one on call)") : page.who) + ", level " +
@@ -312,7 +368,9 @@ struct AlertService::Impl {
       if (!rows.empty()) change.transition = to_record(rows.back());
       change.page = to_record(row);
       notify(change, false);
-      if (cfg.webhook) queue_webhook(row.seq, webhook_body(ctx, lc, page));
+      if (cfg.webhook) {
+        claim_and_queue_webhook(row.seq, [&] { return webhook_body(ctx, lc, page); });
+      }
     }
   }
 
@@ -321,6 +379,23 @@ struct AlertService::Impl {
     const Roster roster = load_roster();
     const auto since =
         now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(cfg.page_horizon).count();
+    // An alert stored by a node that died before its alert service recorded the raise: recorded
+    // here (once across nodes: the database keeps one raise per alert), so the stations and the
+    // cart hear of it. The grace leaves the storing node's own hook time to run.
+    for (const auto& ctx : store->alerts_missing_raise(since, now_ms - kAdoptRaiseAfterMs)) {
+      try {
+        if (auto change = record_raise(ctx)) {
+          log("alert " + std::to_string(ctx.alert.alert_id) +
+              ": its raise had not been recorded (the node that stored it stopped); recorded by " +
+              cfg.node_id);
+          notify(*change, true);
+        }
+      } catch (const std::exception& e) {
+        // Another node recorded it first (one raise per alert), or the database failed: the
+        // next tick looks again.
+        log("alert " + std::to_string(ctx.alert.alert_id) + ": recording its raise: " + e.what());
+      }
+    }
     for (const auto& ctx : store->alerts_in_state("raised", since)) {
       // Routine alerts (every normal ECG) wait in the worklist: nothing to page, nothing to read.
       if (!cfg.policy.ack_deadline_ms(tier_of(ctx.alert))) continue;
@@ -332,15 +407,94 @@ struct AlertService::Impl {
     }
   }
 
-  // Pages stored as "pending" on the webhook whose outcome was never recorded (stopped mid-retry).
+  // Pages stored as "pending" on the webhook whose outcome was never recorded: this node stopped
+  // mid-retry, or another node that held the claim died. Claimed (when free or expired) and
+  // posted here. Runs at start and at every tick.
   void requeue_webhooks() {
     if (!cfg.webhook) return;
     for (const auto& p : store->pages_awaiting_webhook()) {
+      {
+        std::lock_guard lock(run_mutex);
+        if (webhook_inflight.contains(p.seq)) continue;
+      }
       const auto ctx = store->alert_context(p.alert_id);
       if (!ctx) continue;
-      const AlertLifecycle lc = lifecycle_of(*ctx, store->transitions(p.alert_id));
-      Page page{p.due_ms, static_cast<std::size_t>(p.level), p.who, p.reason};
-      queue_webhook(p.seq, webhook_body(*ctx, lc, page));
+      const bool taken = claim_and_queue_webhook(p.seq, [&] {
+        const AlertLifecycle lc = lifecycle_of(*ctx, store->transitions(p.alert_id));
+        Page page{p.due_ms, static_cast<std::size_t>(p.level), p.who, p.reason};
+        return webhook_body(*ctx, lc, page);
+      });
+      if (taken) {
+        log("page " + std::to_string(p.seq) + ": webhook outcome missing; claimed by " +
+            cfg.node_id + " and posting it");
+      }
+    }
+  }
+
+  // Passes the transitions and pages other nodes stored to this node's channels (see
+  // AlertService::follow).
+  void follow_once() {
+    std::vector<storage::AlertTransitionRow> transitions;
+    std::vector<storage::AlertPageRow> pages;
+    {
+      std::lock_guard op(op_mutex);
+      const UnixMs now_ms = storage::now_unix_ms();  // gap timing: the real clock
+      for (auto& row : store->transitions_after(transitions_feed.floor, detail::kFeedPage)) {
+        if (transitions_feed.take(row.seq)) transitions.push_back(std::move(row));
+      }
+      transitions_feed.advance(now_ms);
+      for (auto& row : store->pages_after(pages_feed.floor, detail::kFeedPage)) {
+        if (pages_feed.take(row.seq)) pages.push_back(std::move(row));
+      }
+      pages_feed.advance(now_ms);
+    }
+    for (const auto& row : transitions) {
+      try {
+        const auto ctx = context(row.alert_id);
+        AlertChange change = change_of(ctx, row.to_state);
+        change.transition = to_record(row);
+        bool to_cart = false;
+        if (const auto out = store->cart_update_for_transition(row.seq)) {
+          proto::pb::AlertUpdate u;
+          if (u.ParseFromString(out->payload)) {
+            change.instructions_zh = u.instructions_zh();
+            change.instructions_en = u.instructions_en();
+          }
+          change.cart_outbox_id = out->id;
+          to_cart = !out->delivered_ms.has_value();
+        }
+        notify(change, to_cart, false);
+      } catch (const std::exception& e) {
+        log("alert " + std::to_string(row.alert_id) + ": passing on transition " +
+            std::to_string(row.seq) + " from another node failed: " + e.what());
+      }
+    }
+    for (const auto& row : pages) {
+      try {
+        const auto ctx = context(row.alert_id);
+        AlertChange change = change_of(ctx, ctx.alert.state);
+        const auto rows = store->transitions(row.alert_id);
+        if (!rows.empty()) change.transition = to_record(rows.back());
+        change.page = to_record(row);
+        notify(change, false);
+      } catch (const std::exception& e) {
+        log("alert " + std::to_string(row.alert_id) + ": passing on page " +
+            std::to_string(row.seq) + " from another node failed: " + e.what());
+      }
+    }
+  }
+
+  void follow_loop() {
+    std::unique_lock lock(run_mutex);
+    while (!stopping) {
+      lock.unlock();
+      try {
+        follow_once();
+      } catch (const std::exception& e) {
+        log(std::string("following other nodes' alert changes failed: ") + e.what());
+      }
+      lock.lock();
+      run_cv.wait_for(lock, cfg.follow_interval, [&] { return stopping; });
     }
   }
 
@@ -354,13 +508,25 @@ struct AlertService::Impl {
       } catch (const std::exception& e) {
         log(std::string("alert escalation tick failed: ") + e.what());
       }
+      try {
+        requeue_webhooks();  // pages whose claim another node let run out
+      } catch (const std::exception& e) {
+        log(std::string("webhook claims: ") + e.what());
+      }
       lock.lock();
       run_cv.wait_for(lock, cfg.tick, [&] { return stopping; });
     }
   }
 
   void webhook_loop() {
-    const auto sleep = [this](std::chrono::milliseconds d) {
+    std::int64_t current_page = 0;
+    const auto sleep = [this, &current_page](std::chrono::milliseconds d) {
+      // Before each retry: keep the claim (covering this wait and the next attempt), or stop if
+      // another node has taken it over.
+      if (!store->renew_page_webhook(current_page, cfg.node_id,
+                                     storage::now_unix_ms() + d.count() + lease().count())) {
+        throw ClaimLost{};
+      }
       std::unique_lock lock(run_mutex);
       if (run_cv.wait_for(lock, d, [&] { return stopping; })) throw Stopping{};
     };
@@ -371,6 +537,7 @@ struct AlertService::Impl {
       WebhookJob job = std::move(webhook_jobs.front());
       webhook_jobs.pop_front();
       lock.unlock();
+      current_page = job.page_seq;
       try {
         const WebhookResult result = post_json(*cfg.webhook, job.body, sleep);
         storage::AlertPageDeliveryRow d;
@@ -389,10 +556,14 @@ struct AlertService::Impl {
             std::to_string(d.attempts) + " attempt(s)");
       } catch (const Stopping&) {
         return;
+      } catch (const ClaimLost&) {
+        log("page " + std::to_string(job.page_seq) +
+            ": webhook claim taken over by another node; it posts the page");
       } catch (const std::exception& e) {
         log("page " + std::to_string(job.page_seq) + ": webhook: " + e.what());
       }
       lock.lock();
+      webhook_inflight.erase(job.page_seq);
     }
   }
 };
@@ -405,7 +576,14 @@ AlertService::AlertService(AlertServiceConfig config, AlertChannels channels)
     throw Error("alert service: tick must be positive");
   }
   if (impl_->cfg.webhook) parse_http_url(impl_->cfg.webhook->url);  // refuse a bad URL now
+  if (impl_->cfg.follow_interval < std::chrono::milliseconds::zero()) {
+    throw Error("alert service: follow_interval must not be negative");
+  }
+  if (impl_->cfg.node_id.empty()) impl_->cfg.node_id = default_node_id();
   impl_->store = storage::AlertStore::open(impl_->cfg.db_path, "alerts");
+  // Other nodes' changes from now on (what was stored before is in the worklist already).
+  impl_->transitions_feed.floor = impl_->store->last_transition_seq();
+  impl_->pages_feed.floor = impl_->store->last_page_seq();
 }
 
 AlertService::~AlertService() {
@@ -422,6 +600,9 @@ void AlertService::start() {
   impl_->requeue_webhooks();
   if (impl_->cfg.webhook) impl_->webhook_worker = std::thread([this] { impl_->webhook_loop(); });
   impl_->timer = std::thread([this] { impl_->timer_loop(); });
+  if (impl_->cfg.follow_interval > std::chrono::milliseconds::zero()) {
+    impl_->follower = std::thread([this] { impl_->follow_loop(); });
+  }
 }
 
 void AlertService::stop() {
@@ -432,10 +613,22 @@ void AlertService::stop() {
   }
   impl_->run_cv.notify_all();
   if (impl_->timer.joinable()) impl_->timer.join();
+  if (impl_->follower.joinable()) impl_->follower.join();
   if (impl_->webhook_worker.joinable()) impl_->webhook_worker.join();
   std::lock_guard lock(impl_->run_mutex);
   impl_->running = false;
-  impl_->webhook_jobs.clear();  // still "pending" in alert_pages: requeued at the next start
+  // Still "pending" in alert_pages, the claims given up: posted by this node's next start or by
+  // another node's next tick.
+  for (const auto page_seq : impl_->webhook_inflight) {
+    try {
+      impl_->store->release_page_webhook(page_seq, impl_->cfg.node_id);
+    } catch (const std::exception& e) {
+      impl_->log("page " + std::to_string(page_seq) + ": releasing the webhook claim: " + e.what() +
+                 " (another node takes it when the lease runs out)");
+    }
+  }
+  impl_->webhook_jobs.clear();
+  impl_->webhook_inflight.clear();
 }
 
 void AlertService::alert_raised(std::int64_t alert_id) {
@@ -497,6 +690,14 @@ std::vector<AlertPageRecord> AlertService::pages(std::int64_t alert_id) {
 void AlertService::tick() {
   std::lock_guard op(impl_->op_mutex);
   impl_->tick_locked();
+}
+
+void AlertService::follow() {
+  impl_->follow_once();
+}
+
+const std::string& AlertService::node_id() const {
+  return impl_->cfg.node_id;
 }
 
 void AlertService::set_roster(const std::vector<Shift>& shifts) {

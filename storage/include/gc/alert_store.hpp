@@ -122,6 +122,11 @@ class AlertStore {
   // Alerts in `state` raised at or after since_ms, oldest first.
   std::vector<AlertContext> alerts_in_state(const std::string& state, UnixMs since_ms);
 
+  // Alerts raised in [since_ms, raised_before_ms) still in state raised whose raise was never
+  // recorded as a transition (the node that stored the alert died before its alert service ran),
+  // oldest first.
+  std::vector<AlertContext> alerts_missing_raise(UnixMs since_ms, UnixMs raised_before_ms);
+
   // Throws Error (nothing written) for an unknown alert or a concurrent change (see above).
   TransitionWritten record_transition(const TransitionWrite& write);
   std::vector<AlertTransitionRow> transitions(std::int64_t alert_id);
@@ -137,6 +142,26 @@ class AlertStore {
   // The roster in force (the latest version); set_roster appends a version (audit_log too).
   std::vector<OncallShiftRow> roster();
   void set_roster(const std::vector<OncallShiftRow>& shifts, const std::string& set_by);
+
+  // Webhook claims (migration 0009): several nodes may find the same page awaiting its webhook;
+  // only the node holding the claim posts it. claim_page_webhook takes the claim when nobody
+  // holds it, or its lease ran out before now_ms, and the page has no webhook outcome yet;
+  // false otherwise. renew_page_webhook extends the lease only while `node` still holds it
+  // (false: another node took it over, stop posting).
+  bool claim_page_webhook(std::int64_t page_seq, const std::string& node, UnixMs now_ms,
+                          UnixMs lease_until_ms);
+  bool renew_page_webhook(std::int64_t page_seq, const std::string& node, UnixMs lease_until_ms);
+  // Gives a claim up (a clean stop before the post finished): any node may take it at once.
+  void release_page_webhook(std::int64_t page_seq, const std::string& node);
+
+  // The change feed between nodes: transitions and pages with seq > after_seq, oldest first, at
+  // most `limit`; and the highest seq of each now (0 when empty).
+  std::vector<AlertTransitionRow> transitions_after(std::int64_t after_seq, std::size_t limit);
+  std::vector<AlertPageRow> pages_after(std::int64_t after_seq, std::size_t limit);
+  std::int64_t last_transition_seq();
+  std::int64_t last_page_seq();
+  // The cart outbox row a transition wrote (nullopt: none, e.g. no cart).
+  std::optional<CartOutboxRow> cart_update_for_transition(std::int64_t transition_seq);
 
   // Undelivered outbox rows of a cart, oldest first.
   std::vector<CartOutboxRow> pending_cart_updates(const std::string& device_id);

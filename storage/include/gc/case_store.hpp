@@ -108,6 +108,15 @@ class CaseStore {
   std::vector<CaseBundle> load_cases(UnixMs from_ms, UnixMs to_ms,
                                      const std::optional<std::string>& clinic = std::nullopt,
                                      std::int64_t margin_ms = 24 * 3600 * 1000);
+  // The change feed between nodes (several serve on one database): rows appended to case
+  // timelines with seq > after_seq, as (seq, case_id), oldest first, at most `limit`; and the
+  // highest seq now (0 when empty).
+  enum class Timeline { time_nodes, case_flags, delay_reasons };
+  std::vector<std::pair<std::int64_t, std::int64_t>> timeline_rows_after(Timeline table,
+                                                                         std::int64_t after_seq,
+                                                                         std::size_t limit);
+  std::int64_t last_timeline_seq(Timeline table);
+
   // Bulk import (demo data): all cases and their rows in one transaction.
   std::vector<std::int64_t> import_cases(const std::vector<CaseBundle>& cases);
 

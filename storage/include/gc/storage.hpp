@@ -276,6 +276,10 @@ UnixMs now_unix_ms();
 // other stores' open() take either a SQLite file path or such a URI (passed as the path).
 bool is_postgresql_uri(const std::string& db);
 
+// A database named for messages and logs: the file path, or the URI without any password (nor
+// its query parameters).
+std::string describe_database(const std::filesystem::path& db);
+
 // A time that can have happened for a record made at `reference_ms` (the server's clock when it was
 // recorded): not more than kMaxPastMs before it (a case is documented within the year) nor more
 // than kMaxFutureMs after it (clock skew). nullopt when plausible, else why — with the value as an

@@ -90,6 +90,19 @@ struct AlertServiceConfig {
   // Alerts raised longer ago than this are not paged any more (an old database brought back
   // does not page everyone for last month's alerts).
   std::chrono::hours page_horizon{24};
+
+  // Several `serve` nodes on one database (issue 14). Every node runs the escalation tick; a page
+  // is recorded once (the database refuses a second row for the same level) and its webhook is
+  // posted by the node that holds the page's claim, a lease renewed between retries: when the
+  // lease runs out (that node died or hung) another node's tick takes the claim over and posts
+  // the page. Leases are by the system clock (not `clock`, which tests move in jumps), so the
+  // nodes' clocks must agree (NTP) to well within the lease.
+  std::string node_id;                         // empty: "<hostname>/<pid>/<random>"
+  std::chrono::milliseconds webhook_lease{0};  // 0: longest backoff + timeout + 5 s
+  // How often the node reads the transitions and pages other nodes (or other processes, e.g. a
+  // CLI) stored, and passes them to its own channels: its station's live feed and the carts
+  // connected to it. 0 turns it off.
+  std::chrono::milliseconds follow_interval{250};
 };
 
 class AlertService {
@@ -120,6 +133,13 @@ class AlertService {
 
   // Escalation: runs one tick now (tests call it with an injected clock).
   void tick();
+
+  // Reads the transitions and pages stored since the last call that this service did not write
+  // itself and passes each to the channels (station; cart when its update is still
+  // undelivered). start() runs it every follow_interval; tests may call it directly. The first
+  // call after construction starts from the rows stored when the service was constructed.
+  void follow();
+  const std::string& node_id() const;
 
   // The on-call roster (table oncall_shifts): replaced atomically, persisted.
   // Throws Error for overlapping shifts or an empty chain (nothing is stored then).
