@@ -133,7 +133,10 @@ int user_list(int argc, char** argv) {
   return 0;
 }
 
-int user_enable(int argc, char** argv) {
+// `user enable` / `user disable USERNAME [--db PATH]`: one account switched on or off.
+int user_switch(int argc, char** argv, const std::string& verb,
+                bool (*apply)(const std::filesystem::path&, const std::string&, const std::string&),
+                const std::string& done) {
   std::string username, db;
   po::options_description desc("options");
   desc.add_options()("help,h", "show this help")("username", po::value(&username)->required(),
@@ -145,16 +148,20 @@ int user_enable(int argc, char** argv) {
   pos.add("username", 1);
   po::variables_map vm;
   if (auto rc = parse_options("user", argc, argv, desc, &pos, vm,
-                              "usage: greenchannel user enable USERNAME [--db PATH]")) {
+                              "usage: greenchannel user " + verb + " USERNAME [--db PATH]")) {
     return *rc;
   }
   require_existing_db(db);
-  if (!station::enable_user(db, username, cli_actor())) {
-    std::cerr << "greenchannel user enable: no user '" << username << "' in " << db << "\n";
+  if (!apply(db, username, cli_actor())) {
+    std::cerr << "greenchannel user " << verb << ": no user '" << username << "' in " << db << "\n";
     return 1;
   }
-  std::cout << "enabled " << username << ": it can log in again\n";
+  std::cout << verb << "d " << username << ": " << done << "\n";
   return 0;
+}
+
+int user_enable(int argc, char** argv) {
+  return user_switch(argc, argv, "enable", &station::enable_user, "it can log in again");
 }
 
 // Options shared by set and reset-password: USERNAME and --db.
@@ -232,27 +239,8 @@ int user_reset_password(int argc, char** argv) {
 }
 
 int user_disable(int argc, char** argv) {
-  std::string username, db;
-  po::options_description desc("options");
-  desc.add_options()("help,h", "show this help")("username", po::value(&username)->required(),
-                                                 "account name")(
-      "db", po::value(&db)->default_value(default_db_path().string()),
-      "database: a SQLite file, or postgresql://user@host:port/dbname (password from PGPASSWORD or "
-      "~/.pgpass)");
-  po::positional_options_description pos;
-  pos.add("username", 1);
-  po::variables_map vm;
-  if (auto rc = parse_options("user", argc, argv, desc, &pos, vm,
-                              "usage: greenchannel user disable USERNAME [--db PATH]")) {
-    return *rc;
-  }
-  require_existing_db(db);
-  if (!station::disable_user(db, username, cli_actor())) {
-    std::cerr << "greenchannel user disable: no user '" << username << "' in " << db << "\n";
-    return 1;
-  }
-  std::cout << "disabled " << username << ": it can no longer log in; its sessions are ended\n";
-  return 0;
+  return user_switch(argc, argv, "disable", &station::disable_user,
+                     "it can no longer log in; its sessions are ended");
 }
 
 }  // namespace
