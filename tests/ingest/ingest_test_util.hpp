@@ -22,6 +22,7 @@
 #include "gc/ingest.hpp"
 #include "gc/storage.hpp"
 #include "gc/synth.hpp"
+#include "storage/storage_test_util.hpp"
 
 namespace gc::test {
 
@@ -54,13 +55,19 @@ inline ingest::CartStudy cart_study(const std::string& uid, const synth::Spec& s
   return study;
 }
 
-// A server on 127.0.0.1:<ephemeral> with a fresh database, run on one background thread.
+// A server on 127.0.0.1:<ephemeral> with a fresh database, run on one background thread. The
+// database is a SQLite file in a temporary directory, or (Backend::postgresql) a fresh database
+// in the test binary's throwaway PostgreSQL cluster (tests/pg_cluster.hpp): the cases that hold
+// the exactly-once guarantees run on both (`TestServer server({}, {}, GC_BACKENDS)`).
 class TestServer {
  public:
+  using Backend = storage::test::Backend;
   explicit TestServer(ingest::ServerConfig config = {},
-                      const std::function<void(storage::Store&)>& before_start = {})
+                      const std::function<void(storage::Store&)>& before_start = {},
+                      Backend backend = Backend::sqlite)
       : dir_(unique_temp_dir("gc-ingest")) {
-    store_ = storage::Store::open(dir_ / "test.db");
+    if (backend == Backend::postgresql) pg_db_.emplace(backend);
+    store_ = storage::Store::open(db_path());
     if (before_start) before_start(*store_);
     config.log = [this](std::string_view line) {
       std::lock_guard lock(log_mutex_);
@@ -84,7 +91,8 @@ class TestServer {
   }
   std::uint16_t port() const { return server_->port(); }
   storage::Store& store() { return *store_; }
-  fs::path db_path() const { return dir_ / "test.db"; }
+  // The database as Store::open takes it: the SQLite file, or the PostgreSQL URI.
+  fs::path db_path() const { return pg_db_ ? pg_db_->location() : dir_ / "test.db"; }
   ingest::Server& server() { return *server_; }
   std::vector<std::string> log() {
     std::lock_guard lock(log_mutex_);
@@ -97,6 +105,7 @@ class TestServer {
 
  private:
   fs::path dir_;
+  std::optional<storage::test::TestDb> pg_db_;
   std::unique_ptr<storage::Store> store_;
   asio::io_context io_;
   std::unique_ptr<ingest::Server> server_;

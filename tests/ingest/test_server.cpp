@@ -272,8 +272,10 @@ TEST_CASE("protocol order is enforced") {
   }
 }
 
-TEST_CASE("a resent chunk is acknowledged again and stored once") {
-  TestServer server;
+TEST_CASE("a resent chunk is acknowledged again and stored once (SQLite, PostgreSQL)") {
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  TestServer server({}, {}, backend);
   const auto device = server.add_device("cart-dup");
   RawClient client(server.port());
   authenticate(client, device);
@@ -301,8 +303,10 @@ TEST_CASE("a resent chunk is acknowledged again and stored once") {
   CHECK(server.server().stats().chunks_duplicate >= 2);
 }
 
-TEST_CASE("a checksum mismatch is reported and the study is not completed") {
-  TestServer server;
+TEST_CASE("a checksum mismatch is reported and the study is not completed (SQLite, PostgreSQL)") {
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  TestServer server({}, {}, backend);
   const auto device = server.add_device("cart-crc");
   RawClient client(server.port());
   authenticate(client, device);
@@ -324,8 +328,10 @@ TEST_CASE("a checksum mismatch is reported and the study is not completed") {
   CHECK_FALSE(state->complete);
 }
 
-TEST_CASE("resume after a disconnect: HelloAck tells where the study stands") {
-  TestServer server;
+TEST_CASE("resume after a disconnect: HelloAck tells where the study stands (SQLite, PostgreSQL)") {
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  TestServer server({}, {}, backend);
   const auto device = server.add_device("cart-resume");
   {
     RawClient client(server.port());
@@ -367,8 +373,10 @@ TEST_CASE("handshake deadline: a silent connection gets TIMEOUT") {
   CHECK(client.closed_by_server());
 }
 
-TEST_CASE("cart client streams a study — the finding is stored, alerted and pushed back") {
-  TestServer server;
+TEST_CASE("cart client streams a study — the finding is stored, alerted and pushed back (SQLite, PostgreSQL)") {
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  TestServer server({}, {}, backend);
   const auto device = server.add_device("cart-full");
   CartClient cart(cart_config(server.port(), device));
   const CartStudy study = synthetic_study("full-1", {{"V2", 300}, {"V3", 350}, {"V4", 250}});
@@ -418,8 +426,10 @@ TEST_CASE("cart client streams a study — the finding is stored, alerted and pu
   }
 }
 
-TEST_CASE("cart client survives random connection drops — every sample stored exactly once") {
-  TestServer server;
+TEST_CASE("cart client survives random connection drops — every sample stored exactly once (SQLite, PostgreSQL)") {
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  TestServer server({}, {}, backend);
   const auto device = server.add_device("cart-chaos");
   CartConfig config = cart_config(server.port(), device);
   config.chaos_drop_probability = 0.08;
@@ -529,8 +539,10 @@ TEST_CASE("slow loris: a frame trickled byte by byte is cut off at the frame dea
   (void)cut_off;
 }
 
-TEST_CASE("many carts at once: group commit batches their chunks, nothing lost or doubled") {
-  TestServer server;
+TEST_CASE("many carts at once: group commit batches their chunks, nothing lost or doubled (SQLite, PostgreSQL)") {
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  TestServer server({}, {}, backend);
   constexpr int kCarts = 24;
   constexpr std::uint64_t kChunks = 20;
   std::vector<gc::storage::NewDevice> devices;
@@ -650,8 +662,10 @@ TEST_CASE("crash recovery: a completed study that was never analysed is analysed
   CHECK(server.store().alerts_for_study(study_id).size() == 1);
 }
 
-TEST_CASE("a resend whose samples differ from the stored chunk is refused") {
-  TestServer server;
+TEST_CASE("a resend whose samples differ from the stored chunk is refused (SQLite, PostgreSQL)") {
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  TestServer server({}, {}, backend);
   const auto device = server.add_device("cart-conflict");
   RawClient client(server.port());
   authenticate(client, device);
