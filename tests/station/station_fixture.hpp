@@ -14,6 +14,7 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <memory>
 #include <random>
 #include <string>
@@ -26,6 +27,7 @@
 #include "gc/station_store.hpp"
 #include "gc/storage.hpp"
 #include "gc/synth.hpp"
+#include "storage/storage_test_util.hpp"
 
 namespace gc::station::test {
 
@@ -149,14 +151,18 @@ struct Seeded {
 
 class Fixture {
  public:
+  // backend: where the database lives — a SQLite file in `dir`, or a fresh database in the test
+  // binary's throwaway PostgreSQL cluster (tests/pg_cluster.hpp).
   explicit Fixture(bool with_users = true, std::shared_ptr<asio::ssl::context> tls = nullptr,
-                   const std::function<void(StationConfig&)>& tweak = {}) {
-    store = storage::Store::open(dir.db());
+                   const std::function<void(StationConfig&)>& tweak = {},
+                   storage::test::Backend backend = storage::test::Backend::sqlite) {
+    if (backend == storage::test::Backend::postgresql) pg.emplace(backend);
+    store = storage::Store::open(db());
     device_id = store->add_device("Clinic A", "cart-a").device_id;
-    cases = storage::CaseStore::open(dir.db(), "test");
+    cases = storage::CaseStore::open(db(), "test");
 
     workflow::AlertServiceConfig acfg;
-    acfg.db_path = dir.db();
+    acfg.db_path = db();
     acfg.clock = [this] { return now.load(); };
     workflow::AlertChannels channels;
     channels.to_station = [this](const workflow::AlertChange& c) {
@@ -166,9 +172,9 @@ class Fixture {
     alerts = std::make_unique<workflow::AlertService>(acfg, channels);
 
     if (with_users) {
-      add_user(dir.db(), "dr_li", Role::cardiologist, kPassword, "test");
-      add_user(dir.db(), "coord", Role::coordinator, kPassword, "test");
-      add_user(dir.db(), "admin", Role::admin, kPassword, "test");
+      add_user(db(), "dr_li", Role::cardiologist, kPassword, "test");
+      add_user(db(), "coord", Role::coordinator, kPassword, "test");
+      add_user(db(), "admin", Role::admin, kPassword, "test");
     }
 
     StationConfig cfg;
@@ -176,7 +182,7 @@ class Fixture {
     cfg.port = 0;
     cfg.secure_cookies = true;
     cfg.tls = std::move(tls);
-    cfg.db_path = dir.db();
+    cfg.db_path = db();
     cfg.clock = [this] { return now.load(); };
     cfg.metrics_text = [] { return std::string("greenchannel_test_extra_total 7\n"); };
     cfg.max_request_body_bytes = 64 * 1024;
@@ -277,10 +283,13 @@ class Fixture {
 
   // Audit rows by action (actor, target) written so far.
   std::vector<storage::AuditRecord> audit() {
-    return storage::StationStore::open(dir.db())->audit_log(0, 100'000);
+    return storage::StationStore::open(db())->audit_log(0, 100'000);
   }
 
   TempDir dir;
+  std::optional<storage::test::TestDb> pg;
+  // The database as the stores take it: the SQLite file, or the PostgreSQL URI.
+  std::filesystem::path db() const { return pg ? pg->location() : dir.db(); }
   std::atomic<std::int64_t> now{kStartMs};
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<storage::CaseStore> cases;

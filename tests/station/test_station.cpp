@@ -223,7 +223,9 @@ TEST_CASE("every POST needs the session's CSRF token", "[station][csrf]") {
 
 TEST_CASE("roles: coordinators do not confirm and admins take no clinical action",
           "[station][roles]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);
   const auto s = fx.seed("uid-1", "p1", "critical", kStartMs);
   const auto alert = "/api/alerts/" + std::to_string(s.alert_id);
   auto admin = fx.client();
@@ -282,7 +284,9 @@ TEST_CASE("roles: coordinators do not confirm and admins take no clinical action
 }
 
 TEST_CASE("a rejection needs a reason", "[station][roles]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);
   const auto s = fx.seed("uid-1", "p1", "urgent", kStartMs);
   auto doc = fx.client();
   REQUIRE(doc.login("dr_li").status == 200);
@@ -300,7 +304,9 @@ TEST_CASE("a rejection needs a reason", "[station][roles]") {
 
 TEST_CASE("closing a critical alert needs a reason; the study shows what the clinic was told",
           "[station][roles]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);
   const auto critical = fx.seed("uid-c", "p1", "critical", kStartMs);
   const auto urgent = fx.seed("uid-u", "p2", "urgent", kStartMs + 1'000);
   auto doc = fx.client();
@@ -326,7 +332,9 @@ TEST_CASE("closing a critical alert needs a reason; the study shows what the cli
 }
 
 TEST_CASE("worklist pages through everything and finds a patient", "[station][worklist]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);
   for (int i = 0; i < 5; ++i) {
     fx.seed("uid-p" + std::to_string(i), "PAT-" + std::to_string(i), "routine",
             kStartMs + i * 1'000);
@@ -347,7 +355,9 @@ TEST_CASE("worklist pages through everything and finds a patient", "[station][wo
 }
 
 TEST_CASE("worklist: items and order and filters and acknowledgement", "[station][worklist]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);
   const auto case_id = fx.open_case("p1", kStartMs - 900'000);
   const auto routine = fx.seed("uid-r", "p2", "routine", kStartMs + 3'000);
   const auto old_critical = fx.seed("uid-c1", "p1", "critical", kStartMs + 1'000, case_id);
@@ -414,7 +424,9 @@ TEST_CASE("worklist: items and order and filters and acknowledgement", "[station
 
 TEST_CASE("study view: analysis and median beat and alerts and previous study and samples",
           "[station][study]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);
   const auto earlier = fx.seed("uid-1", "p1", "routine", kStartMs - 3'600'000, std::nullopt,
                                {{"V2", 150}, {"V3", 150}});
   const auto later = fx.seed("uid-2", "p1", "critical", kStartMs);
@@ -486,7 +498,9 @@ TEST_CASE("study view: analysis and median beat and alerts and previous study an
 }
 
 TEST_CASE("case view and recording a time node and the report", "[station][case]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);
   const auto case_id = fx.open_case("p1", kStartMs - 900'000);
   const auto s = fx.seed("uid-1", "p1", "critical", kStartMs, case_id);
   auto doc = fx.client();
@@ -575,7 +589,9 @@ TEST_CASE("case view and recording a time node and the report", "[station][case]
 }
 
 TEST_CASE("every view of patient data and every action is audited", "[station][audit]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);
   const auto case_id = fx.open_case("p1", kStartMs - 900'000);
   const auto s = fx.seed("uid-1", "p1", "critical", kStartMs, case_id);
   auto doc = fx.client();
