@@ -286,6 +286,14 @@ TEST_CASE(
           quote((fs::path(GC_SOURCE_DIR) / "sample_ecgs/stemi_anterior.hea").string()) + " " +
           quote((dir / "cow").string()) + " 2>&1");
   INFO(installed.out);
+  if (installed.status == 77) {
+    // Inside a chroot "/" is not a mount point, so no private mount namespace can be made there
+    // (the script says why): said loudly rather than passed silently.
+    WARN("the dpkg install into a throwaway root was not run: " << installed.out);
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+    return;
+  }
   CHECK(installed.status == 0);
   for (const char* step :
        {"OK installed: install ok installed", "OK user: greenchannel:/var/lib/greenchannel:",

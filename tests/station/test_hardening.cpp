@@ -113,13 +113,15 @@ TEST_CASE("unknown user, wrong password and locked account: one answer at one co
   const auto timed = [&](const std::string& user, const std::string& password) {
     std::vector<double> seconds;
     Reply reply;
-    for (int i = 0; i < 3; ++i) {
+    // The fastest of 5: a busy machine only adds time, so the minimum is the answer's own cost
+    // (the median of 3 failed twice on a loaded 2-core machine, never on a quiet one).
+    for (int i = 0; i < 5; ++i) {
       const auto start = Clock::now();
       reply = c.login(user, password);
       seconds.push_back(seconds_since(start));
     }
     std::sort(seconds.begin(), seconds.end());
-    return std::pair{reply, seconds[1]};
+    return std::pair{reply, seconds.front()};
   };
   const auto [unknown, unknown_s] = timed("nobody", "wrong password");
   const auto [wrong, wrong_s] = timed("dr_li", "wrong password");
