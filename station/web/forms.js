@@ -171,6 +171,7 @@ export function nodeRecorder(caseId, onRecorded) {
         msg.className = 'form-msg ok';
         note.value = '';
         sup.value = '';
+        at.value = '';
         if (onRecorded) onRecorded(res);
       } catch (e) {
         msg.textContent = errorText(e);

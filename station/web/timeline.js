@@ -131,7 +131,18 @@ export async function showCase(root, caseId) {
     try {
       const data = await api('GET', `/api/cases/${encodeURIComponent(caseId)}`);
       if (mine !== seq) return;
+      // A live refresh (a change from another user or node) must not wipe what this user is
+      // typing into the time-node form: its fields are carried over the re-render.
+      const kept = {};
+      for (const id of ['node-kind', 'node-at', 'node-supersedes', 'node-note']) {
+        const f = root.querySelector(`#${id}`);
+        if (f) kept[id] = f.value;
+      }
       render(root, data, caseId, load);
+      for (const [id, value] of Object.entries(kept)) {
+        const f = root.querySelector(`#${id}`);
+        if (f && value !== '') f.value = value;
+      }
     } catch (e) {
       if (mine !== seq) return;
       clear(root).append(el('p', { class: 'error', text: e.status === 404 ? t('not_found') : t('error', { msg: e.message }) }));
