@@ -324,16 +324,18 @@ void Server::Impl::schedule_analysis(std::int64_t study_id, const std::string& s
             // The alert goes first and at most once per study: if the server dies between these
             // writes, the re-analysis after a reconnect finds the alert and does not repeat it,
             // whereas the other order could lose the alert of a STEMI for good.
-            if (st.alerts_for_study(study_id).empty()) {
-              storage::AlertRecord alert;
-              alert.study_id = study_id;
-              alert.tier = outcome.tier;
-              alert.category = outcome.category;
-              alert.summary_en = outcome.finding.explanation_en();
-              alert.summary_zh = outcome.finding.explanation_zh();
-              alert.state = "raised";
-              alert.raised_ms = storage::now_unix_ms();
-              const std::int64_t alert_id = st.raise_alert(alert);
+            // Another node may analyse the same study at the same time (the cart failed over
+            // while this node was still analysing): raise_alert_once decides between them.
+            storage::AlertRecord alert;
+            alert.study_id = study_id;
+            alert.tier = outcome.tier;
+            alert.category = outcome.category;
+            alert.summary_en = outcome.finding.explanation_en();
+            alert.summary_zh = outcome.finding.explanation_zh();
+            alert.state = "raised";
+            alert.raised_ms = storage::now_unix_ms();
+            if (const auto raised_id = st.raise_alert_once(alert)) {
+              const std::int64_t alert_id = *raised_id;
               storage::EventRecord raised;
               raised.study_id = study_id;
               raised.kind = "alert_raised";

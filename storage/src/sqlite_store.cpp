@@ -696,6 +696,31 @@ class SqlStore final : public Store {
   std::int64_t raise_alert(const AlertRecord& a) override {
     std::lock_guard lock(mu_);
     Transaction tx(*db_);
+    const auto id = insert_alert_locked(a);
+    tx.commit();
+    return id;
+  }
+
+  std::optional<std::int64_t> raise_alert_once(const AlertRecord& a) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(*db_);
+    if (db_->dialect() == db::Dialect::postgresql) {
+      // Held to the end of the transaction: another node's check waits here and then sees the
+      // alert this one commits (READ COMMITTED takes a new snapshot for each statement). SQLite
+      // has one writer at a time, so its write transaction already serialises the check.
+      auto lock_row = db_->query("SELECT id FROM studies WHERE id = ? FOR UPDATE");
+      lock_row.bind(1, a.study_id);
+      if (!lock_row.step()) throw Error("study " + std::to_string(a.study_id) + " does not exist");
+    }
+    auto existing = db_->query("SELECT 1 FROM alerts WHERE study_id = ? LIMIT 1");
+    existing.bind(1, a.study_id);
+    if (existing.step()) return std::nullopt;
+    const auto id = insert_alert_locked(a);
+    tx.commit();
+    return id;
+  }
+
+  std::int64_t insert_alert_locked(const AlertRecord& a) {
     // raised_ms 0 / empty state: the caller left them to the store (now, "raised").
     const auto id =
         db_->query(
@@ -709,7 +734,6 @@ class SqlStore final : public Store {
             .bind(6, a.state.empty() ? std::string("raised") : a.state)
             .bind(7, a.raised_ms != 0 ? a.raised_ms : now_unix_ms())
             .run_returning_id();
-    tx.commit();
     return id;
   }
 

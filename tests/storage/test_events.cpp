@@ -1,5 +1,9 @@
 // Analyses, alerts and the append-only timeline / audit tables.
 #include <catch2/catch.hpp>
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <thread>
 
 #include "storage_test_util.hpp"
 
@@ -137,4 +141,60 @@ TEST_CASE("analyses and alerts", "[storage][events]") {
   CHECK(alerts[0].state == "raised");
   CHECK(alerts[0].raised_ms >= before_ms);
   CHECK(alerts[0].summary_zh == a.summary_zh);
+}
+
+TEST_CASE("two nodes analysing one study raise one alert between them", "[storage][events]") {
+  // After a failover both nodes may analyse the same study; each stores its read in a write
+  // batch. raise_alert_once decides between them, also while the first batch is still open.
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  TestDb db(backend);
+  auto node_a = Store::open(db.location());
+  auto node_b = Store::open(db.location());
+  const auto dev = node_a->add_device("Clinic A").device_id;
+
+  AlertRecord a;
+  a.tier = "critical";
+  a.category = "stemi";
+  a.summary_en = "Acute anterior STEMI";
+  a.summary_zh = "急性前壁ST段抬高型心肌梗死";
+
+  {
+    // A's batch has raised the alert and not committed yet when B tries.
+    a.study_id = node_a->begin_study(make_header(dev, "held")).study_id;
+    std::atomic<bool> raised_in_a{false};
+    std::optional<std::int64_t> from_a;
+    std::optional<std::int64_t> from_b;
+    std::thread t_a([&] {
+      node_a->write_batch([&] {
+        from_a = node_a->raise_alert_once(a);
+        raised_in_a = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      });
+    });
+    while (!raised_in_a) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    node_b->write_batch([&] { from_b = node_b->raise_alert_once(a); });
+    t_a.join();
+    CHECK(from_a.has_value());
+    CHECK_FALSE(from_b.has_value());
+    const auto alerts = node_b->alerts_for_study(a.study_id);
+    REQUIRE(alerts.size() == 1);
+    CHECK(alerts[0].alert_id == *from_a);
+  }
+  for (int round = 0; round < 20; ++round) {
+    // Both at once, no head start.
+    a.study_id = node_a->begin_study(make_header(dev, "race-" + std::to_string(round))).study_id;
+    std::optional<std::int64_t> from_a;
+    std::optional<std::int64_t> from_b;
+    std::thread t_a([&] { node_a->write_batch([&] { from_a = node_a->raise_alert_once(a); }); });
+    node_b->write_batch([&] { from_b = node_b->raise_alert_once(a); });
+    t_a.join();
+    INFO("round " << round);
+    CHECK(from_a.has_value() != from_b.has_value());
+    CHECK(node_a->alerts_for_study(a.study_id).size() == 1);
+  }
+  // A study that already has an alert (from raise_alert or an earlier analysis) gets no second.
+  CHECK_FALSE(node_a->raise_alert_once(a).has_value());
+  a.study_id += 1000;
+  CHECK_THROWS_AS(node_a->raise_alert_once(a), Error);
 }

@@ -241,6 +241,10 @@ class Store {
   virtual std::optional<std::string> analysis_json(std::int64_t study_id) = 0;
   // raised_ms 0 means "now" and an empty state means "raised".
   virtual std::int64_t raise_alert(const AlertRecord& alert) = 0;
+  // The study's first alert, or nothing when it already has one: the check and the insert are
+  // one step across every node on the database (on PostgreSQL the study's row is locked first,
+  // so two nodes analysing the same study after a failover raise one alert between them).
+  virtual std::optional<std::int64_t> raise_alert_once(const AlertRecord& alert) = 0;
   virtual std::vector<AlertRecord> alerts_for_study(std::int64_t study_id) = 0;
   // recorded_ms is set by the store (server clock); the caller's value is ignored.
   virtual std::int64_t append_event(const EventRecord& event) = 0;
