@@ -4,7 +4,6 @@
 // LV aneurysm, early repolarisation. LBBB / pacing with Sgarbossa: sgarbossa.cpp.
 
 #include <algorithm>
-#include <cstdio>
 #include <optional>
 #include <set>
 #include <string>
@@ -327,10 +326,9 @@ std::optional<std::string> Evaluator::explain_ste_by_confounder(const std::set<s
     }
     auto value = detail::smith_lad_score(table_, a_.global.qtc_ms);
     if (!reciprocal && !q_waves && tall_t && value && *value < kSmithErThreshold) {
-      char buf[96];
-      std::snprintf(buf, sizeof buf, "Smith 4-variable LAD-occlusion score %.1f < %.1f", *value,
-                    kSmithErThreshold);
-      f_.notes.emplace_back(buf);
+      f_.notes.push_back(say("note_smith_er", {{"score", Arg::number(*value, 1)},
+                                               {"threshold", Arg::number(kSmithErThreshold, 1)}})
+                             .en);
       return "early_repolarization";
     }
   }
@@ -339,15 +337,13 @@ std::optional<std::string> Evaluator::explain_ste_by_confounder(const std::set<s
 
 // --- The confounded read ----------------------------------------------------------------------
 
-void Evaluator::finish_confounded(const std::string& key, const std::string& en,
-                                  const std::string& zh) {
+void Evaluator::finish_confounded(const std::string& key, const Words& read) {
   f_.category = Category::confounded;
   f_.route_to_human = true;
   if (std::find(f_.confounders.begin(), f_.confounders.end(), key) == f_.confounders.end()) {
     f_.confounders.push_back(key);
   }
-  f_.explanation_en = en;
-  f_.explanation_zh = zh;
+  explain(read);
 }
 
 }  // namespace gc::triage::detail

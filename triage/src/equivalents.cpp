@@ -142,30 +142,14 @@ void Evaluator::finish_normal_variant(const std::vector<std::vector<std::string>
     }
   }
   list_depressions(e);
-  std::vector<std::string> en, zh;
-  for (const auto& ev : occlusion.variant) {
-    en.push_back(evidence_en(ev));
-    zh.push_back(evidence_zh(ev));
-  }
-  std::vector<std::string> also_en, also_zh;
-  for (const auto& ev : occlusion.supporting) {
-    also_en.push_back(evidence_en(ev));
-    also_zh.push_back(evidence_zh(ev));
-  }
-  const auto& t = confounder_text("normal_variant");
-  std::string text_en = "ST↑ " + ste_text(runs) +
-                        " meets the voltage criteria, but the ECG does not show acute occlusion: " +
-                        join(en, "; ");
-  std::string text_zh = "ST 段抬高 " + ste_text(runs, "，") + " 达到电压标准，但心电图未见急性闭塞证据：" +
-                        join(zh, "；");
-  if (!also_en.empty()) {
-    text_en += "; in favour of occlusion, but not enough on its own: " + join(also_en, "; ");
-    text_zh += "；提示闭塞但不足以单独确定：" + join(also_zh, "；");
-  }
-  text_en += " → " + std::string(t.short_en) +
-             " likely — urgent human read; confirm clinically (symptoms, serial ECGs, troponin)";
-  text_zh += " → 考虑早复极/正常变异，需紧急人工判读，并结合临床（症状、复查心电图、肌钙蛋白）";
-  finish_confounded("normal_variant", text_en, text_zh);
+  // The evidence against occlusion, then what speaks for it without deciding.
+  std::vector<Words> evidence;
+  for (const auto& ev : occlusion.variant) evidence.push_back(evidence_words(ev));
+  std::vector<Words> also;
+  for (const auto& ev : occlusion.supporting) also.push_back(evidence_words(ev));
+  if (!also.empty()) evidence.push_back(say("not_enough_alone", {{"evidence", join_clauses(also)}}));
+  finish_confounded("normal_variant", say("normal_variant_read", {{"runs", ste_text(runs)},
+                                                                  {"evidence", join_clauses(evidence)}}));
 }
 
 }  // namespace gc::triage::detail

@@ -3,7 +3,6 @@
 // them, then evidence of occlusion (else a normal variant); without the criteria, the equivalents;
 // then the tier and the coded statements. One file per question (evaluator.hpp).
 
-#include <cstdio>
 #include <map>
 #include <set>
 #include <string>
@@ -51,12 +50,7 @@ void Evaluator::decide() {
     // cannot be assessed, so the record goes to a human without it.
     const bool unreliable = qrs_ms() && *qrs_ms() < kImplausibleQrsMs;
     if (unreliable) {
-      char buf[160];
-      std::snprintf(buf, sizeof buf,
-                    "QRS measured %.0f ms next to pacing spikes: delineation unreliable, Sgarbossa "
-                    "not assessed",
-                    *qrs_ms());
-      f_.notes.emplace_back(buf);
+      f_.notes.push_back(say("note_paced_qrs_unreliable", {{"qrs", Arg::ms(*qrs_ms())}}).en);
     }
     if (unreliable || !sgarbossa(key)) {
       const auto& t = confounder_text(key);
@@ -68,25 +62,13 @@ void Evaluator::decide() {
         if (v && v->st_j_uv >= kSgarbossaUv) up.emplace_back(lead);
       }
       for (const auto& d : f_.depressed) down.push_back(d.lead);
-      std::string seen_en, seen_zh;
-      if (!up.empty()) {
-        seen_en += "; ST↑ ≥ 0.1 mV " + join(up, ", ");
-        seen_zh += "；ST 段抬高 ≥ 0.1 mV：" + join(up, "、");
-      }
-      if (!down.empty()) {
-        seen_en += "; ST↓ " + join(down, ", ");
-        seen_zh += "；ST 段压低：" + join(down, "、");
-      }
-      const std::string verdict_en =
-          unreliable ? "Sgarbossa criteria not assessable (QRS delineation unreliable)"
-                     : "(Smith-modified) Sgarbossa criteria are negative";
-      const std::string verdict_zh = unreliable ? "QRS 测量不可靠，无法评估 Sgarbossa 标准"
-                                                : "Sgarbossa（Smith 改良）标准阴性";
-      finish_confounded(
-          key,
-          std::string(t.en) + ": STEMI criteria do not apply and " + verdict_en + seen_en +
-              " → human read required",
-          std::string(t.zh) + "：STEMI 标准不适用，" + verdict_zh + seen_zh + " → 需人工判读");
+      std::vector<Words> assessment{
+          say(unreliable ? "sgarbossa_not_assessable" : "sgarbossa_negative")};
+      if (!up.empty()) assessment.push_back(say("seen_ste_1mm", {{"leads", Arg::leads(up)}}));
+      if (!down.empty()) assessment.push_back(say("seen_std", {{"leads", Arg::leads(down)}}));
+      finish_confounded(key, say("criteria_do_not_apply",
+                                 {{"confounder", Arg(t.en, t.zh)},
+                                  {"assessment", join_clauses(assessment)}}));
     }
     set_tier();
     return;
@@ -106,12 +88,8 @@ void Evaluator::decide() {
         }
       }
       list_depressions(e);
-      finish_confounded(*key,
-                        "ST↑ " + ste_text(runs) +
-                            " meets the voltage criteria but is explained by " + t.en +
-                            " → not called STEMI; human read required",
-                        "ST 段抬高 " + ste_text(runs, "，") + " 达到电压标准，但可由" + t.zh +
-                            "解释 → 不诊断 STEMI，需人工判读");
+      finish_confounded(*key, say("ste_explained_by", {{"runs", ste_text(runs)},
+                                                       {"confounder", Arg(t.en, t.zh)}}));
     } else {
       // The voltages are necessary, not sufficient (occlusion.hpp): a critical read needs ECG
       // evidence of occlusion; without it the elevation goes to a human as urgent, reasons named.
@@ -138,13 +116,17 @@ void Evaluator::decide() {
             critical_allowed_ = false;
             const auto st = detail::make_statement("thresholds_sex_unknown");
             f_.notes.push_back(st.text_en);
-            f_.explanation_en += "; sex unknown and the criteria are met only at the women's "
-                                 "thresholds: urgent human read, not a cath-lab pre-alert";
-            f_.explanation_zh += "；性别未知，仅达到女性阈值：需紧急人工判读，暂不发导管室预警";
+            Words read = explanation();
+            append_clause(read, say("sex_unknown_womens_thresholds_only"));
+            explain(read);
           }
         }
-        for (const auto& ev : occlusion.decisive) f_.notes.push_back("occlusion supported: " + evidence_en(ev));
-        for (const auto& ev : occlusion.supporting) f_.notes.push_back("also: " + evidence_en(ev));
+        for (const auto& ev : occlusion.decisive) {
+          f_.notes.push_back(say("note_occlusion_supported", {{"evidence", evidence_words(ev)}}).en);
+        }
+        for (const auto& ev : occlusion.supporting) {
+          f_.notes.push_back(say("note_also", {{"evidence", evidence_words(ev)}}).en);
+        }
       } else {
         finish_normal_variant(runs, e, occlusion);
       }

@@ -9,7 +9,9 @@
 //   equivalents.cpp   STEMI equivalents without the criteria; elevation read as a normal variant
 //   no_ste.cpp        no ST-elevation criteria met: equivalent, abnormal or normal?
 //   tier_policy.cpp   how urgently does a human (or the cath lab) get it?
-//   read_text.cpp     the words: text helpers, confounder names, the coded statements
+//   read_text.cpp     the words: confounder names, the coded statements of the read
+//   phrases.cpp       the sentences of every rule, English and Chinese, in one table
+//   statements.cpp    the coded-statement vocabulary (SCP-ECG codes and the project's own)
 //   evaluate.cpp      the order in which the questions are asked (decide())
 // Not part of the public header.
 #pragma once
@@ -25,6 +27,7 @@
 #include "gc/triage.hpp"
 #include "leads.hpp"
 #include "occlusion.hpp"
+#include "phrases.hpp"
 #include "statements.hpp"
 
 namespace gc::triage::detail {
@@ -72,12 +75,9 @@ const ConfounderText& confounder_text(const std::string& key);
 
 // Evidence for / against occlusion in the words of the statement table.
 std::optional<double> evidence_value(const detail::Evidence& ev);
-std::string evidence_en(const detail::Evidence& ev);
-std::string evidence_zh(const detail::Evidence& ev);
-
-struct Culprit {
-  std::string en, zh;
-};
+Words evidence_words(const detail::Evidence& ev);
+// Territory names joined: "anterior + inferior" / the Chinese names (each Chinese name said once).
+Arg territory_names(const std::vector<std::string>& keys);
 
 class Evaluator {
  public:
@@ -89,6 +89,12 @@ class Evaluator {
  private:
   void decide();
   void build_statements();
+  // The read's sentences (phrases.cpp), replacing what was said before.
+  void explain(const Words& read) {
+    f_.explanation_en = read.en;
+    f_.explanation_zh = read.zh;
+  }
+  Words explanation() const { return {f_.explanation_en, f_.explanation_zh}; }
   const dsp::Analysis& a_;
   const PatientContext& p_;
   LeadTable table_;
@@ -132,10 +138,10 @@ class Evaluator {
   std::vector<std::vector<std::string>> ste_runs() const;
   // True when ≥ 2 contiguous leads meet the criteria at the thresholds for `patient`.
   bool has_ste_runs(const PatientContext& patient) const;
-  void gap_notes(std::vector<std::string>& en, std::vector<std::string>& zh) const;
+  std::vector<Words> gap_notes() const;
   std::vector<std::string> territories_of(const std::set<std::string>& e) const;
   void list_depressions(const std::set<std::string>& exclude);
-  std::vector<Culprit> culprits(const std::set<std::string>& e) const;
+  std::vector<Words> culprits(const std::set<std::string>& e) const;
   void finish_stemi(const std::vector<std::vector<std::string>>& runs,
                     const std::set<std::string>& e);
 
@@ -148,7 +154,7 @@ class Evaluator {
   std::optional<detail::Evidence> detect_brugada_like(const std::set<std::string>& elevated) const;
   bool pr_depression() const;
   std::optional<std::string> explain_ste_by_confounder(const std::set<std::string>& e);
-  void finish_confounded(const std::string& key, const std::string& en, const std::string& zh);
+  void finish_confounded(const std::string& key, const Words& read);
 
   // sgarbossa.cpp
   double st_j_low_uv(const LeadView& v) const;
@@ -173,8 +179,8 @@ class Evaluator {
   void set_tier();
 
   // read_text.cpp
-  std::string ste_text(const std::vector<std::vector<std::string>>& runs,
-                       std::string_view sep = ", ") const;
+  // "V1–V6 0.35 mV (3.5 mm), I/aVL 0.15 mV (1.5 mm)" / "…，…"
+  Words ste_text(const std::vector<std::vector<std::string>>& runs) const;
 };
 
 }  // namespace gc::triage::detail

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "evaluator.hpp"
+#include "phrases.hpp"
 #include "text.hpp"
 
 namespace gc::triage::detail {
@@ -35,23 +36,16 @@ bool Evaluator::gate_quality() {
   f_.repeat_ecg = true;
   f_.route_to_human = true;
   if (recorded < kMinAnalysableStandardLeads) {
-    std::vector<std::string> present;
-    for (const auto& name : a_.lead_names) present.push_back(name);
-    const std::string list = present.empty() ? "none" : join(present, ", ");
-    f_.notes.push_back("insufficient leads for STEMI criteria: " + std::to_string(recorded) +
-                       " of the 12 standard leads recorded (leads present: " + list + ")");
-    const std::string list_zh = present.empty() ? "无" : join(present, "、");
-    f_.explanation_en = "Not a 12-lead ECG: the record has " +
-                        std::to_string(a_.lead_names.size()) + " lead(s) (" + list + "), " +
-                        std::to_string(recorded) +
-                        " of the 12 standard leads. STEMI criteria need contiguous limb and chest "
-                        "leads, so they cannot be assessed: record a standard 12-lead ECG; human "
-                        "read.";
-    f_.explanation_zh =
-        "非 12 导联心电图：本记录仅含 " + std::to_string(a_.lead_names.size()) + " 个导联（" +
-        list_zh + "），标准 12 导联中仅 " + std::to_string(recorded) +
-        " 个。STEMI 判定需要相邻的肢体及胸前导联，无法评估：请加做标准 12 导联心电图，"
-        "需人工判读";
+    // The names as the file gives them.
+    std::vector<Words> names;
+    for (const auto& name : a_.lead_names) names.push_back({name, name});
+    const Arg present = names.empty() ? Arg(say("none")) : Arg(join_list(names));
+    const Arg n_recorded = Arg::count(static_cast<std::size_t>(recorded));
+    f_.notes.push_back(
+        say("note_insufficient_leads", {{"recorded", n_recorded}, {"present", present}}).en);
+    explain(say("not_twelve_lead", {{"n", Arg::count(a_.lead_names.size())},
+                                    {"present", present},
+                                    {"recorded", n_recorded}}));
   } else {
     quality_text(analysable, too_few);
   }
@@ -60,32 +54,30 @@ bool Evaluator::gate_quality() {
   // cannot be assessed: it is a reason for a human read on its own.
   if (auto b = detect_brugada()) {
     f_.confounders.push_back("brugada");
-    const auto st = detail::make_statement(b->code, b->leads, b->value);
-    f_.notes.push_back(st.text_en);
-    f_.explanation_en += " " + st.text_en + ": human read.";
-    f_.explanation_zh += "；" + st.text_zh + "，需人工判读";
+    const Words brugada = evidence_words(*b);
+    f_.notes.push_back(brugada.en);
+    Words read = explanation();
+    append_sentence(read, say("statement_human_read", {{"statement", brugada}}));
+    explain(read);
   }
   return true;
 }
 
 void Evaluator::quality_text(int analysable, bool too_few) {
-  std::vector<std::string> problems, problems_zh;
+  // Each problem as dsp names it (its kind and English detail; the kind's Chinese name).
+  std::vector<Words> problems;
   for (const auto& pr : a_.quality.problems) {
-    std::string item = pr.lead.empty() ? pr.kind : pr.lead + " " + pr.kind;
-    std::string item_zh = (pr.lead.empty() ? "" : pr.lead + " ") + quality_kind_zh(pr.kind);
-    if (!pr.detail.empty()) item += " (" + pr.detail + ")";
-    problems.push_back(item);
-    problems_zh.push_back(item_zh);
+    Words item{pr.lead.empty() ? pr.kind : pr.lead + " " + pr.kind,
+               (pr.lead.empty() ? "" : pr.lead + " ") + quality_kind_zh(pr.kind)};
+    if (!pr.detail.empty()) item.en += " (" + pr.detail + ")";
+    problems.push_back(std::move(item));
   }
   if (too_few) {
-    problems.push_back("only " + std::to_string(analysable) +
-                       " of the 12 standard leads analysable");
-    problems_zh.push_back("12 个标准导联中仅 " + std::to_string(analysable) + " 个可分析");
+    problems.push_back(
+        say("too_few_analysable", {{"n", Arg::count(static_cast<std::size_t>(analysable))}}));
   }
-  const std::string list = problems.empty() ? "unspecified" : join(problems, "; ");
-  const std::string list_zh = problems_zh.empty() ? "未说明" : join(problems_zh, "；");
-  f_.explanation_en = "Poor ECG quality: " + list + ". Repeat the ECG.";
-  f_.explanation_zh = "心电图质量差，请重新记录。问题：" + list_zh;
+  explain(say("poor_quality", {{"problems", problems.empty() ? Arg(say("unspecified"))
+                                                              : Arg(join_clauses(problems))}}));
 }
 
 void Evaluator::ste_safety_net() {
@@ -98,11 +90,11 @@ void Evaluator::ste_safety_net() {
     for (auto lead : detail::kStandardOrder) {
       if (e.count(std::string(lead))) shown.push_back(std::string(lead));
     }
-    if (e.count("-aVR")) shown.push_back(display_lead("-aVR"));
-    f_.notes.push_back("ST elevation meeting criteria in analysable leads " + join(shown, ", ") +
-                       " despite poor quality: urgent repeat and human read");
-    f_.explanation_en += " ST elevation seen in " + join(shown, ", ") + ": urgent human read.";
-    f_.explanation_zh += "；" + join(shown, "、") + " 导联可见 ST 段抬高，请紧急人工判读";
+    if (e.count("-aVR")) shown.push_back("-aVR");
+    f_.notes.push_back(say("note_ste_despite_poor_quality", {{"leads", Arg::leads(shown)}}).en);
+    Words read = explanation();
+    append_sentence(read, say("poor_quality_ste_seen", {{"leads", Arg::leads(shown)}}));
+    explain(read);
     f_.tier = Tier::urgent;
   } else {
     f_.tier = p_.chest_pain ? Tier::urgent : Tier::routine;

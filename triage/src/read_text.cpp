@@ -81,18 +81,25 @@ std::optional<double> evidence_value(const detail::Evidence& ev) {
   if (!row || row->kind == detail::ValueKind::none) return std::nullopt;
   return ev.value;
 }
-std::string evidence_en(const detail::Evidence& ev) {
-  return detail::make_statement(ev.code, ev.leads, evidence_value(ev)).text_en;
+Words evidence_words(const detail::Evidence& ev) {
+  auto st = detail::make_statement(ev.code, ev.leads, evidence_value(ev));
+  return {std::move(st.text_en), std::move(st.text_zh)};
 }
-std::string evidence_zh(const detail::Evidence& ev) {
-  return detail::make_statement(ev.code, ev.leads, evidence_value(ev)).text_zh;
+
+Arg territory_names(const std::vector<std::string>& keys) {
+  std::vector<std::string> en, zh;
+  for (const auto& t : keys) {
+    en.emplace_back(territory_name_en(t));
+    const std::string name_zh(territory_name_zh(t));
+    if (std::find(zh.begin(), zh.end(), name_zh) == zh.end()) zh.push_back(name_zh);
+  }
+  return Arg(join(en, " + "), join(zh, "、"));
 }
 
 // --- Text -----------------------------------------------------------------------------------
 
 // "V1–V6 0.35 mV (3.5 mm), I/aVL 0.15 mV (1.5 mm)" — one item per run, maximum ST in the run.
-std::string Evaluator::ste_text(const std::vector<std::vector<std::string>>& runs,
-                                std::string_view sep) const {
+Words Evaluator::ste_text(const std::vector<std::vector<std::string>>& runs) const {
   std::vector<std::string> items;
   for (const auto& r : runs) {
     double max_uv = 0;
@@ -107,9 +114,9 @@ std::string Evaluator::ste_text(const std::vector<std::vector<std::string>>& run
       }
       label = join(shown, "/");
     }
-    items.push_back(label + " " + format_mv(max_uv));
+    items.push_back(say("lead_st", {{"lead", label}, {"st", Arg::mv(max_uv)}}).en);
   }
-  return join(items, sep);
+  return {join(items, ", "), join(items, "，")};
 }
 
 // The read as coded statements, rendered from the statement table (statements.cpp): the

@@ -6,15 +6,12 @@
 
 #include "gc/triage.hpp"
 #include "leads.hpp"
-#include "text.hpp"
+#include "phrases.hpp"
 
 namespace gc::triage {
 
 namespace {
 
-using detail::display_lead;
-using detail::format_mv;
-using detail::join;
 
 // Runs of ≥ 2 contiguous leads whose ST moved by ≥ kDynamicSTChangeUv in direction `sign`.
 // −aVR takes the negated aVR change. Leads missing from either record break the run.
@@ -57,45 +54,42 @@ SerialChange compare_serial(const dsp::Analysis& previous, const dsp::Analysis& 
   }
   out.dynamic = !out.rising_leads.empty() || !out.falling_leads.empty();
 
-  auto describe = [&out](const std::vector<std::string>& leads, std::vector<std::string>& en,
-                         std::vector<std::string>& zh, bool rising) {
+  auto describe = [&out](const std::vector<std::string>& leads, std::vector<detail::Words>& said,
+                         bool rising) {
     if (leads.empty()) return;
     double max_uv = 0;
-    std::vector<std::string> shown;
     for (const auto& lead : leads) {
-      shown.push_back(display_lead(lead));
       const std::string base = lead == "-aVR" ? "aVR" : lead;
       for (const auto& l : out.leads) {
         if (l.lead == base) max_uv = std::max(max_uv, std::fabs(l.delta_uv));
       }
     }
-    en.push_back(std::string(rising ? "new ST↑" : "ST↓ (or resolving ST↑)") +
-                 " since the previous ECG in " + join(shown, ", ") + " (up to " +
-                 format_mv(max_uv) + ")");
-    zh.push_back("与前次心电图相比 " + join(shown, "、") +
-                 (rising ? " ST 段新抬高" : " ST 段下降（或抬高回落）") + "（最大 " +
-                 format_mv(max_uv) + "）");
+    said.push_back(detail::say(rising ? "serial_new_ste" : "serial_falling_st",
+                               {{"leads", detail::Arg::leads(leads)},
+                                {"max", detail::Arg::mv(max_uv)}}));
   };
-  std::vector<std::string> en, zh;
-  describe(out.rising_leads, en, zh, true);
-  describe(out.falling_leads, en, zh, false);
+  std::vector<detail::Words> changes;
+  describe(out.rising_leads, changes, true);
+  describe(out.falling_leads, changes, false);
+  detail::Words text;
   if (out.dynamic) {
-    out.text_en = "Dynamic ST change: " + join(en, "; ");
-    out.text_zh = "ST 段动态改变：" + join(zh, "；");
+    text = detail::say("serial_dynamic", {{"changes", detail::join_clauses(changes)}});
   } else {
     double max_uv = 0;
     for (const auto& l : out.leads) max_uv = std::max(max_uv, std::fabs(l.delta_uv));
-    out.text_en =
-        "No dynamic ST change since the previous ECG (largest change " + format_mv(max_uv) + ")";
-    out.text_zh = "与前次心电图相比无 ST 段动态改变（最大变化 " + format_mv(max_uv) + "）";
+    text = detail::say("serial_no_change", {{"max", detail::Arg::mv(max_uv)}});
   }
+  out.text_en = std::move(text.en);
+  out.text_zh = std::move(text.zh);
   return out;
 }
 
 void attach_serial(Finding& finding, const SerialChange& change) {
   finding.notes.push_back(change.text_en);
-  finding.explanation_en += (finding.explanation_en.empty() ? "" : "; ") + change.text_en;
-  finding.explanation_zh += (finding.explanation_zh.empty() ? "" : "；") + change.text_zh;
+  detail::Words read{finding.explanation_en, finding.explanation_zh};
+  detail::append_clause(read, {change.text_en, change.text_zh});
+  finding.explanation_en = std::move(read.en);
+  finding.explanation_zh = std::move(read.zh);
   if (change.dynamic && finding.category != Category::stemi &&
       finding.category != Category::poor_quality) {
     finding.route_to_human = true;

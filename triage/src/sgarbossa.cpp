@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <set>
 #include <string>
 #include <vector>
@@ -66,7 +65,7 @@ double Evaluator::st_j_low_uv(const LeadView& v) const {
 constexpr double kSpikeMs = 10;  // deflections narrower than this in a paced beat are stimuli
 
 bool Evaluator::sgarbossa(const std::string& reason_key) {
-  std::vector<std::string> hits_en, hits_zh;
+  std::vector<Words> hits;
   std::set<std::string> leads;
   for (auto lead_sv : detail::kStandardOrder) {
     const std::string lead(lead_sv);
@@ -87,16 +86,14 @@ bool Evaluator::sgarbossa(const std::string& reason_key) {
     const bool up_j_and_late = v->st_j_uv >= kSgarbossaUv && v->st_late_uv >= kSgarbossaUv;
     const bool confirmed_up = v->st_j_uv >= kSgarbossaUv && v->st_late_uv >= 0.5 * kSgarbossaUv;
     if (positive && up_j_and_late) {
-      hits_en.push_back("concordant ST↑ " + lead + " " + format_mv(v->st_j_uv));
-      hits_zh.push_back(lead + " 同向 ST 段抬高 " + format_mv(v->st_j_uv));
+      hits.push_back(say("sgarbossa_concordant_ste", {{"lead", lead}, {"st", Arg::mv(v->st_j_uv)}}));
       leads.insert(lead);
       f_.elevated.push_back({lead, v->st_j_uv, v->st_late_uv, kSgarbossaUv});
       continue;
     }
     const bool v1to3 = lead == "V1" || lead == "V2" || lead == "V3";
     if (v1to3 && negative && v->st_j_uv <= -kSgarbossaUv && v->st_late_uv <= -kSgarbossaUv) {
-      hits_en.push_back("concordant ST↓ " + lead + " " + format_mv(v->st_j_uv));
-      hits_zh.push_back(lead + " 同向 ST 段压低 " + format_mv(v->st_j_uv));
+      hits.push_back(say("sgarbossa_concordant_std", {{"lead", lead}, {"st", Arg::mv(v->st_j_uv)}}));
       f_.depressed.push_back({lead, v->st_j_uv, v->st_late_uv, -kSgarbossaUv});
       continue;
     }
@@ -105,36 +102,29 @@ bool Evaluator::sgarbossa(const std::string& reason_key) {
     const double st_low_uv = st_j_low_uv(*v);
     if (negative && confirmed_up && st_low_uv >= kSgarbossaUv && s_depth > 0 &&
         st_low_uv / -s_depth <= -kSmithRatio) {
-      char ratio[32];
-      std::snprintf(ratio, sizeof ratio, "%.2f", st_low_uv / -s_depth);
-      hits_en.push_back("discordant ST↑ " + lead + " " + format_mv(v->st_j_uv) + ", ST/S " + ratio);
-      hits_zh.push_back(lead + " 反向 ST 段抬高 " + format_mv(v->st_j_uv) + "，ST/S " + ratio);
+      hits.push_back(say("sgarbossa_discordant_ste", {{"lead", lead},
+                                                      {"st", Arg::mv(v->st_j_uv)},
+                                                      {"ratio", Arg::number(st_low_uv / -s_depth, 2)}}));
       leads.insert(lead);
       f_.elevated.push_back({lead, v->st_j_uv, v->st_late_uv, kSgarbossaUv});
     }
   }
   const auto& names = confounder_text(reason_key);
-  const std::string what_en = names.short_en;
-  const std::string what_zh = names.zh;
-  if (hits_en.empty()) return false;
+  const Arg what(names.short_en, names.zh);
+  if (hits.empty()) return false;
 
   f_.category = Category::stemi;
   f_.stemi = true;
   f_.route_to_human = true;
   f_.territories = territories_of(leads);
-  std::vector<std::string> terr_en, terr_zh;
-  for (const auto& t : f_.territories) {
-    terr_en.emplace_back(territory_name_en(t));
-    terr_zh.emplace_back(territory_name_zh(t));
+  f_.notes.push_back(say("note_sgarbossa_positive", {{"what", what}}).en);
+  if (f_.territories.empty()) {
+    explain(say("sgarbossa_stemi_no_territory", {{"what", what}, {"hits", join_clauses(hits)}}));
+  } else {
+    explain(say("sgarbossa_stemi", {{"what", what},
+                                    {"hits", join_clauses(hits)},
+                                    {"territories", territory_names(f_.territories)}}));
   }
-  f_.notes.push_back("Sgarbossa / Smith-modified Sgarbossa criteria positive in " + what_en);
-  f_.explanation_en =
-      what_en + " with positive (Smith-modified) Sgarbossa criteria: " + join(hits_en, "; ") +
-      " → acute " + (terr_en.empty() ? std::string("") : join(terr_en, " + ") + " ") +
-      "STEMI (occlusion MI) likely";
-  f_.explanation_zh = what_zh + "，Sgarbossa（Smith 改良）标准阳性：" + join(hits_zh, "；") +
-                      " → 急性" + (terr_zh.empty() ? std::string("") : join(terr_zh, "、") + " ") +
-                      "STEMI 可能";
   return true;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "evaluator.hpp"
+#include "phrases.hpp"
 #include "text.hpp"
 
 namespace gc::triage::detail {
@@ -16,13 +17,9 @@ namespace gc::triage::detail {
 
 void Evaluator::threshold_notes() {
   if (p_.sex == Sex::unknown) {
-    f_.notes.push_back(
-        "sex unknown: most sensitive ST-elevation thresholds used (V2–V3 0.15 mV, V7–V9 and "
-        "V3R–V5R 0.05 mV)");
+    f_.notes.push_back(say("note_sex_unknown_thresholds").en);
   } else if (p_.sex == Sex::male && !p_.age_years) {
-    f_.notes.push_back(
-        "age unknown: most sensitive ST-elevation thresholds for men used (V2–V3 0.20 mV, V7–V9 "
-        "and V3R–V5R 0.05 mV)");
+    f_.notes.push_back(say("note_age_unknown_thresholds").en);
   }
 }
 
@@ -59,24 +56,24 @@ bool Evaluator::has_ste_runs(const PatientContext& patient) const {
 
 // Two leads meeting the criterion with exactly one recorded-but-unanalysable lead between them are
 // not contiguous (we do not guess the missing lead), but a human should look.
-void Evaluator::gap_notes(std::vector<std::string>& en, std::vector<std::string>& zh) const {
+std::vector<Words> Evaluator::gap_notes() const {
+  std::vector<Words> out;
   auto scan = [&](auto const& chain) {
     for (std::size_t i = 0; i + 2 < chain.size(); ++i) {
       auto a = table_.find(chain[i]);
       auto c = table_.find(chain[i + 2]);
       if (a && c && meets_ste(*a) && meets_ste(*c) && !table_.has(chain[i + 1]) &&
           table_.recorded(chain[i + 1])) {
-        en.push_back("ST elevation in " + display_lead(chain[i]) + " and " +
-                     display_lead(chain[i + 2]) + " with " + display_lead(chain[i + 1]) +
-                     " not analysable: contiguity cannot be assessed");
-        zh.push_back(display_lead(chain[i]) + " 与 " + display_lead(chain[i + 2]) + " ST 段抬高，" +
-                     display_lead(chain[i + 1]) + " 导联无法分析，相邻性无法判断");
+        out.push_back(say("contiguity_gap", {{"a", display_lead(chain[i])},
+                                             {"b", display_lead(chain[i + 1])},
+                                             {"c", display_lead(chain[i + 2])}}));
       }
     }
   };
   scan(detail::kChestChain);
   scan(detail::kRightChain);
   scan(detail::kLimbChain);
+  return out;
 }
 
 // Territories from the set of elevated leads: the most specific consistent set.
@@ -122,8 +119,8 @@ void Evaluator::list_depressions(const std::set<std::string>& exclude) {
 
 // --- Culprit artery hints -------------------------------------------------------------------
 
-std::vector<Culprit> Evaluator::culprits(const std::set<std::string>& e) const {
-  std::vector<Culprit> out;
+std::vector<Words> Evaluator::culprits(const std::set<std::string>& e) const {
+  std::vector<Words> out;
   const bool inferior = e.count("II") || e.count("III") || e.count("aVF");
   const bool rv =
       e.count("V3R") || e.count("V4R") || e.count("V5R") || (inferior && st("V1") >= 100);
@@ -132,18 +129,14 @@ std::vector<Culprit> Evaluator::culprits(const std::set<std::string>& e) const {
     const bool iii_gt_ii = st("III") > st("II");
     const bool lateral = e.count("I") || e.count("aVL") || e.count("V5") || e.count("V6");
     if (iii_gt_ii && rv) {
-      out.push_back(
-          {"proximal RCA with right-ventricular involvement (STE III > II, STE " +
-               std::string(e.count("V4R")
-                               ? "V4R"
-                               : (e.count("V3R") || e.count("V5R") ? "right-sided leads" : "V1")) +
-               ")",
-           "右冠状动脉近段闭塞合并右室受累（III 导联抬高 > II）"});
+      const Arg where = e.count("V4R")                       ? Arg("V4R")
+                        : (e.count("V3R") || e.count("V5R")) ? Arg(say("right_sided_leads"))
+                                                             : Arg("V1");
+      out.push_back(say("culprit_rca_rv", {{"where", where}}));
     } else if (iii_gt_ii) {
-      out.push_back({"RCA (STE III > II)", "右冠状动脉（III 导联抬高 > II）"});
+      out.push_back(say("culprit_rca"));
     } else if (lateral) {
-      out.push_back({"LCx (inferior with lateral STE, STE III ≤ II)",
-                     "左回旋支（下壁合并侧壁抬高，III ≤ II）"});
+      out.push_back(say("culprit_lcx"));
     }
     std::vector<std::string> v13;
     for (const char* lead : {"V1", "V2", "V3"}) {
@@ -151,26 +144,23 @@ std::vector<Culprit> Evaluator::culprits(const std::set<std::string>& e) const {
       if (v && depressed(*v, kDepressionUv)) v13.emplace_back(lead);
     }
     if (v13.size() >= 2 && !e.count("V7") && !e.count("V8") && !e.count("V9")) {
-      out.push_back({"posterior extension suspected (ST↓ " + join(v13, ", ") + "): record V7–V9",
-                     "疑似合并后壁受累（" + join(v13, "、") + " ST 段压低），请加做 V7–V9"});
+      out.push_back(say("culprit_posterior_extension", {{"leads", Arg::leads(v13)}}));
     }
   }
   if (anterior && !inferior) {
     auto avl = table_.find("aVL");
     if ((e.count("V1") || e.count("V2")) && (e.count("V3") || e.count("V4")) && avl &&
         avl->st_j_uv >= 100) {
-      out.push_back(
-          {"proximal LAD (V1–V4 with aVL elevation)", "前降支近段（V1–V4 合并 aVL 抬高）"});
+      out.push_back(say("culprit_proximal_lad"));
     } else {
-      out.push_back({"LAD", "前降支"});
+      out.push_back(say("culprit_lad"));
     }
   }
   if (!inferior && !anterior && (e.count("V7") || e.count("V8") || e.count("V9"))) {
-    out.push_back({"LCx or RCA (posterior)", "回旋支或右冠（后壁）"});
+    out.push_back(say("culprit_posterior"));
   }
   if (left_main_pattern()) {
-    out.push_back({"left main / multivessel disease (STE aVR with diffuse ST depression)",
-                   "左主干/多支病变（aVR 抬高伴广泛 ST 段压低）"});
+    out.push_back(say("culprit_left_main"));
   }
   return out;
 }
@@ -195,12 +185,6 @@ void Evaluator::finish_stemi(const std::vector<std::vector<std::string>>& runs,
   }
   list_depressions(e);
 
-  std::vector<std::string> terr_en, terr_zh;
-  for (const auto& t : f_.territories) {
-    terr_en.emplace_back(territory_name_en(t));
-    const std::string zh(territory_name_zh(t));
-    if (std::find(terr_zh.begin(), terr_zh.end(), zh) == terr_zh.end()) terr_zh.push_back(zh);
-  }
   const auto recip = detail::reciprocal_leads_for(f_.territories);
   std::vector<std::string> recip_hit, other_std;
   for (const auto& d : f_.depressed) {
@@ -211,31 +195,20 @@ void Evaluator::finish_stemi(const std::vector<std::vector<std::string>>& runs,
     }
   }
 
-  std::string en = "ST↑ " + ste_text(runs);
-  std::string zh = "ST 段抬高 " + ste_text(runs, "，");
+  std::vector<Words> findings{say("ste_runs", {{"runs", ste_text(runs)}})};
   if (!recip_hit.empty()) {
-    en += "; reciprocal ST↓ " + join(recip_hit, ", ");
-    zh += "；对应导联 ST 段压低 " + join(recip_hit, "、");
+    findings.push_back(say("reciprocal_std_leads", {{"leads", Arg::leads(recip_hit)}}));
   }
-  if (!other_std.empty()) {
-    en += "; ST↓ " + join(other_std, ", ");
-    zh += "；ST 段压低 " + join(other_std, "、");
-  }
-  en += " → acute " + join(terr_en, " + ") + " STEMI";
-  zh += " → 急性" + join(terr_zh, "、") + " STEMI";
+  if (!other_std.empty()) findings.push_back(say("other_std_leads", {{"leads", Arg::leads(other_std)}}));
+  Words read = say("stemi_read", {{"findings", join_clauses(findings)},
+                                  {"territories", territory_names(f_.territories)}});
   for (const auto& c : culprits(e)) {
     f_.culprit_hints.push_back(c.en);
-    en += "; culprit: " + c.en;
-    zh += "；提示：" + c.zh;
+    append_clause(read, say("culprit", {{"culprit", c}}));
   }
-  if (detect_rbbb()) {
-    f_.notes.push_back("RBBB present: ST-elevation criteria remain valid in RBBB");
-  }
-  if (detect_lvh()) {
-    f_.notes.push_back("LVH voltage criteria met: ST elevation exceeds what LVH explains");
-  }
-  f_.explanation_en = en;
-  f_.explanation_zh = zh;
+  if (detect_rbbb()) f_.notes.push_back(say("note_rbbb_criteria_valid").en);
+  if (detect_lvh()) f_.notes.push_back(say("note_lvh_exceeded").en);
+  explain(read);
 }
 
 }  // namespace gc::triage::detail
