@@ -97,6 +97,7 @@ int cmd_serve(int argc, char** argv) {
   std::string tls_names = "localhost,127.0.0.1";
   double tls_reload_s = 2;
   std::string upgrade_backup_dir;
+  std::string tls_dir;
   bool tls_flag = false;
   bool insecure = false;
   bool quiet = false;
@@ -109,7 +110,8 @@ int cmd_serve(int argc, char** argv) {
       "Prints \"listening on ADDRESS:PORT\" first, then one line per event.\n"
       "SIGINT/SIGTERM stop it cleanly (in-flight commits finish, WAL checkpointed, exit 0).\n"
       "TLS 1.2+ by default: on first start a private CA for the centre and a server certificate\n"
-      "issued by it are created in DB-DIR/tls/ (or one is given with --tls-cert/--tls-key); the\n"
+      "issued by it are created in DB-DIR/tls/ or --tls-dir (or one is given with\n"
+      "--tls-cert/--tls-key; with a PostgreSQL database --tls-dir or --tls-cert is needed); the\n"
       "CA's SHA-256 fingerprint is printed and carts pin it (cart --pin), so `greenchannel tls\n"
       "renew` can replace the server certificate: serve reloads it for new connections when its\n"
       "files change (polled every --tls-reload-s) or on SIGHUP. With --client-ca, carts must\n"
@@ -149,6 +151,9 @@ int cmd_serve(int argc, char** argv) {
       "tls-names", po::value(&tls_names)->default_value(tls_names),
       "host names and IP addresses carts and browsers use for this server, comma separated: "
       "put in the first server certificate (later: `tls renew --names`)")(
+      "tls-dir", po::value(&tls_dir),
+      "directory of the centre CA and server certificate (default DB-DIR/tls; required with a "
+      "PostgreSQL database unless --tls-cert is given: the same directory, copied, on every node)")(
       "tls-reload-s", po::value(&tls_reload_s)->default_value(2),
       "how often the certificate files are checked for a renewal (SIGHUP reloads at once)")(
       "tls-cert", po::value(&tls_cert),
@@ -266,8 +271,11 @@ int cmd_serve(int argc, char** argv) {
   };
 
   const std::filesystem::path db_path(db);
-  if (db_path.has_parent_path()) {
-    std::filesystem::create_directories(db_path.parent_path());
+  try {
+    create_database_dir(db);
+  } catch (const std::exception& e) {
+    std::cerr << "greenchannel serve: " << e.what() << "\n";
+    return 1;
   }
   std::vector<std::string> start_lines;  // TLS and backup lines, printed after "listening on"
   std::optional<ingest::TlsFiles> served_tls_files;
@@ -282,9 +290,12 @@ int cmd_serve(int argc, char** argv) {
     }
     try {
       if (tls_cert.empty()) {
-        const ingest::CentrePki pki{
-            (db_path.has_parent_path() ? db_path.parent_path() : std::filesystem::path(".")) /
-            "tls"};
+        const auto dir = tls_dir_for(db, tls_dir);
+        if (!dir) {
+          std::cerr << "greenchannel serve: " << kPostgresqlNeedsTlsDir << "\n";
+          return 2;
+        }
+        const ingest::CentrePki pki{*dir};
         const auto setup =
             ingest::ensure_centre_pki(pki, ingest::parse_certificate_names(tls_names));
         served_tls_files = pki.server();
@@ -413,6 +424,10 @@ int cmd_serve(int argc, char** argv) {
     alerts.cart_update_delivered(update_id);
   };
   asio::io_context io;
+  // Registered before anything is announced: a SIGTERM/SIGHUP while serve is still starting is
+  // queued and handled once the handlers wait (below), instead of killing the process.
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::signal_set hangups(io, SIGHUP);
   ingest::Server server(io, config, *store);
   server.start();
   server_ptr = &server;
@@ -504,7 +519,6 @@ int cmd_serve(int argc, char** argv) {
   }
 
   // SIGHUP (systemctl reload greenchannel): reload the certificate now.
-  asio::signal_set hangups(io, SIGHUP);
   std::function<void()> wait_hangup = [&] {
     hangups.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
@@ -517,7 +531,6 @@ int cmd_serve(int argc, char** argv) {
     });
   };
   wait_hangup();
-  asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) {
       return;

@@ -45,11 +45,14 @@ void print_certificate(const std::string& what, const ingest::CertificateInfo& c
 int run(const std::string& verb, int argc, char** argv) {
   std::string db = default_db_path().string();
   std::string names;
+  std::string tls_dir;
   int days = 397;
   po::options_description desc("options");
   desc.add_options()("help,h", "show this help")(
       "db", po::value(&db)->default_value(db), "the server's SQLite database (its dir holds tls/)")(
-      "config", po::value<std::string>(), "take --db from serve's configuration file");
+      "config", po::value<std::string>(), "take --db and --tls-dir from serve's configuration file")(
+      "tls-dir", po::value(&tls_dir),
+      "the directory serve keeps them in (default DB-DIR/tls; needed with a PostgreSQL database)");
   if (verb == "renew") {
     desc.add_options()("names", po::value(&names),
                        "host names and IP addresses for the certificate, comma separated "
@@ -65,18 +68,24 @@ int run(const std::string& verb, int argc, char** argv) {
   try {
     if (vm.count("config") != 0U) {
       po::options_description from_config;
-      from_config.add_options()("db", po::value<std::string>());
+      from_config.add_options()("db", po::value<std::string>())("tls-dir", po::value<std::string>());
       po::variables_map file_vm;
       store_config_file(vm["config"].as<std::string>(), from_config, file_vm, true);
       if (vm["db"].defaulted() && file_vm.count("db") != 0U) db = file_vm["db"].as<std::string>();
+      if (tls_dir.empty() && file_vm.count("tls-dir") != 0U) {
+        tls_dir = file_vm["tls-dir"].as<std::string>();
+      }
     }
   } catch (const po::error& e) {
     std::cerr << "greenchannel tls: " << e.what() << "\n";
     return 2;
   }
-  const std::filesystem::path db_path(db);
-  const ingest::CentrePki pki{
-      (db_path.has_parent_path() ? db_path.parent_path() : std::filesystem::path(".")) / "tls"};
+  const auto dir = tls_dir_for(db, tls_dir);
+  if (!dir) {
+    std::cerr << "greenchannel tls: " << kPostgresqlNeedsTlsDir << "\n";
+    return 2;
+  }
+  const ingest::CentrePki pki{*dir};
   try {
     if (!std::filesystem::exists(pki.ca_certificate())) {
       std::cerr << "greenchannel tls: no centre CA in " << pki.dir.string()

@@ -73,7 +73,7 @@ int user_add(int argc, char** argv) {
     return 2;
   }
   const std::filesystem::path db_path(db);
-  if (db_path.has_parent_path()) std::filesystem::create_directories(db_path.parent_path());
+  create_database_dir(db);
   station::add_user(db_path, username, *role, password, cli_actor());
   std::cout << "added " << username << " (" << role_text << ")\n";
   return 0;
