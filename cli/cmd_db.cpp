@@ -22,8 +22,10 @@ constexpr const char* kUsage =
     "usage: greenchannel db <backup|restore> FILE [--db PATH]\n"
     "       greenchannel db copy --from DB --to DB\n"
     "  backup FILE    copy the database to FILE while `serve` runs (SQLite online backup: one\n"
-    "                 consistent snapshot), verified with PRAGMA integrity_check\n"
-    "  restore FILE   verify the backup FILE and copy it to --db, which must not exist yet\n"
+    "                 consistent snapshot), verified with PRAGMA integrity_check; a PostgreSQL\n"
+    "                 --db is written as a SQLite file (db copy's snapshot, every row compared)\n"
+    "  restore FILE   verify the backup FILE and copy it to --db, which must not exist yet (a\n"
+    "                 postgresql:// --db: a new or empty database)\n"
     "  copy           copy a whole database into a new or empty one, e.g. SQLite to PostgreSQL\n"
     "                 (--to postgresql://user@host:port/dbname), verified before it commits\n";
 

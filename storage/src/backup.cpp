@@ -10,6 +10,7 @@
 #include <memory>
 #include <thread>
 
+#include "gc/db_copy.hpp"
 #include "gc/storage.hpp"
 
 namespace gc::storage {
@@ -130,19 +131,49 @@ BackupReport copy_verified(Connection& from, const fs::path& from_path, const fs
 
 namespace {
 
-// The online backup API is SQLite's; a PostgreSQL database has its own tools.
-void refuse_postgresql(const fs::path& db) {
-  if (is_postgresql_uri(db.string())) {
-    throw Error(
-        "db backup and db restore copy SQLite files; back up a PostgreSQL database with "
-        "pg_dump or a base backup (pg_basebackup)");
+void remove_sqlite_files(const fs::path& p) {
+  std::error_code ignored;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    fs::remove(fs::path(p.string() + suffix), ignored);
   }
+}
+
+// A PostgreSQL database backed up as a self-contained SQLite file: db copy's snapshot (one
+// REPEATABLE READ transaction, so every chunk acknowledged before it began is in it; every row
+// and every study's samples compared before the copy commits), then integrity_check, sync and
+// rename as for a SQLite backup. A logical backup that any node's build can restore or read;
+// point-in-time recovery stays PostgreSQL's (base backups and WAL archiving).
+BackupReport backup_postgresql(const fs::path& db, const fs::path& to) {
+  if (fs::exists(to) || fs::exists(fs::path(to.string() + "-wal"))) {
+    throw Error(to.string() + " already exists; not overwritten");
+  }
+  const fs::path partial = to.string() + ".partial";
+  remove_sqlite_files(partial);
+  BackupReport report;
+  try {
+    copy_database(db, partial);
+    {
+      Connection out;
+      open(out, partial, SQLITE_OPEN_READWRITE);
+      report.schema_version = verify(out, partial);
+      first_text(out, "PRAGMA journal_mode = DELETE");
+      report.pages = static_cast<std::uint64_t>(std::stoll(first_text(out, "PRAGMA page_count")));
+    }
+    sync_path(partial, false);
+    fs::rename(partial, to);
+    sync_path(to.has_parent_path() ? to.parent_path() : fs::path("."), true);
+  } catch (...) {
+    remove_sqlite_files(partial);
+    throw;
+  }
+  report.bytes = fs::file_size(to);
+  return report;
 }
 
 }  // namespace
 
 BackupReport backup_database(const fs::path& db_path, const fs::path& out_path) {
-  refuse_postgresql(db_path);
+  if (is_postgresql_uri(db_path.string())) return backup_postgresql(db_path, out_path);
   if (!fs::exists(db_path)) {
     throw Error("no database at " + db_path.string());
   }
@@ -152,9 +183,23 @@ BackupReport backup_database(const fs::path& db_path, const fs::path& out_path) 
 }
 
 BackupReport restore_database(const fs::path& backup_path, const fs::path& db_path) {
-  refuse_postgresql(db_path);
   if (!fs::exists(backup_path)) {
     throw Error("no backup at " + backup_path.string());
+  }
+  if (is_postgresql_uri(db_path.string())) {
+    // Into a new or empty PostgreSQL database (db copy refuses one with any row), verified
+    // before it commits.
+    int version = 0;
+    {
+      Connection check;
+      open(check, backup_path, SQLITE_OPEN_READONLY);
+      version = verify(check, backup_path);
+    }
+    copy_database(backup_path, db_path);
+    BackupReport report;
+    report.schema_version = version;
+    report.bytes = fs::file_size(backup_path);
+    return report;
   }
   Connection from;
   open(from, backup_path, SQLITE_OPEN_READONLY);

@@ -19,13 +19,17 @@ struct BackupReport {
 
 // Copies the database at `db_path` to `out_path` (which must not exist): written as
 // `out_path.partial`, checked with PRAGMA integrity_check, synced, then renamed. Safe while
-// `greenchannel serve` writes (it is not paused). Throws storage::Error.
+// `greenchannel serve` writes (it is not paused). A PostgreSQL `db_path` is written as a SQLite
+// file by db copy (one REPEATABLE READ snapshot, every row and study compared before it is
+// kept): a logical backup; point-in-time recovery stays PostgreSQL's own. Throws storage::Error.
 BackupReport backup_database(const std::filesystem::path& db_path,
                              const std::filesystem::path& out_path);
 
 // Checks `backup_path` (integrity_check; a schema version this build knows) and copies it to
 // `db_path`, which must not exist yet (nor its -wal); the directories are created. The next
-// `serve --db db_path` applies any newer migrations. Throws storage::Error.
+// `serve --db db_path` applies any newer migrations. A PostgreSQL `db_path` must be a new or
+// empty database; the backup must be at this build's schema version (db copy). Throws
+// storage::Error.
 BackupReport restore_database(const std::filesystem::path& backup_path,
                               const std::filesystem::path& db_path);
 
