@@ -11,6 +11,7 @@ GC_PACKAGES=(g++ cmake make pkg-config
   libdcmtk-dev libpugixml-dev
   libcairo2-dev fonts-noto-cjk dicom3tools poppler-utils
   libpq-dev postgresql-15  # the PostgreSQL backend; its tests start a throwaway cluster
+  haproxy  # the README's load-balancer example is run by a test (on loopback)
   # the package tests: cpack (file, dpkg-shlibdeps), systemd-analyze, /bin/kill, /metrics, and
   # the dpkg install into a throwaway root (the package's postinst runs adduser)
   dpkg-dev file systemd procps curl adduser)
