@@ -31,6 +31,9 @@ namespace {
 
 constexpr auto kKeepAliveIdle = std::chrono::seconds(60);   // between requests
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
+// How long a closing WebSocket waits for the browser's close frame (serve's stop, a revoked
+// session).
+constexpr auto kCloseHandshakeTimeout = std::chrono::seconds(2);
 constexpr std::size_t kMaxQueuedMessages = 256;
 constexpr std::size_t kMaxQueuedBytes = 8u << 20;
 constexpr std::size_t kMaxClientMessageBytes = 4096;
@@ -90,6 +93,12 @@ class WsSession : public detail::WsClient,
       if (self->closed_) return;
       self->closed_ = true;
       self->ping_timer_.cancel();
+      // A browser that no longer answers (a phone asleep, a dropped network) must not hold the
+      // server's stop for the suggested 30 s close handshake.
+      websocket::stream_base::timeout timeouts;
+      self->ws_.get_option(timeouts);
+      timeouts.handshake_timeout = kCloseHandshakeTimeout;
+      self->ws_.set_option(timeouts);
       self->ws_.async_close(websocket::close_code::going_away,
                             [self](const beast::error_code&) {});
     });
