@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "gc/alert_cart.hpp"
@@ -26,7 +27,9 @@ namespace {
 // Store + ingest server + alert service on one database, the server on a background thread.
 class AlertHarness {
  public:
-  AlertHarness() : dir_(unique_temp_dir("gc-alert-push")) {
+  explicit AlertHarness(gc::storage::test::Backend backend)
+      : dir_(unique_temp_dir("gc-alert-push")) {
+    if (backend == gc::storage::test::Backend::postgresql) pg_db_.emplace(backend);
     store_ = gc::storage::Store::open(db());
     gc::workflow::AlertServiceConfig alert_config;
     alert_config.db_path = db();
@@ -58,7 +61,8 @@ class AlertHarness {
     fs::remove_all(dir_, ignored);
   }
 
-  fs::path db() const { return dir_ / "test.db"; }
+  // The SQLite file, or the PostgreSQL URI of a fresh database in the test cluster.
+  fs::path db() const { return pg_db_ ? pg_db_->location() : dir_ / "test.db"; }
   gc::storage::Store& store() { return *store_; }
   gc::ingest::Server& server() { return *server_; }
   AlertService& alerts() { return *alerts_; }
@@ -94,6 +98,7 @@ class AlertHarness {
 
  private:
   fs::path dir_;
+  std::optional<gc::storage::test::TestDb> pg_db_;
   std::unique_ptr<gc::storage::Store> store_;
   asio::io_context io_;
   std::unique_ptr<AlertService> alerts_;
@@ -122,8 +127,12 @@ constexpr std::chrono::milliseconds kWait{5000};
 
 }  // namespace
 
-TEST_CASE("a connected cart receives the AlertUpdates of its alert after its finding") {
-  AlertHarness h;
+TEST_CASE(
+    "a connected cart receives the AlertUpdates of its alert after its finding (SQLite, "
+    "PostgreSQL)") {
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  AlertHarness h(backend);
   const auto device = h.store().add_device("clinic", "cart-live");
   CartClient cart(cart_config(h.server().port(), device));
   const auto result = cart.send_study(synthetic_study("live-1"));
@@ -156,8 +165,12 @@ TEST_CASE("a connected cart receives the AlertUpdates of its alert after its fin
   CHECK_FALSE(cart.wait_alert_update("live-1", std::chrono::milliseconds(200)));
 }
 
-TEST_CASE("an offline cart receives its AlertUpdate after reconnecting, exactly once") {
-  AlertHarness h;
+TEST_CASE(
+    "an offline cart receives its AlertUpdate after reconnecting, exactly once (SQLite, "
+    "PostgreSQL)") {
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  AlertHarness h(backend);
   const auto device = h.store().add_device("clinic", "cart-offline");
   std::int64_t alert_id = 0;
   {

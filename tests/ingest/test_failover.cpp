@@ -118,9 +118,13 @@ TEST_CASE("failover: a cart whose first server is down sends to the next", "[ing
   }
 }
 
-TEST_CASE("failover: two nodes on one database — node A stops mid-study, the cart resumes on B",
-          "[ingest][failover]") {
-  auto a = std::make_unique<TestServer>();
+TEST_CASE(
+    "failover: two nodes on one database — node A stops mid-study, the cart resumes on B "
+    "(SQLite, PostgreSQL)",
+    "[ingest][failover]") {
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  auto a = std::make_unique<TestServer>(gc::ingest::ServerConfig{}, nullptr, backend);
   const auto db = a->db_path();
   const auto device = a->add_device();
   SecondNode b(db);

@@ -10,10 +10,12 @@
 using namespace gc::test;
 using Clock = std::chrono::steady_clock;
 
-TEST_CASE("revoking a cart closes its live sessions at once", "[ingest][revoke]") {
+TEST_CASE("revoking a cart closes its live sessions at once (SQLite, PostgreSQL)", "[ingest][revoke]") {
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
   gc::ingest::ServerConfig config;
   config.revocation_check_interval = std::chrono::milliseconds(200);
-  TestServer server(config);
+  TestServer server(config, {}, backend);
   const auto revoked = server.add_device("cart-stolen");
   const auto other = server.add_device("cart-honest");
 

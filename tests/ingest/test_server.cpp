@@ -62,10 +62,12 @@ CartConfig cart_config(std::uint16_t port, const gc::storage::NewDevice& device)
 
 }  // namespace
 
-TEST_CASE("wrong, unknown and revoked credentials get UNAUTHENTICATED and store nothing") {
+TEST_CASE("wrong, unknown and revoked credentials get UNAUTHENTICATED and store nothing (SQLite, PostgreSQL)") {
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
   gc::ingest::ServerConfig config;
   config.max_auth_failures = 100;  // this test fails on purpose more often than the rate limit
-  TestServer server(config);
+  TestServer server(config, {}, backend);
   const auto device = server.add_device("cart-auth");
   const auto revoked = server.add_device("cart-revoked");
   REQUIRE(server.store().revoke_device(revoked.device_id));
@@ -158,8 +160,10 @@ TEST_CASE("a wrong secret for one cart never locks out another cart at the same 
   authenticate(client, b);
 }
 
-TEST_CASE("a malformed frame closes that session only — another cart keeps streaming") {
-  TestServer server;
+TEST_CASE("a malformed frame closes that session only — another cart keeps streaming (SQLite, PostgreSQL)") {
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  TestServer server({}, {}, backend);
   const auto good_device = server.add_device("cart-good");
   const auto bad_device = server.add_device("cart-bad");
 
@@ -446,8 +450,10 @@ TEST_CASE("cart client survives random connection drops — every sample stored 
   CHECK(server.store().load_samples(state->study_id).samples == study.samples);
 }
 
-TEST_CASE("an 8-channel study gets III, aVR, aVL, aVF derived for analysis") {
-  TestServer server;
+TEST_CASE("an 8-channel study gets III, aVR, aVL, aVF derived for analysis (SQLite, PostgreSQL)") {
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  TestServer server({}, {}, backend);
   const auto device = server.add_device("cart-eight");
   CartStudy study = synthetic_study("eight-1", {});
   CartStudy eight = study;
@@ -488,8 +494,10 @@ TEST_CASE("graceful stop: acknowledged chunks are durable and the server stops")
   CHECK(state->next_sequence == 3);
 }
 
-TEST_CASE("a resumed study_start that differs from the stored study is refused, naming the field") {
-  TestServer server;
+TEST_CASE("a resumed study_start that differs from the stored study is refused, naming the field (SQLite, PostgreSQL)") {
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  TestServer server({}, {}, backend);
   const auto device = server.add_device("cart-differ");
   {
     RawClient client(server.port());
@@ -621,7 +629,9 @@ TEST_CASE(
   CHECK(pong->has_pong());
 }
 
-TEST_CASE("crash recovery: a completed study that was never analysed is analysed at start") {
+TEST_CASE("crash recovery: a completed study that was never analysed is analysed at start (SQLite, PostgreSQL)") {
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
   std::int64_t study_id = 0;
   const auto prepare = [&](gc::storage::Store& store) {
     // What a server that died right after the StudyAck leaves behind.
@@ -648,7 +658,7 @@ TEST_CASE("crash recovery: a completed study that was never analysed is analysed
     received.recorded_ms = received.at.unix_ms;
     store.append_event(received);
   };
-  TestServer server({}, prepare);
+  TestServer server({}, prepare, backend);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (!server.store().analysis_json(study_id) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -734,7 +744,9 @@ TEST_CASE(
   fs::remove_all(tls_dir, ignored);
 }
 
-TEST_CASE("workflow hooks: study created once (not on resume), alert raised once") {
+TEST_CASE("workflow hooks: study created once (not on resume), alert raised once (SQLite, PostgreSQL)") {
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
   std::atomic<int> created{0};
   std::atomic<int> alerted{0};
   std::optional<std::int64_t> offset;
@@ -751,7 +763,7 @@ TEST_CASE("workflow hooks: study created once (not on resume), alert raised once
     CHECK_FALSE(alert.tier.empty());
     ++alerted;
   };
-  TestServer server(config);
+  TestServer server(config, {}, backend);
   const auto device = server.add_device("cart-hooks");
   const CartStudy study = synthetic_study("hooks-1", {});
   CHECK(CartClient(cart_config(server.port(), device)).send_study(study).complete);

@@ -24,11 +24,13 @@ gc::storage::StudyHeader abandoned(const std::string& device_id, const std::stri
 
 }  // namespace
 
-TEST_CASE("an open study expires after the configured time: stored, audited, the cart told",
+TEST_CASE("an open study expires after the configured time: stored, audited, the cart told (SQLite, PostgreSQL)",
           "[ingest][expiry]") {
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
   gc::ingest::ServerConfig config;
   config.open_study_expiry = std::chrono::milliseconds(300);
-  TestServer server(config);
+  TestServer server(config, {}, backend);
   const auto device = server.add_device("cart-forgetful");
   {
     RawClient c(server.port());
@@ -78,10 +80,12 @@ TEST_CASE("an open study expires after the configured time: stored, audited, the
   CHECK(again.read_until([](const auto& m) { return m.has_study_started(); }));
 }
 
-TEST_CASE("a HelloAck fits the frame limit however many studies are open", "[ingest][expiry]") {
+TEST_CASE("a HelloAck fits the frame limit however many studies are open (SQLite, PostgreSQL)", "[ingest][expiry]") {
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
   gc::ingest::ServerConfig config;
   config.limits.max_frame_bytes = 8192;
-  TestServer server(config);
+  TestServer server(config, {}, backend);
   const auto device = server.add_device("cart-hoarder");
   for (int i = 0; i < 600; ++i) {
     server.store().begin_study(abandoned(
