@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -1126,6 +1127,15 @@ class Api {
       }
       if (std::find(out.begin(), out.end(), *canonical) == out.end()) out.push_back(*canonical);
     }
+    // In the order of the printed ECG, as the read lists them.
+    static constexpr std::array<std::string_view, 19> kOrder{
+        "I",  "II", "III", "aVR", "-aVR", "aVL", "aVF", "V1",  "V2", "V3",
+        "V4", "V5", "V6",  "V7",  "V8",   "V9",  "V3R", "V4R", "V5R"};
+    const auto rank = [](const std::string& lead) {
+      return std::find(kOrder.begin(), kOrder.end(), lead) - kOrder.begin();
+    };
+    std::stable_sort(out.begin(), out.end(),
+                     [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
     return out;
   }
 

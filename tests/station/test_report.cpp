@@ -3,6 +3,9 @@
 // backends.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <fstream>
+
 #include "station_fixture.hpp"
 
 using namespace gc::station::test;
@@ -32,6 +35,23 @@ void store_read(Fixture& fx, std::int64_t study_id) {
       study_id, "stemi", "critical",
       json::serialize(json::object{
           {"finding", json::object{{"category", "stemi"}, {"statements", statements}}}}));
+}
+
+// The text of a PDF (poppler's pdftotext), or nullopt where it is not installed.
+std::optional<std::string> pdf_text(const std::filesystem::path& dir, const std::string& pdf) {
+  const auto path = dir / "report.pdf";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << pdf;
+  }
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(
+      ::popen(("pdftotext -layout '" + path.string() + "' - 2>/dev/null").c_str(), "r"), ::pclose);
+  if (!pipe) return std::nullopt;
+  std::string text;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, pipe.get())) > 0;) text.append(buf, n);
+  if (::pclose(pipe.release()) != 0) return std::nullopt;
+  return text;
 }
 
 std::vector<std::string> codes_of(const json::value& report) {
@@ -113,6 +133,12 @@ TEST_CASE("signed report: confirm the read, amend it with coded statements, corr
   CHECK(second.at("statements").at(1).at("text_zh") == "对应导联 III、aVF ST 段压低");
   CHECK(second.at("text") == "LAD occlusion likely; activate the cath lab 建议启动导管室");
   CHECK(second.at("corrects_seq") == first.at("event_seq"));
+  // Leads in the order of the printed ECG, whatever order they were given in.
+  CHECK(second.at("statements").at(2).at("leads") ==
+        json::array{"I", "aVL", "V1", "V2", "V3", "V4", "V5", "V6"});
+  CHECK(second.at("statements").at(2).at("text_en") ==
+        "acute extensive anterior / anterolateral myocardial infarction (STEMI) I, aVL, V1, V2, V3, "
+        "V4, V5, V6");
 
   // The study shows every report, newest first; the earlier one superseded, not changed.
   const auto study = doc.get(base).json();
@@ -127,6 +153,21 @@ TEST_CASE("signed report: confirm the read, amend it with coded statements, corr
   REQUIRE(listed.status == 200);
   CHECK(listed.json().at("reports").as_array().size() == 2);
 
+  // The PDF prints the current report: its statements in both languages and the signer.
+  {
+    const auto pdf = doc.get(base + "/export.pdf");
+    REQUIRE(pdf.status == 200);
+    const auto text = pdf_text(fx.dir.path(), pdf.body);
+    if (text) {
+      INFO(*text);
+      CHECK(text->find("李医生 (dr_li)") != std::string::npos);
+      CHECK(text->find("Amended 修改后诊断") != std::string::npos);
+      CHECK(text->find("ST elevation V2, V3, V4") != std::string::npos);
+    } else {
+      WARN("pdftotext not available: the PDF's text is not checked");
+    }
+  }
+
   // An old client's free text still works (an amended report without statements).
   fx.now += 60'000;
   const auto old_client = doc.post(base + "/diagnosis", R"({"text":"anterior STEMI"})");
@@ -134,8 +175,7 @@ TEST_CASE("signed report: confirm the read, amend it with coded statements, corr
   CHECK(old_client.json().at("report").at("basis") == "amended");
   CHECK(old_client.json().at("report").at("statements").as_array().empty());
 
-  // The PDF prints the current report.
-  CHECK(doc.get(base + "/export.pdf").status == 200);
+  CHECK(doc.get(base + "/export.pdf").status == 200);  // a free-text report prints too
 
   // Audited, with the basis.
   std::size_t signed_rows = 0;
