@@ -19,6 +19,11 @@ function vocabulary() {
   return vocabularyPromise;
 }
 
+// Lead names as the server takes them (dsp::canonical_lead_name), matched without case.
+const LEADS = ['I', 'II', 'III', 'aVR', '-aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6',
+  'V7', 'V8', 'V9', 'V3R', 'V4R', 'V5R'];
+const leadName = (text) => LEADS.find((l) => l.toLowerCase() === text.replace('−', '-').toLowerCase()) || null;
+
 const words = (s) => (getLang() === 'zh' ? s.text_zh || s.text_en : s.text_en || s.text_zh);
 // Standard codes (STE_, IMI…) are shown; the station's own snake_case codes stay in the title.
 const shownCode = (code) => (/^[A-Z0-9_]+$/.test(code) ? el('code', { text: code }) : '');
@@ -106,10 +111,15 @@ export function reportPanel(studyId, analysis, initialReports) {
     onclick: () => {
       const entry = entries.find((e) => e.code === choose.value);
       if (!entry) return;
-      const named = leads.value.split(/[\s,，、;；]+/).map((l) => l.replace('−', '-')).filter(Boolean);
+      const typed = leads.value.split(/[\s,，、;；]+/).filter(Boolean);
+      const unknown = typed.filter((l) => !leadName(l));
+      if (unknown.length) return fail('report_err_bad_leads', { leads: unknown.join(' ') });
+      const named = [...new Set(typed.map(leadName))];
       added.push({ ...entry, leads: entry.takes_leads ? named : [] });
       leads.value = '';
+      msg.textContent = '';
       renderAdded();
+      return null;
     },
   });
 

@@ -98,7 +98,11 @@ test('signed report on a STEMI at 390 px: some of the read kept, a statement add
   await page.uncheck(`#report-keep-${last}`);
   await page.fill('#report-search', '超急性');
   await page.waitForFunction(() => document.querySelector('#report-vocab').value === 'hyperacute_t');
-  await page.fill('#report-leads', 'V2, V3');
+  await page.fill('#report-leads', 'v2 V13');
+  await page.click('#report-add');
+  assert.equal(await page.textContent('#report-msg'), '导联名称无法识别：V13');
+  assert.equal(await page.locator('#report-added li').count(), 0);
+  await page.fill('#report-leads', 'v2, V3');
   await page.click('#report-add');
   await page.waitForSelector('#report-added li[data-code="hyperacute_t"]');
   assert.match(await page.textContent('#report-added li'), /超急性 T 波 V2、V3/);
