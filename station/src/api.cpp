@@ -1257,6 +1257,11 @@ class Api {
                      {"signer_display_name", user ? user->display_name_zh : std::string()},
                      {"signed_ms", now}});
     const auto seq = s_.store->append_event(event);
+    // Every station showing the study lists the new report at once.
+    boost::asio::post(s_.publish_strand, [impl = s_.shared_from_this(), id, seq] {
+      impl->broadcast(
+          json::serialize(json::object{{"type", "report"}, {"study_id", id}, {"event_seq", seq}}));
+    });
     audit(auth, "diagnosis", std::to_string(id),
           "event_seq=" + std::to_string(seq) + " basis=" + basis +
               " statements=" + std::to_string(n_statements) +

@@ -3,7 +3,7 @@
 // the server's time. Reports are append-only: a correction is a newer report, the earlier ones
 // stay listed as superseded. Everyone reads them; only a cardiologist signs.
 
-import { api } from './api.js';
+import { api, on } from './api.js';
 import { canDiagnose, errorText } from './actions.js';
 import { getLang, label, t } from './i18n.js';
 import { el, fmtTime } from './util.js';
@@ -67,8 +67,30 @@ export function reportPanel(studyId, analysis, initialReports) {
       : el('p', { class: 'muted', id: 'report-none', text: t('report_none') }));
   };
   renderHistory();
+  // A report signed elsewhere (another cardiologist, another station) is listed at once; a
+  // reconnect refetches. The form and what is typed in it stay as they are.
+  let seq = 0;
+  const refetch = async () => {
+    const mine = ++seq;
+    try {
+      const res = await api('GET', `/api/studies/${encodeURIComponent(studyId)}/diagnosis`);
+      if (mine !== seq) return;
+      reports = res.reports || [];
+      renderHistory();
+    } catch {
+      // the next message or reconnect tries again
+    }
+  };
+  const offReport = on('ws:report', (m) => {
+    if (String(m.study_id) === String(studyId) && !reports.some((r) => r.event_seq === m.event_seq)) refetch();
+  });
+  const offHello = on('ws:hello', refetch);
+  const dispose = () => {
+    offReport();
+    offHello();
+  };
   const panel = el('section', { class: 'panel', id: 'panel-report' }, el('h2', { text: t('report_title') }), history);
-  if (!canDiagnose()) return panel;
+  if (!canDiagnose()) return { node: panel, dispose };
 
   // What the read says, one checkbox per statement (all kept to begin with).
   const read = (analysis && analysis.finding && analysis.finding.statements) || [];
@@ -137,8 +159,10 @@ export function reportPanel(studyId, analysis, initialReports) {
     msg.textContent = '';
     try {
       const res = await api('POST', `/api/studies/${encodeURIComponent(studyId)}/diagnosis`, body);
-      reports = [res.report, ...reports.map((r) => (r.current ? { ...r, current: false, superseded_by: res.report.event_seq } : r))];
-      renderHistory();
+      if (!reports.some((r) => r.event_seq === res.event_seq)) {
+        reports = [res.report, ...reports.map((r) => (r.current ? { ...r, current: false, superseded_by: res.report.event_seq } : r))];
+        renderHistory();
+      }
       msg.textContent = `${t('report_signed')} #${res.event_seq} · ${signerText(res.report)}`;
       msg.className = 'form-msg ok';
       text.value = '';
@@ -177,5 +201,5 @@ export function reportPanel(studyId, analysis, initialReports) {
     text,
     el('div', { class: 'form-row report-buttons' }, confirmButton, signButton),
     msg));
-  return panel;
+  return { node: panel, dispose };
 }

@@ -345,6 +345,9 @@ export async function showStudy(root, studyId, params) {
     disposers.push(panel.dispose);
   }
 
+  const report = reportPanel(study.study_id, analysis, data.reports);
+  disposers.push(report.dispose);
+
   const age = study.age_years === null || study.age_years === undefined ? '' : t('years', { n: study.age_years });
   const header = el('div', { class: 'study-head' },
     el('a', { href: '#/worklist', class: 'back', text: t('back') }), ' ',
@@ -379,7 +382,7 @@ export async function showStudy(root, studyId, params) {
       section('panel-median', 'median_beats', legend, medianWrap),
       section('panel-measure', 'measurements', measurementTable(study, analysis, previous)),
       section('panel-serial', 'serial', serialPanel(previous)),
-      reportPanel(study.study_id, analysis, data.reports),
+      report.node,
       caseId ? nodeRecorder(caseId) || '' : ''));
   draw();
   if (shortLandscape()) root.querySelector('#ecg-12')?.scrollIntoView({ block: 'start' });

@@ -136,7 +136,15 @@ test('signed report at 1440 px: confirm the read as is; the earlier report stays
   const { page } = await open(DESKTOP, 'drwang');
   await goStudy(page);
   assert.equal(await page.locator('#report-history .report-entry').count(), 1);
+  // Dr Chen still has the study open on another station: the new report reaches it live.
+  const other = await open(DESKTOP);
+  await goStudy(other.page);
+  await other.page.fill('#diagnosis-text', '草稿：尚未签名');
   await page.click('#report-confirm');
+  await other.page.waitForFunction(() => document.querySelectorAll('#report-history .report-entry').length === 2);
+  assert.equal(await other.page.getAttribute('#report-history .report-entry.current', 'data-basis'), 'confirmed');
+  assert.equal(await other.page.inputValue('#diagnosis-text'), '草稿：尚未签名', 'the draft stays');
+  await other.context.close();
   await page.waitForFunction(() => document.querySelectorAll('#report-history .report-entry').length === 2);
   const entries = await page.$$eval('#report-history .report-entry', (es) => es.map((e) => ({
     current: e.dataset.current, basis: e.dataset.basis, signer: e.querySelector('.report-signer').textContent,

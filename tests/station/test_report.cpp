@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 
 #include "station_fixture.hpp"
 
@@ -52,6 +53,30 @@ std::optional<std::string> pdf_text(const std::filesystem::path& dir, const std:
   for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, pipe.get())) > 0;) text.append(buf, n);
   if (::pclose(pipe.release()) != 0) return std::nullopt;
   return text;
+}
+
+// The live channel of a logged-in client: the next message of `type` (others skipped).
+json::object next_message(std::uint16_t port, const std::string& cookie, const std::string& type,
+                          const std::function<void()>& after_hello) {
+  asio::io_context io;
+  websocket::stream<beast::tcp_stream> ws{io};
+  beast::get_lowest_layer(ws).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  ws.set_option(websocket::stream_base::decorator([cookie](websocket::request_type& req) {
+    req.set(http::field::cookie, "gc_session=" + cookie);
+  }));
+  ws.handshake("127.0.0.1:" + std::to_string(port), "/ws");
+  for (bool hello = false;;) {
+    beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(10));
+    beast::flat_buffer buffer;
+    ws.read(buffer);
+    auto msg = json::parse(beast::buffers_to_string(buffer.data())).as_object();
+    if (!hello && msg.at("type") == "hello") {
+      hello = true;
+      after_hello();
+    } else if (msg.at("type").as_string() == type) {
+      return msg;
+    }
+  }
 }
 
 std::vector<std::string> codes_of(const json::value& report) {
@@ -168,10 +193,18 @@ TEST_CASE("signed report: confirm the read, amend it with coded statements, corr
     }
   }
 
-  // An old client's free text still works (an amended report without statements).
+  // An old client's free text still works (an amended report without statements); every
+  // station showing the study hears of it on the live channel.
   fx.now += 60'000;
-  const auto old_client = doc.post(base + "/diagnosis", R"({"text":"anterior STEMI"})");
+  Reply old_client;
+  auto watcher = fx.client();
+  REQUIRE(watcher.login("coord").status == 200);
+  const auto pushed = next_message(fx.station->port(), watcher.cookie(), "report", [&] {
+    old_client = doc.post(base + "/diagnosis", R"({"text":"anterior STEMI"})");
+  });
   REQUIRE(old_client.status == 201);
+  CHECK(pushed.at("study_id").as_int64() == s.study_id);
+  CHECK(pushed.at("event_seq") == old_client.json().at("event_seq"));
   CHECK(old_client.json().at("report").at("basis") == "amended");
   CHECK(old_client.json().at("report").at("statements").as_array().empty());
 
