@@ -279,6 +279,7 @@ const STRINGS = {
   // own password (issue 15)
   pw_menu: { zh: '修改密码', en: 'Change password' },
   pw_title: { zh: '修改密码', en: 'Change your password' },
+  pw_user: { zh: '账户：{user}', en: 'Account: {user}' },
   pw_forced: {
     zh: '管理员已重置您的密码：请先设置只有您本人知道的新密码，再继续使用阅读站。',
     en: 'An admin reset your password: choose a new one only you know before using the station.',

@@ -52,6 +52,7 @@ export function passwordForm({ forced, onDone, onCancel }) {
     },
   },
   el('h2', { text: t('pw_title') }),
+  session.user ? el('p', { class: 'muted', id: 'pw-user', text: t('pw_user', { user: session.user.display_name_zh ? `${session.user.display_name_zh}（${session.user.username}）` : session.user.username }) }) : '',
   forced ? el('p', { class: 'pw-forced', id: 'pw-forced', text: t('pw_forced') }) : '',
   el('p', { class: 'muted', text: t('pw_rules') }),
   el('label', null, el('span', { text: t('pw_current') }), current),

@@ -205,6 +205,7 @@ test('forced password change after an admin reset: nothing else before it; then 
   assert.equal(await page.isVisible('#topbar'), false);
   assert.equal(await page.isVisible('#worklist-view'), false);
   assert.match(await page.textContent('#pw-forced'), /管理员已重置您的密码/);
+  assert.equal(await page.textContent('#pw-user'), '账户：coordzhou');
   // The server refuses everything else meanwhile.
   const blocked = await apiAs(page, 'GET', '/api/worklist');
   assert.equal(blocked.status, 403);
