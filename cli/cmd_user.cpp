@@ -35,7 +35,8 @@ constexpr const char* kUsage =
     "  enable USERNAME                 re-enable a disabled account (its password unchanged)\n"
     "  set USERNAME [--role ROLE] [--display-name-zh NAME]\n"
     "                                  change the role (ends the sessions) or Chinese name\n"
-    "  reset-password USERNAME         a new generated password, printed once; sessions end\n"
+    "  reset-password USERNAME         a new generated password, printed once; sessions end;\n"
+    "                                  the user chooses their own at the next login\n"
     "Each accepts --db PATH (default: var/greenchannel.db) and --help.\n";
 
 int user_add(int argc, char** argv) {
@@ -110,7 +111,8 @@ int user_list(int argc, char** argv) {
           {"status", status(u)},
           {"display_name_zh", u.display_name_zh},
           {"last_login_ms",
-           u.last_login_ms ? boost::json::value(*u.last_login_ms) : boost::json::value(nullptr)}});
+           u.last_login_ms ? boost::json::value(*u.last_login_ms) : boost::json::value(nullptr)},
+          {"must_change_password", u.must_change_password}});
     }
     std::cout << boost::json::serialize(out) << "\n";
     return 0;
@@ -128,7 +130,8 @@ int user_list(int argc, char** argv) {
             << "  CREATED (UTC)         STATUS\n";
   for (const auto& u : users) {
     std::cout << pad(u.username, width) << "  " << pad(u.role, 12) << "  " << utc_text(u.created_ms)
-              << "  " << status(u) << "\n";
+              << "  " << status(u) << (u.must_change_password ? ", must change password" : "")
+              << "\n";
   }
   return 0;
 }
@@ -234,7 +237,8 @@ int user_reset_password(int argc, char** argv) {
     return 1;
   }
   std::cout << "new password for " << username
-            << " (shown once; tell them in person): " << *password << "\n";
+            << " (shown once; tell them in person; they choose their own at the next login): "
+            << *password << "\n";
   return 0;
 }
 

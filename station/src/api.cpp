@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -21,6 +22,7 @@
 #include "gc/dsp.hpp"
 #include "gc/export.hpp"
 #include "gc/report.hpp"
+#include "gc/statement_vocabulary.hpp"
 #include "gc/workflow.hpp"
 #include "station_impl.hpp"
 #include "web_assets.hpp"
@@ -415,13 +417,24 @@ class Api {
     if (post) check_csrf(auth);
     if (parts.size() == 2 && parts[1] == "logout") return only(post), logout(auth);
     if (parts.size() == 2 && parts[1] == "me") return only(get), me(auth, http::status::ok);
+    if (parts.size() == 3 && parts[1] == "me" && parts[2] == "password") {
+      return only(post), change_own_password(auth);
+    }
+    // A password an admin reset is replaced by its owner before anything else is served.
+    if (auth.must_change_password) {
+      fail(http::status::forbidden, "password_change_required",
+           "your password was reset: choose a new one first (POST /api/me/password)");
+    }
     if (parts.size() == 2 && parts[1] == "worklist") return only(get), worklist(auth);
     if (parts.size() == 2 && parts[1] == "report") return only(get), report(auth);
+    if (parts.size() == 2 && parts[1] == "statements") return only(get), statements();
     if (parts.size() >= 3 && parts[1] == "studies") {
       const auto id = parse_id(parts[2], "study");
       if (parts.size() == 3) return only(get), study(auth, id);
       if (parts.size() == 4 && parts[3] == "samples") return only(get), samples(auth, id);
-      if (parts.size() == 4 && parts[3] == "diagnosis") return only(post), diagnosis(auth, id);
+      if (parts.size() == 4 && parts[3] == "diagnosis") {
+        return get ? reports(auth, id) : (only(post), diagnosis(auth, id));
+      }
       if (parts.size() == 4 && parts[3].starts_with("export.")) {
         return only(get), export_study(auth, id, parts[3].substr(7));
       }
@@ -639,6 +652,7 @@ class Api {
     ++s_.logins_ok;
     Auth auth{username, *role, session.csrf_token, session.token_sha256, session.expires_ms};
     auth.expires_ms = std::min(session.expires_ms, now + idle_ms());
+    auth.must_change_password = user->must_change_password;
     auto res = me(auth, http::status::ok);
     std::string cookie = std::string(kCookieName) + "=" + token + "; HttpOnly; SameSite=Strict; Path=/";
     if (s_.config.secure_cookies) cookie += "; Secure";
@@ -668,7 +682,52 @@ class Api {
                                       {"role", key(auth.role)},
                                       {"csrf_token", auth.csrf_token},
                                       {"expires_ms", auth.expires_ms},
-                                      {"tz", s_.config.time_zone}});
+                                      {"tz", s_.config.time_zone},
+                                      {"must_change_password", auth.must_change_password}});
+  }
+
+  // {"current","new"}: the user's own new password. The current one is checked with the same
+  // PBKDF2 work as a login and a wrong one counts toward the same lock-out, so a session left
+  // open cannot be used to guess it. The new one follows the rules of user creation. Every other
+  // session of the user ends (a stolen cookie dies with the old password); this one stays.
+  Response change_own_password(const Auth& auth) {
+    const auto body = parse_body(req_, true);
+    const auto current = string_field(body, "current", true, 1024);
+    const auto fresh = string_field(body, "new", true, 1024);
+    try {
+      check_password(auth.username, fresh);
+    } catch (const storage::Error& e) {
+      fail(http::status::bad_request, "weak_password", e.what());
+    }
+    if (fresh == current) {
+      fail(http::status::bad_request, "weak_password",
+           "the new password must differ from the current one");
+    }
+    const auto now = s_.now_ms();
+    const auto user = require_user(auth.username);
+    if (user.locked_until_ms && *user.locked_until_ms > now) {
+      detail::burn_password_time(current);
+      audit(auth, "password_change_refused", auth.username, "locked");
+      fail(http::status::forbidden, "locked",
+           "too many wrong passwords in a row: try again in a few minutes");
+    }
+    if (!detail::verify_password(user, current)) {
+      const auto lockout_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(s_.config.lockout).count();
+      s_.db->record_login_failure(auth.username, now,
+                                  static_cast<int>(s_.config.max_login_failures), lockout_ms);
+      audit(auth, "password_change_refused", auth.username, "wrong current password");
+      fail(http::status::forbidden, "wrong_password", "the current password is wrong");
+    }
+    const auto salt = detail::random_bytes(detail::kSaltBytes);
+    const auto hash = detail::hash_password(fresh, salt, detail::kPasswordIterations);
+    const auto ended = s_.db->change_own_password(auth.username, hash, salt,
+                                                  detail::kPasswordIterations, auth.token_sha256,
+                                                  now, actor(auth));
+    if (!ended) fail(http::status::not_found, "not_found", "no user " + auth.username);
+    Auth changed = auth;
+    changed.must_change_password = false;
+    return me(changed, http::status::ok);
   }
 
   // --- worklist ----------------------------------------------------------------------------
@@ -879,7 +938,8 @@ class Api {
                                                         {"median", *median},
                                                         {"alerts", std::move(alerts)},
                                                         {"case_id", opt(row.case_id)},
-                                                        {"previous", std::move(previous)}});
+                                                        {"previous", std::move(previous)},
+                                                        {"reports", reports_json(id)}});
   }
 
   Response samples(const Auth& auth, std::int64_t id) {
@@ -965,17 +1025,9 @@ class Api {
       if (ext == "pdf") {
         exporter::PdfContent content;
         content.automatic = exporter::automatic_read(rec, &content.automatic_unavailable_reason);
-        for (const auto& e : s_.store->events_for_study(id)) {
-          if (e.kind != "diagnosis") continue;
-          boost::system::error_code ec;
-          const auto detail = json::parse(e.detail_json, ec);
-          const auto* text = !ec && detail.is_object() ? detail.as_object().if_contains("text")
-                                                       : nullptr;
-          if (!text || !text->is_string()) continue;
-          std::string by = e.actor;
-          if (by.starts_with("station:")) by = by.substr(8);
-          content.confirmed = exporter::ConfirmedRead{std::string(text->as_string()), by,
-                                                      workflow::format_iso(e.at.unix_ms, tz)};
+        const auto signed_reports = reports_json(id);
+        if (!signed_reports.empty()) {
+          content.confirmed = confirmed_read(signed_reports.front().as_object(), tz);
         }
         exporter::write_pdf(rec, content, path);
       } else if (ext == "xml") {
@@ -996,22 +1048,303 @@ class Api {
     return res;
   }
 
+  // --- signed reports (issue 15) ------------------------------------------------------------
+  // A report is a `diagnosis` event, append-only: its detail holds the coded statements (with
+  // their words as signed), the free text, the basis (the automatic read confirmed as it is, or
+  // amended), the signer's name and display name; its time is the server's clock. A correction is
+  // a newer report (corrects_seq names the one it replaces); the newest is the current one.
+
+  static json::value vocabulary_json() {
+    json::array out;
+    for (const auto& e : triage::vocabulary()) {
+      out.emplace_back(json::object{{"code", e.code},
+                                    {"scheme", e.scheme},
+                                    {"text_en", e.text_en},
+                                    {"text_zh", e.text_zh},
+                                    {"takes_leads", e.takes_leads},
+                                    {"addable", e.addable}});
+    }
+    return json::object{{"statements", std::move(out)}};
+  }
+
+  // The statement vocabulary (no patient data: not audited).
+  Response statements() { return json_response(http::status::ok, vocabulary_json()); }
+
+  // The automatic read's coded statements (the stored analysis contract's finding.statements).
+  json::array read_statements(std::int64_t id, bool* has_read) {
+    *has_read = false;
+    const auto text = s_.store->analysis_json(id);
+    if (!text) return {};
+    boost::system::error_code ec;
+    const auto parsed = json::parse(*text, ec);
+    if (ec || !parsed.is_object()) return {};
+    const auto* finding = parsed.as_object().if_contains("finding");
+    if (finding == nullptr || !finding->is_object()) return {};
+    *has_read = true;
+    const auto* list = finding->as_object().if_contains("statements");
+    return list != nullptr && list->is_array() ? list->as_array() : json::array{};
+  }
+
+  // "code|lead,lead" with the leads sorted: two statements say the same thing.
+  static std::string statement_key(const json::object& st) {
+    std::vector<std::string> leads;
+    if (const auto* l = st.if_contains("leads"); l && l->is_array()) {
+      for (const auto& v : l->as_array()) {
+        if (v.is_string()) leads.emplace_back(v.as_string());
+      }
+    }
+    std::sort(leads.begin(), leads.end());
+    std::string key = st.contains("code") && st.at("code").is_string()
+                          ? std::string(st.at("code").as_string())
+                          : std::string();
+    key += '|';
+    for (const auto& l : leads) key += l + ",";
+    return key;
+  }
+
+  static std::vector<std::string> statement_leads(const json::object& st, const std::string& code) {
+    std::vector<std::string> out;
+    const auto* v = st.if_contains("leads");
+    if (v == nullptr || v->is_null()) return out;
+    if (!v->is_array() || v->as_array().size() > 18) {
+      fail(http::status::bad_request, "bad_request",
+           "statement " + code + ": leads must be a list of at most 18 lead names");
+    }
+    for (const auto& l : v->as_array()) {
+      if (!l.is_string()) {
+        fail(http::status::bad_request, "bad_request", "statement " + code + ": a lead is not a name");
+      }
+      const std::string_view name = l.as_string();
+      std::optional<std::string> canonical;
+      if (name == "-aVR" || name == "−aVR") {
+        canonical = "-aVR";
+      } else {
+        canonical = dsp::canonical_lead_name(name);
+      }
+      if (!canonical) {
+        fail(http::status::bad_request, "bad_request",
+             "statement " + code + ": unknown lead '" + std::string(name.substr(0, 16)) + "'");
+      }
+      if (std::find(out.begin(), out.end(), *canonical) == out.end()) out.push_back(*canonical);
+    }
+    // In the order of the printed ECG, as the read lists them.
+    static constexpr std::array<std::string_view, 19> kOrder{
+        "I",  "II", "III", "aVR", "-aVR", "aVL", "aVF", "V1",  "V2", "V3",
+        "V4", "V5", "V6",  "V7",  "V8",   "V9",  "V3R", "V4R", "V5R"};
+    const auto rank = [](const std::string& lead) {
+      return std::find(kOrder.begin(), kOrder.end(), lead) - kOrder.begin();
+    };
+    std::stable_sort(out.begin(), out.end(),
+                     [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
+    return out;
+  }
+
+  // One statement of a request as it will be signed: the automatic read's own statement when the
+  // read has this code with these leads (its words and measured values kept), else the
+  // vocabulary's words for the leads given.
+  static json::object signed_statement(const json::value& given, const json::array& read) {
+    if (!given.is_object()) {
+      fail(http::status::bad_request, "bad_request", "each statement is an object {code, leads?}");
+    }
+    const auto& o = given.as_object();
+    const auto code = string_field(o, "code", true, 64);
+    const auto* entry = triage::find_vocabulary_entry(code);
+    if (entry == nullptr) {
+      fail(http::status::bad_request, "unknown_statement",
+           "unknown statement code '" + code + "' (GET /api/statements lists the vocabulary)");
+    }
+    const auto leads = statement_leads(o, code);
+    if (!leads.empty() && !entry->takes_leads) {
+      fail(http::status::bad_request, "bad_request", "statement " + code + " takes no leads");
+    }
+    json::object wanted{{"code", code}, {"leads", strings(leads)}};
+    const auto key = statement_key(wanted);
+    for (const auto& r : read) {
+      if (!r.is_object() || statement_key(r.as_object()) != key) continue;
+      auto kept = r.as_object();
+      kept["from_read"] = true;
+      return kept;
+    }
+    if (!entry->addable) {
+      fail(http::status::bad_request, "bad_request",
+           "statement " + code + " is a note of the automatic read about its own measurement: "
+           "it can only be kept as the read states it");
+    }
+    const auto st = triage::reader_statement(code, leads);
+    return json::object{{"code", st->code},       {"scheme", st->scheme},
+                        {"leads", strings(leads)}, {"values", json::object{}},
+                        {"text_en", st->text_en}, {"text_zh", st->text_zh},
+                        {"from_read", false}};
+  }
+
+  // {"statements"?: [{code, leads?}], "text"?, "basis"?: "confirmed"|"amended"}; an old client's
+  // {"text"} alone is an amended report without statements.
   Response diagnosis(const Auth& auth, std::int64_t id) {
     require_role(auth, {Role::cardiologist});
     const auto row = require_study(id);
     const auto body = parse_body(req_, true);
-    const auto text = string_field(body, "text", true, 8192);
-    if (text.empty()) fail(http::status::bad_request, "bad_request", "text is empty");
+    auto text = string_field(body, "text", false, 8192);
+    if (workflow::is_blank(text)) text.clear();
+    auto basis = string_field(body, "basis", false, 16);
+    if (basis.empty()) basis = "amended";
+    if (basis != "confirmed" && basis != "amended") {
+      fail(http::status::bad_request, "bad_request", "basis must be confirmed or amended");
+    }
+    bool has_read = false;
+    const auto read = read_statements(id, &has_read);
+    json::array statements;
+    std::set<std::string> seen;
+    const auto* given = body.if_contains("statements");
+    if (given != nullptr && !given->is_null()) {
+      if (!given->is_array() || given->as_array().size() > 64) {
+        fail(http::status::bad_request, "bad_request", "statements must be a list of at most 64");
+      }
+      for (const auto& g : given->as_array()) {
+        auto st = signed_statement(g, read);
+        if (!seen.insert(statement_key(st)).second) {
+          fail(http::status::bad_request, "bad_request",
+               "statement " + std::string(st.at("code").as_string()) + " is listed twice");
+        }
+        statements.emplace_back(std::move(st));
+      }
+    } else if (basis == "confirmed") {
+      for (const auto& r : read) {
+        if (!r.is_object()) continue;
+        auto kept = r.as_object();
+        kept["from_read"] = true;
+        seen.insert(statement_key(kept));
+        statements.emplace_back(std::move(kept));
+      }
+    }
+    if (basis == "confirmed") {
+      if (!has_read) {
+        fail(http::status::conflict, "no_automatic_read",
+             "study " + std::to_string(id) + " has no automatic read to confirm");
+      }
+      std::set<std::string> read_keys;
+      for (const auto& r : read) {
+        if (r.is_object()) read_keys.insert(statement_key(r.as_object()));
+      }
+      if (read_keys != seen) {
+        fail(http::status::bad_request, "basis_mismatch",
+             "a confirmed read keeps every statement of the automatic read unchanged; sign an "
+             "amended report to change them");
+      }
+    }
+    if (statements.empty() && text.empty()) {
+      fail(http::status::bad_request, "bad_request", "a report needs statements or text");
+    }
+    const auto user = s_.db->find_user(auth.username);
     const auto now = s_.now_ms();
+    const auto previous = s_.store->events_for_study(id);
     storage::EventRecord event;
     event.study_id = id;
     event.kind = "diagnosis";
     event.at = storage::Stamp{now, actor(auth), "server"};
     event.actor = actor(auth);
-    event.detail_json = json::serialize(json::object{{"text", text}});
+    for (auto it = previous.rbegin(); it != previous.rend(); ++it) {
+      if (it->kind == "diagnosis") {
+        event.corrects_seq = it->seq;
+        break;
+      }
+    }
+    const auto n_statements = statements.size();
+    event.detail_json = json::serialize(
+        json::object{{"text", text},
+                     {"basis", basis},
+                     {"statements", std::move(statements)},
+                     {"signer", auth.username},
+                     {"signer_display_name", user ? user->display_name_zh : std::string()},
+                     {"signed_ms", now}});
     const auto seq = s_.store->append_event(event);
-    audit(auth, "diagnosis", std::to_string(id), "event_seq=" + std::to_string(seq));
-    return json_response(http::status::created, json::object{{"event_seq", seq}});
+    // Every station showing the study lists the new report at once.
+    boost::asio::post(s_.publish_strand, [impl = s_.shared_from_this(), id, seq] {
+      impl->broadcast(
+          json::serialize(json::object{{"type", "report"}, {"study_id", id}, {"event_seq", seq}}));
+    });
+    audit(auth, "diagnosis", std::to_string(id),
+          "event_seq=" + std::to_string(seq) + " basis=" + basis +
+              " statements=" + std::to_string(n_statements) +
+              (event.corrects_seq ? " corrects=" + std::to_string(*event.corrects_seq) : ""));
+    auto all = reports_json(id);
+    json::value report = nullptr;
+    for (const auto& r : all) {
+      if (r.as_object().at("event_seq").as_int64() == seq) report = r;
+    }
+    return json_response(http::status::created,
+                         json::object{{"event_seq", seq}, {"report", std::move(report)}});
+  }
+
+  // The signed reports of a study, newest (current) first; earlier ones marked superseded.
+  json::array reports_json(std::int64_t id) {
+    json::array out;
+    for (const auto& e : s_.store->events_for_study(id)) {
+      if (e.kind != "diagnosis") continue;
+      boost::system::error_code ec;
+      const auto parsed = json::parse(e.detail_json.empty() ? "{}" : e.detail_json, ec);
+      const json::object detail = !ec && parsed.is_object() ? parsed.as_object() : json::object{};
+      const auto text_of = [&](std::string_view name, std::string fallback = {}) {
+        const auto* v = detail.if_contains(name);
+        return v != nullptr && v->is_string() ? std::string(v->as_string()) : fallback;
+      };
+      std::string by = e.actor;
+      if (by.starts_with("station:")) by = by.substr(8);
+      const auto* list = detail.if_contains("statements");
+      out.emplace_back(json::object{
+          {"event_seq", e.seq},
+          {"signed_ms", e.at.unix_ms},
+          {"signer", text_of("signer", by)},
+          {"signer_display_name", text_of("signer_display_name")},
+          {"basis", text_of("basis", "amended")},  // a free-text diagnosis of an older client
+          {"statements", list != nullptr && list->is_array() ? *list : json::array{}},
+          {"text", text_of("text")},
+          {"corrects_seq", opt(e.corrects_seq)},
+          {"current", false},
+          {"superseded_by", nullptr}});
+    }
+    std::reverse(out.begin(), out.end());
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      auto& r = out[i].as_object();
+      r["current"] = i == 0;
+      if (i > 0) r["superseded_by"] = out[i - 1].as_object().at("event_seq");
+    }
+    return out;
+  }
+
+  Response reports(const Auth& auth, std::int64_t id) {
+    require_study(id);
+    auto out = reports_json(id);
+    audit(auth, "view_reports", std::to_string(id));
+    return json_response(http::status::ok, json::object{{"reports", std::move(out)}});
+  }
+
+  // The current report as the PDF prints it: the statements in both languages, then the text.
+  static exporter::ConfirmedRead confirmed_read(const json::object& report,
+                                               const workflow::TimeZone& tz) {
+    const auto str = [&](std::string_view name) {
+      const auto* v = report.if_contains(name);
+      return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    std::string coded;
+    for (const auto& st : report.at("statements").as_array()) {
+      if (!st.is_object()) continue;
+      const auto& o = st.as_object();
+      const auto word = [&](const char* name) {
+        const auto* v = o.if_contains(name);
+        return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+      };
+      coded += (coded.empty() ? "" : "; ") + word("text_en") + " / " + word("text_zh");
+    }
+    // A free-text report of an older client prints as it was written.
+    std::string text = str("basis") == "confirmed" ? "Automatic read confirmed as is 确认自动分析无误."
+                       : coded.empty()             ? ""
+                                                   : "Amended 修改后诊断:";
+    if (!coded.empty()) text += " " + coded + ".";
+    if (!str("text").empty()) text += (text.empty() ? "" : " ") + str("text");
+    const auto display = str("signer_display_name");
+    const auto by = display.empty() ? str("signer") : display + " (" + str("signer") + ")";
+    return exporter::ConfirmedRead{text, by,
+                                   workflow::format_iso(report.at("signed_ms").as_int64(), tz)};
   }
 
   // --- alerts ------------------------------------------------------------------------------
@@ -1205,7 +1538,8 @@ class Api {
                         {"created_ms", u.created_ms},
                         {"disabled_ms", opt(u.disabled_ms)},
                         {"locked_until_ms", locked ? opt(u.locked_until_ms) : json::value(nullptr)},
-                        {"last_login_ms", opt(u.last_login_ms)}};
+                        {"last_login_ms", opt(u.last_login_ms)},
+                        {"must_change_password", u.must_change_password}};
   }
 
   storage::UserRecord require_user(const std::string& name) {
@@ -1320,6 +1654,7 @@ class Api {
     change.salt = detail::random_bytes(detail::kSaltBytes);
     change.iterations = detail::kPasswordIterations;
     change.password_hash = detail::hash_password(password, change.salt, change.iterations);
+    change.must_change_password = true;  // the owner replaces it at the next login
     if (s_.db->change_user(username, change, s_.now_ms(), actor(auth)) !=
         storage::UserChangeResult::ok) {
       fail(http::status::not_found, "not_found", "no user " + username);
@@ -1621,8 +1956,12 @@ Auth Station::Impl::authenticate(const Request& req) {
     fail(http::status::unauthorized, "login_required", "log in first");
   }
   if (now - session->last_seen_ms >= kTouchEveryMs) db->touch_session(hash, now);
-  return Auth{session->username, *role, session->csrf_token, hash,
-              std::min(session->expires_ms, now + idle)};
+  return Auth{session->username,
+              *role,
+              session->csrf_token,
+              hash,
+              std::min(session->expires_ms, now + idle),
+              user->must_change_password};
 }
 
 bool Station::Impl::session_valid(const std::vector<std::uint8_t>& token_sha256) {

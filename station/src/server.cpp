@@ -336,7 +336,13 @@ class HttpSession : public detail::Closable,
       std::optional<detail::ApiError> error;
       std::vector<std::uint8_t> token_sha256;
       try {
-        token_sha256 = self->station_->authenticate(request).token_sha256;
+        const auto auth = self->station_->authenticate(request);
+        token_sha256 = auth.token_sha256;
+        // No live feed (worklist items carry patient data) before a reset password is replaced.
+        if (auth.must_change_password) {
+          error = detail::ApiError{http::status::forbidden, "password_change_required",
+                                   "choose a new password first"};
+        }
         // Cross-site WebSocket hijacking: a browser always sends Origin; it must be this
         // station, scheme included (http://host is another origin than https://host: issue 16).
         const auto origin = request[http::field::origin];

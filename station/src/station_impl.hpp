@@ -44,6 +44,9 @@ struct Auth {
   std::string csrf_token;
   std::vector<std::uint8_t> token_sha256;
   std::int64_t expires_ms = 0;  // the earlier of the absolute and the idle expiry
+  // An admin reset the password: until the user chooses a new one, only logout, /api/me and
+  // /api/me/password answer (migration 0010).
+  bool must_change_password = false;
 };
 
 // A live WebSocket client (one per connection); send() and close() are thread-safe.

@@ -161,6 +161,7 @@ std::optional<std::string> reset_password(const std::filesystem::path& db_path,
   change.salt = detail::random_bytes(detail::kSaltBytes);
   change.iterations = detail::kPasswordIterations;
   change.password_hash = detail::hash_password(password, change.salt, change.iterations);
+  change.must_change_password = true;
   auto store = storage::StationStore::open(db_path);
   if (store->change_user(username, change, storage::now_unix_ms(), actor) !=
       storage::UserChangeResult::ok) {

@@ -127,7 +127,8 @@ export function showUsers(root) {
         el('strong', { class: 'user-display-name', text: u.display_name_zh || '—' }),
         el('span', { class: 'user-name', 'data-ident': '', text: u.username }),
         el('span', { class: `badge status-${u.status}`, text: label('status', u.status) }),
-        me ? el('span', { class: 'badge', text: t('user_you') }) : null),
+        me ? el('span', { class: 'badge', text: t('user_you') }) : null,
+        u.must_change_password ? el('span', { class: 'badge must-change', text: t('must_change_password') }) : null),
       el('dl', { class: 'user-facts' },
         el('dt', { text: t('role') }), el('dd', { class: 'user-role-text', text: label('role', u.role) }),
         el('dt', { text: t('last_login') }), el('dd', { text: u.last_login_ms ? fmtTime(u.last_login_ms) : t('never') }),
@@ -284,6 +285,7 @@ export function showRoster(root) {
 export const AUDIT_ACTIONS = [
   'login', 'login_failed', 'login_refused', 'user_locked', 'logout', 'session_expired',
   'user_add', 'user_disable', 'user_enable', 'user_role', 'user_display_name', 'user_password_reset',
+  'password_change', 'password_change_refused', 'view_reports',
   'roster_set', 'view_roster', 'view_users', 'view_audit',
   'view_worklist', 'search_patient', 'view_study', 'view_samples', 'view_case', 'view_alert',
   'view_report', 'export_study', 'export_audit', 'diagnosis', 'record_node',

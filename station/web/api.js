@@ -10,7 +10,7 @@ export class ApiError extends Error {
 }
 
 export const session = {
-  user: null,  // {username, role, csrf_token, expires_ms, tz}
+  user: null,  // {username, role, csrf_token, expires_ms, tz, must_change_password}
 };
 
 const bus = new EventTarget();
@@ -57,6 +57,8 @@ export async function api(method, path, body) {
       session.user = null;
       emit('logged-out', { code: err.code });
     }
+    // An admin reset the password meanwhile: the new one is chosen before anything else.
+    if (res.status === 403 && err.code === 'password_change_required') emit('password-required');
     throw err;
   }
   return data;

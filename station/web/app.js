@@ -1,5 +1,6 @@
-// Reading station entry point: login, top bar, hash router (#/worklist, #/study/ID, #/case/ID,
-// #/reports), the live channel, and the global alarm banner.
+// Reading station entry point: login (and the new password after an admin's reset), top bar,
+// hash router (#/worklist, #/study/ID, #/case/ID, #/reports, #/password), the live channel, and
+// the global alarm banner.
 
 import { ApiError, LiveChannel, emit, login, logout, me, on, session } from './api.js';
 import { alarm } from './alarm.js';
@@ -7,8 +8,9 @@ import { applyStatic, getLang, label, onLangChange, setLang, t } from './i18n.js
 import { showCase } from './timeline.js';
 import { showReports } from './reports.js';
 import { isAdmin, showAudit, showRoster, showUsers } from './admin.js';
+import { passwordForm, showPassword } from './password.js';
 import { showStudy, viewSettings } from './study.js';
-import { setTimeZone } from './util.js';
+import { el, setTimeZone } from './util.js';
 import { Worklist, metrics } from './worklist.js';
 import { PX_PER_MM } from './ecg.js';
 
@@ -43,6 +45,7 @@ function showLogin(reasonKey) {
   $('app').classList.add('hidden');
   $('topbar').classList.add('hidden');
   $('notify-ask').classList.add('hidden');
+  $('password-view').classList.add('hidden');
   $('login-view').classList.remove('hidden');
   const msg = $('login-error');
   msg.textContent = reasonKey ? t(reasonKey) : '';
@@ -50,6 +53,47 @@ function showLogin(reasonKey) {
   $('login-password').value = '';
   $('login-username').focus();
   document.body.dataset.view = 'login';
+}
+
+// After an admin's reset: the new password first, nothing of the station before it (the server
+// refuses every other call too). Signing out is the only other way.
+function showPasswordRequired() {
+  if (started) {
+    started = false;
+    live.stop();
+    alarm.stop();
+    if (disposeView) disposeView();
+    disposeView = null;
+  }
+  $('app').classList.add('hidden');
+  $('topbar').classList.add('hidden');
+  $('login-view').classList.add('hidden');
+  $('password-view').classList.remove('hidden');
+  const f = passwordForm({ forced: true, onDone: () => startApp() });
+  const out = el('button', {
+    class: 'btn btn-link', type: 'button', id: 'pw-logout', text: t('logout'),
+    onclick: async () => {
+      try {
+        await logout();
+      } catch {
+        // the session is gone either way
+      }
+      showLogin(null);
+    },
+  });
+  const lang = el('button', {
+    class: 'btn btn-link lang-toggle', type: 'button', id: 'pw-lang', text: t('lang_toggle'),
+    onclick: () => setLang(getLang() === 'zh' ? 'en' : 'zh'),
+  });
+  f.node.append(out, lang);
+  $('password-forced-box').replaceChildren(f.node);
+  f.focus();
+  document.body.dataset.view = 'password-required';
+}
+
+function enter() {
+  if (session.user && session.user.must_change_password) showPasswordRequired();
+  else startApp();
 }
 
 function renderUser() {
@@ -88,6 +132,11 @@ async function route() {
     other.classList.remove('hidden');
     document.body.dataset.view = 'case';
     disposeView = await showCase(other, parts[1]);
+  } else if (parts[0] === 'password') {
+    wl.classList.add('hidden');
+    other.classList.remove('hidden');
+    document.body.dataset.view = 'password';
+    disposeView = showPassword(other, navigate);
   } else if (parts[0] === 'reports') {
     wl.classList.add('hidden');
     other.classList.remove('hidden');
@@ -111,6 +160,7 @@ function startApp() {
   started = true;
   setTimeZone(session.user.tz);
   $('login-view').classList.add('hidden');
+  $('password-view').classList.add('hidden');
   $('app').classList.remove('hidden');
   $('topbar').classList.remove('hidden');
   renderUser();
@@ -206,7 +256,7 @@ function wire() {
     try {
       await login($('login-username').value.trim(), $('login-password').value);
       msg.classList.add('hidden');
-      startApp();
+      enter();
     } catch (e) {
       const statusKeys = { 423: 'locked', 401: 'bad_credentials', 429: 'login_busy' };
       const key = e instanceof ApiError ? statusKeys[e.status] || null : null;
@@ -227,6 +277,10 @@ function wire() {
   // Any 401 while working means the session ended (idle timeout, expiry, or the cookie is gone).
   on('logged-out', () => {
     if (started) showLogin('session_expired_return');
+  });
+  on('password-required', () => {
+    if (session.user) session.user.must_change_password = true;
+    if (started) showPasswordRequired();
   });
   on('ws:alert', (msg) => {
     if (msg.item) emit('alert-item', msg.item);
@@ -257,6 +311,7 @@ function wire() {
     if (worklist) worklist.relabel();
     alarm.render();
     if (started) route();
+    else if (document.body.dataset.view === 'password-required') showPasswordRequired();
   });
   window.addEventListener('hashchange', route);
 }
@@ -265,7 +320,7 @@ async function boot() {
   wire();
   try {
     await me();
-    startApp();
+    enter();
   } catch (e) {
     showLogin(e.code === 'session_expired' ? 'session_expired' : null);
   }

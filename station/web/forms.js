@@ -1,8 +1,8 @@
 // Forms shared by the study and case views: alert action buttons (with the reject reason and the
-// green-channel instructions), the time-node recorder and the free-text diagnosis.
+// green-channel instructions) and the time-node recorder. The signed report: signed_report.js.
 
 import { api, on } from './api.js';
-import { ACTIONS, actionAllowed, canDiagnose, canRecordNodes, errorText, performAction } from './actions.js';
+import { ACTIONS, actionAllowed, canRecordNodes, errorText, performAction } from './actions.js';
 import { NODE_KINDS, getLang, label, summaryOf, t } from './i18n.js';
 import { el, fmtTime } from './util.js';
 
@@ -188,30 +188,4 @@ export function nodeRecorder(caseId, onRecorded) {
     el('label', null, t('node_note'), ' ', note),
     el('label', null, t('node_supersedes'), ' ', sup),
     button, msg);
-}
-
-export function diagnosisForm(studyId) {
-  if (!canDiagnose()) return null;
-  const text = el('textarea', { class: 'diagnosis-text', id: 'diagnosis-text', rows: 3, 'aria-label': t('diagnosis') });
-  const msg = el('span', { class: 'form-msg', role: 'status' });
-  const button = el('button', {
-    class: 'btn',
-    id: 'diagnosis-save',
-    text: t('save_diagnosis'),
-    onclick: async () => {
-      if (!text.value.trim()) return;
-      button.disabled = true;
-      try {
-        const res = await api('POST', `/api/studies/${encodeURIComponent(studyId)}/diagnosis`, { text: text.value.trim() });
-        msg.textContent = `${t('saved')} #${res.event_seq}`;
-        msg.className = 'form-msg ok';
-      } catch (e) {
-        msg.textContent = errorText(e);
-        msg.className = 'form-msg error';
-      } finally {
-        button.disabled = false;
-      }
-    },
-  });
-  return el('fieldset', { class: 'diagnosis' }, el('legend', { text: t('diagnosis') }), text, button, msg);
 }

@@ -1,9 +1,11 @@
 // The study viewer: calibrated 12-lead (3×4 + lead II rhythm strip), the extra leads of 18-lead
 // records, median beats with fiducials, measurements with ST elevation highlighted, the automatic
-// read in Chinese and English, the serial comparison, and the actions on the study's alerts.
+// read in Chinese and English, the serial comparison, the actions on the study's alerts and the
+// signed report.
 
 import { api } from './api.js';
-import { alertPanel, diagnosisForm, nodeRecorder } from './forms.js';
+import { alertPanel, nodeRecorder } from './forms.js';
+import { reportPanel } from './signed_report.js';
 import {
   EXTRA_LAYOUT, EXTRA_LEADS, FIDUCIALS, PORTRAIT_LAYOUT, STANDARD_LAYOUT, applyZoom, clientToMm, fitZoom,
   renderLeadGrid, renderMedian,
@@ -343,6 +345,9 @@ export async function showStudy(root, studyId, params) {
     disposers.push(panel.dispose);
   }
 
+  const report = reportPanel(study.study_id, analysis, data.reports);
+  disposers.push(report.dispose);
+
   const age = study.age_years === null || study.age_years === undefined ? '' : t('years', { n: study.age_years });
   const header = el('div', { class: 'study-head' },
     el('a', { href: '#/worklist', class: 'back', text: t('back') }), ' ',
@@ -377,7 +382,7 @@ export async function showStudy(root, studyId, params) {
       section('panel-median', 'median_beats', legend, medianWrap),
       section('panel-measure', 'measurements', measurementTable(study, analysis, previous)),
       section('panel-serial', 'serial', serialPanel(previous)),
-      diagnosisForm(study.study_id) || '',
+      report.node,
       caseId ? nodeRecorder(caseId) || '' : ''));
   draw();
   if (shortLandscape()) root.querySelector('#ecg-12')?.scrollIntoView({ block: 'start' });

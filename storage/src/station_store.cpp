@@ -55,7 +55,8 @@ UserRecord read_user(const Query& q) {
   u.failed_logins = static_cast<int>(q.int64(7));
   u.locked_until_ms = q.opt_int64(8);
   u.display_name_zh = q.text(9);
-  u.last_login_ms = q.opt_int64(10);
+  u.must_change_password = q.int64(10) != 0;
+  u.last_login_ms = q.opt_int64(11);
   return u;
 }
 
@@ -65,8 +66,8 @@ constexpr const char* kUserColumns =
 // What read_user reads: the stored columns, then the last login (the latest web session).
 constexpr const char* kUserSelect =
     "username, role, password_hash, salt, iterations, created_ms, disabled_ms, failed_logins, "
-    "locked_until_ms, display_name_zh, (SELECT max(w.created_ms) FROM web_sessions w WHERE "
-    "w.username = users.username)";
+    "locked_until_ms, display_name_zh, must_change_password, (SELECT max(w.created_ms) FROM "
+    "web_sessions w WHERE w.username = users.username)";
 
 bool valid_role(const std::string& role) {
   return role == "cardiologist" || role == "coordinator" || role == "admin";
@@ -339,7 +340,15 @@ UserChangeResult StationStore::change_user(const std::string& username, const Us
         .bind(4, username)
         .run();
     end_sessions();
-    impl_->audit(at_ms, actor, "user_password_reset", username, "");  // never the password
+    // Never the password; whether its owner must replace it at the next login.
+    impl_->audit(at_ms, actor, "user_password_reset", username,
+                 change.must_change_password.value_or(false) ? "must_change_password" : "");
+  }
+  if (change.must_change_password) {
+    db.query("UPDATE users SET must_change_password = ? WHERE username = ?")
+        .bind(1, std::int64_t{*change.must_change_password ? 1 : 0})
+        .bind(2, username)
+        .run();
   }
   // Only a change that takes the last enabled admin away (a database with no admin yet, set up
   // from the CLI, may still change its other users).
@@ -347,6 +356,36 @@ UserChangeResult StationStore::change_user(const std::string& username, const Us
     return UserChangeResult::last_admin;  // rolled back
   tx.commit();
   return UserChangeResult::ok;
+}
+
+std::optional<std::size_t> StationStore::change_own_password(
+    const std::string& username, const std::vector<std::uint8_t>& password_hash,
+    const std::vector<std::uint8_t>& salt, int iterations,
+    const std::vector<std::uint8_t>& keep_session_sha256, UnixMs at_ms, const std::string& actor) {
+  std::lock_guard lock(impl_->mutex);
+  auto& db = *impl_->db;
+  Transaction tx(db);
+  db.query(
+        "UPDATE users SET password_hash = ?, salt = ?, iterations = ?, failed_logins = 0, "
+        "locked_until_ms = NULL, must_change_password = 0 WHERE username = ?")
+      .bind_blob(1, password_hash)
+      .bind_blob(2, salt)
+      .bind(3, std::int64_t{iterations})
+      .bind(4, username)
+      .run();
+  if (db.changes() == 0) return std::nullopt;
+  db.query(
+        "UPDATE web_sessions SET revoked_ms = ? WHERE username = ? AND revoked_ms IS NULL AND "
+        "token_sha256 <> ?")
+      .bind(1, at_ms)
+      .bind(2, username)
+      .bind_blob(3, keep_session_sha256)
+      .run();
+  const auto ended = static_cast<std::size_t>(db.changes());
+  impl_->audit(at_ms, actor, "password_change", username,
+               "other_sessions_ended=" + std::to_string(ended));  // never the password
+  tx.commit();
+  return ended;
 }
 
 std::optional<UserRecord> StationStore::record_login_failure(const std::string& username,

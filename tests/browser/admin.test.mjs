@@ -129,17 +129,33 @@ test('users: add (password shown once), log in, disable (session ends, login ref
   await A.page.click(`${card('drwu')} .save-display`);
   await A.page.waitForFunction((sel) => document.querySelector(sel)?.textContent === '吴主任', `${card('drwu')} .user-display-name`);
 
-  // Reset: a new password shown once; the old one is refused, the new one works.
+  // Reset: a new password shown once; the old one is refused, the new one works — once, to choose
+  // the user's own (the forced change after a reset); the card says so until then.
   await A.page.click(`${card('drwu')} .reset-password`);
   await A.page.click(`${card('drwu')} .confirm-yes`);
   await A.page.waitForFunction((old) => {
     const v = document.querySelector('#new-password-value');
     return v && v.textContent.trim() !== old && !document.querySelector('#new-password').classList.contains('hidden');
   }, password);
-  const fresh = (await A.page.textContent('#new-password-value')).trim();
+  const given = (await A.page.textContent('#new-password-value')).trim();
+  await A.page.waitForSelector(`${card('drwu')} .badge.must-change`);
   assert.match(await tryLogin(W.page, 'drwu', password), /用户名或密码错误/);
-  assert.equal(await tryLogin(W.page, 'drwu', fresh), null);
+  await W.page.goto(`${server.url}/`);
+  await W.page.waitForSelector('#login-form', { state: 'visible' });
+  await W.page.fill('#login-username', 'drwu');
+  await W.page.fill('#login-password', given);
+  await W.page.click('#login-submit');
+  await W.page.waitForSelector('body[data-view="password-required"] #password-form');
+  const fresh = 'Wu-own-password-2026';
+  await W.page.fill('#pw-current', given);
+  await W.page.fill('#pw-new', fresh);
+  await W.page.fill('#pw-again', fresh);
+  await W.page.click('#pw-submit');
+  await W.page.waitForSelector('body[data-view="worklist"]');
   assert.equal(await W.page.textContent('#user-name'), '吴主任', 'the top bar shows the Chinese name');
+  await W.page.click('#logout');
+  await W.page.waitForSelector('#login-form', { state: 'visible' });
+  assert.equal(await tryLogin(W.page, 'drwu', fresh), null);  // straight in, no forced change
   state.wuPassword = fresh;
 
   // Admins cannot disable or demote themselves: the controls are off for their own card.

@@ -73,6 +73,11 @@ TEST_CASE("cli: roster set adds a shift, refuses unknown and disabled users, use
   REQUIRE(reset.status == 0);
   CHECK(reset.out.find("shown once") != std::string::npos);
   CHECK(reset.out.size() > 16);
+  // The owner must choose a new password at the next login (migration 0010).
+  CHECK(run(cli() + " user list --json --db " + db)
+            .out.find(R"("username":"dr.li")") != std::string::npos);
+  CHECK(run(cli() + " user list --json --db " + db).out.find(R"("must_change_password":true)") !=
+        std::string::npos);
 
   // --replace: the given shifts become the whole roster.
   REQUIRE(set("2026-05-20 08:00/2026-05-21 08:00:dr.li", "--replace").status == 0);

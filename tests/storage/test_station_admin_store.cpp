@@ -124,3 +124,59 @@ TEST_CASE("station store on both backends: user changes, last admin, audit pages
   by_root.target = "boss";
   CHECK(station->audit_page(by_root).size() == 1);
 }
+
+TEST_CASE("station store on both backends: a reset forces a change; the owner's change keeps "
+          "only its own session (migration 0010)",
+          "[storage][backends][station]") {
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  TestDb db(backend);
+  auto station = StationStore::open(db.location());
+  station->insert_user(user_named("dr.li", "cardiologist"), "cli:root");
+  CHECK_FALSE(station->find_user("dr.li")->must_change_password);  // the default of 0010
+
+  UserChange reset;
+  reset.password_hash = std::vector<std::uint8_t>(32, 0xcd);
+  reset.salt.assign(16, 0x02);
+  reset.iterations = 310000;
+  reset.must_change_password = true;
+  CHECK(station->change_user("dr.li", reset, 2000, "station:boss") == UserChangeResult::ok);
+  CHECK(station->find_user("dr.li")->must_change_password);
+
+  const auto session = [&](std::uint8_t id) {
+    WebSessionRecord s;
+    s.token_sha256.assign(32, id);
+    s.username = "dr.li";
+    s.csrf_token = std::string(43, 'c');
+    s.created_ms = 3000;
+    s.last_seen_ms = 3000;
+    s.expires_ms = 90000;
+    station->insert_session(s);
+    return s.token_sha256;
+  };
+  const auto mine = session(0x01);
+  const auto other = session(0x02);
+  station->record_login_failure("dr.li", 3500, 5, 60'000);
+  const auto ended = station->change_own_password("dr.li", std::vector<std::uint8_t>(32, 0xee),
+                                                  std::vector<std::uint8_t>(16, 0x03), 310000,
+                                                  mine, 4000, "station:dr.li");
+  REQUIRE(ended);
+  CHECK(*ended == 1);
+  const auto u = station->find_user("dr.li");
+  CHECK_FALSE(u->must_change_password);
+  CHECK(u->password_hash == std::vector<std::uint8_t>(32, 0xee));
+  CHECK(u->failed_logins == 0);
+  CHECK_FALSE(station->find_session(mine)->revoked_ms.has_value());
+  CHECK(station->find_session(other)->revoked_ms == 4000);
+  CHECK_FALSE(station->change_own_password("nobody", std::vector<std::uint8_t>(32, 0xee),
+                                           std::vector<std::uint8_t>(16, 0x03), 310000, mine,
+                                           4000, "t"));
+  AuditQuery q;
+  q.action = "password_change";
+  const auto rows = station->audit_page(q);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].target == "dr.li");
+  CHECK(rows[0].detail == "other_sessions_ended=1");
+  q.action = "user_password_reset";
+  CHECK(station->audit_page(q).at(0).detail == "must_change_password");
+}

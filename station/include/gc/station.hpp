@@ -101,7 +101,8 @@ bool enable_user(const std::filesystem::path& db_path, const std::string& userna
                  const std::string& actor);
 
 // A new generated password for the user (returned to be told to them once; only its hash is
-// stored); their sessions end and a lock-out is lifted. nullopt if there is no such user.
+// stored); their sessions end, a lock-out is lifted, and they must choose their own password at
+// the next login (must_change_password). nullopt if there is no such user.
 std::optional<std::string> reset_password(const std::filesystem::path& db_path,
                                           const std::string& username, const std::string& actor);
 

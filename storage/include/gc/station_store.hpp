@@ -30,6 +30,7 @@ struct UserRecord {
   int failed_logins = 0;  // in a row
   std::optional<UnixMs> locked_until_ms;
   std::string display_name_zh;          // migration 0008; "" when none was set
+  bool must_change_password = false;    // migration 0010: set by a reset, cleared by the owner
   std::optional<UnixMs> last_login_ms;  // read only: the user's latest web session
 };
 
@@ -43,6 +44,8 @@ struct UserChange {
   std::optional<std::vector<std::uint8_t>> password_hash;
   std::vector<std::uint8_t> salt;
   int iterations = 0;
+  // Whether the owner must choose a new password at the next login (an admin's reset sets it).
+  std::optional<bool> must_change_password;
 };
 
 // The display-name rule: at most 64 characters (code points), no control characters. Throws
@@ -143,6 +146,14 @@ class StationStore {
   std::optional<UserRecord> record_login_failure(const std::string& username, UnixMs at_ms,
                                                  int max_failures, std::int64_t lockout_ms);
   void record_login_success(const std::string& username);
+  // The user's own new password (the caller verified the current one): stores the hash, clears
+  // must_change_password, a lock-out and the failure count, and ends every other session of the
+  // user (not `keep_session_sha256`, the one making the change), audited as password_change by
+  // `actor`. Returns how many sessions it ended; nullopt for an unknown user.
+  std::optional<std::size_t> change_own_password(
+      const std::string& username, const std::vector<std::uint8_t>& password_hash,
+      const std::vector<std::uint8_t>& salt, int iterations,
+      const std::vector<std::uint8_t>& keep_session_sha256, UnixMs at_ms, const std::string& actor);
 
   // Web sessions.
   void insert_session(const WebSessionRecord& session);
