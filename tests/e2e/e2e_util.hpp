@@ -140,4 +140,18 @@ class ServeProcess {
   std::vector<std::string> lines_;
 };
 
+// The reading station's port a serve printed ("… station on http(s)://127.0.0.1:PORT").
+inline int station_port(ServeProcess& node) {
+  for (int i = 0; i < 500; ++i) {
+    std::smatch m;
+    const std::string out = node.output();
+    if (std::regex_search(out, m, std::regex(R"(station on https?://127\.0\.0\.1:(\d+))"))) {
+      return std::stoi(m[1].str());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  FAIL("serve did not print its station port:\n" << node.output());
+  return 0;
+}
+
 }  // namespace gc::test

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "e2e_util.hpp"
+#include "streaming_carts.hpp"
 #include "gc/cart_client.hpp"
 #include "gc/centre_pki.hpp"
 #include "gc/storage.hpp"
@@ -33,6 +34,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using gc::test::ServeProcess;
+using gc::test::station_port;
 using Clock = std::chrono::steady_clock;
 
 const fs::path kHaproxy = "/usr/sbin/haproxy";
@@ -87,19 +89,6 @@ int free_port() {
   boost::asio::ip::tcp::acceptor acceptor(
       io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
   return acceptor.local_endpoint().port();
-}
-
-int station_port(ServeProcess& node) {
-  for (int i = 0; i < 500; ++i) {
-    std::smatch m;
-    const std::string out = node.output();
-    if (std::regex_search(out, m, std::regex(R"(station on https?://127\.0\.0\.1:(\d+))"))) {
-      return std::stoi(m[1].str());
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  FAIL("serve did not print its station port:\n" << node.output());
-  return 0;
 }
 
 // The HTTP status of GET https://127.0.0.1:PORT/healthz (curl; 0 when no answer).
@@ -220,49 +209,20 @@ TEST_CASE(
   spec.seed = 21;
   const gc::synth::Synthesized source = gc::synth::generate(spec);
   std::atomic<bool> keep_streaming{true};
-  struct CartLog {
-    std::vector<std::string> completed;
-    std::vector<std::string> errors;
-    int reconnects = 0;
-  };
-  std::vector<CartLog> logs(devices.size());
+  std::vector<gc::test::StreamLog> logs(devices.size());
   std::vector<std::thread> carts;
   for (std::size_t c = 0; c < devices.size(); ++c) {
     carts.emplace_back([&, c] {
-      gc::ingest::CartConfig cart;
-      cart.port = static_cast<std::uint16_t>(ingest_front);  // the balancer only
-      cart.device_id = devices[c].device_id;
-      cart.secret = devices[c].secret;
-      cart.tls = gc::ingest::make_cart_tls_context("", pin);
-      cart.tls_verify_host_name = false;
-      cart.realtime = true;
-      cart.chunk_duration = std::chrono::milliseconds(100);
-      cart.io_timeout = std::chrono::milliseconds(3000);
-      cart.finding_timeout = std::chrono::milliseconds(200);
-      cart.reconnect_backoff = std::chrono::milliseconds(200);
-      cart.max_reconnects = 40;
-      gc::ingest::CartClient client(cart);
-      for (int n = 0; keep_streaming; ++n) {
-        gc::ingest::CartStudy study;
-        study.study_uid = "haproxy-" + std::to_string(c) + "-" + std::to_string(n);
-        study.leads = source.lead_names;
-        study.sample_rate_hz = 500;
-        study.resolution_nv_per_lsb = source.resolution_uv_per_lsb * 1000.0;
-        study.samples = source.samples_adu;
-        study.acquired_at_unix_ms = 1'795'100'000'000 + n;
-        try {
-          const auto result = client.send_study(study);
-          logs[c].reconnects += result.reconnects;
-          if (result.complete) {
-            logs[c].completed.push_back(study.study_uid);
-          } else {
-            logs[c].errors.push_back(study.study_uid + ": not complete: " + result.detail);
-          }
-        } catch (const std::exception& e) {
-          logs[c].errors.push_back(study.study_uid + ": " + e.what());
-          return;
-        }
-      }
+      // The balancer's address only, TLS pinned to the centre CA.
+      auto config = gc::test::fault_cart_config(static_cast<std::uint16_t>(ingest_front), devices[c]);
+      config.tls = gc::ingest::make_cart_tls_context("", pin);
+      config.tls_verify_host_name = false;
+      config.io_timeout = std::chrono::milliseconds(3000);
+      config.reconnect_backoff = std::chrono::milliseconds(200);
+      gc::test::stream_until(
+          config,
+          gc::test::fault_study(source.lead_names, source.samples_adu, source.resolution_uv_per_lsb),
+          "haproxy-" + std::to_string(c) + "-", keep_streaming, logs[c]);
     });
   }
 
@@ -284,21 +244,9 @@ TEST_CASE(
   std::size_t studies = 0;
   for (std::size_t c = 0; c < devices.size(); ++c) {
     INFO("cart " << c);
-    for (const auto& e : logs[c].errors) INFO("error: " << e);
-    CHECK(logs[c].errors.empty());
-    CHECK(logs[c].completed.size() >= 3);
+    studies += gc::test::check_stored_once(*store, devices[c].device_id, logs[c],
+                                           source.samples_adu, /*min_completed=*/3);
     reconnects += logs[c].reconnects;
-    for (const auto& uid : logs[c].completed) {
-      INFO("study " << uid);
-      const auto state = store->find_study(devices[c].device_id, uid);
-      REQUIRE(state);
-      CHECK(state->complete);
-      CHECK(state->received_samples_per_lead == source.samples_adu.front().size());
-      CHECK(store->load_samples(state->study_id).samples == source.samples_adu);
-      CHECK(store->alerts_for_study(state->study_id).size() == 1);
-      ++studies;
-    }
-    CHECK(store->open_studies(devices[c].device_id).empty());
   }
   // leastconn spreads three carts over both nodes: at least one was on A when it died.
   CHECK(reconnects >= 1);

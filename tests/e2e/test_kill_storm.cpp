@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "e2e/e2e_util.hpp"
+#include "e2e/streaming_carts.hpp"
 #include "gc/cart_client.hpp"
 #include "gc/storage.hpp"
 #include "gc/synth.hpp"
@@ -46,47 +47,14 @@ TEST_CASE("twenty SIGKILLs while four carts stream: every study completes, bit f
   const gc::synth::Synthesized source = gc::synth::generate(spec);
 
   std::atomic<bool> keep_streaming{true};
-  struct CartLog {
-    std::vector<std::string> completed;  // study uids acknowledged complete
-    std::vector<std::string> errors;
-    int reconnects = 0;
-  };
-  std::vector<CartLog> logs(devices.size());
+  std::vector<gc::test::StreamLog> logs(devices.size());
   std::vector<std::thread> carts;
   for (std::size_t c = 0; c < devices.size(); ++c) {
     carts.emplace_back([&, c] {
-      gc::ingest::CartConfig config;
-      config.port = static_cast<std::uint16_t>(port);
-      config.device_id = devices[c].device_id;
-      config.secret = devices[c].secret;
-      config.realtime = true;
-      config.chunk_duration = std::chrono::milliseconds(100);
-      config.io_timeout = std::chrono::milliseconds(2000);
-      config.finding_timeout = std::chrono::milliseconds(200);  // findings are checked in the db
-      config.reconnect_backoff = std::chrono::milliseconds(50);
-      config.max_reconnects = 40;  // in a row without progress: survives several kills back to back
-      gc::ingest::CartClient client(config);
-      for (int n = 0; keep_streaming; ++n) {
-        gc::ingest::CartStudy study;
-        study.study_uid = "kill20-" + std::to_string(c) + "-" + std::to_string(n);
-        study.leads = source.lead_names;
-        study.sample_rate_hz = 500;
-        study.resolution_nv_per_lsb = source.resolution_uv_per_lsb * 1000.0;
-        study.samples = source.samples_adu;
-        study.acquired_at_unix_ms = 1'795'000'000'000 + n;
-        try {
-          const auto result = client.send_study(study);
-          logs[c].reconnects += result.reconnects;
-          if (result.complete) {
-            logs[c].completed.push_back(study.study_uid);
-          } else {
-            logs[c].errors.push_back(study.study_uid + ": not complete: " + result.detail);
-          }
-        } catch (const std::exception& e) {
-          logs[c].errors.push_back(study.study_uid + ": " + e.what());
-          return;
-        }
-      }
+      gc::test::stream_until(
+          gc::test::fault_cart_config(static_cast<std::uint16_t>(port), devices[c]),
+          gc::test::fault_study(source.lead_names, source.samples_adu, source.resolution_uv_per_lsb),
+          "kill20-" + std::to_string(c) + "-", keep_streaming, logs[c]);
     });
   }
 
@@ -109,26 +77,8 @@ TEST_CASE("twenty SIGKILLs while four carts stream: every study completes, bit f
   int reconnects = 0;
   for (std::size_t c = 0; c < devices.size(); ++c) {
     INFO("cart " << c);
-    for (const auto& e : logs[c].errors) INFO("error: " << e);
-    CHECK(logs[c].errors.empty());
-    CHECK(logs[c].completed.size() >= 2);
+    studies += gc::test::check_stored_once(*store, devices[c].device_id, logs[c], source.samples_adu);
     reconnects += logs[c].reconnects;
-    for (const auto& uid : logs[c].completed) {
-      INFO("study " << uid);
-      const auto state = store->find_study(devices[c].device_id, uid);
-      REQUIRE(state);
-      CHECK(state->complete);
-      // No chunk stored twice: the stored samples per lead are exactly the source's count
-      // (a doubled chunk would add 50 per lead or shift every later sample).
-      CHECK(state->received_samples_per_lead == source.samples_adu.front().size());
-      const auto stored = store->load_samples(state->study_id);
-      CHECK(stored.samples == source.samples_adu);  // bit for bit
-      CHECK(store->analysis_json(state->study_id).has_value());
-      CHECK(store->alerts_for_study(state->study_id).size() == 1);
-      ++studies;
-    }
-    // Nothing beyond the completed studies is left open (the last one finished before we stopped).
-    CHECK(store->open_studies(devices[c].device_id).empty());
   }
   INFO(studies << " studies, " << reconnects << " reconnects, " << kKills << " kills in "
                << elapsed_s << " s");

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "e2e_util.hpp"
+#include "streaming_carts.hpp"
 #include "gc/alert_store.hpp"
 #include "gc/cart_client.hpp"
 #include "gc/station.hpp"
@@ -37,20 +38,8 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using gc::station::test::Client;
 using gc::test::ServeProcess;
+using gc::test::station_port;
 using Clock = std::chrono::steady_clock;
-
-int station_port(ServeProcess& node) {
-  for (int i = 0; i < 500; ++i) {
-    std::smatch m;
-    const std::string out = node.output();
-    if (std::regex_search(out, m, std::regex(R"(station on http://127\.0\.0\.1:(\d+))"))) {
-      return std::stoi(m[1].str());
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  FAIL("serve did not print its station port:\n" << node.output());
-  return 0;
-}
 
 // What B's WebSocket showed: when each alert first appeared as raised, and the pages per level.
 struct Seen {
@@ -144,53 +133,22 @@ TEST_CASE(
   const gc::synth::Synthesized source = gc::synth::generate(spec);
 
   std::atomic<bool> keep_streaming{true};
-  struct CartLog {
-    std::vector<std::string> completed;
-    std::vector<std::string> errors;
-    int reconnects = 0;
-  };
-  std::vector<CartLog> logs(devices.size());
+  std::vector<gc::test::StreamLog> logs(devices.size());
   std::vector<std::thread> carts;
   for (std::size_t c = 0; c < devices.size(); ++c) {
     carts.emplace_back([&, c] {
-      gc::ingest::CartConfig config;
-      config.port = static_cast<std::uint16_t>(port_a);
+      auto config = gc::test::fault_cart_config(static_cast<std::uint16_t>(port_a), devices[c]);
       config.more_servers = {{"127.0.0.1", static_cast<std::uint16_t>(node_b.port())}};
-      config.device_id = devices[c].device_id;
-      config.secret = devices[c].secret;
-      config.realtime = true;
-      config.chunk_duration = std::chrono::milliseconds(100);
-      config.io_timeout = std::chrono::milliseconds(2000);
-      config.finding_timeout = std::chrono::milliseconds(200);  // findings are checked in the db
-      config.reconnect_backoff = std::chrono::milliseconds(50);
-      config.max_reconnects = 40;
-      for (int n = 0; keep_streaming; ++n) {
-        // A new connection for each ECG, as a cart sends one when it is taken: A first when it
-        // is up, so A's deaths keep cutting studies off mid-stream.
-        gc::ingest::CartClient client(config);
-        gc::ingest::CartStudy study;
-        study.study_uid = "storm-station-" + std::to_string(c) + "-" + std::to_string(n);
-        study.leads = source.lead_names;
-        study.sample_rate_hz = 500;
-        study.resolution_nv_per_lsb = source.resolution_uv_per_lsb * 1000.0;
-        study.samples = source.samples_adu;
-        study.age_years = 58;
-        study.sex = "M";
-        study.chest_pain = true;
-        study.acquired_at_unix_ms = gc::storage::now_unix_ms();
-        try {
-          const auto result = client.send_study(study);
-          logs[c].reconnects += result.reconnects;
-          if (result.complete) {
-            logs[c].completed.push_back(study.study_uid);
-          } else {
-            logs[c].errors.push_back(study.study_uid + ": not complete: " + result.detail);
-          }
-        } catch (const std::exception& e) {
-          logs[c].errors.push_back(study.study_uid + ": " + e.what());
-          return;
-        }
-      }
+      auto study =
+          gc::test::fault_study(source.lead_names, source.samples_adu, source.resolution_uv_per_lsb);
+      study.age_years = 58;
+      study.sex = "M";
+      study.chest_pain = true;
+      study.acquired_at_unix_ms = gc::storage::now_unix_ms();
+      // A new connection for each ECG, as a cart sends one when it is taken: A first when it is
+      // up, so A's deaths keep cutting studies off mid-stream.
+      gc::test::stream_until(config, study, "storm-station-" + std::to_string(c) + "-",
+                             keep_streaming, logs[c], /*connection_per_study=*/true);
     });
   }
 
@@ -253,17 +211,12 @@ TEST_CASE(
   const auto p = posted();
   for (std::size_t c = 0; c < devices.size(); ++c) {
     INFO("cart " << c);
-    for (const auto& e : logs[c].errors) INFO("error: " << e);
-    CHECK(logs[c].errors.empty());
-    CHECK(logs[c].completed.size() >= 2);
+    studies += gc::test::check_stored_once(*store, devices[c].device_id, logs[c], source.samples_adu);
     reconnects += logs[c].reconnects;
     for (const auto& uid : logs[c].completed) {
       INFO("study " << uid);
       const auto state = store->find_study(devices[c].device_id, uid);
       REQUIRE(state);
-      CHECK(state->complete);
-      CHECK(state->received_samples_per_lead == source.samples_adu.front().size());
-      CHECK(store->load_samples(state->study_id).samples == source.samples_adu);
       const auto study_alerts = store->alerts_for_study(state->study_id);
       REQUIRE(study_alerts.size() == 1);
       const auto& alert = study_alerts[0];
@@ -301,9 +254,7 @@ TEST_CASE(
           CHECK(seen.pages[{alert.alert_id, level}] <= 1);
         }
       }
-      ++studies;
     }
-    CHECK(store->open_studies(devices[c].device_id).empty());
   }
   std::printf(
       "node A killed %d times: %zu STEMI studies complete bit for bit, %d reconnects, B's station "

@@ -30,6 +30,7 @@ namespace json = boost::json;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using gc::station::test::Client;
+using gc::test::station_port;
 
 // The reading station's live channel as the browser opens it (session cookie, same origin).
 struct WsLive {
@@ -78,20 +79,6 @@ fs::path write_stemi_record(const fs::path& dir) {
   }
   gc::wfdb::write_record(dir, header.record_name, header, s.samples_adu);
   return dir / (header.record_name + ".hea");
-}
-
-// The station port a serve printed ("… station on http://127.0.0.1:PORT").
-int station_port(gc::test::ServeProcess& node) {
-  for (int i = 0; i < 500; ++i) {
-    std::smatch m;
-    const std::string out = node.output();
-    if (std::regex_search(out, m, std::regex(R"(station on http://127\.0\.0\.1:(\d+))"))) {
-      return std::stoi(m[1].str());
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  FAIL("serve did not print its station port:\n" << node.output());
-  return 0;
 }
 
 }  // namespace
