@@ -40,7 +40,9 @@ constexpr std::int64_t kHourMs = 3'600'000;
 
 TEST_CASE("admin APIs: cardiologists and coordinators get 403 on every one, before any lookup",
           "[station][admin][roles]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);
   for (const std::string who : {"dr_li", "coord"}) {
     auto c = fx.client();
     REQUIRE(c.login(who).status == 200);
@@ -66,7 +68,7 @@ TEST_CASE("admin APIs: cardiologists and coordinators get 403 on every one, befo
     // The roster is for everyone to read (who is on call); only admins set it.
     CHECK(c.get("/api/roster").status == 200);
   }
-  const auto store = gc::storage::StationStore::open(fx.dir.db());
+  const auto store = gc::storage::StationStore::open(fx.db());
   CHECK(!store->find_user("mallory"));
   CHECK(!store->find_user("dr_li")->disabled_ms);
   CHECK(rows_of(fx, "user_add").size() == 3);  // the fixture's three, nothing more
@@ -77,7 +79,9 @@ TEST_CASE("admin APIs: cardiologists and coordinators get 403 on every one, befo
 
 TEST_CASE("users: add, log in, disable, refused, re-enable, role, display name, reset password",
           "[station][admin][users]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);
   auto admin = fx.client();
   REQUIRE(admin.login("admin").status == 200);
 
@@ -177,7 +181,9 @@ TEST_CASE("users: add, log in, disable, refused, re-enable, role, display name, 
 }
 
 TEST_CASE("users: validation, CSRF and unknown names", "[station][admin][users]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);
   auto admin = fx.client();
   REQUIRE(admin.login("admin").status == 200);
   const std::vector<std::pair<std::string, std::string>> bad_adds{
@@ -198,7 +204,7 @@ TEST_CASE("users: validation, CSRF and unknown names", "[station][admin][users]"
     CHECK(r.status == (code == "user_exists" ? 409U : 400U));
     CHECK(code_of(r) == code);
   }
-  CHECK(!gc::storage::StationStore::open(fx.dir.db())->find_user("dr_x"));
+  CHECK(!gc::storage::StationStore::open(fx.db())->find_user("dr_x"));
   CHECK(code_of(admin.post("/api/users/dr_li", "{}")) == "bad_request");
   CHECK(code_of(admin.post("/api/users/dr_li", R"({"disabled":"yes"})")) == "bad_request");
   CHECK(code_of(admin.post("/api/users/dr_li", R"({"role":"king"})")) == "bad_request");
@@ -208,13 +214,15 @@ TEST_CASE("users: validation, CSRF and unknown names", "[station][admin][users]"
   const auto no_csrf = admin.post("/api/users/dr_li", R"({"disabled":true})", false);
   CHECK(no_csrf.status == 403);
   CHECK(code_of(no_csrf) == "csrf");
-  CHECK(!gc::storage::StationStore::open(fx.dir.db())->find_user("dr_li")->disabled_ms);
+  CHECK(!gc::storage::StationStore::open(fx.db())->find_user("dr_li")->disabled_ms);
   CHECK(admin.request(http::verb::delete_, "/api/users/dr_li").status == 405);
 }
 
 TEST_CASE("an admin cannot disable or demote themselves, and the last admin stays",
           "[station][admin][users]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);
   auto admin = fx.client();
   REQUIRE(admin.login("admin").status == 200);
   const auto self = admin.post("/api/users/admin", R"({"disabled":true})");
@@ -236,7 +244,7 @@ TEST_CASE("an admin cannot disable or demote themselves, and the last admin stay
   // can take admin2's role away through the store either.
   REQUIRE(admin.login("admin").status == 200);
   CHECK(admin.get("/api/users").status == 403);
-  const auto store = gc::storage::StationStore::open(fx.dir.db());
+  const auto store = gc::storage::StationStore::open(fx.db());
   gc::storage::UserChange demote;
   demote.role = "cardiologist";
   CHECK(store->change_user("admin2", demote, kStartMs, "test") ==
@@ -253,7 +261,9 @@ TEST_CASE(
     "roster from the station: a shift for tomorrow keeps today's, unknown and disabled "
     "users are refused",
     "[station][admin][roster]") {
-  Fixture fx;  // now: 2026-05-12 08:03 UTC = 16:03 in Shanghai
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);  // now: 2026-05-12 08:03 UTC = 16:03 in Shanghai
   auto admin = fx.client();
   REQUIRE(admin.login("admin").status == 200);
   REQUIRE(admin.post("/api/users", R"({"username":"dr_wang","role":"cardiologist"})").status ==
@@ -310,7 +320,9 @@ TEST_CASE(
 
 TEST_CASE("audit log: newest first, paged, filtered by user, action, target and dates",
           "[station][admin][audit]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);
   const auto s = fx.seed("uid-a", "p-a", "critical", kStartMs);
   auto admin = fx.client();
   auto doc = fx.client();
@@ -393,7 +405,9 @@ TEST_CASE("audit log: newest first, paged, filtered by user, action, target and 
 
 TEST_CASE("worklist by date: alerts raised on the given days (centre's zone, both included)",
           "[station][worklist]") {
-  Fixture fx;                                      // kStartMs: 2026-05-12 16:03 in Shanghai
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);                                      // kStartMs: 2026-05-12 16:03 in Shanghai
   fx.seed("uid-d1", "p-1", "critical", kStartMs);  // 05-12
   fx.seed("uid-d2", "p-2", "urgent", kStartMs + 24 * kHourMs);   // 05-13
   fx.seed("uid-d3", "p-3", "critical", kStartMs + 8 * kHourMs);  // 05-13 00:03 Shanghai

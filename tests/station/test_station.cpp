@@ -32,7 +32,9 @@ std::string code_of(const Reply& r) {
 }  // namespace
 
 TEST_CASE("no access to patient data without a login", "[station][auth]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);
   const auto s = fx.seed("uid-1", "p1", "critical", kStartMs);
   auto c = fx.client();
   for (const std::string& target : std::vector<std::string>{
@@ -93,7 +95,9 @@ TEST_CASE("login sets a HttpOnly Secure SameSite=Strict cookie and logout revoke
 }
 
 TEST_CASE("wrong password and unknown user get the same answer", "[station][auth]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);
   auto c = fx.client();
   const auto wrong = c.login("dr_li", "not the password");
   const auto unknown = c.login("nobody", "not the password");
@@ -105,7 +109,9 @@ TEST_CASE("wrong password and unknown user get the same answer", "[station][auth
 }
 
 TEST_CASE("five failed logins in a row lock the account for 15 minutes", "[station][auth]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);
   auto c = fx.client();
   CHECK(c.login("coord", "wrong password 1").status == 401);
   // A success in between restarts the count.
@@ -175,7 +181,9 @@ TEST_CASE("password hashes are salted and slow and not reversible", "[station][a
 }
 
 TEST_CASE("sessions expire after the idle limit and after 12 hours in all", "[station][auth]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);
   SECTION("idle") {
     auto c = fx.client();
     REQUIRE(c.login("dr_li").status == 200);
@@ -204,7 +212,9 @@ TEST_CASE("sessions expire after the idle limit and after 12 hours in all", "[st
 }
 
 TEST_CASE("every POST needs the session's CSRF token", "[station][csrf]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);
   const auto s = fx.seed("uid-1", "p1", "critical", kStartMs);
   auto c = fx.client();
   REQUIRE(c.login("dr_li").status == 200);
@@ -657,7 +667,9 @@ struct WsClient {
 
 TEST_CASE("the WebSocket needs a session and pushes alerts and pages and case changes",
           "[station][ws]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);
   {
     WsClient anonymous;
     CHECK_THROWS(anonymous.connect(fx.station->port(), ""));
@@ -730,7 +742,9 @@ TEST_CASE("the WebSocket needs a session and pushes alerts and pages and case ch
 }
 
 TEST_CASE("healthz and metrics need no login and keep their formats", "[station][health]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);
   fx.seed("uid-1", "p1", "critical", kStartMs);
   fx.seed("uid-2", "p2", "routine", kStartMs);
   auto c = fx.client();
@@ -975,7 +989,9 @@ TEST_CASE("at the connection cap idle connections give way; working ones are kep
 }
 
 TEST_CASE("a stored study exports as PDF, HL7 aECG and DICOM", "[station][export]") {
-  Fixture fx;
+  const auto backend = GC_BACKENDS;
+  INFO(gc::storage::test::backend_name(backend));
+  Fixture fx(true, nullptr, {}, backend);
   const auto s = fx.seed("uid-1", "p1", "critical", kStartMs);
   const std::string base = "/api/studies/" + std::to_string(s.study_id);
   auto anon = fx.client();
