@@ -1598,6 +1598,9 @@ class Api {
     user.iterations = detail::kPasswordIterations;
     user.password_hash = detail::hash_password(password, user.salt, user.iterations);
     user.created_ms = s_.now_ms();
+    // The admin has seen this password: the new user replaces it at the first login, as after a
+    // reset.
+    user.must_change_password = true;
     try {
       s_.db->insert_user(user, actor(auth));
     } catch (const storage::Error&) {

@@ -208,7 +208,8 @@ void StationStore::insert_user(const UserRecord& user, const std::string& actor)
   if (!valid_role(user.role)) throw Error("unknown role '" + user.role + "'");
   check_display_name(user.display_name_zh);
   db.query(std::string("INSERT INTO users (") + kUserColumns +
-           ", hash_algorithm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pbkdf2-hmac-sha256')")
+           ", must_change_password, hash_algorithm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+           "'pbkdf2-hmac-sha256')")
       .bind(1, user.username)
       .bind(2, user.role)
       .bind_blob(3, user.password_hash)
@@ -219,11 +220,13 @@ void StationStore::insert_user(const UserRecord& user, const std::string& actor)
       .bind(8, std::int64_t{user.failed_logins})
       .bind(9, user.locked_until_ms)
       .bind(10, user.display_name_zh)
+      .bind(11, std::int64_t{user.must_change_password ? 1 : 0})
       .run();
   impl_->audit(
       user.created_ms, actor, "user_add", user.username,
       "role=" + user.role +
-          (user.display_name_zh.empty() ? "" : " display_name_zh=" + user.display_name_zh));
+          (user.display_name_zh.empty() ? "" : " display_name_zh=" + user.display_name_zh) +
+          (user.must_change_password ? " must_change_password" : ""));
   tx.commit();
 }
 

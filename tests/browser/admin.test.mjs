@@ -1,6 +1,6 @@
 // The admin pages (issue 15) in real Chromium: the admin adds a user (the password is generated
-// and shown once), that user logs in; the admin disables them (their session ends, the login is
-// refused), re-enables them, changes their role and display name and resets their password; the
+// and shown once), that user logs in and replaces it with their own; the admin disables them
+// (their session ends, the login is refused), re-enables them, changes their role and display name and resets their password; the
 // roster is set from a phone (tomorrow's shift keeps today's, a disabled user is refused); the
 // audit page shows each action; a cardiologist sees no admin page and the server refuses the
 // API. No raw key in either language, nothing wider than 390 px, screenshots in GC_ARTIFACTS.
@@ -91,10 +91,21 @@ test('users: add (password shown once), log in, disable (session ends, login ref
   await A.page.click('#new-password-done');
   await A.page.waitForSelector('#new-password', { state: 'hidden' });
 
-  // The new user logs in with it.
+  // The new user logs in with it and, the admin having seen it, first chooses their own.
   const W = await newPage(browser, DESKTOP);
   pages.push(W);
-  assert.equal(await tryLogin(W.page, 'drwu', password), null);
+  await W.page.goto(`${server.url}/`);
+  await W.page.waitForSelector('#login-form', { state: 'visible' });
+  await W.page.fill('#login-username', 'drwu');
+  await W.page.fill('#login-password', password);
+  await W.page.click('#login-submit');
+  await W.page.waitForSelector('body[data-view="password-required"] #password-form');
+  const own = 'Wu-first-own-2026';
+  await W.page.fill('#pw-current', password);
+  await W.page.fill('#pw-new', own);
+  await W.page.fill('#pw-again', own);
+  await W.page.click('#pw-submit');
+  await W.page.waitForSelector('body[data-view="worklist"]');
   await W.page.waitForSelector('#nav-admin.hidden', { state: 'attached' });
 
   // Disable (with a confirmation): their session ends, a new login is refused.
@@ -105,7 +116,7 @@ test('users: add (password shown once), log in, disable (session ends, login ref
   assert.match(await A.page.textContent(`${card('drwu')} .badge.status-disabled`), /已停用/);
   const me = await W.page.evaluate(async () => (await fetch('/api/me')).status);
   assert.equal(me, 401, 'the disabled user\'s session has ended');
-  assert.match(await tryLogin(W.page, 'drwu', password), /用户名或密码错误/);
+  assert.match(await tryLogin(W.page, 'drwu', own), /用户名或密码错误/);
 
   // Adding the name again says it is disabled and points at re-enabling.
   await A.page.fill('#add-username', 'drwu');
@@ -115,13 +126,13 @@ test('users: add (password shown once), log in, disable (session ends, login ref
   // Re-enable: the same password works again.
   await A.page.click(`${card('drwu')} .enable-user`);
   await A.page.waitForSelector(`${card('drwu')}[data-status="active"]`);
-  assert.equal(await tryLogin(W.page, 'drwu', password), null);
+  assert.equal(await tryLogin(W.page, 'drwu', own), null);
 
   // Role: coordinator (the user's session ends; after logging in again the role is shown).
   await A.page.selectOption(`${card('drwu')} select.user-role`, 'coordinator');
   await A.page.click(`${card('drwu')} .save-role`);
   await A.page.waitForSelector(`${card('drwu')}[data-role="coordinator"]`);
-  assert.equal(await tryLogin(W.page, 'drwu', password), null);
+  assert.equal(await tryLogin(W.page, 'drwu', own), null);
   assert.equal(await W.page.textContent('#user-role'), '胸痛中心协调员');
 
   // Display name.
@@ -139,7 +150,7 @@ test('users: add (password shown once), log in, disable (session ends, login ref
   }, password);
   const given = (await A.page.textContent('#new-password-value')).trim();
   await A.page.waitForSelector(`${card('drwu')} .badge.must-change`);
-  assert.match(await tryLogin(W.page, 'drwu', password), /用户名或密码错误/);
+  assert.match(await tryLogin(W.page, 'drwu', own), /用户名或密码错误/);
   await W.page.goto(`${server.url}/`);
   await W.page.waitForSelector('#login-form', { state: 'visible' });
   await W.page.fill('#login-username', 'drwu');

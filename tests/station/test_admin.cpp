@@ -95,9 +95,18 @@ TEST_CASE("users: add, log in, disable, refused, re-enable, role, display name, 
   CHECK(added_json.at("user").at("display_name_zh").as_string() == "吴医生");
   CHECK(added_json.at("user").at("status").as_string() == "active");
   CHECK(added_json.at("user").at("last_login_ms").is_null());
+  CHECK(added_json.at("user").at("must_change_password") == true);
+  // The admin has seen it: the first login replaces it with the user's own.
   auto wu = fx.client();
   fx.now += 60'000;
-  REQUIRE(wu.login("dr_wu", password).status == 200);
+  const auto first = wu.login("dr_wu", password);
+  REQUIRE(first.status == 200);
+  CHECK(first.json().at("must_change_password") == true);
+  CHECK(wu.get("/api/worklist").status == 403);
+  const std::string own = "Wu-Own-Password-2026";
+  REQUIRE(wu.post("/api/me/password",
+                  json::serialize(json::object{{"current", password}, {"new", own}}))
+              .status == 200);
   CHECK(wu.get("/api/worklist").status == 200);
 
   auto list = admin.get("/api/users");
@@ -121,7 +130,7 @@ TEST_CASE("users: add, log in, disable, refused, re-enable, role, display name, 
   REQUIRE(disabled.status == 200);
   CHECK(disabled.json().at("user").at("status").as_string() == "disabled");
   CHECK(wu.get("/api/worklist").status == 401);
-  CHECK(fx.client().login("dr_wu", password).status == 401);
+  CHECK(fx.client().login("dr_wu", own).status == 401);
   // Adding the name again says it is disabled (the issue: "a disabled user can never be re-added").
   const auto again = admin.post("/api/users", R"({"username":"dr_wu","role":"cardiologist"})");
   CHECK(again.status == 409);
@@ -132,14 +141,14 @@ TEST_CASE("users: add, log in, disable, refused, re-enable, role, display name, 
   const auto enabled = admin.post("/api/users/dr_wu", R"({"disabled":false})");
   REQUIRE(enabled.status == 200);
   CHECK(enabled.json().at("user").at("status").as_string() == "active");
-  REQUIRE(wu.login("dr_wu", password).status == 200);
+  REQUIRE(wu.login("dr_wu", own).status == 200);
 
   // Role: a coordinator may no longer confirm; the old session is ended by the change.
   const auto role = admin.post("/api/users/dr_wu", R"({"role":"coordinator"})");
   REQUIRE(role.status == 200);
   CHECK(role.json().at("user").at("role").as_string() == "coordinator");
   CHECK(wu.get("/api/me").status == 401);
-  REQUIRE(wu.login("dr_wu", password).status == 200);
+  REQUIRE(wu.login("dr_wu", own).status == 200);
   CHECK(wu.get("/api/me").json().at("role").as_string() == "coordinator");
 
   const auto name = admin.post("/api/users/dr_wu", R"({"display_name_zh":"吴主任"})");
@@ -154,9 +163,10 @@ TEST_CASE("users: add, log in, disable, refused, re-enable, role, display name, 
   REQUIRE(reset.status == 200);
   const std::string fresh(reset.json().at("password").as_string());
   CHECK(fresh != password);
+  CHECK(fresh != own);
   CHECK(reset.json().at("user").at("status").as_string() == "active");
   CHECK(wu.get("/api/me").status == 401);
-  CHECK(fx.client().login("dr_wu", password).status == 401);
+  CHECK(fx.client().login("dr_wu", own).status == 401);
   const auto fresh_login = fx.client().login("dr_wu", fresh);
   REQUIRE(fresh_login.status == 200);
   CHECK(fresh_login.json().at("display_name_zh").as_string() == "吴主任");
@@ -173,6 +183,7 @@ TEST_CASE("users: add, log in, disable, refused, re-enable, role, display name, 
   }
   for (const auto& r : fx.audit()) {
     CHECK(r.detail.find(password) == std::string::npos);
+    CHECK(r.detail.find(own) == std::string::npos);
     CHECK(r.detail.find(fresh) == std::string::npos);
   }
   const auto role_rows = rows_of(fx, "user_role");
@@ -237,8 +248,11 @@ TEST_CASE("an admin cannot disable or demote themselves, and the last admin stay
   const auto added = admin.post("/api/users", R"({"username":"admin2","role":"admin"})");
   REQUIRE(added.status == 201);
   auto admin2 = fx.client();
-  REQUIRE(admin2.login("admin2", std::string(added.json().at("password").as_string())).status ==
-          200);
+  const std::string given(added.json().at("password").as_string());
+  REQUIRE(admin2.login("admin2", given).status == 200);
+  REQUIRE(admin2.post("/api/me/password",
+                      json::serialize(json::object{{"current", given}, {"new", "Admin2-Own-2026"}}))
+              .status == 200);  // a generated password is replaced at the first login
   REQUIRE(admin2.post("/api/users/admin", R"({"role":"coordinator"})").status == 200);
   // Now admin2 is the only admin: admin (a coordinator now) may do nothing here, and nobody
   // can take admin2's role away through the store either.
