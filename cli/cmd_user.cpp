@@ -33,7 +33,7 @@ constexpr const char* kUsage =
     "  list                            list accounts (name, role, status)\n"
     "  disable USERNAME                disable an account and end its sessions\n"
     "  enable USERNAME                 re-enable a disabled account (its password unchanged)\n"
-    "  set USERNAME [--role ROLE] [--display-name-zh NAME]\n"
+    "  set USERNAME [--role ROLE] [--display-name-zh NAME] [--contact TEXT]\n"
     "                                  change the role (ends the sessions) or Chinese name\n"
     "  reset-password USERNAME         a new generated password, printed once; sessions end;\n"
     "                                  the user chooses their own at the next login\n"
@@ -112,7 +112,8 @@ int user_list(int argc, char** argv) {
           {"display_name_zh", u.display_name_zh},
           {"last_login_ms",
            u.last_login_ms ? boost::json::value(*u.last_login_ms) : boost::json::value(nullptr)},
-          {"must_change_password", u.must_change_password}});
+          {"must_change_password", u.must_change_password},
+          {"contact", u.contact}});
     }
     std::cout << boost::json::serialize(out) << "\n";
     return 0;
@@ -177,17 +178,20 @@ void add_name_and_db(po::options_description& desc, std::string& username, std::
 }
 
 int user_set(int argc, char** argv) {
-  std::string username, db, role, display_name;
+  std::string username, db, role, display_name, contact;
   po::options_description desc("options");
   add_name_and_db(desc, username, db);
   desc.add_options()("role", po::value(&role), "cardiologist, coordinator or admin")(
-      "display-name-zh", po::value(&display_name), "the Chinese display name (\"\" clears it)");
+      "display-name-zh", po::value(&display_name), "the Chinese display name (\"\" clears it)")(
+      "contact", po::value(&contact),
+      "how the doctor is reached when paged: a phone number or WeChat Work user id, sent in the "
+      "alert webhook (\"\" clears it)");
   po::positional_options_description pos;
   pos.add("username", 1);
   po::variables_map vm;
   if (auto rc = parse_options("user", argc, argv, desc, &pos, vm,
                               "usage: greenchannel user set USERNAME [--role ROLE] "
-                              "[--display-name-zh NAME] [--db PATH]")) {
+                              "[--display-name-zh NAME] [--contact TEXT] [--db PATH]")) {
     return *rc;
   }
   storage::UserChange change;
@@ -199,8 +203,9 @@ int user_set(int argc, char** argv) {
     change.role = role;
   }
   if (vm.count("display-name-zh") != 0U) change.display_name_zh = display_name;
-  if (!change.role && !change.display_name_zh) {
-    std::cerr << "greenchannel user set: nothing to change (--role, --display-name-zh)\n";
+  if (vm.count("contact") != 0U) change.contact = contact;
+  if (!change.role && !change.display_name_zh && !change.contact) {
+    std::cerr << "greenchannel user set: nothing to change (--role, --display-name-zh, --contact)\n";
     return 2;
   }
   require_existing_db(db);

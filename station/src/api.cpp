@@ -1539,7 +1539,8 @@ class Api {
                         {"disabled_ms", opt(u.disabled_ms)},
                         {"locked_until_ms", locked ? opt(u.locked_until_ms) : json::value(nullptr)},
                         {"last_login_ms", opt(u.last_login_ms)},
-                        {"must_change_password", u.must_change_password}};
+                        {"must_change_password", u.must_change_password},
+                        {"contact", u.contact}};
   }
 
   storage::UserRecord require_user(const std::string& name) {
@@ -1557,17 +1558,30 @@ class Api {
     return text;
   }
 
-  static std::string display_name_field(const json::object& body) {
-    auto name = string_field(body, "display_name_zh", false, 256);
-    const auto b = name.find_first_not_of(" \t");
-    name = b == std::string::npos ? std::string()
-                                  : name.substr(b, name.find_last_not_of(" \t") - b + 1);
+  // A short text field of an account, trimmed of spaces and tabs and checked by `check` (the
+  // store's rule); a violation is 400 with `code`.
+  static std::string account_text_field(const json::object& body, const char* key,
+                                        void (*check)(const std::string&), const char* code) {
+    auto text = string_field(body, key, false, 256);
+    const auto b = text.find_first_not_of(" \t");
+    text = b == std::string::npos ? std::string()
+                                  : text.substr(b, text.find_last_not_of(" \t") - b + 1);
     try {
-      storage::check_display_name(name);
+      check(text);
     } catch (const storage::Error& e) {
-      fail(http::status::bad_request, "display_name_invalid", e.what());
+      fail(http::status::bad_request, code, e.what());
     }
-    return name;
+    return text;
+  }
+
+  static std::string display_name_field(const json::object& body) {
+    return account_text_field(body, "display_name_zh", storage::check_display_name,
+                              "display_name_invalid");
+  }
+
+  // How the doctor is reached when paged: a phone number or WeChat Work user id ("" clears it).
+  static std::string contact_field(const json::object& body) {
+    return account_text_field(body, "contact", storage::check_contact, "contact_invalid");
   }
 
   Response users(const Auth& auth) {
@@ -1614,7 +1628,7 @@ class Api {
         json::object{{"user", user_json(require_user(username))}, {"password", password}});
   }
 
-  // {"role"?, "disabled"?, "display_name_zh"?}: each given field is changed and audited.
+  // {"role"?, "disabled"?, "display_name_zh"?, "contact"?}: each given field is changed and audited.
   Response change_user(const Auth& auth, const std::string& username) {
     const auto body = parse_body(req_, true);
     storage::UserChange change;
@@ -1625,9 +1639,10 @@ class Api {
       change.disabled = d->as_bool();
     }
     if (body.contains("display_name_zh")) change.display_name_zh = display_name_field(body);
-    if (!change.role && !change.disabled && !change.display_name_zh) {
+    if (body.contains("contact")) change.contact = contact_field(body);
+    if (!change.role && !change.disabled && !change.display_name_zh && !change.contact) {
       fail(http::status::bad_request, "bad_request",
-           "nothing to change (role, disabled, display_name_zh)");
+           "nothing to change (role, disabled, display_name_zh, contact)");
     }
     const auto before = require_user(username);
     // An admin who disabled or demoted themselves would lock themselves out mid-change.
@@ -1676,6 +1691,7 @@ class Api {
       const auto& u = it->second;
       return json::object{{"username", name},
                           {"display_name_zh", u ? u->display_name_zh : std::string()},
+                          {"contact", u ? u->contact : std::string()},  // whoever is on call
                           {"known", u.has_value()},
                           {"enabled", u && !u->disabled_ms}};
     };

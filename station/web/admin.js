@@ -121,6 +121,8 @@ export function showUsers(root) {
     const roleSel = el('select', { id: id('role'), class: 'user-role', disabled: me },
       ...ROLES.map((r) => el('option', { value: r, text: label('role', r), selected: r === u.role })));
     const nameIn = el('input', { id: id('display'), class: 'user-display', value: u.display_name_zh || '', maxlength: 64, autocomplete: 'off' });
+    // How a page reaches the doctor (the alert webhook carries it to the SMS / WeChat gateway).
+    const contactIn = el('input', { id: id('contact'), class: 'user-contact', value: u.contact || '', maxlength: 64, autocomplete: 'off', inputmode: 'tel', placeholder: t('contact_hint') });
     const disabled = u.status === 'disabled';
     return el('article', { class: `user-card status-${u.status}`, dataset: { username: u.username, status: u.status, role: u.role } },
       el('div', { class: 'user-title' },
@@ -132,7 +134,8 @@ export function showUsers(root) {
       el('dl', { class: 'user-facts' },
         el('dt', { text: t('role') }), el('dd', { class: 'user-role-text', text: label('role', u.role) }),
         el('dt', { text: t('last_login') }), el('dd', { text: u.last_login_ms ? fmtTime(u.last_login_ms) : t('never') }),
-        el('dt', { text: t('created') }), el('dd', { text: fmtTime(u.created_ms) })),
+        el('dt', { text: t('created') }), el('dd', { text: fmtTime(u.created_ms) }),
+        el('dt', { text: t('contact') }), el('dd', { class: 'user-contact-text', text: u.contact || '—' })),
       el('div', { class: 'form-row' },
         el('label', { for: id('role'), class: 'sr-only', text: t('role') }), roleSel,
         el('button', { class: 'btn save-role', type: 'button', disabled: me, text: t('role_change'),
@@ -141,6 +144,10 @@ export function showUsers(root) {
         el('label', { for: id('display'), class: 'sr-only', text: t('display_name_zh') }), nameIn,
         el('button', { class: 'btn save-display', type: 'button', text: t('display_name_save'),
           onclick: () => call('', { display_name_zh: nameIn.value.trim() }, 'saved') })),
+      el('div', { class: 'form-row' },
+        el('label', { for: id('contact'), class: 'sr-only', text: t('contact') }), contactIn,
+        el('button', { class: 'btn save-contact', type: 'button', text: t('contact_save'),
+          onclick: () => call('', { contact: contactIn.value.trim() }, 'saved') })),
       el('div', { class: 'form-row user-actions' },
         el('button', { class: 'btn reset-password', type: 'button', disabled: me, text: t('password_reset'),
           onclick: () => ask(t('password_reset_q', { user: u.username }), 'password_reset', () => call('/password', {}, 'password_reset_ok')) }),
@@ -284,7 +291,7 @@ export function showRoster(root) {
 // Every action the server writes (station/API.md); anything else is shown as its identifier.
 export const AUDIT_ACTIONS = [
   'login', 'login_failed', 'login_refused', 'user_locked', 'logout', 'session_expired',
-  'user_add', 'user_disable', 'user_enable', 'user_role', 'user_display_name', 'user_password_reset',
+  'user_add', 'user_disable', 'user_enable', 'user_role', 'user_display_name', 'user_contact', 'user_password_reset',
   'password_change', 'password_change_refused', 'view_reports',
   'roster_set', 'view_roster', 'view_users', 'view_audit',
   'view_worklist', 'search_patient', 'view_study', 'view_samples', 'view_case', 'view_alert',

@@ -56,7 +56,8 @@ UserRecord read_user(const Query& q) {
   u.locked_until_ms = q.opt_int64(8);
   u.display_name_zh = q.text(9);
   u.must_change_password = q.int64(10) != 0;
-  u.last_login_ms = q.opt_int64(11);
+  u.contact = q.text(11);
+  u.last_login_ms = q.opt_int64(12);
   return u;
 }
 
@@ -66,7 +67,7 @@ constexpr const char* kUserColumns =
 // What read_user reads: the stored columns, then the last login (the latest web session).
 constexpr const char* kUserSelect =
     "username, role, password_hash, salt, iterations, created_ms, disabled_ms, failed_logins, "
-    "locked_until_ms, display_name_zh, must_change_password, (SELECT max(w.created_ms) FROM "
+    "locked_until_ms, display_name_zh, must_change_password, contact, (SELECT max(w.created_ms) FROM "
     "web_sessions w WHERE w.username = users.username)";
 
 bool valid_role(const std::string& role) {
@@ -75,15 +76,24 @@ bool valid_role(const std::string& role) {
 
 }  // namespace
 
-void check_display_name(const std::string& name) {
+namespace {
+
+// At most 64 code points, no control characters; `what` names the field in the error.
+void check_short_text(const std::string& text, const std::string& what) {
   std::size_t code_points = 0;
-  for (const char ch : name) {
+  for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7f) throw Error("the display name may not contain control characters");
+    if (c < 0x20 || c == 0x7f) throw Error("the " + what + " may not contain control characters");
     if ((c & 0xC0) != 0x80) ++code_points;
   }
-  if (code_points > 64) throw Error("the display name is longer than 64 characters");
+  if (code_points > 64) throw Error("the " + what + " is longer than 64 characters");
 }
+
+}  // namespace
+
+void check_display_name(const std::string& name) { check_short_text(name, "display name"); }
+
+void check_contact(const std::string& contact) { check_short_text(contact, "contact"); }
 
 struct StationStore::Impl {
   std::unique_ptr<Db> db;
@@ -207,9 +217,10 @@ void StationStore::insert_user(const UserRecord& user, const std::string& actor)
   }
   if (!valid_role(user.role)) throw Error("unknown role '" + user.role + "'");
   check_display_name(user.display_name_zh);
+  check_contact(user.contact);
   db.query(std::string("INSERT INTO users (") + kUserColumns +
-           ", must_change_password, hash_algorithm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-           "'pbkdf2-hmac-sha256')")
+           ", must_change_password, contact, hash_algorithm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+           "?, ?, ?, 'pbkdf2-hmac-sha256')")
       .bind(1, user.username)
       .bind(2, user.role)
       .bind_blob(3, user.password_hash)
@@ -221,6 +232,7 @@ void StationStore::insert_user(const UserRecord& user, const std::string& actor)
       .bind(9, user.locked_until_ms)
       .bind(10, user.display_name_zh)
       .bind(11, std::int64_t{user.must_change_password ? 1 : 0})
+      .bind(12, user.contact)
       .run();
   impl_->audit(
       user.created_ms, actor, "user_add", user.username,
@@ -274,6 +286,7 @@ UserChangeResult StationStore::change_user(const std::string& username, const Us
                                            UnixMs at_ms, const std::string& actor) {
   if (change.role && !valid_role(*change.role)) throw Error("unknown role '" + *change.role + "'");
   if (change.display_name_zh) check_display_name(*change.display_name_zh);
+  if (change.contact) check_contact(*change.contact);
   std::lock_guard lock(impl_->mutex);
   auto& db = *impl_->db;
   Transaction tx(db);
@@ -332,6 +345,13 @@ UserChangeResult StationStore::change_user(const std::string& username, const Us
         .bind(2, username)
         .run();
     impl_->audit(at_ms, actor, "user_display_name", username, *change.display_name_zh);
+  }
+  if (change.contact) {
+    db.query("UPDATE users SET contact = ? WHERE username = ?")
+        .bind(1, *change.contact)
+        .bind(2, username)
+        .run();
+    impl_->audit(at_ms, actor, "user_contact", username, *change.contact);
   }
   if (change.password_hash) {
     db.query(

@@ -140,6 +140,11 @@ test('users: add (password shown once), log in, disable (session ends, login ref
   await A.page.click(`${card('drwu')} .save-display`);
   await A.page.waitForFunction((sel) => document.querySelector(sel)?.textContent === '吴主任', `${card('drwu')} .user-display-name`);
 
+  // Contact: how a page reaches them (the alert webhook carries it to the SMS / WeChat gateway).
+  await A.page.fill(`${card('drwu')} input.user-contact`, ' 13900001111 ');
+  await A.page.click(`${card('drwu')} .save-contact`);
+  await A.page.waitForFunction((sel) => document.querySelector(sel)?.textContent === '13900001111', `${card('drwu')} .user-contact-text`);
+
   // Reset: a new password shown once; the old one is refused, the new one works — once, to choose
   // the user's own (the forced change after a reset); the card says so until then.
   await A.page.click(`${card('drwu')} .reset-password`);

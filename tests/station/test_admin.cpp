@@ -155,6 +155,19 @@ TEST_CASE("users: add, log in, disable, refused, re-enable, role, display name, 
   REQUIRE(name.status == 200);
   CHECK(name.json().at("user").at("display_name_zh").as_string() == "吴主任");
 
+  // Contact: how a page reaches them (the webhook carries it); trimmed, checked, clearable.
+  const auto contact = admin.post("/api/users/dr_wu", R"({"contact":" 13900001111 "})");
+  REQUIRE(contact.status == 200);
+  CHECK(contact.json().at("user").at("contact").as_string() == "13900001111");
+  CHECK(user_in(admin.get("/api/users"), "dr_wu").at("contact").as_string() == "13900001111");
+  // A control character is refused as in every field (bad_request), a long one by the rule.
+  CHECK(admin.post("/api/users/dr_wu", R"({"contact":"139\u0007"})").status == 400);
+  const auto long_contact =
+      admin.post("/api/users/dr_wu", R"({"contact":")" + std::string(65, '1') + R"("})");
+  CHECK(long_contact.status == 400);
+  CHECK(code_of(long_contact) == "contact_invalid");
+  CHECK(user_in(admin.get("/api/users"), "dr_wu").at("contact").as_string() == "13900001111");
+
   // Reset: a new generated password; the old one no longer works, sessions end, a lock-out is
   // lifted.
   for (int i = 0; i < 5; ++i) fx.client().login("dr_wu", "wrong password!");
@@ -173,7 +186,7 @@ TEST_CASE("users: add, log in, disable, refused, re-enable, role, display name, 
 
   // Every change on the record, by whom, and never a password.
   for (const std::string action : {"user_add", "user_disable", "user_enable", "user_role",
-                                   "user_display_name", "user_password_reset"}) {
+                                   "user_display_name", "user_contact", "user_password_reset"}) {
     INFO(action);
     bool found = false;
     for (const auto& r : rows_of(fx, action)) {

@@ -90,6 +90,11 @@ TEST_CASE("station store on both backends: user changes, last admin, audit pages
   long_name.display_name_zh = std::string(65 * 3, '\0');
   for (std::size_t i = 0; i < 65; ++i) long_name.display_name_zh->replace(i * 3, 3, "李");
   CHECK_THROWS_AS(station->change_user("dr.li", long_name, 9600, "t"), Error);
+  // The contact (migration 0011): stored and read back on both backends; checked like a name.
+  CHECK(station->find_user("dr.li")->contact.empty());
+  UserChange bad_contact;
+  bad_contact.contact = std::string("139\x07");
+  CHECK_THROWS_AS(station->change_user("dr.li", bad_contact, 9600, "t"), Error);
 
   // The audit log: every change by whom; newest first, paged, filtered.
   std::vector<std::string> actions;
@@ -179,4 +184,41 @@ TEST_CASE("station store on both backends: a reset forces a change; the owner's 
   CHECK(rows[0].detail == "other_sessions_ended=1");
   q.action = "user_password_reset";
   CHECK(station->audit_page(q).at(0).detail == "must_change_password");
+}
+
+TEST_CASE("station store on both backends: a doctor's contact is stored, audited and cleared",
+          "[storage][station]") {
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  TestDb db(backend);
+  auto station = StationStore::open(db.location());
+  UserRecord wang;
+  wang.username = "dr_wang";
+  wang.role = "cardiologist";
+  wang.password_hash.assign(32, 0x01);
+  wang.salt.assign(16, 0x02);
+  wang.iterations = 310000;
+  wang.created_ms = 1000;
+  wang.contact = "wangwei";  // a WeChat Work user id, given when the account is made
+  station->insert_user(wang, "cli:admin");
+  CHECK(station->find_user("dr_wang")->contact == "wangwei");
+  UserChange phone;
+  phone.contact = "+86 139 0000 1111";
+  CHECK(station->change_user("dr_wang", phone, 2000, "station:boss") == UserChangeResult::ok);
+  CHECK(station->find_user("dr_wang")->contact == "+86 139 0000 1111");
+  UserChange clear;
+  clear.contact = "";
+  CHECK(station->change_user("dr_wang", clear, 3000, "station:boss") == UserChangeResult::ok);
+  CHECK(station->find_user("dr_wang")->contact.empty());
+  AuditQuery q;
+  q.action = "user_contact";
+  const auto rows = station->audit_page(q);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].detail.empty());  // newest first: cleared
+  CHECK(rows[1].detail == "+86 139 0000 1111");
+  CHECK(rows[1].actor == "station:boss");
+  UserRecord bad = wang;
+  bad.username = "dr_bad";
+  bad.contact = std::string(65, '1');
+  CHECK_THROWS_AS(station->insert_user(bad, "t"), Error);
 }

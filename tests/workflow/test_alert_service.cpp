@@ -13,6 +13,7 @@
 #include "gc/alert_service.hpp"
 #include "gc/alert_store.hpp"
 #include "gc/case_store.hpp"
+#include "gc/station_store.hpp"
 #include "gc/storage.hpp"
 #include "storage/storage_test_util.hpp"
 #include "webhook_receiver.hpp"
@@ -318,6 +319,19 @@ TEST_CASE("alert service: the webhook is retried on a worker thread and its resu
   hook.backoff_ms = {5, 5};
   hook.timeout_ms = 2'000;
   cfg.webhook = hook;
+  {
+    // The on-call doctor as the users page has them: the gateway sends to this contact.
+    gc::storage::UserRecord li;
+    li.username = "dr_li";
+    li.role = "cardiologist";
+    li.display_name_zh = "李医生";
+    li.contact = "13800138000";
+    li.password_hash = std::vector<std::uint8_t>(32, 1);
+    li.salt = std::vector<std::uint8_t>(16, 2);
+    li.iterations = 310'000;
+    li.created_ms = kRaised;
+    gc::storage::StationStore::open(cfg.db_path)->insert_user(li, "test");
+  }
   AlertService service(cfg, fx.channels());
   fx.day_roster(service);
   service.start();
@@ -338,6 +352,8 @@ TEST_CASE("alert service: the webhook is retried on a worker thread and its resu
   CHECK(body.at("alert_id").as_int64() == fx.alert_id);
   CHECK(body.at("case_id").as_int64() == fx.case_id);
   CHECK(body.at("page").as_object().at("who").as_string() == "dr_li");
+  CHECK(body.at("page").as_object().at("name_zh").as_string() == "李医生");
+  CHECK(body.at("page").as_object().at("contact").as_string() == "13800138000");
   // What the gateway needs, read from the stored study and its cart.
   CHECK(body.at("clinic").as_string() == "clinic A");
   CHECK(body.at("device_id").as_string() == "cart-1");

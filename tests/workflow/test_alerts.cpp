@@ -219,6 +219,8 @@ TEST_CASE("webhook: the payload carries what an SMS / WeChat Work gateway needs"
   CHECK(b.at("patient").at("sex").is_null());
   CHECK(b.at("fmc_at").is_null());
   CHECK(b.at("case_id").is_null());
+  CHECK(b.at("page").at("contact").is_null());  // nobody on call, nobody to reach
+  CHECK(b.at("page").at("name_zh").is_null());
   CHECK(b.at("text_zh").as_string() == "【危急】疑似STEMI｜第0级呼叫：无人值班");
 
   // Station addresses are checked.

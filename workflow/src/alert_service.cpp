@@ -18,6 +18,7 @@
 
 #include "gc/alert_cart.hpp"
 #include "gc/alert_store.hpp"
+#include "gc/station_store.hpp"
 #include "seq_feed.hpp"
 
 namespace gc::workflow {
@@ -128,6 +129,9 @@ struct AlertService::Impl {
   AlertServiceConfig cfg;
   AlertChannels channels;
   std::unique_ptr<storage::AlertStore> store;
+  // The users (display name, contact) for the webhook's paged doctor; opened at the first page.
+  mutable std::unique_ptr<storage::StationStore> users;
+  mutable std::mutex users_mutex;
 
   std::mutex op_mutex;  // one apply / raise / tick at a time
 
@@ -311,6 +315,19 @@ struct AlertService::Impl {
     n.summary_zh = ctx.alert.summary_zh;
     n.summary_en = ctx.alert.summary_en;
     n.station_url = cfg.station_url;
+    if (!page.who.empty()) {
+      try {
+        std::lock_guard lock(users_mutex);
+        if (!users) users = storage::StationStore::open(cfg.db_path);
+        if (const auto u = users->find_user(page.who)) {
+          n.who_name_zh = u->display_name_zh;
+          n.who_contact = u->contact;
+        }
+      } catch (const std::exception& e) {
+        // The page still goes out, with the user name alone.
+        log(std::string("webhook: the paged user's contact could not be read: ") + e.what());
+      }
+    }
     return alert_notification_json(n, lc, page, cfg.tz);
   }
 

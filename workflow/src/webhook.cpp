@@ -217,8 +217,14 @@ std::string alert_notification_json(const AlertNotice& n, const AlertLifecycle& 
   } else {
     o["link"] = link;
   }
-  o["page"] =
-      boost::json::object{{"who", page.who}, {"level", page.level}, {"reason", page.reason}};
+  const auto text_or_null = [](const std::string& t) {
+    return t.empty() ? boost::json::value(nullptr) : boost::json::value(t);
+  };
+  o["page"] = boost::json::object{{"who", page.who},
+                                  {"name_zh", text_or_null(n.who_name_zh)},
+                                  {"contact", text_or_null(n.who_contact)},
+                                  {"level", page.level},
+                                  {"reason", page.reason}};
 
   // One line each for an SMS / WeChat Work text, from the same fields.
   const auto tier = alert.tier();

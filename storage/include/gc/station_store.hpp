@@ -31,6 +31,9 @@ struct UserRecord {
   std::optional<UnixMs> locked_until_ms;
   std::string display_name_zh;          // migration 0008; "" when none was set
   bool must_change_password = false;    // migration 0010: set by a reset, cleared by the owner
+  // Migration 0011: how the doctor is reached when paged (a phone number or WeChat Work user
+  // id; "" when none was set), carried in the alert webhook for the SMS / WeChat gateway.
+  std::string contact;
   std::optional<UnixMs> last_login_ms;  // read only: the user's latest web session
 };
 
@@ -40,6 +43,7 @@ struct UserChange {
   std::optional<std::string> role;
   std::optional<bool> disabled;  // true: disable (and end its sessions); false: re-enable
   std::optional<std::string> display_name_zh;
+  std::optional<std::string> contact;  // "" clears it
   // A new password hash: also clears a lock-out and the failure count and ends the sessions.
   std::optional<std::vector<std::uint8_t>> password_hash;
   std::vector<std::uint8_t> salt;
@@ -51,6 +55,8 @@ struct UserChange {
 // The display-name rule: at most 64 characters (code points), no control characters. Throws
 // Error with the reason; insert_user and change_user apply it too.
 void check_display_name(const std::string& name);
+// The contact rule: at most 64 characters, no control characters. Throws Error with the reason.
+void check_contact(const std::string& contact);
 
 enum class UserChangeResult {
   ok,

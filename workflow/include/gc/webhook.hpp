@@ -66,6 +66,10 @@ struct AlertNotice {
   std::string summary_en;
   // The station's address as the doctors reach it (serve --station-url), "" = no link.
   std::string station_url;
+  // The paged doctor as the users page has them: Chinese display name and contact (a phone
+  // number or WeChat Work user id; "" when none was set) — whom the gateway sends to.
+  std::string who_name_zh;
+  std::string who_contact;
 };
 
 // Checks a station address for the deep links: http:// or https://, a host, no spaces or
@@ -80,7 +84,8 @@ std::string station_study_link(const std::string& station_url, std::int64_t stud
 // "event" "alert_page", "alert_id", "case_id", "study_id", "study_uid", "tier", "state",
 // "clinic", "device_id", "patient" {"age_years", "sex"}, "ecg_at", "fmc_at", "raised_at", "at"
 // (ISO 8601 in tz; null when unknown), "summary_zh", "summary_en", "link" (null without a
-// station URL), "page" {"who", "level", "reason"}, and "text_zh" / "text_en": one line a gateway
+// station URL), "page" {"who", "name_zh", "contact", "level", "reason"} (name_zh and contact
+// null when not set), and "text_zh" / "text_en": one line a gateway
 // can send as it is ("【危急】疑似STEMI：下壁｜张家镇卫生院｜男 58岁｜心电图 16:05｜FMC 15:53｜
 // 第1级呼叫 dr_wang｜https://…").
 std::string alert_notification_json(const AlertNotice& notice, const AlertLifecycle& alert,
