@@ -278,7 +278,29 @@ class Page {
 
   // Greedy wrap at spaces (or between any two CJK characters) within `width`; at most
   // `max_lines`, the last one ending in "…" when text is left. Returns the next baseline.
-  double wrapped(double x, double y, double width, const std::string& s, int max_lines) {
+  // Lines `s` takes at `width` (the same breaking as wrapped()).
+  int lines_needed(double width, const std::string& s) {
+    const auto cps = code_points(s);
+    std::size_t start = 0;
+    int lines = 0;
+    while (start < cps.size()) {
+      std::size_t end = start, last_break = start;
+      while (end < cps.size()) {
+        if (end > start && text_width(join(cps, start, end + 1)) > width) break;
+        ++end;
+        if (cps[end - 1] == " " || cps[end - 1].size() == 3) last_break = end;
+      }
+      if (end < cps.size() && last_break > start) end = last_break;
+      ++lines;
+      start = end;
+      while (start < cps.size() && cps[start] == " ") ++start;
+    }
+    return lines;
+  }
+
+  // `s` in at most max_lines lines from (x, y); text left over ends the last line in `more`.
+  double wrapped(double x, double y, double width, const std::string& s, int max_lines,
+                 const std::string& more = "…") {
     const auto cps = code_points(s);
     std::size_t start = 0;
     int lines = 0;
@@ -294,8 +316,8 @@ class Page {
       std::string out = join(cps, start, end);
       if (lines == max_lines && end < cps.size()) {  // text left over: end the last line in …
         std::size_t cut = end;
-        while (cut > start && text_width(join(cps, start, cut) + "…") > width) --cut;
-        out = join(cps, start, cut) + "…";
+        while (cut > start && text_width(join(cps, start, cut) + more) > width) --cut;
+        out = join(cps, start, cut) + more;
       }
       text(x, y, out);
       y += kLineMm;
@@ -432,7 +454,21 @@ std::string measurements_line(const dsp::GlobalMeasurement& g) {
   return s;
 }
 
-void header(Page& page, const Recording& rec, const PdfContent& content, int page_no, int pages) {
+// Whether the first page's header can hold the reads whole (else they continue on a last page).
+bool reads_fit(Page& page, const PdfContent& content) {
+  const double width = kGridWidthMm;
+  page.font(false, kTextMm);
+  if (content.automatic) {
+    const auto& f = content.automatic->finding;
+    if (page.lines_needed(width, f.explanation_en) > 3) return false;
+    if (page.lines_needed(width, f.explanation_zh) > 2) return false;
+  }
+  return !content.confirmed || page.lines_needed(width, content.confirmed->text) <= 3;
+}
+
+// report_page: the page that holds the reads in full (0: none, they fit on page 1).
+void header(Page& page, const Recording& rec, const PdfContent& content, int page_no, int pages,
+            int report_page) {
   const auto& src = rec.ecg.source;
   const double x = kGridX0Mm, width = kGridWidthMm;
   double y = 12;
@@ -487,8 +523,12 @@ void header(Page& page, const Recording& rec, const PdfContent& content, int pag
                   std::string(triage::to_string(f.tier)) + " / " + tier_zh(f.tier));
     y += kLineMm;
     page.font(false, kTextMm);
-    y = page.wrapped(x, y, width, f.explanation_en, 3);
-    y = page.wrapped(x, y, width, f.explanation_zh, 2);
+    const std::string more =
+        report_page > 0 ? "… (p. " + std::to_string(report_page) + " 见第" +
+                              std::to_string(report_page) + "页)"
+                        : std::string("…");
+    y = page.wrapped(x, y, width, f.explanation_en, 3, more);
+    y = page.wrapped(x, y, width, f.explanation_zh, 2, more);
     const auto m = measurements_line(content.automatic->global);
     if (!m.empty()) {
       page.text(x, y, m);
@@ -507,9 +547,44 @@ void header(Page& page, const Recording& rec, const PdfContent& content, int pag
     page.text(x, y, "Confirmed read 确认诊断 — " + c.by + ", " + c.at_iso8601 + ":");
     y += kLineMm;
     page.font(false, kTextMm);
-    page.wrapped(x, y, width, c.text, 3);
+    page.wrapped(x, y, width, c.text, 3,
+                 report_page > 0 ? "… (p. " + std::to_string(report_page) + " 见第" +
+                                       std::to_string(report_page) + "页)"
+                                 : std::string("…"));
   } else {
     page.text(x, y, "Not yet confirmed by a cardiologist 尚未经心内科医师确认");
+  }
+}
+
+// The last page when the first could not hold the reads: each of them whole.
+void report_page(Page& page, const PdfContent& content, int page_no, int pages) {
+  const double x = kGridX0Mm, width = kGridWidthMm;
+  double y = 12;
+  page.font(true, 4.6);  // as the first page's title
+  page.text(x, y, "Report 报告 — the reads in full 全文");
+  page.font(false, kTextMm);
+  const std::string pg =
+      "greenchannel · page 页 " + std::to_string(page_no) + "/" + std::to_string(pages);
+  page.text(x + width - page.text_width(pg), y, pg);
+  y += 8;
+  constexpr int kAll = 1000;  // the header's limit is gone here; a read is at most a few dozen lines
+  if (content.automatic) {
+    const auto& f = content.automatic->finding;
+    page.font(true, kTextMm);
+    page.text(x, y, "Automatic read 自动分析 (to be confirmed by a physician 需经医师确认)");
+    y += kLineMm;
+    page.font(false, kTextMm);
+    y = page.wrapped(x, y, width, f.explanation_en, kAll);
+    y = page.wrapped(x, y, width, f.explanation_zh, kAll);
+    y += 2;
+  }
+  if (content.confirmed) {
+    const auto& c = *content.confirmed;
+    page.font(true, kTextMm);
+    page.text(x, y, "Confirmed read 确认诊断 — " + c.by + ", " + c.at_iso8601 + ":");
+    y += kLineMm;
+    page.font(false, kTextMm);
+    page.wrapped(x, y, width, c.text, kAll);
   }
 }
 
@@ -578,13 +653,22 @@ void write_pdf(const Recording& recording, const PdfContent& content,
     cairo_t* cr = cairo_create(surface);
     cairo_scale(cr, kPointsPerMm, kPointsPerMm);
     Page page(cr, regular.get(), bold.get());
-    const int pages = static_cast<int>(panels.size());
-    for (int p = 0; p < pages; ++p) {
+    const int ecg_pages = static_cast<int>(panels.size());
+    // Reads too long for the first page's header are cut there with a pointer to a last page
+    // that holds them whole: nothing of the read or the signed report is lost on paper.
+    const bool fits = reads_fit(page, content);
+    const int pages = ecg_pages + (fits ? 0 : 1);
+    for (int p = 0; p < ecg_pages; ++p) {
       cairo_set_source_rgb(cr, 0, 0, 0);
-      header(page, recording, content, p + 1, pages);
+      header(page, recording, content, p + 1, pages, fits ? 0 : pages);
       page.panel(block, panels[static_cast<std::size_t>(p)], rhythm);
       cairo_set_source_rgb(cr, 0, 0, 0);
       footer(page);
+      cairo_show_page(cr);
+    }
+    if (!fits) {
+      cairo_set_source_rgb(cr, 0, 0, 0);
+      report_page(page, content, pages, pages);
       cairo_show_page(cr);
     }
     const cairo_status_t status = cairo_status(cr);

@@ -394,7 +394,11 @@ TEST_CASE("PDF at true size: 1 mV pulse 10 mm, 1 s 25 mm, measured on a 300 dpi 
   const auto info = pdf_info(pdf);
   CHECK(info.width_pt == Approx(297 / 25.4 * 72).margin(0.5));  // A4 landscape
   CHECK(info.height_pt == Approx(210 / 25.4 * 72).margin(0.5));
-  CHECK(info.pages == 1);
+  // The calibration-pulse record's automatic read is longer than the first page's header holds:
+  // it is cut there with a pointer and printed whole on a second page.
+  REQUIRE(content.automatic);
+  INFO("automatic read: " << content.automatic->finding.explanation_en);
+  CHECK(info.pages == 2);
 
   const int dpi = 300;
   const double px_per_mm = dpi / 25.4;
@@ -549,4 +553,33 @@ TEST_CASE("convert: bad input exits 1 with one line") {
   CHECK(r.status == 1);
   CHECK(r.output.find("fonts-noto-cjk") != std::string::npos);
   CHECK_FALSE(fs::exists(tmp.path / "o.pdf"));
+}
+
+TEST_CASE("PDF: reads too long for the first page continue whole on a last page") {
+  TempDir tmp;
+  const auto recording = ex::recording_from_wfdb(synthetic(kTwelve));
+  ex::PdfContent content;
+  std::string long_report;
+  for (int i = 1; i <= 30; ++i) {
+    long_report += "Statement " + std::to_string(i) + ": ST elevation V" + std::to_string(i % 6 + 1) +
+                   " 0.2" + std::to_string(i % 10) + " mV, 前壁导联 ST 段抬高 第" +
+                   std::to_string(i) + "条; ";
+  }
+  long_report += "END-OF-REPORT 报告结束";
+  content.confirmed = ex::ConfirmedRead{long_report, "Dr Li Wei 李伟", "2026-12-03T08:15+08:00"};
+  ex::write_pdf(recording, content, tmp.path / "long.pdf");
+  CHECK(pdf_info(tmp.path / "long.pdf").pages == 2);
+  const auto first = run("pdftotext -f 1 -l 1 " + quoted(tmp.path / "long.pdf") + " -");
+  CHECK(first.output.find("见第2页") != std::string::npos);  // the cut points to the rest
+  CHECK(first.output.find("END-OF-REPORT") == std::string::npos);
+  const auto last = run("pdftotext -f 2 -l 2 " + quoted(tmp.path / "long.pdf") + " -");
+  INFO(last.output);
+  CHECK(last.output.find("END-OF-REPORT") != std::string::npos);  // whole, to its last word
+  CHECK(last.output.find("Statement 17") != std::string::npos);
+  CHECK(last.output.find("Dr Li Wei") != std::string::npos);
+
+  // A short read stays on the first page alone.
+  content.confirmed->text = "Anterior STEMI 前壁STEMI";
+  ex::write_pdf(recording, content, tmp.path / "short.pdf");
+  CHECK(pdf_info(tmp.path / "short.pdf").pages == 1);
 }
