@@ -629,10 +629,9 @@ class Api {
       ++s_.logins_failed;
       const auto lockout_ms =
           std::chrono::duration_cast<std::chrono::milliseconds>(s_.config.lockout).count();
+      // One commit, as for an unknown user: the time must not tell which names exist.
       s_.db->record_login_failure(username, now, static_cast<int>(s_.config.max_login_failures),
-                                  lockout_ms);
-      s_.db->append_audit(now, "station", "login_failed", username,
-                          user->disabled_ms ? "disabled" : "wrong password");
+                                  lockout_ms, user->disabled_ms ? "disabled" : "wrong password");
       refuse();
     }
     s_.db->record_login_success(username);

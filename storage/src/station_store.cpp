@@ -413,7 +413,8 @@ std::optional<std::size_t> StationStore::change_own_password(
 
 std::optional<UserRecord> StationStore::record_login_failure(const std::string& username,
                                                              UnixMs at_ms, int max_failures,
-                                                             std::int64_t lockout_ms) {
+                                                             std::int64_t lockout_ms,
+                                                             const std::string& audit_detail) {
   std::lock_guard lock(impl_->mutex);
   auto& db = *impl_->db;
   Transaction tx(db);
@@ -432,6 +433,7 @@ std::optional<UserRecord> StationStore::record_login_failure(const std::string& 
     impl_->audit(at_ms, "station", "user_locked", username,
                  std::to_string(max_failures) + " failed logins in a row");
   }
+  if (!audit_detail.empty()) impl_->audit(at_ms, "station", "login_failed", username, audit_detail);
   auto q = db.query(std::string("SELECT ") + kUserSelect + " FROM users WHERE username = ?");
   q.bind(1, username);
   std::optional<UserRecord> out;

@@ -148,9 +148,12 @@ class StationStore {
   UserChangeResult change_user(const std::string& username, const UserChange& change, UnixMs at_ms,
                                const std::string& actor);
   // A failed login: counts it; at `max_failures` in a row locks the account until
-  // at_ms + lockout_ms (and restarts the count). Returns the stored row after the change.
+  // at_ms + lockout_ms (and restarts the count). With `audit_detail`, the login_failed audit row
+  // is written in the same transaction (one commit, as an unknown user's refusal costs: the
+  // answer's time must not tell which names exist). Returns the stored row after the change.
   std::optional<UserRecord> record_login_failure(const std::string& username, UnixMs at_ms,
-                                                 int max_failures, std::int64_t lockout_ms);
+                                                 int max_failures, std::int64_t lockout_ms,
+                                                 const std::string& audit_detail = "");
   void record_login_success(const std::string& username);
   // The user's own new password (the caller verified the current one): stores the hash, clears
   // must_change_password, a lock-out and the failure count, and ends every other session of the
