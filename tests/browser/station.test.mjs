@@ -197,8 +197,12 @@ test('(a) STEMI: alert live within 1 s of the cart finding, acknowledge, confirm
   await A.page.click('#node-record');
   await A.page.waitForSelector(`#timeline tr[data-seq="${doorSeq}"][data-superseded="true"]`);
   await B.page.waitForSelector(`#timeline tr[data-seq="${doorSeq}"][data-superseded="true"]`, { timeout: 10000 });
-  const decoration = await A.page.$eval(`#timeline tr[data-seq="${doorSeq}"] td.time-raw`, (td) => getComputedStyle(td).textDecorationLine);
-  assert.equal(decoration, 'line-through');
+  // Waited for rather than read once: a live refresh of the case may re-render the timeline
+  // just then (a loaded machine showed the row read in the instant between two renders).
+  await A.page.waitForFunction((seq) => {
+    const td = document.querySelector(`#timeline tr[data-seq="${seq}"] td.time-raw`);
+    return td && getComputedStyle(td).textDecorationLine === 'line-through';
+  }, doorSeq, { timeout: 10000 });
   state.A = A;
 });
 
