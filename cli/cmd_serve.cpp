@@ -500,8 +500,9 @@ int cmd_serve(int argc, char** argv) {
     }
   }
   alerts.start();
-  // Case timelines changed through other nodes (several serve on one database) reach this
-  // station's live feed too; the alert changes come through the alert service.
+  // Case timelines changed and reports signed through other nodes (several serve on one
+  // database) reach this station's live feed too; the alert changes come through the alert
+  // service.
   std::unique_ptr<workflow::CaseFeed> case_feed;
   if (station) {
     case_feed = std::make_unique<workflow::CaseFeed>(
@@ -509,7 +510,10 @@ int cmd_serve(int argc, char** argv) {
         [&station_ptr](std::int64_t case_id) {
           if (station_ptr != nullptr) station_ptr->publish_case(case_id);
         },
-        config.log);
+        config.log,
+        [&station_ptr](std::int64_t study_id, std::int64_t event_seq) {
+          if (station_ptr != nullptr) station_ptr->publish_report(study_id, event_seq);
+        });
     case_feed->start();
   }
   if (!quiet) {

@@ -646,4 +646,11 @@ void Station::publish_case(std::int64_t case_id) {
   });
 }
 
+void Station::publish_report(std::int64_t study_id, std::int64_t event_seq) {
+  asio::post(impl_->publish_strand, [impl = impl_, study_id, event_seq] {
+    impl->broadcast(json::serialize(
+        json::object{{"type", "report"}, {"study_id", study_id}, {"event_seq", event_seq}}));
+  });
+}
+
 }  // namespace gc::station

@@ -778,6 +778,12 @@ class SqlStore final : public Store {
     return out;
   }
 
+  std::int64_t last_event_seq() override {
+    std::lock_guard lock(mu_);
+    auto q = db_->query("SELECT COALESCE(MAX(seq), 0) FROM events");
+    return q.step() ? q.int64(0) : 0;
+  }
+
   std::int64_t append_audit(const std::string& actor, const std::string& action,
                             const std::string& target, const std::string& detail) override {
     std::lock_guard lock(mu_);

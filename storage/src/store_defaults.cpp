@@ -32,6 +32,10 @@ std::vector<EventRecord> Store::events_after(std::int64_t, std::size_t) {
   throw Error("events_after is not supported by this storage backend");
 }
 
+std::int64_t Store::last_event_seq() {
+  throw Error("last_event_seq is not supported by this storage backend");
+}
+
 std::int64_t Store::append_audit(const std::string&, const std::string&, const std::string&,
                                  const std::string&) {
   throw Error("append_audit is not supported by this storage backend");

@@ -4,7 +4,7 @@
 // its raise on A; both nodes run escalation and the pages (levels 0 and 1) are each stored once
 // and posted to the webhook once; B's confirmation reaches the cart through node A; node A is
 // killed, the cart fails over to B and receives the green channel opened there; B's /healthz
-// still says it can serve.
+// still says it can serve. A report signed on node A's station reaches B's WebSocket within 1 s.
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -99,6 +99,8 @@ TEST_CASE(
         {{now - 3600'000, now + 3600'000, {"dr_li", "dr_wang"}}}, "cli:admin");
     gc::station::add_user(uri, "dr_li", gc::station::Role::cardiologist,
                           gc::station::test::kPassword, "cli:admin");
+    gc::station::add_user(uri, "dr_wang", gc::station::Role::cardiologist,
+                          gc::station::test::kPassword, "cli:admin");
   }
   gc::test::Receiver webhook({});
   // Escalation after 3 s without acknowledgement, so the backup's page comes within the test.
@@ -132,6 +134,7 @@ TEST_CASE(
 
   // B's WebSocket: the alert raised on A.
   std::int64_t alert_id = 0;
+  std::int64_t study_id = 0;
   std::int64_t raised_ms = 0;
   std::int64_t seen_on_b_ms = 0;
   while (alert_id == 0) {
@@ -141,6 +144,7 @@ TEST_CASE(
     if (item.at("state").as_string() != "raised") continue;
     seen_on_b_ms = gc::storage::now_unix_ms();
     alert_id = item.at("alert_id").as_int64();
+    study_id = item.at("study_id").as_int64();
     raised_ms = item.at("raised_ms").as_int64();
     CHECK(item.at("tier").as_string() == "critical");
     CHECK(item.at("device_id").as_string() == device.device_id);
@@ -184,6 +188,33 @@ TEST_CASE(
     if (!confirm_delivered) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   CHECK(confirm_delivered);  // by node A: the cart had no connection to B yet
+
+  // dr_wang, on node A's station, signs the report; dr_li's study page on B lists it at once.
+  {
+    Client colleague(static_cast<std::uint16_t>(station_port(*node_a)));
+    REQUIRE(colleague.login("dr_wang").status == 200);
+    const auto signed_at_ms = gc::storage::now_unix_ms();
+    const auto reply = colleague.post("/api/studies/" + std::to_string(study_id) + "/diagnosis",
+                                      R"({"basis":"confirmed","text":"急诊PCI"})");
+    INFO(reply.body);
+    REQUIRE(reply.status == 201);
+    const auto seq = reply.json().at("event_seq").as_int64();
+    std::int64_t seen_ms = 0;
+    while (seen_ms == 0) {
+      const auto msg = live.read(std::chrono::seconds(10));
+      if (msg.at("type").as_string() == "report" && msg.at("event_seq").as_int64() == seq) {
+        CHECK(msg.at("study_id").as_int64() == study_id);
+        seen_ms = gc::storage::now_unix_ms();
+      }
+    }
+    std::printf("a report signed on A reached B's WebSocket %lld ms later\n",
+                static_cast<long long>(seen_ms - signed_at_ms));
+    CHECK(seen_ms - signed_at_ms <= 1'000);
+    // B lists it, signed by dr_wang.
+    const auto listed = doctor.get("/api/studies/" + std::to_string(study_id) + "/diagnosis");
+    REQUIRE(listed.status == 200);
+    CHECK(listed.json().at("reports").as_array().at(0).at("signer").as_string() == "dr_wang");
+  }
 
   // Node A dies. The cart fails over to B; B opens the green channel; the cart gets it and ends.
   node_a->kill_hard();

@@ -366,6 +366,64 @@ TEST_CASE("two nodes: a time node recorded through one reaches the other's case 
   for (const auto& [case_id, when] : seen) CHECK(case_id == alert.case_id);
 }
 
+TEST_CASE("two nodes: a report signed through one reaches the other's feed within 1 s, once",
+          "[workflow][multinode]") {
+  const auto backend = GC_BACKENDS;
+  INFO(backend_name(backend));
+  TestDb db(backend);
+  one_alert(db.location(), storage::now_unix_ms());
+  auto node_a = storage::Store::open(db.location());
+  const auto study = node_a->find_study("cart-1", "study-1");
+  REQUIRE(study);
+  // A report signed before the feed starts is not passed on (the page fetched it when it opened).
+  storage::EventRecord old_report;
+  old_report.study_id = study->study_id;
+  old_report.kind = "diagnosis";
+  old_report.at = storage::Stamp{storage::now_unix_ms(), "station:dr_wang", "server"};
+  old_report.detail_json = R"({"text":"earlier"})";
+  node_a->append_event(old_report);
+
+  std::mutex mu;
+  std::vector<std::pair<std::int64_t, std::int64_t>> reports;  // (study, seq)
+  std::vector<Clock::time_point> when;
+  std::vector<std::int64_t> cases;
+  CaseFeed feed(
+      db.location(), std::chrono::milliseconds(250),
+      [&](std::int64_t case_id) {
+        std::lock_guard lock(mu);
+        cases.push_back(case_id);
+      },
+      {},
+      [&](std::int64_t study_id, std::int64_t seq) {
+        std::lock_guard lock(mu);
+        reports.emplace_back(study_id, seq);
+        when.push_back(Clock::now());
+      });
+  feed.start();
+  // Node A stores an event of another kind, then dr_li's signed report.
+  storage::EventRecord other;
+  other.study_id = study->study_id;
+  other.kind = "analysis_done";
+  other.at = storage::Stamp{storage::now_unix_ms(), "server", "server"};
+  node_a->append_event(other);
+  const auto at = Clock::now();
+  storage::EventRecord signed_report = old_report;
+  signed_report.at = storage::Stamp{storage::now_unix_ms(), "station:dr_li", "server"};
+  signed_report.detail_json = R"({"text":"anterior STEMI confirmed"})";
+  const auto seq = node_a->append_event(signed_report);
+  REQUIRE(wait_for([&] {
+    std::lock_guard lock(mu);
+    return !reports.empty();
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));  // a repeat would be here
+  feed.stop();
+  std::lock_guard lock(mu);
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0] == std::make_pair(study->study_id, seq));
+  CHECK(ms_between(at, when[0]) <= 1'000);
+  CHECK(cases.empty());  // no case timeline row was written
+}
+
 TEST_CASE("an alert stored by a node that died before recording its raise is raised by another",
           "[workflow][multinode]") {
   const auto backend = GC_BACKENDS;

@@ -1,4 +1,5 @@
-// CaseFeed (see gc/case_feed.hpp): three SeqFeeds over the case timeline tables.
+// CaseFeed (see gc/case_feed.hpp): three SeqFeeds over the case timeline tables and, when asked,
+// one over the study events (for signed reports).
 #include "gc/case_feed.hpp"
 
 #include <array>
@@ -7,6 +8,8 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "gc/case_store.hpp"
 #include "gc/workflow.hpp"
@@ -27,6 +30,9 @@ struct CaseFeed::Impl {
   std::function<void(std::string_view)> log;
   std::unique_ptr<storage::CaseStore> store;
   std::array<detail::SeqFeed, kTables.size()> feeds;
+  std::function<void(std::int64_t, std::int64_t)> on_report;
+  std::unique_ptr<storage::Store> events;  // only with on_report
+  detail::SeqFeed events_feed;
   std::mutex poll_mutex;  // one round at a time (the store is not thread-safe)
 
   std::mutex run_mutex;
@@ -36,6 +42,7 @@ struct CaseFeed::Impl {
 
   void poll() {
     std::set<std::int64_t> changed;
+    std::vector<std::pair<std::int64_t, std::int64_t>> reports;  // (study, event seq)
     {
       std::lock_guard lock(poll_mutex);
       const auto now_ms = storage::now_unix_ms();
@@ -46,12 +53,30 @@ struct CaseFeed::Impl {
         }
         feeds[i].advance(now_ms);
       }
+      if (events) {
+        // Every event's seq is taken (the feed's gaps are seqs not yet visible), reports passed on.
+        for (const auto& e : events->events_after(events_feed.floor, detail::kFeedPage)) {
+          if (events_feed.take(e.seq) && e.kind == "diagnosis" && e.study_id) {
+            reports.emplace_back(*e.study_id, e.seq);
+          }
+        }
+        events_feed.advance(now_ms);
+      }
     }
     for (const auto case_id : changed) {
       try {
         on_case(case_id);
       } catch (const std::exception& e) {
         if (log) log("case " + std::to_string(case_id) + ": passing on a change: " + e.what());
+      }
+    }
+    for (const auto& [study_id, seq] : reports) {
+      try {
+        on_report(study_id, seq);
+      } catch (const std::exception& e) {
+        if (log) {
+          log("study " + std::to_string(study_id) + ": passing on a signed report: " + e.what());
+        }
       }
     }
   }
@@ -73,7 +98,8 @@ struct CaseFeed::Impl {
 
 CaseFeed::CaseFeed(const std::filesystem::path& db_path, std::chrono::milliseconds interval,
                    std::function<void(std::int64_t case_id)> on_case,
-                   std::function<void(std::string_view)> log)
+                   std::function<void(std::string_view)> log,
+                   std::function<void(std::int64_t, std::int64_t)> on_report)
     : impl_(std::make_unique<Impl>()) {
   if (interval <= std::chrono::milliseconds::zero()) {
     throw Error("case feed: interval must be positive");
@@ -84,6 +110,11 @@ CaseFeed::CaseFeed(const std::filesystem::path& db_path, std::chrono::millisecon
   impl_->store = storage::CaseStore::open(db_path, "serve");
   for (std::size_t i = 0; i < kTables.size(); ++i) {
     impl_->feeds[i].floor = impl_->store->last_timeline_seq(kTables[i]);
+  }
+  if (on_report) {
+    impl_->on_report = std::move(on_report);
+    impl_->events = storage::Store::open(db_path);
+    impl_->events_feed.floor = impl_->events->last_event_seq();
   }
 }
 

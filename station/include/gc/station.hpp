@@ -76,9 +76,11 @@ class Station {
   std::string url() const;  // "https://127.0.0.1:8443"
   void stop();              // closes the listener and every connection; thread-safe
 
-  // Thread-safe: push to every live WebSocket client (worklist upsert, page, case change).
+  // Thread-safe: push to every live WebSocket client (worklist upsert, page, case change, a
+  // report signed on the study, here or through another node).
   void publish(const workflow::AlertChange& change);
   void publish_case(std::int64_t case_id);
+  void publish_report(std::int64_t study_id, std::int64_t event_seq);
 
   struct Impl;
 

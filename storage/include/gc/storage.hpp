@@ -251,6 +251,8 @@ class Store {
   virtual std::vector<EventRecord> events_for_study(std::int64_t study_id) = 0;
   // Events with seq > after_seq, oldest first (live feeds, reports); at most `limit`.
   virtual std::vector<EventRecord> events_after(std::int64_t after_seq, std::size_t limit);
+  // The newest event's seq (0 when there is none): where a live feed starts.
+  virtual std::int64_t last_event_seq();
 
   // Append-only audit log (who changed what).
   virtual std::int64_t append_audit(const std::string& actor, const std::string& action,
