@@ -1,11 +1,16 @@
 // bench_dsp: speed of the dsp front end on real records, one thread.
 //   * filter_diagnostic on every lead + detect_qrs   (the parts the QRS evaluation runs)
 //   * full dsp::analyze                              (filter → beats → median → fiducials → measures)
+// Like greenchannel, it keeps the heap between analyses (gc::dsp::keep_heap_between_analyses);
+// `--default-heap` measures with glibc's default trimming instead, as a program embedding dsp
+// without that call runs.
 //   * the floor: a plain FFTW r2c + c2r pass (float, planned with FFTW_MEASURE beforehand) over the
 //     same samples, one transform of the record length per lead
 // Records (from GC_ECG_DATA_DIR, or --data DIR): ludb/data/1 (10 s, 12 leads, 500 Hz) and a 30 min
 // 2-lead 360 Hz MIT-BIH record (mitdb/100 when present, else the first mitdb record found).
 // Reports medians over many runs of wall-clock and thread CPU time, records/s and samples/s.
+// `--profile N` runs only dsp::analyze on the 10 s record, N times, for a profiler
+// (`perf record -g bench_dsp --profile 3000`).
 #include <fftw3.h>
 
 #include <algorithm>
@@ -129,10 +134,28 @@ int bench_record(const fs::path& hea, int runs) {
 
 }  // namespace
 
+// dsp::analyze alone, `runs` times (the FFT plans are made on the first run).
+int profile_analyze(const fs::path& hea, int runs) {
+  const auto rec = gc::wfdb::read_record(hea);
+  gc::dsp::SignalBlock block;
+  block.sample_rate_hz = rec.header.sample_rate_hz;
+  block.samples_uv = rec.to_microvolts();
+  for (const auto& s : rec.header.signals) {
+    block.lead_names.push_back(gc::dsp::canonical_lead_name(s.description).value_or(s.description));
+  }
+  std::size_t beats = 0;
+  const Timing t = time_runs([&] { beats += gc::dsp::analyze(block).beats.size(); }, runs);
+  report("dsp::analyze (full)", t, static_cast<double>(block.samples_uv.size() *
+                                                       block.samples_uv.at(0).size()));
+  return beats > 0 ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
   fs::path data = GC_ECG_DATA_DIR;
   int runs_short = 300;
   int runs_long = 15;
+  int profile_runs = 0;
+  bool default_heap = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--data" && i + 1 < argc) {
@@ -140,12 +163,18 @@ int main(int argc, char** argv) {
     } else if (a == "--runs" && i + 2 < argc) {
       runs_short = std::stoi(argv[++i]);
       runs_long = std::stoi(argv[++i]);
+    } else if (a == "--default-heap") {
+      default_heap = true;
+    } else if (a == "--profile" && i + 1 < argc) {
+      profile_runs = std::stoi(argv[++i]);
     } else {
-      std::cerr << "usage: bench_dsp [--data DIR] [--runs SHORT LONG]\n";
+      std::cerr << "usage: bench_dsp [--data DIR] [--runs SHORT LONG] [--profile N] [--default-heap]\n";
       return 2;
     }
   }
+  if (!default_heap) gc::dsp::keep_heap_between_analyses();
   const fs::path ludb = data / "ludb" / "data" / "1.hea";
+  if (profile_runs > 0) return profile_analyze(ludb, profile_runs);
   fs::path mit = data / "mitdb" / "100.hea";
   if (!fs::exists(mit)) {
     std::vector<fs::path> heas;
@@ -159,7 +188,9 @@ int main(int argc, char** argv) {
     }
     mit = heas.front();
   }
-  std::printf("bench_dsp (one thread; medians of wall-clock and thread CPU time)\n\n");
+  std::printf("bench_dsp (one thread; medians of wall-clock and thread CPU time; %s)\n\n",
+              default_heap ? "glibc's default heap trimming"
+                           : "heap kept between analyses, as greenchannel runs");
   bench_record(ludb, runs_short);
   bench_record(mit, runs_long);
   return 0;

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "commands.hpp"
+#include "gc/dsp.hpp"
 #include "workflow_commands.hpp"
 
 namespace {
@@ -52,6 +53,8 @@ int main(int argc, char** argv) {
     std::cout << "greenchannel " << GC_VERSION << "\n";
     return 0;
   }
+  // serve, analyze and eval run many analyses; each reuses the last one's heap (gc/dsp.hpp).
+  gc::dsp::keep_heap_between_analyses();
   const std::string_view name = argv[1];
   for (const auto& c : kCommands) {
     if (c.name == name) {

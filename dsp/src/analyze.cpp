@@ -1,6 +1,8 @@
 // analyze() — the full dsp pipeline on one recording: input checks → raw-signal quality →
 // diagnostic filtering → multi-lead QRS detection → beat typing → median beat → global
 // delineation (median and per beat) → per-lead and global measurements → record quality.
+#include <malloc.h>
+
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -116,6 +118,16 @@ std::optional<I64> common_flat_tail_start(const SignalBlock& block) {
 Analysis analyze_recorded(const SignalBlock& block, const AnalysisOptions& options);
 
 }  // namespace
+
+void keep_heap_between_analyses() {
+#if defined(__GLIBC__)
+  // Setting either turns glibc's adaptive thresholds off, so both are set: blocks below 32 MiB
+  // (glibc's adaptive maximum; a 24 h Holter lead is ~17 MiB) come from the heap, not from a
+  // fresh mmap each time, and up to 64 MiB of free heap is kept.
+  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+#endif
+}
 
 Analysis analyze(const SignalBlock& block, const AnalysisOptions& options) {
   validate(block);

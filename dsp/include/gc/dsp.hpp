@@ -154,6 +154,15 @@ struct Analysis {
 // (lead count mismatch, ragged leads, a sample rate not in (0, kMaxSampleRateHz]).
 Analysis analyze(const SignalBlock& block, const AnalysisOptions& options = {});
 
+// Process-wide: keep freed heap memory for the next analysis instead of returning it to the
+// kernel after each one (glibc's M_TRIM_THRESHOLD raised to 64 MiB). An analysis allocates and
+// frees a few MiB of scratch; with glibc's default the top of the heap is given back after every
+// record and page-faulted in again on the next, up to ~40 % of a 10 s 12-lead analysis
+// (`bench_dsp` vs `bench_dsp --default-heap`). Blocks under 32 MiB then come from the heap (no
+// mmap per block) and up to 64 MiB of free heap stays with the process. greenchannel's main()
+// calls it; a program that embeds dsp decides for itself.
+void keep_heap_between_analyses();
+
 // --- Building blocks, public for tests and benchmarks -------------------------------------
 
 // Diagnostic filter: zero-phase, 0.05–150 Hz equivalent with baseline removal that keeps the ST
