@@ -66,15 +66,20 @@ void report(const char* what, const Timing& t, double samples) {
               t.wall_ms, t.cpu_ms, 1000.0 / t.cpu_ms, samples / (t.cpu_ms * 1e3));
 }
 
-int bench_record(const fs::path& hea, int runs) {
+gc::dsp::SignalBlock load_block(const fs::path& hea) {
   const auto rec = gc::wfdb::read_record(hea);
-  const double fs_hz = rec.header.sample_rate_hz;
   gc::dsp::SignalBlock block;
-  block.sample_rate_hz = fs_hz;
+  block.sample_rate_hz = rec.header.sample_rate_hz;
   block.samples_uv = rec.to_microvolts();
   for (const auto& s : rec.header.signals) {
     block.lead_names.push_back(gc::dsp::canonical_lead_name(s.description).value_or(s.description));
   }
+  return block;
+}
+
+int bench_record(const fs::path& hea, int runs) {
+  const gc::dsp::SignalBlock block = load_block(hea);
+  const double fs_hz = block.sample_rate_hz;
   const auto n_leads = block.samples_uv.size();
   const auto n = block.samples_uv.empty() ? 0 : block.samples_uv[0].size();
   const double samples = static_cast<double>(n_leads * n);
@@ -132,23 +137,17 @@ int bench_record(const fs::path& hea, int runs) {
   return 0;
 }
 
-}  // namespace
-
 // dsp::analyze alone, `runs` times (the FFT plans are made on the first run).
 int profile_analyze(const fs::path& hea, int runs) {
-  const auto rec = gc::wfdb::read_record(hea);
-  gc::dsp::SignalBlock block;
-  block.sample_rate_hz = rec.header.sample_rate_hz;
-  block.samples_uv = rec.to_microvolts();
-  for (const auto& s : rec.header.signals) {
-    block.lead_names.push_back(gc::dsp::canonical_lead_name(s.description).value_or(s.description));
-  }
+  const gc::dsp::SignalBlock block = load_block(hea);
   std::size_t beats = 0;
   const Timing t = time_runs([&] { beats += gc::dsp::analyze(block).beats.size(); }, runs);
   report("dsp::analyze (full)", t, static_cast<double>(block.samples_uv.size() *
                                                        block.samples_uv.at(0).size()));
   return beats > 0 ? 0 : 1;
 }
+
+}  // namespace
 
 int main(int argc, char** argv) {
   fs::path data = GC_ECG_DATA_DIR;
