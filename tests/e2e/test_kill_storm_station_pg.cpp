@@ -153,37 +153,58 @@ TEST_CASE(
     });
   }
 
-  // Cart connections open on A now, from its /metrics (0 when A does not answer).
-  auto carts_on_a = [&] {
+  // What A's /metrics says now: cart connections open and chunks stored since it started
+  // (nothing when A does not answer yet).
+  struct OnA {
+    int sessions = 0;
+    std::int64_t chunks = -1;
+  };
+  auto metrics_of_a = [&] {
+    OnA on_a;
     std::smatch port;
     const std::string out = node_a->output();
     if (!std::regex_search(out, port, std::regex(R"(station on https?://127\.0\.0\.1:(\d+))"))) {
-      return 0;  // not up yet
+      return on_a;  // not up yet
     }
     try {
       Client metrics_client(static_cast<std::uint16_t>(std::stoi(port[1].str())));
       const auto reply = metrics_client.request(beast::http::verb::get, "/metrics");
       std::smatch m;
       if (std::regex_search(reply.body, m, std::regex(R"(\ngreenchannel_sessions_open (\d+))"))) {
-        return std::stoi(m[1].str());
+        on_a.sessions = std::stoi(m[1].str());
+      }
+      if (std::regex_search(reply.body, m,
+                            std::regex(R"(\ngreenchannel_chunks_stored_total (\d+))"))) {
+        on_a.chunks = std::stoll(m[1].str());
       }
     } catch (const std::exception&) {
     }
-    return 0;
+    return on_a;
+  };
+  // A cart is streaming to A: a connection open and chunks stored during the last 300 ms (a
+  // connection alone may still be in its hello, where a cut sends the cart to B before it
+  // started the study, without a reconnect).
+  auto streaming_to_a = [&] {
+    const auto before = metrics_of_a();
+    if (before.sessions == 0 || before.chunks < 0) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto after = metrics_of_a();
+    return after.sessions > 0 && after.chunks > before.chunks;
   };
   constexpr int kKills = 10;
   int kills_mid_stream = 0;
   const auto started = Clock::now();
   for (int k = 0; k < kKills; ++k) {
     std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 1700));
-    // A kill at a random moment, but one that cuts a cart off: wait (≤ 10 s) until a cart is
-    // streaming to A. Under load the carts may all be on B for a while (they went there while A
-    // restarted and stay until their study is done); a kill then would test nothing.
-    for (const auto until = Clock::now() + std::chrono::seconds(10);
-         carts_on_a() == 0 && Clock::now() < until;) {
+    // A kill at a random moment, but one that cuts a cart off mid-study: wait (≤ 15 s) until a
+    // cart is streaming to A. Under load the carts may all be on B for a while (they went there
+    // while A restarted and stay until their study is done); a kill then would test nothing.
+    bool streaming = false;
+    for (const auto until = Clock::now() + std::chrono::seconds(15);
+         !(streaming = streaming_to_a()) && Clock::now() < until;) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    if (carts_on_a() > 0) ++kills_mid_stream;
+    if (streaming) ++kills_mid_stream;
     node_a->kill_hard();
     node_a = std::make_unique<ServeProcess>(fs::path(uri), "127.0.0.1:" + std::to_string(port_a),
                                             args("A"));
