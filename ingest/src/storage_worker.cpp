@@ -8,10 +8,12 @@
 namespace gc::ingest::detail {
 
 StorageWorker::StorageWorker(storage::Store& store, std::size_t max_chunks_per_commit,
-                             std::chrono::microseconds commit_delay)
+                             std::chrono::microseconds commit_delay,
+                             std::chrono::microseconds round_budget)
     : store_(store),
       max_chunks_per_commit_(max_chunks_per_commit == 0 ? 1 : max_chunks_per_commit),
       commit_delay_(commit_delay),
+      round_budget_(round_budget),
       latency_buckets_(commit_latency_buckets_s().size() + 1, 0),
       thread_([this] { run(); }) {}
 
@@ -27,9 +29,6 @@ thread_local std::vector<std::function<void()>>* t_after_commit = nullptr;
 // Tasks taken from the queue at a time: chunk commits keep going between rounds even during a storm of
 // study starts (each round is one transaction with its fsync).
 constexpr std::size_t kMaxTasksPerRound = 128;
-// Time a round's batched tasks may take before the round commits (the chunks that arrived in
-// the meantime go into the next round): bounds the ack delay a storm of study ends adds.
-constexpr std::chrono::milliseconds kRoundBudget{10};
 
 }  // namespace
 
@@ -178,7 +177,7 @@ void StorageWorker::commit(std::vector<PendingChunk>& batch, std::deque<QueuedTa
       }
       t_after_commit = &deferred;
       while (!pending.empty() && pending.front().batched &&
-             (ran.empty() || std::chrono::steady_clock::now() - started < kRoundBudget)) {
+             (ran.empty() || std::chrono::steady_clock::now() - started < round_budget_)) {
         ran.push_back(std::move(pending.front()));
         pending.pop_front();
         run_task(ran.back());

@@ -35,8 +35,13 @@ class StorageWorker {
       std::function<void(std::optional<storage::AppendResult>, std::string error, bool rejected)>;
   using Task = std::function<void(storage::Store&)>;
 
+  // Time a round's batched tasks may take before the round commits (the chunks that arrived in
+  // the meantime go into the next round): bounds the ack delay a storm of study ends adds.
+  static constexpr std::chrono::microseconds kDefaultRoundBudget{10'000};
+
   StorageWorker(storage::Store& store, std::size_t max_chunks_per_commit,
-                std::chrono::microseconds commit_delay);
+                std::chrono::microseconds commit_delay,
+                std::chrono::microseconds round_budget = kDefaultRoundBudget);
   ~StorageWorker();
   StorageWorker(const StorageWorker&) = delete;
   StorageWorker& operator=(const StorageWorker&) = delete;
@@ -84,6 +89,7 @@ class StorageWorker {
   storage::Store& store_;
   const std::size_t max_chunks_per_commit_;
   const std::chrono::microseconds commit_delay_;
+  const std::chrono::microseconds round_budget_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
