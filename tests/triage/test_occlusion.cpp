@@ -9,7 +9,7 @@
 
 #include "fixtures.hpp"
 #include "gc/dsp.hpp"
-#include "gc/wfdb.hpp"
+#include "gc/record_input.hpp"
 
 using namespace gc::triage;
 using namespace gc::triage::test;
@@ -227,14 +227,7 @@ TEST_CASE("Brugada-like: a real spontaneous-pattern ECG at 100 Hz (Brugada-HUCA 
     WARN("no " << hea << " — skipped");
     return;
   }
-  const auto rec = gc::wfdb::read_record(hea);
-  gc::dsp::SignalBlock b;
-  b.sample_rate_hz = rec.header.sample_rate_hz;
-  b.samples_uv = rec.to_microvolts();
-  for (const auto& sig : rec.header.signals) {
-    b.lead_names.push_back(gc::dsp::canonical_lead_name(sig.description).value_or(sig.description));
-  }
-  const auto a = gc::dsp::analyze(b);
+  const auto a = gc::dsp::analyze(gc::eval::load_record(hea).block);
   // Read both as shipped (no age/sex in the database) and as its typical patient.
   for (const auto& p : {patient(Sex::unknown, std::nullopt), patient(Sex::male, 40)}) {
     const auto f = evaluate(a, p);
