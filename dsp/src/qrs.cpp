@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "gc/dsp.hpp"
+#include "min_max.hpp"
 #include "qrs_detail.hpp"
 
 namespace gc::dsp {
@@ -128,7 +129,7 @@ Combined combine_leads(const std::vector<LeadFeatures>& leads, double fs) {
     for (std::int64_t w = 0; w < n_win; ++w) {
       const auto a = static_cast<std::ptrdiff_t>(w * win);
       const auto b = static_cast<std::ptrdiff_t>(std::min<std::int64_t>(n, (w + 1) * win));
-      peak[w] = *std::max_element(env.begin() + a, env.begin() + b);
+      peak[w] = min_max(env.data() + a, static_cast<std::size_t>(b - a)).second;
       scratch.assign(env.begin() + a, env.begin() + b);
       floor[w] = percentile_of(scratch, kNoisePercentile);
     }

@@ -5,11 +5,14 @@
 #include <cmath>
 #include <numbers>
 
+#include "min_max.hpp"
+
 namespace gc::dsp::detail {
 
 namespace {
 // Samples within this of the lead's extreme count as "at the rail".
 constexpr double kRailToleranceUv = 0.5;
+
 }  // namespace
 
 RawLeadQuality raw_lead_quality(std::span<const float> x, double fs_hz) {
@@ -27,21 +30,7 @@ RawLeadQuality raw_lead_quality(std::span<const float> x, double fs_hz) {
   tmp.reserve(block / 8 + 1);
   for (std::size_t b = 0; b < n; b += block) {
     const std::size_t e = std::min(n, b + block);
-    // Eight independent lanes so the compiler can keep them in one vector register.
-    float lo8[8], hi8[8];
-    for (int j = 0; j < 8; ++j) lo8[j] = hi8[j] = x[b];
-    std::size_t i = b;
-    for (; i + 8 <= e; i += 8) {
-      for (int j = 0; j < 8; ++j) {
-        lo8[j] = x[i + j] < lo8[j] ? x[i + j] : lo8[j];
-        hi8[j] = x[i + j] > hi8[j] ? x[i + j] : hi8[j];
-      }
-    }
-    for (; i < e; ++i) {
-      lo8[0] = x[i] < lo8[0] ? x[i] : lo8[0];
-      hi8[0] = x[i] > hi8[0] ? x[i] : hi8[0];
-    }
-    const float lo = *std::min_element(lo8, lo8 + 8), hi = *std::max_element(hi8, hi8 + 8);
+    const auto [lo, hi] = min_max(x.data() + b, e - b);
     block_lo.push_back(lo);
     block_hi.push_back(hi);
     if (e - b < block / 2 && n_blocks > 0) continue;  // a short tail: extremes only
