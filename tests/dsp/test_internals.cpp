@@ -1,6 +1,7 @@
 // Known-answer tests of dsp internals that carry speed shortcuts: the sorting-network median beat
 // (against a plain per-sample sort), the paired Goertzel (against the single one and known tones)
-// and the single-precision isoelectric spline (a linear baseline through its knots is removed).
+// the single-precision isoelectric spline (a linear baseline through its knots is removed) and the
+// vectorised block minimum/maximum (against the scalar comparisons it replaces).
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -12,6 +13,7 @@
 
 #include "../../dsp/src/beats_baseline.hpp"
 #include "../../dsp/src/median_beat.hpp"
+#include "../../dsp/src/min_max.hpp"
 #include "../../dsp/src/quality_signal.hpp"
 
 namespace {
@@ -98,4 +100,34 @@ TEST_CASE("isoelectric spline: a linear baseline through the knots is removed ex
   for (std::int64_t i = 400; i <= 4600; ++i) REQUIRE(x[static_cast<std::size_t>(i)] == Approx(0.0).margin(0.05));
   CHECK(x[0] == Approx(-0.3 * 400).margin(0.05));
   CHECK(x[4999] == Approx(0.3 * 399).margin(0.05));
+}
+
+TEST_CASE("block min/max: the vector path gives what the scalar comparisons give", "[internals]") {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-5000.f, 5000.f);
+  // Every length around the 8-wide steps and the 16-sample vector threshold, extremes anywhere.
+  for (std::size_t n = 1; n <= 70; ++n) {
+    for (int trial = 0; trial < 20; ++trial) {
+      std::vector<float> x(n);
+      for (auto& v : x) v = u(rng);
+      if (trial % 5 == 1) x[rng() % n] = 1e30f;
+      if (trial % 5 == 2) x[rng() % n] = -1e30f;
+      if (trial % 5 == 3) std::fill(x.begin(), x.end(), 12.5f);
+      float lo = x[0], hi = x[0];
+      for (const float v : x) {
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+      }
+      const auto [vlo, vhi] = gc::dsp::detail::min_max(x.data(), n);
+      INFO("n = " << n << ", trial " << trial);
+      CHECK(vlo == lo);
+      CHECK(vhi == hi);
+    }
+  }
+  // Signed zeros: the first extreme met is kept, as with the scalar comparisons.
+  std::vector<float> z(40, 0.f);
+  z[0] = -0.f;
+  const auto [zlo, zhi] = gc::dsp::detail::min_max(z.data(), z.size());
+  CHECK(std::signbit(zlo));
+  CHECK(std::signbit(zhi));
 }
