@@ -224,18 +224,21 @@ std::vector<std::vector<float>> mean_beat(const std::vector<std::span<const floa
   }
   const auto n = static_cast<std::int64_t>(leads[0].size());
   std::vector<double> sum(static_cast<std::size_t>(L));
-  std::vector<int> cnt(static_cast<std::size_t>(L));
+  // How many beats cover each sample of the window: the same for every lead.
+  std::vector<int> cnt(static_cast<std::size_t>(L), 0);
+  for (const auto f : fid) {
+    const std::int64_t k0 = std::max<std::int64_t>(0, w.pre - f);
+    const std::int64_t k1 = std::min(L, n - f + w.pre);
+    for (std::int64_t k = k0; k < k1; ++k) ++cnt[static_cast<std::size_t>(k)];
+  }
   for (std::size_t l = 0; l < leads.size(); ++l) {
     std::fill(sum.begin(), sum.end(), 0.0);
-    std::fill(cnt.begin(), cnt.end(), 0);
     for (const auto f : fid) {
       const std::int64_t k0 = std::max<std::int64_t>(0, w.pre - f);
       const std::int64_t k1 = std::min(L, n - f + w.pre);
       const float* x = leads[l].data() + (f - w.pre);
-      for (std::int64_t k = k0; k < k1; ++k) {
-        sum[static_cast<std::size_t>(k)] += x[k];
-        ++cnt[static_cast<std::size_t>(k)];
-      }
+      double* s = sum.data();
+      for (std::int64_t k = k0; k < k1; ++k) s[k] += x[k];
     }
     auto& m = out[l];
     std::int64_t first = -1, last = -1;
