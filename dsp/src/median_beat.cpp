@@ -231,6 +231,18 @@ std::vector<std::vector<float>> mean_beat(const std::vector<std::span<const floa
     const std::int64_t k1 = std::min(L, n - f + w.pre);
     for (std::int64_t k = k0; k < k1; ++k) ++cnt[static_cast<std::size_t>(k)];
   }
+  // The covered samples [first, last] and each one's divisor (1 where no beat covers it, so that
+  // the division below runs unconditionally and vectorises: the sum there is 0, as is the mean).
+  std::int64_t first = -1, last = -1;
+  std::vector<double> divisor(static_cast<std::size_t>(L), 1.0);
+  for (std::int64_t k = 0; k < L; ++k) {
+    const int c = cnt[static_cast<std::size_t>(k)];
+    if (c == 0) continue;
+    divisor[static_cast<std::size_t>(k)] = c;
+    if (first < 0) first = k;
+    last = k;
+  }
+  if (first < 0) return out;
   for (std::size_t l = 0; l < leads.size(); ++l) {
     std::fill(sum.begin(), sum.end(), 0.0);
     for (const auto f : fid) {
@@ -241,14 +253,12 @@ std::vector<std::vector<float>> mean_beat(const std::vector<std::span<const floa
       for (std::int64_t k = k0; k < k1; ++k) s[k] += x[k];
     }
     auto& m = out[l];
-    std::int64_t first = -1, last = -1;
-    for (std::int64_t k = 0; k < L; ++k) {
-      if (cnt[static_cast<std::size_t>(k)] == 0) continue;
-      m[static_cast<std::size_t>(k)] = static_cast<float>(sum[static_cast<std::size_t>(k)] / cnt[static_cast<std::size_t>(k)]);
-      if (first < 0) first = k;
-      last = k;
+    {
+      float* out_k = m.data();
+      const double* s = sum.data();
+      const double* d = divisor.data();
+      for (std::int64_t k = first; k <= last; ++k) out_k[k] = static_cast<float>(s[k] / d[k]);
     }
-    if (first < 0) continue;
     for (std::int64_t k = 0; k < first; ++k) m[static_cast<std::size_t>(k)] = m[static_cast<std::size_t>(first)];
     for (std::int64_t k = last + 1; k < L; ++k) m[static_cast<std::size_t>(k)] = m[static_cast<std::size_t>(last)];
   }
