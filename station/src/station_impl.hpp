@@ -115,6 +115,15 @@ bool equal_constant_time(std::string_view a, std::string_view b);
 // The API's WorklistItem (api.cpp).
 boost::json::object worklist_item_json(const storage::WorklistRow& row);
 
+
+// One accepted connection, from its slot on: plain HTTP (server_plain.cpp) or the TLS handshake
+// and then HTTPS (server_tls.cpp). Each file instantiates the sessions of sessions.hpp for one
+// stream type.
+void start_plain_session(boost::asio::ip::tcp::socket socket, std::shared_ptr<ConnectionSlot> slot,
+                         const std::shared_ptr<Station::Impl>& station);
+void start_tls_session(boost::asio::ip::tcp::socket socket, std::shared_ptr<ConnectionSlot> slot,
+                       const std::shared_ptr<Station::Impl>& station);
+
 }  // namespace gc::station::detail
 
 namespace gc::station {
