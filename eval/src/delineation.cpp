@@ -44,11 +44,29 @@ double ErrStats::mean_record_sd() const {
   return record_sd.empty() ? 0 : s / static_cast<double>(record_sd.size());
 }
 
+std::vector<GrossErrors> ErrStats::per_record_gross(double limit_ms) const {
+  if (record_beats.empty()) return {gross_errors(err_ms, limit_ms)};
+  std::vector<GrossErrors> out;
+  const std::span<const double> all(err_ms);
+  std::size_t at = 0;
+  for (const std::size_t n : record_beats) {
+    const std::size_t take = std::min(n, all.size() - at);  // merge keeps Σ n == err_ms.size()
+    out.push_back(gross_errors(all.subspan(at, take), limit_ms));
+    at += take;
+  }
+  return out;
+}
+
 // A one-record ErrStats has no record_sd yet: its own SD becomes one entry; merged totals carry
 // their records' SDs along.
 void ErrStats::merge(const ErrStats& o) {
   err_ms.insert(err_ms.end(), o.err_ms.begin(), o.err_ms.end());
   missing += o.missing;
+  if (!o.record_beats.empty()) {
+    record_beats.insert(record_beats.end(), o.record_beats.begin(), o.record_beats.end());
+  } else {
+    record_beats.push_back(o.err_ms.size());
+  }
   if (!o.record_sd.empty()) {
     record_sd.insert(record_sd.end(), o.record_sd.begin(), o.record_sd.end());
   } else if (o.err_ms.size() >= 2) {
@@ -130,7 +148,15 @@ void print_stats(std::ostream& out, const std::string& name, const DelineationSt
     out << "  " << std::setw(11) << ""
         << " |error| > " << std::setprecision(0) << limit_ms << " ms in " << std::setprecision(1)
         << std::setw(5) << 100.0 * g.share() << " % of beats (" << g.above << "/" << g.measured
-        << ")  p95 |error| " << std::setw(6) << p95_abs_ms(e.err_ms) << " ms\n";
+        << ")  p95 |error| " << std::setw(6) << p95_abs_ms(e.err_ms) << " ms";
+    // How far the share could move on other records like these (issue 12's figures are checked
+    // again on held-out records): a bootstrap over records, since a record's beats err together.
+    const auto records = e.per_record_gross(limit_ms);
+    if (records.size() >= 2) {
+      const auto ci = record_bootstrap_95(records);
+      out << "  95 % CI over records " << 100.0 * ci.lo << "–" << 100.0 * ci.hi << " %";
+    }
+    out << "\n";
   };
   row("QRS onset", s.onset);
   tails(s.onset, kGrossOnsetMs);

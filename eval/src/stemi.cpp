@@ -134,6 +134,18 @@ std::string pct(int num, int den) {
   return s.str();
 }
 
+// pct() and the Wilson 95 % interval beside it: "1.2 % (1/83; 95 % CI 0.2–6.5 %)". The headline
+// figures are checked again on held-out records; the interval says how far a figure on this many
+// records could be from the rate on the population they come from.
+std::string pct_ci(int num, int den) {
+  if (den == 0) return "n/a";
+  const auto ci = wilson_95(static_cast<std::size_t>(num), static_cast<std::size_t>(den));
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(1) << 100.0 * num / den << " % (" << num << "/" << den
+    << "; 95 % CI " << 100.0 * ci.lo << "–" << 100.0 * ci.hi << " %)";
+  return s.str();
+}
+
 // The integer after "key=" in a labels_verbatim text ("brugada=1; basal_pattern=0"), if any.
 std::optional<int> verbatim_int(const std::string& verbatim, const std::string& key) {
   const auto at = verbatim.find(key + "=");
@@ -655,15 +667,23 @@ void print_headline(std::ostream& out, std::span<const StemiRecord> results) {
   const auto h = headline(results);
   out << "\nheadline (issue 12):\n";
   out << "  brugada-huca critical alerts:                        "
-      << pct(h.brugada_huca_critical, h.brugada_huca_n) << "   target ≤ 5 %\n";
+      << pct_ci(h.brugada_huca_critical, h.brugada_huca_n) << "   target ≤ 5 %\n";
   out << "  brugada-huca spontaneous pattern read as brugada:    " << h.spontaneous_brugada
-      << " of " << h.spontaneous_n << "   target ≥ 6 of 8\n";
+      << " of " << h.spontaneous_n;
+  if (h.spontaneous_n > 0) {
+    const auto ci = wilson_95(static_cast<std::size_t>(h.spontaneous_brugada),
+                              static_cast<std::size_t>(h.spontaneous_n));
+    out << std::fixed << std::setprecision(1) << " (95 % CI " << 100.0 * ci.lo << "–"
+        << 100.0 * ci.hi << " %)";
+  }
+  out << "   target ≥ 6 of 8\n";
   out << "  dev (PTB-XL/LUDB/CinC/PTB) specificity, critical:    "
-      << pct(h.dev_negative_n - h.dev_negative_critical, h.dev_negative_n) << "   target ≥ 98 %\n";
+      << pct_ci(h.dev_negative_n - h.dev_negative_critical, h.dev_negative_n)
+      << "   target ≥ 98 %\n";
   out << "  dev acute STEMI read normal:                         " << h.acute_normal << " of "
       << h.acute_n << "   target 0\n";
   out << "  dev acute STEMI raising a critical alert:            "
-      << pct(h.acute_critical, h.acute_n) << "\n";
+      << pct_ci(h.acute_critical, h.acute_n) << "\n";
   // At 100 Hz some Brugada-HUCA records read as paced with a "50 ms" QRS (issue 12): a STEMI on
   // such an ECG would be routed as routine, so the count is watched per database.
   out << "  read as ventricular pacing outside mimic_paced:    ";

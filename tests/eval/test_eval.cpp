@@ -69,6 +69,79 @@ TEST_CASE("p95_abs_ms is the 95th percentile of |error|, interpolated", "[eval][
   CHECK(quantile({0, 10}, 0.25) == Approx(2.5));
 }
 
+TEST_CASE("wilson_95: the Wilson score interval, values by hand and edge cases", "[eval][stats]") {
+  // 5 of 10: centre 0.5, half-width 1.96·√(0.025 + 1.96²/400) / (1 + 1.96²/10) = 0.2634.
+  const auto half = wilson_95(5, 10);
+  CHECK(half.lo == Approx(0.2366).margin(5e-5));
+  CHECK(half.hi == Approx(0.7634).margin(5e-5));
+  // 0 of n: lower bound 0, upper z²/(n + z²) — not the zero-width interval of p ± z·SE.
+  const auto none = wilson_95(0, 10);
+  CHECK(none.lo == 0.0);
+  CHECK(none.hi == Approx(3.8415 / 13.8415).margin(1e-4));
+  // n of n mirrors 0 of n.
+  const auto all = wilson_95(10, 10);
+  CHECK(all.hi == Approx(1.0));
+  CHECK(all.lo == Approx(1 - none.hi).margin(1e-12));
+  // 1 of 83 (Brugada-HUCA's dev critical alerts): 0.2–6.5 %, whose top is above the 5 % target.
+  const auto one = wilson_95(1, 83);
+  CHECK(one.lo == Approx(0.00213).margin(5e-5));
+  CHECK(one.hi == Approx(0.0651).margin(5e-5));
+  // More records, same share: a narrower interval around it.
+  const auto many = wilson_95(10, 830);
+  CHECK(many.hi - many.lo < one.hi - one.lo);
+  CHECK(many.lo < 10.0 / 830);
+  CHECK(many.hi > 10.0 / 830);
+  CHECK(wilson_95(0, 0).hi == 0.0);
+}
+
+TEST_CASE("record_bootstrap_95: records are resampled whole, deterministically", "[eval][stats]") {
+  // Every record with the same share: every resample has it too.
+  const std::vector<GrossErrors> same(20, GrossErrors{30, 3});
+  const auto flat = record_bootstrap_95(same);
+  CHECK(flat.lo == Approx(0.1));
+  CHECK(flat.hi == Approx(0.1));
+  // One record of twenty carries all the gross beats (the clustered tails of a delineation
+  // set): the pooled share is 5 %, but another twenty records may well have none, or it twice.
+  std::vector<GrossErrors> clustered(20, GrossErrors{30, 0});
+  clustered[7] = GrossErrors{30, 30};
+  const auto ci = record_bootstrap_95(clustered);
+  CHECK(ci.lo == 0.0);  // P(record 7 never drawn) = 0.95²⁰ ≈ 36 %
+  // The top is where record 7 is drawn 3–4 times (P(≥ 3) ≈ 7.5 %, P(≥ 4) ≈ 1.6 %): 15–20 %.
+  CHECK(ci.hi >= 0.15);
+  CHECK(ci.hi <= 0.20);
+  // The same beats counted as independent would give a far narrower interval: the bootstrap
+  // by record is the honest one for clustered tails.
+  const auto beats = wilson_95(30, 600);
+  CHECK(beats.hi < ci.hi);
+  CHECK(beats.lo > ci.lo);
+  // Deterministic: the same call gives the same interval.
+  const auto again = record_bootstrap_95(clustered);
+  CHECK(again.lo == ci.lo);
+  CHECK(again.hi == ci.hi);
+  CHECK(record_bootstrap_95({}).hi == 0.0);
+}
+
+TEST_CASE("ErrStats: per-record gross counts survive merging", "[eval][delineation]") {
+  ErrStats a, b, c, db, all;
+  a.err_ms = {0, 50, -60};  // two > 40 ms
+  b.err_ms = {};            // a record with no measured beats still counts as a record
+  c.err_ms = {41, 5};
+  db.merge(a);
+  db.merge(b);
+  all.merge(db);
+  all.merge(c);
+  const auto per = all.per_record_gross(40);
+  REQUIRE(per.size() == 3);
+  CHECK(per[0].measured == 3);
+  CHECK(per[0].above == 2);
+  CHECK(per[1].measured == 0);
+  CHECK(per[2].measured == 2);
+  CHECK(per[2].above == 1);
+  const auto single = a.per_record_gross(40);
+  REQUIRE(single.size() == 1);
+  CHECK(single[0].above == 2);
+}
+
 TEST_CASE("ErrStats: errors in ms from samples, missing fiducials apart", "[eval][delineation]") {
   ErrStats e;
   e.add(100, 110, 250.0);           // +10 samples at 250 Hz = +40 ms
@@ -99,6 +172,21 @@ TEST_CASE("print_delineation prints the gross-error share and p95 per fiducial",
   CHECK(text.find("|error| > 80 ms in  50.0 % of beats (2/4)") != std::string::npos);
   // T end p95 of |e| = {10, 79, 81, 100}: position 2.85 → 81 + 0.85·19 = 97.15.
   CHECK(text.find("p95 |error|   97.2 ms") != std::string::npos);
+  // One record: no interval over records is printed (there is nothing to resample).
+  CHECK(text.find("CI over records") == std::string::npos);
+
+  // Two records, one with every T end off: the interval runs from 0 to 100 %.
+  DelineationStats r1, r2, two;
+  r1.t_end.err_ms = {100, 100};
+  r2.t_end.err_ms = {0, 0};
+  two.merge(r1);
+  two.merge(r2);
+  DelineationReport report2;
+  report2.databases.push_back({"ludb", two});
+  std::ostringstream out2;
+  print_delineation(out2, report2, false);
+  CHECK(out2.str().find("|error| > 80 ms in  50.0 % of beats (2/4)  p95 |error|  100.0 ms  95 % CI "
+                        "over records 0.0–100.0 %") != std::string::npos);
 }
 
 TEST_CASE("match_beats: one-to-one, nearest unmatched detection within the window", "[eval][qrs]") {
@@ -268,6 +356,8 @@ TEST_CASE("run_stemi on the dev data: one Brugada-HUCA record, read twice", "[ev
   CHECK(out.str().find("=== issue 12: every record read as shipped ===") != std::string::npos);
   CHECK(out.str().find("=== issue 12: every record read as M, 40 y ===") != std::string::npos);
   CHECK(out.str().find("brugada-huca critical alerts:") != std::string::npos);
+  // The headline rates carry their Wilson interval.
+  CHECK(out.str().find("95 % CI") != std::string::npos);
 }
 
 TEST_CASE("criterion_peak_uv: the smallest pattern peak meeting the criteria in two contiguous leads",

@@ -37,6 +37,26 @@ GrossErrors gross_errors(std::span<const double> err_ms, double limit_ms);
 // 95th percentile of |error| (same interpolation as quantile); 0 when empty.
 double p95_abs_ms(std::span<const double> err_ms);
 
+// A two-sided 95 % interval for a proportion, as fractions (0–1).
+struct Interval {
+  double lo = 0;
+  double hi = 0;
+};
+
+// Wilson score interval for k successes in n independent trials (Wilson, JASA 1927; recommended
+// over the normal approximation for small n and proportions near 0 or 1 by Brown, Cai & DasGupta,
+// Stat Sci 2001). Used for per-record figures: alert rates, specificity. {0, 0} when n = 0.
+Interval wilson_95(std::size_t k, std::size_t n);
+
+// Percentile bootstrap over records for a pooled share of beats (Σ above / Σ measured). The beats
+// of one record are not independent — a record's convention or morphology puts most of its beats
+// off the same way — so whole records are resampled with replacement, never single beats. The
+// interval says how far the pooled figure could move on another set of records of the same size
+// from the same population. Deterministic: a fixed-seed std::mt19937_64 (its output is fixed by
+// the C++ standard). {0, 0} when there are no records.
+Interval record_bootstrap_95(std::span<const GrossErrors> per_record, int resamples = 2000,
+                             std::uint64_t seed = 20261204);
+
 // --- Delineation (QTDB .q1c, LUDB per-lead annotations) -----------------------------------------
 
 // Issue 12's gross-error limits: a J point in the ST segment or QRS body, a T end on the U wave.
@@ -49,6 +69,9 @@ struct ErrStats {
   std::vector<double> err_ms;
   int missing = 0;                // annotated, beat matched, no fiducial detected
   std::vector<double> record_sd;  // per-record SDs (filled by merge)
+  // Beats per record, in err_ms order (filled by merge): each record's errors are a consecutive
+  // run of err_ms, so the tails can be resampled by record.
+  std::vector<std::size_t> record_beats;
   void add(const std::optional<std::int64_t>& annotated,
            const std::optional<std::int64_t>& detected, double sample_rate_hz);
   double mean() const;
@@ -56,6 +79,9 @@ struct ErrStats {
   // Average of the per-record SDs (the convention of much of the delineation literature, e.g.
   // Martínez et al. 2004): leaves out the between-record spread of the mean.
   double mean_record_sd() const;
+  // The gross-error counts of each merged record (one entry per record, empty ones included);
+  // a single unmerged ErrStats is one record.
+  std::vector<GrossErrors> per_record_gross(double limit_ms) const;
   void merge(const ErrStats& other);
 };
 
