@@ -125,14 +125,19 @@ void print_injection(std::ostream& out, const InjectionReport& report, bool verb
   out << "occlusion-pattern ST elevation injected into " << report.baselines
       << " Brugada-HUCA non-pathological baselines (" << report.skipped
       << " not analysable as shipped, skipped), read " << report.patient.label() << "\n";
-  out << "territory            × criterion  peak µV     n   critical      urgent  routine\n";
+  // Each cell's critical share carries its Wilson 95 % interval: n is the number of baselines
+  // (46), so a cell's share is known to ±10–15 points at best.
+  out << "territory            × criterion  peak µV     n   critical  (95 % CI)       urgent  "
+         "routine\n";
   int n = 0, critical = 0;
   for (const auto& c : report.cells) {
     out << std::left << std::setw(20) << c.territory << std::right << std::setw(11) << std::fixed
         << std::setprecision(2) << c.factor << std::setw(9) << std::setprecision(0) << c.peak_uv
         << std::setw(6) << c.n << std::setw(6) << c.critical << " (" << std::setw(5)
-        << std::setprecision(1) << (c.n ? 100.0 * c.critical / c.n : 0.0) << " %)" << std::setw(8)
-        << c.urgent << std::setw(9) << c.routine << "\n";
+        << std::setprecision(1) << (c.n ? 100.0 * c.critical / c.n : 0.0) << " %";
+    const auto ci = wilson_95(static_cast<std::size_t>(c.critical), static_cast<std::size_t>(c.n));
+    out << ", " << std::setprecision(0) << std::setw(3) << 100.0 * ci.lo << "–" << std::setw(3)
+        << 100.0 * ci.hi << " %)" << std::setw(8) << c.urgent << std::setw(9) << c.routine << "\n";
     n += c.n;
     critical += c.critical;
     if (verbose) {
