@@ -175,9 +175,7 @@ void print_record(std::ostream& out, const RecordDelineation& r) {
       << rs.t_end.mean() << " ±" << std::setw(5) << rs.t_end.sd() << "  miss " << rs.onset.missing
       << "/" << rs.offset.missing << "/" << rs.t_end.missing;
   const auto gross = [](const ErrStats& e, double limit_ms) {
-    std::size_t k = 0;
-    for (const double x : e.err_ms) k += std::fabs(x) > limit_ms;
-    return e.err_ms.empty() ? 0.0 : 100.0 * static_cast<double>(k) / static_cast<double>(e.err_ms.size());
+    return 100.0 * gross_errors(e.err_ms, limit_ms).share();
   };
   const auto ms = [](const std::optional<double>& v) { return v ? *v : -1.0; };
   out << "  gross J " << std::setw(5) << gross(rs.offset, kGrossJMs) << " % T " << std::setw(5)
@@ -244,20 +242,15 @@ void print_delineation(std::ostream& out, const DelineationReport& report, bool 
     std::size_t n_j = 0, n_t = 0, beats_j = 0, beats_t = 0, gross_j = 0, gross_t = 0;
     for (const auto& r : report.records) {
       if (name != "all" && r.db != name) continue;
-      const auto count = [](const ErrStats& e, double limit_ms) {
-        std::size_t k = 0;
-        for (const double x : e.err_ms) k += std::fabs(x) > limit_ms;
-        return k;
-      };
       if (r.j_uncertain) {
         ++n_j;
         beats_j += r.stats.offset.err_ms.size();
-        gross_j += count(r.stats.offset, kGrossJMs);
+        gross_j += gross_errors(r.stats.offset.err_ms, kGrossJMs).above;
       }
       if (r.t_end_uncertain) {
         ++n_t;
         beats_t += r.stats.t_end.err_ms.size();
-        gross_t += count(r.stats.t_end, kGrossTEndMs);
+        gross_t += gross_errors(r.stats.t_end.err_ms, kGrossTEndMs).above;
       }
     }
     out << "  flagged by analyze: j_point_uncertain / _leads_disagree in " << n_j << " records (" << gross_j << " of their "

@@ -137,12 +137,19 @@ std::string pct(int num, int den) {
 // pct() and the Wilson 95 % interval beside it: "1.2 % (1/83; 95 % CI 0.2–6.5 %)". The headline
 // figures are checked again on held-out records; the interval says how far a figure on this many
 // records could be from the rate on the population they come from.
-std::string pct_ci(int num, int den) {
-  if (den == 0) return "n/a";
+std::string ci_text(int num, int den) {
   const auto ci = wilson_95(static_cast<std::size_t>(num), static_cast<std::size_t>(den));
   std::ostringstream s;
+  s << std::fixed << std::setprecision(1) << "95 % CI " << 100.0 * ci.lo << "–" << 100.0 * ci.hi
+    << " %";
+  return s.str();
+}
+
+std::string pct_ci(int num, int den) {
+  if (den == 0) return "n/a";
+  std::ostringstream s;
   s << std::fixed << std::setprecision(1) << 100.0 * num / den << " % (" << num << "/" << den
-    << "; 95 % CI " << 100.0 * ci.lo << "–" << 100.0 * ci.hi << " %)";
+    << "; " << ci_text(num, den) << ")";
   return s.str();
 }
 
@@ -670,12 +677,7 @@ void print_headline(std::ostream& out, std::span<const StemiRecord> results) {
       << pct_ci(h.brugada_huca_critical, h.brugada_huca_n) << "   target ≤ 5 %\n";
   out << "  brugada-huca spontaneous pattern read as brugada:    " << h.spontaneous_brugada
       << " of " << h.spontaneous_n;
-  if (h.spontaneous_n > 0) {
-    const auto ci = wilson_95(static_cast<std::size_t>(h.spontaneous_brugada),
-                              static_cast<std::size_t>(h.spontaneous_n));
-    out << std::fixed << std::setprecision(1) << " (95 % CI " << 100.0 * ci.lo << "–"
-        << 100.0 * ci.hi << " %)";
-  }
+  if (h.spontaneous_n > 0) out << " (" << ci_text(h.spontaneous_brugada, h.spontaneous_n) << ")";
   out << "   target ≥ 6 of 8\n";
   out << "  dev (PTB-XL/LUDB/CinC/PTB) specificity, critical:    "
       << pct_ci(h.dev_negative_n - h.dev_negative_critical, h.dev_negative_n)

@@ -115,7 +115,6 @@ bool equal_constant_time(std::string_view a, std::string_view b);
 // The API's WorklistItem (api.cpp).
 boost::json::object worklist_item_json(const storage::WorklistRow& row);
 
-
 // One accepted connection, from its slot on: plain HTTP (server_plain.cpp) or the TLS handshake
 // and then HTTPS (server_tls.cpp). Each file instantiates the sessions of sessions.hpp for one
 // stream type.
