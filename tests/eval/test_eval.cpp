@@ -189,6 +189,26 @@ TEST_CASE("print_delineation prints the gross-error share and p95 per fiducial",
                         "over records 0.0–100.0 %") != std::string::npos);
 }
 
+TEST_CASE("print_injection: each cell's critical share with its Wilson interval",
+          "[eval][inject]") {
+  InjectionReport report;
+  report.baselines = 46;
+  InjectionCell cell;
+  cell.territory = "anterior";
+  cell.factor = 1.0;
+  cell.peak_uv = 200;
+  cell.n = 46;
+  cell.critical =
+      23;  // 50 % of 46: 0.5 ± 1.96·√(0.25/46 + 1.96²/(4·46²)) / (1 + 1.96²/46) = 36.1–63.9 %
+  cell.urgent = 20;
+  cell.routine = 3;
+  report.cells.push_back(cell);
+  std::ostringstream out;
+  print_injection(out, report, false);
+  CHECK(out.str().find("23 ( 50.0 %,  36– 64 %)      20        3") != std::string::npos);
+  CHECK(out.str().find("all: 23 of 46 critical (50.0 %)") != std::string::npos);
+}
+
 TEST_CASE("match_beats: one-to-one, nearest unmatched detection within the window", "[eval][qrs]") {
   const std::vector<std::int64_t> ref = {100, 200, 300};
   const std::vector<std::int64_t> det = {105, 190, 195, 500};
