@@ -103,6 +103,8 @@ class Evaluator {
   // Evidence behind the read, kept for its coded statements (build_statements()).
   std::optional<detail::OcclusionAssessment> occlusion_;
   std::vector<detail::Evidence> outside_normal_;
+  std::vector<std::string> ischaemia_leads_;  // chest pain + acute_ischaemia_st_t(): urgent
+  bool chest_pain_read_ = false;              // chest pain + a finding routed to a human: urgent
   std::map<std::string, std::vector<std::string>> equivalent_leads_;
 
   double thr(const std::string& lead) const { return ste_threshold_uv(lead, p_); }
@@ -174,6 +176,10 @@ class Evaluator {
 
   // no_ste.cpp
   void finish_no_ste();
+
+  // chest_pain_ischaemia.cpp: leads with the ST-T changes of acute ischaemia (4th UDMI), empty
+  // where the definition does not apply (LVH, a wide QRS other than RBBB).
+  std::vector<std::string> acute_ischaemia_st_t() const;
 
   // tier_policy.cpp
   void set_tier();

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -138,6 +139,22 @@ std::vector<std::vector<std::string>> runs(const std::array<std::string_view, N>
   }
   if (!current.empty()) out.push_back(std::move(current));
   return out;
+}
+
+// Leads of every run of ≥ 2 contiguous leads satisfying `pred` (−aVR and aVR left out).
+template <typename Pred>
+std::set<std::string> contiguous(const LeadTable& table, Pred pred) {
+  std::set<std::string> hit;
+  const std::function<bool(const LeadView&)> p = [&](const LeadView& v) {
+    return v.name != kMinusAvr && pred(v);
+  };
+  for (const auto& rs :
+       {runs(kChestChain, table, p), runs(kRightChain, table, p), runs(kLimbChain, table, p)}) {
+    for (const auto& r : rs) {
+      if (r.size() >= 2) hit.insert(r.begin(), r.end());
+    }
+  }
+  return hit;
 }
 
 }  // namespace gc::triage::detail

@@ -17,22 +17,6 @@ std::vector<std::string> ordered(const std::set<std::string>& leads) {
   return out;
 }
 
-// Leads of every run of ≥ 2 contiguous leads satisfying `pred` (−aVR and aVR left out).
-template <typename Pred>
-std::set<std::string> contiguous(const LeadTable& table, Pred pred) {
-  std::set<std::string> hit;
-  const std::function<bool(const LeadView&)> p = [&](const LeadView& v) {
-    return v.name != kMinusAvr && pred(v);
-  };
-  for (const auto& rs : {runs(kChestChain, table, p), runs(kRightChain, table, p),
-                         runs(kLimbChain, table, p)}) {
-    for (const auto& r : rs) {
-      if (r.size() >= 2) hit.insert(r.begin(), r.end());
-    }
-  }
-  return hit;
-}
-
 bool pathological_q(const LeadView& v) {
   const bool qs = v.r_uv - std::max(0.0, v.st_j_uv) < 100 && v.negative_uv() <= -300;
   return qs || (v.q_uv <= -100 && v.q_duration_ms >= 40);

@@ -128,6 +128,8 @@ const std::vector<PhraseText> kPhrases = {
     {"confounder_to_human", "{confounder}: route to a human", "{confounder}，需人工判读"},
     {"std_without_criteria", "ST↓ {leads} (max {max}), no ST-elevation criteria met", "{leads} ST 段压低（最大 {max}），未达 STEMI 标准"},
     {"isolated_ste", "ST↑ in {leads} without a contiguous lead", "{leads} ST 段抬高，但无相邻导联"},
+    {"chest_pain_human_read", "chest pain: the findings above need an urgent human read", "胸痛：上述改变需紧急人工判读"},
+    {"chest_pain_ischaemia", "chest pain with ST-T changes of acute ischaemia in {leads} below the STEMI criteria (NSTE-ACS or an evolving occlusion not excluded): urgent human read", "胸痛伴 {leads} 急性缺血性 ST-T 改变，未达 STEMI 标准（不能排除非 ST 段抬高型急性冠脉综合征或进展中的闭塞）：需紧急人工判读"},
     {"anterior_q_waves",
      "Q/QS waves {leads} (anterior MI of undetermined age){late}: compare with a previous ECG",
      "{leads} 导联 Q/QS 波（前壁心梗，时间不确定）{late}：请与既往心电图比较"},

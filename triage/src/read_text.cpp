@@ -218,6 +218,8 @@ void Evaluator::build_statements() {
     if (wide_qrs()) add(detect_rbbb() ? "CRBBB" : "wide_qrs", {}, qrs);
     if (detect_lvh()) add("LVH");
     add_evidence(outside_normal_);
+    if (!ischaemia_leads_.empty()) add("chest_pain_ischaemia", ischaemia_leads_);
+    if (chest_pain_read_) add("chest_pain_human_read");
   }
   if (f_.category == Category::normal) add("NORM");
   if (p_.sex == Sex::unknown) add("thresholds_sex_unknown");
