@@ -103,6 +103,18 @@ inline void set_qrs(dsp::Analysis& a, const std::string& name, double q, double 
   m.qrs_net_uv = q + r + s;
 }
 
+// QS complexes in V1–V3 with a small ST elevation rising to J+60 (0.04 → 0.08 mV): below the
+// voltage criteria, the look of an evolved anterior MI ("compare with a previous ECG").
+inline dsp::Analysis anterior_qs_small_ste() {
+  auto a = normal_ecg();
+  for (const char* l : {"V1", "V2", "V3"}) {
+    set_qrs(a, l, -800, 30, 0);
+    lead(a, l).st_j_uv = 40;
+    lead(a, l).st_j60_uv = 80;
+  }
+  return a;
+}
+
 inline PatientContext patient(Sex sex, std::optional<int> age, bool chest_pain = false) {
   PatientContext p;
   p.sex = sex;

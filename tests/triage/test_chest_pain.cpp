@@ -126,12 +126,7 @@ TEST_CASE("chest pain + RBBB: V1–V3 are secondary ST-T, the other leads still 
 
 TEST_CASE("chest pain + a finding already routed to a human (anterior QS with ST↑) → urgent",
           "[triage][tier][chest_pain]") {
-  auto a = normal_ecg();
-  for (const char* l : {"V1", "V2", "V3"}) set_qrs(a, l, -800, 30, 0);
-  for (const char* l : {"V1", "V2", "V3"}) {
-    lead(a, l).st_j_uv = 40;
-    lead(a, l).st_j60_uv = 80;
-  }
+  const auto a = anterior_qs_small_ste();
   const auto without = evaluate(a, patient(Sex::male, 50, false));
   CHECK(without.route_to_human);
   CHECK(without.tier == Tier::routine);

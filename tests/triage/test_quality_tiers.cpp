@@ -113,12 +113,7 @@ TEST_CASE("stemi_equivalent is urgent regardless of chest pain", "[triage][tier]
 
 TEST_CASE("anterior QS waves with small ST elevation → abnormal, routed for comparison",
           "[triage][tier]") {
-  auto a = normal_ecg();
-  for (const char* l : {"V1", "V2", "V3"}) set_qrs(a, l, -800, 30, 0);
-  for (const char* l : {"V1", "V2", "V3"}) {
-    lead(a, l).st_j_uv = 40;
-    lead(a, l).st_j60_uv = 80;
-  }
+  const auto a = anterior_qs_small_ste();
   const auto f = evaluate(a, patient(Sex::male, 50));
   CHECK(f.category == Category::abnormal);
   CHECK_FALSE(f.stemi);
