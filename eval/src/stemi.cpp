@@ -134,9 +134,9 @@ std::string pct(int num, int den) {
   return s.str();
 }
 
-// pct() and the Wilson 95 % interval beside it: "1.2 % (1/83; 95 % CI 0.2–6.5 %)". The headline
-// figures are checked again on held-out records; the interval says how far a figure on this many
-// records could be from the rate on the population they come from.
+// The Wilson 95 % interval of num/den as printed: "95 % CI 0.2–6.5 %". The headline figures are
+// checked again on held-out records; the interval says how far a figure on this many records could
+// be from the rate on the population they come from.
 std::string ci_text(int num, int den) {
   const auto ci = wilson_95(static_cast<std::size_t>(num), static_cast<std::size_t>(den));
   std::ostringstream s;
@@ -145,6 +145,7 @@ std::string ci_text(int num, int den) {
   return s.str();
 }
 
+// pct() and its interval: "1.2 % (1/83; 95 % CI 0.2–6.5 %)".
 std::string pct_ci(int num, int den) {
   if (den == 0) return "n/a";
   std::ostringstream s;

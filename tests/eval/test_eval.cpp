@@ -198,8 +198,8 @@ TEST_CASE("print_injection: each cell's critical share with its Wilson interval"
   cell.factor = 1.0;
   cell.peak_uv = 200;
   cell.n = 46;
-  cell.critical =
-      23;  // 50 % of 46: 0.5 ± 1.96·√(0.25/46 + 1.96²/(4·46²)) / (1 + 1.96²/46) = 36.1–63.9 %
+  // 50 % of 46: 0.5 ± 1.96·√(0.25/46 + 1.96²/(4·46²)) / (1 + 1.96²/46) = 36.1–63.9 %
+  cell.critical = 23;
   cell.urgent = 20;
   cell.routine = 3;
   report.cells.push_back(cell);

@@ -114,7 +114,9 @@ double ste_threshold_uv(std::string_view lead, const PatientContext& patient);
 //    STD, 12 leads), anterior Q/QS waves in ≥ 3 contiguous of V1–V4 each with STE ≥ 0.05 mV at J
 //    rising further at J+60 (acute/evolving anterior MI not excluded; T/QRS reported) →
 //    stemi_equivalent (urgent); Brugada type 1 → confounded; any ST depression,
-//    isolated STE, wide QRS, LVH, anterior Q waves → abnormal; else normal.
+//    isolated STE, wide QRS, LVH, anterior Q waves → abnormal; else normal. An abnormal read is
+//    routine, but urgent with chest pain when it shows the 4th UDMI's ST-T changes of acute
+//    ischaemia (chest_pain_ischaemia.cpp) or a finding already routed to a human.
 // Notes say when age/sex were unknown (most sensitive thresholds used).
 Finding evaluate(const dsp::Analysis& analysis, const PatientContext& patient);
 
