@@ -199,12 +199,15 @@ int eval_stemi(int argc, char** argv) {
       } else {
         options.also_as = eval::parse_patient_override(v);
       }
+    } else if (s == "--chest-pain") {
+      options.chest_pain = true;
     } else if (s == "--verbose" || s == "-v") {
       verbose = true;
     } else if (s == "--help" || s == "-h") {
       std::cout
           << "usage: greenchannel eval stemi [--data DIR] [--record SUBSTRING] [--verbose]\n"
              "                               [--sex M|F|U] [--age YEARS] [--also-as SEX,AGE]\n"
+             "                               [--chest-pain]\n"
              "Runs dsp::analyze + triage::evaluate over the 12-lead records of DIR/MANIFEST.tsv\n"
              "and prints the confusion matrix, sensitivity, specificity, the false-\"stemi\" "
              "rate\n"
@@ -214,7 +217,9 @@ int eval_stemi(int argc, char** argv) {
              "Brugada and pacing confounders; every acute STEMI as read; the issue-12 headline.\n"
              "--sex / --age read every record as that patient instead of the age/sex it gives.\n"
              "--also-as SEX,AGE (e.g. M,40) repeats the per-class tables and the headline with\n"
-             "every record read as that patient.\n";
+             "every record read as that patient.\n"
+             "--chest-pain reads every record (both readings) as a chest-pain patient's: the\n"
+             "urgent column then shows what the chest-pain tier costs and catches per class.\n";
       return 0;
     } else {
       throw std::invalid_argument("unknown option '" + s + "'");

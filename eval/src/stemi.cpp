@@ -18,7 +18,9 @@
 // - A "critical alert" in the per-class tables is the tier (cath-lab pre-alert), whatever the
 //   category: the tier is what wakes the team, so that is what the false-alarm target counts.
 // - Age/sex come from the WFDB header; PTB-XL headers have none, so they are taken from
-//   ptbxl_database.csv (sex 0 = male, 1 = female) when present. Chest pain is not known: false.
+//   ptbxl_database.csv (sex 0 = male, 1 = female) when present. Chest pain is not known: false,
+//   unless --chest-pain reads every record as a chest-pain patient's (an abnormal read with
+//   ischaemic ST-T changes is then urgent: the urgent column shows what that costs per class).
 //   A PatientOverride replaces them for every record; a second reading repeats only the triage
 //   (the signal analysis does not depend on the patient).
 // - Brugada-HUCA (none is an acute STEMI) never enters the dev confusion matrix: it is its own
@@ -179,17 +181,19 @@ std::string class_gloss(const std::string& source, const std::string& label) {
 // --- Patient override ---------------------------------------------------------------------------
 
 std::string PatientOverride::label() const {
-  if (empty()) return "as shipped";
   std::string s = "as";
   if (sex) s += *sex == triage::Sex::male ? " M" : (*sex == triage::Sex::female ? " F" : " sex unknown");
   if (sex && age_years) s += ",";
   if (age_years) s += " " + std::to_string(*age_years) + " y";
+  if (!sex && !age_years) s += " shipped";
+  if (chest_pain) s += ", with chest pain";
   return s;
 }
 
 triage::PatientContext apply_override(triage::PatientContext patient, const PatientOverride& o) {
   if (o.sex) patient.sex = *o.sex;
   if (o.age_years) patient.age_years = *o.age_years;
+  if (o.chest_pain) patient.chest_pain = true;
   return patient;
 }
 
@@ -334,6 +338,7 @@ void ClassTally::add(const StemiRecord& r) {
   }
   const auto c = r.finding->category;
   critical += r.critical() ? 1 : 0;
+  urgent += r.finding->tier == triage::Tier::urgent ? 1 : 0;
   stemi += c == triage::Category::stemi ? 1 : 0;
   equivalent += c == triage::Category::stemi_equivalent ? 1 : 0;
   normal += c == triage::Category::normal ? 1 : 0;
@@ -378,6 +383,7 @@ StemiHeadline headline(std::span<const StemiRecord> records) {
     } else if (r.row.dev_set && r.group == Group::positive) {
       ++h.acute_n;
       h.acute_critical += r.critical() ? 1 : 0;
+      h.acute_at_once += r.finding && r.finding->tier != triage::Tier::routine ? 1 : 0;
       h.acute_normal += r.finding && r.finding->category == triage::Category::normal ? 1 : 0;
     }
   }
@@ -550,22 +556,23 @@ void print_tally_row(std::ostream& out, const std::string& source, const std::st
   std::string name = cls;
   if (!gloss.empty()) name += " (" + gloss + ")";
   out << std::left << std::setw(13) << source << std::setw(62) << name << std::right << std::setw(5)
-      << t.n << std::setw(14) << crit.str() << std::setw(7) << t.stemi << std::setw(7)
-      << t.equivalent << std::setw(8) << t.normal << std::setw(9) << t.brugada << std::setw(7)
-      << t.paced << std::setw(8) << t.spikes;
+      << t.n << std::setw(14) << crit.str() << std::setw(8) << t.urgent << std::setw(7) << t.stemi
+      << std::setw(7) << t.equivalent << std::setw(8) << t.normal << std::setw(9) << t.brugada
+      << std::setw(7) << t.paced << std::setw(8) << t.spikes;
   if (t.errors) out << "  (" << t.errors << " unreadable)";
   out << "\n";
 }
 
 void print_tally(std::ostream& out, const std::vector<DatabaseTally>& dbs) {
   out << "per database and class (a record counts in each of its classes; critical = tier "
-         "critical, the cath-lab pre-alert;\n  stemi / equiv. = category stemi / "
+         "critical, the cath-lab pre-alert;\n  urgent = tier urgent, a human read now; stemi / "
+         "equiv. = category stemi / "
          "stemi_equivalent; brugada / paced = that confounder named; spikes = pacemaker spikes "
          "detected):\n";
   out << std::left << std::setw(13) << "database" << std::setw(62) << "class" << std::right
-      << std::setw(5) << "n" << std::setw(14) << "critical" << std::setw(7) << "stemi"
-      << std::setw(7) << "equiv." << std::setw(8) << "normal" << std::setw(9) << "brugada"
-      << std::setw(7) << "paced" << std::setw(8) << "spikes"
+      << std::setw(5) << "n" << std::setw(14) << "critical" << std::setw(8) << "urgent"
+      << std::setw(7) << "stemi" << std::setw(7) << "equiv." << std::setw(8) << "normal"
+      << std::setw(9) << "brugada" << std::setw(7) << "paced" << std::setw(8) << "spikes"
       << "\n";
   for (const auto& d : dbs) {
     print_tally_row(out, d.source, "(all)", "", d.all);
@@ -687,6 +694,8 @@ void print_headline(std::ostream& out, std::span<const StemiRecord> results) {
       << h.acute_n << "   target 0\n";
   out << "  dev acute STEMI raising a critical alert:            "
       << pct_ci(h.acute_critical, h.acute_n) << "\n";
+  out << "  dev acute STEMI read now (critical or urgent tier):  "
+      << pct_ci(h.acute_at_once, h.acute_n) << "\n";
   // At 100 Hz some Brugada-HUCA records read as paced with a "50 ms" QRS (issue 12): a STEMI on
   // such an ECG would be routed as routine, so the count is watched per database.
   out << "  read as ventricular pacing outside mimic_paced:    ";
@@ -721,6 +730,7 @@ StemiReport run_stemi(const StemiOptions& options) {
   report.data = options.data;
   report.readings.push_back({options.patient, {}});
   if (options.also_as) report.readings.push_back({*options.also_as, {}});
+  for (auto& reading : report.readings) reading.patient.chest_pain |= options.chest_pain;
   for (const auto& row : rows) {
     if (row.n_leads < 12) {
       report.skipped += row.dev_set ? 1 : 0;
@@ -780,7 +790,7 @@ void print_stemi(std::ostream& out, const StemiReport& report, bool verbose) {
     if (r.row.dev_set) dev.push_back(r);
   }
   if (!main.patient.empty()) {
-    out << "every record read " << main.patient.label() << " (--sex/--age)\n";
+    out << "every record read " << main.patient.label() << " (--sex/--age/--chest-pain)\n";
   }
   print_dev_report(out, dev, report.data, report.skipped, report.dev_seconds);
 

@@ -252,6 +252,7 @@ TEST_CASE("tally: per database and class from known findings", "[eval][stemi]") 
   const auto& bh = dbs[0];
   CHECK(bh.all.n == 6);
   CHECK(bh.all.critical == 2);
+  CHECK(bh.all.urgent == 2);
   CHECK(bh.all.stemi == 2);
   CHECK(bh.all.normal == 1);
   CHECK(bh.all.brugada == 1);
@@ -261,6 +262,8 @@ TEST_CASE("tally: per database and class from known findings", "[eval][stemi]") 
   CHECK(class_of(bh, "mimic_Brugada").spikes == 0);
   CHECK(class_of(bh, "mimic_Brugada").n == 2);
   CHECK(class_of(bh, "mimic_Brugada").critical == 1);
+  CHECK(class_of(bh, "mimic_Brugada").urgent == 1);
+  CHECK(class_of(bh, "normal").urgent == 1);
   CHECK(class_of(bh, "mimic_Brugada").brugada == 1);
   CHECK(class_of(bh, "other_abnormal").n == 2);
   CHECK(class_of(bh, "other_abnormal: Brugada syndrome, no basal pattern").critical == 1);
@@ -271,6 +274,7 @@ TEST_CASE("tally: per database and class from known findings", "[eval][stemi]") 
   CHECK(ludb.all.n == 3);
   CHECK(ludb.all.errors == 1);
   CHECK(ludb.all.equivalent == 1);
+  CHECK(ludb.all.urgent == 1);                // the unreadable record has no tier
   CHECK(class_of(ludb, "mimic_LVH").n == 2);  // a record counts in each of its classes
   CHECK(class_of(ludb, "acute_STEMI_anterior+lateral").normal == 1);
 
@@ -284,6 +288,16 @@ TEST_CASE("tally: per database and class from known findings", "[eval][stemi]") 
   CHECK(h.acute_n == 1);
   CHECK(h.acute_normal == 1);
   CHECK(h.acute_critical == 0);
+  CHECK(h.acute_at_once == 0);
+
+  // An acute STEMI read now: critical or urgent counts, routine does not.
+  records.push_back(record("ludb", "acute_STEMI_inferior", true, Category::abnormal, Tier::urgent));
+  records.push_back(record("ludb", "acute_STEMI_inferior", true, Category::stemi, Tier::critical));
+  records.push_back(record("ludb", "acute_STEMI_inferior", true, Category::abnormal));
+  const auto h2 = headline(records);
+  CHECK(h2.acute_n == 4);
+  CHECK(h2.acute_critical == 1);
+  CHECK(h2.acute_at_once == 2);
 }
 
 TEST_CASE("patient override: replaces only what it sets, and reaches the thresholds",
@@ -307,6 +321,15 @@ TEST_CASE("patient override: replaces only what it sets, and reaches the thresho
   CHECK(only_age.sex == triage::Sex::unknown);
   CHECK(only_age.age_years == 25);
   CHECK(PatientOverride{}.label() == "as shipped");
+
+  // Chest pain: set by the override, never cleared by one that does not set it.
+  auto pain = m40;
+  pain.chest_pain = true;
+  CHECK(pain.label() == "as M, 40 y, with chest pain");
+  CHECK(PatientOverride{{}, {}, true}.label() == "as shipped, with chest pain");
+  CHECK_FALSE(PatientOverride{{}, {}, true}.empty());
+  CHECK(apply_override(triage::PatientContext{}, pain).chest_pain);
+  CHECK_FALSE(apply_override(triage::PatientContext{}, m40).chest_pain);
   CHECK(apply_override(shipped, PatientOverride{}).age_years == 70);
 
   // The point of reading Brugada-HUCA "as a man of 40": the V2–V3 voltage threshold of the
@@ -414,4 +437,49 @@ TEST_CASE("run_injection: occlusion in young adults' baselines still raises crit
     // Twice the criterion with the territory's reciprocal depression: every one critical.
     CHECK(c.critical >= c.n - 1);
   }
+}
+
+TEST_CASE("run_stemi --chest-pain: an acute STEMI read abnormal goes from routine to urgent",
+          "[eval][stemi][data]") {
+  // LUDB 33 (acute anterior + lateral STEMI with LVH) is read abnormal: routine without chest
+  // pain, an urgent human read with it (triage/src/tier_policy.cpp). The option must reach every
+  // reading, the also-as one included.
+  const fs::path data = GC_ECG_DATA_DIR;
+  if (!fs::exists(data / "ludb" / "data" / "33.hea")) {
+    WARN("no LUDB at " GC_ECG_DATA_DIR " — skipped");
+    return;
+  }
+  StemiOptions options;
+  options.data = data;
+  options.only = "ludb/data/33.hea";
+  const auto without = run_stemi(options);
+  REQUIRE(without.readings.size() == 1);
+  REQUIRE(without.readings[0].records.size() == 1);
+  REQUIRE(without.readings[0].records[0].finding);
+  CHECK(without.readings[0].records[0].finding->tier == triage::Tier::routine);
+  CHECK(headline(without.readings[0].records).acute_at_once == 0);
+
+  options.chest_pain = true;
+  options.also_as = parse_patient_override("M,40");
+  const auto with = run_stemi(options);
+  REQUIRE(with.readings.size() == 2);
+  for (const auto& reading : with.readings) {
+    CHECK(reading.patient.chest_pain);
+    REQUIRE(reading.records.size() == 1);
+    REQUIRE(reading.records[0].finding);
+    CHECK(reading.records[0].finding->tier == triage::Tier::urgent);
+    const auto h = headline(reading.records);
+    CHECK(h.acute_n == 1);
+    CHECK(h.acute_at_once == 1);
+    CHECK(h.acute_normal == 0);
+  }
+  std::ostringstream out;
+  print_stemi(out, with, false);
+  CHECK(
+      out.str().find("every record read as shipped, with chest pain (--sex/--age/--chest-pain)") !=
+      std::string::npos);
+  CHECK(out.str().find("=== issue 12: every record read as M, 40 y, with chest pain ===") !=
+        std::string::npos);
+  CHECK(out.str().find("dev acute STEMI read now (critical or urgent tier):  100.0 % (1/1;") !=
+        std::string::npos);
 }

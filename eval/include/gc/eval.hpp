@@ -193,12 +193,15 @@ void print_qrs(std::ostream& out, const QrsReport& report, bool verbose);
 
 // Age and sex that replace what a record gives, each only when set ("read every record as a man
 // of 40"): issue 12 wants the Brugada-HUCA read both as shipped (no age/sex) and as its typical
-// patient, so that false alarms go because of the read, not an unknown-age policy.
+// patient, so that false alarms go because of the read, not an unknown-age policy. chest_pain
+// reads every record as if the cart had said "chest pain" (no record says it: the manifests do not
+// know), which is what decides the tier of an abnormal read with ischaemic ST-T changes.
 struct PatientOverride {
   std::optional<triage::Sex> sex;
   std::optional<int> age_years;
-  bool empty() const { return !sex && !age_years; }
-  std::string label() const;  // "as shipped", "as M, 40 y"
+  bool chest_pain = false;
+  bool empty() const { return !sex && !age_years && !chest_pain; }
+  std::string label() const;  // "as shipped", "as M, 40 y", "as M, 40 y, with chest pain"
 };
 triage::PatientContext apply_override(triage::PatientContext patient, const PatientOverride& o);
 // "M,40", "F", ",40", "U,25". Throws std::invalid_argument on anything else.
@@ -245,6 +248,7 @@ struct ClassTally {
   int critical = 0;    // tier critical
   int stemi = 0;       // category stemi
   int equivalent = 0;  // category stemi_equivalent
+  int urgent = 0;      // tier urgent: a human read now, no cath-lab pre-alert
   int normal = 0;      // category normal
   int brugada = 0;     // confounder "brugada" named
   int paced = 0;       // confounder "paced" named (read as ventricular pacing)
@@ -267,6 +271,7 @@ struct StemiHeadline {
   int spontaneous_n = 0, spontaneous_brugada = 0;  // Brugada-HUCA mimic_Brugada, read as brugada
   int dev_negative_n = 0, dev_negative_critical = 0;
   int acute_n = 0, acute_normal = 0, acute_critical = 0;
+  int acute_at_once = 0;  // tier critical or urgent: read by a human now, not in the routine queue
 };
 StemiHeadline headline(std::span<const StemiRecord> records);
 
@@ -275,6 +280,7 @@ struct StemiOptions {
   std::optional<std::string> only;         // substring of relative_path
   PatientOverride patient;                 // replaces every record's age/sex
   std::optional<PatientOverride> also_as;  // a second reading of every record
+  bool chest_pain = false;                 // every reading (main and also_as) with chest pain
 };
 
 struct StemiReading {
