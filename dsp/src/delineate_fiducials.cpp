@@ -239,8 +239,13 @@ Fiducials delineate(const std::vector<std::span<const float>>& leads, double fs,
         if (s[static_cast<std::size_t>(k)] > s[static_cast<std::size_t>(kmax)]) kmax = k;
         if (s[static_cast<std::size_t>(k)] < s[static_cast<std::size_t>(kmin)]) kmin = k;
       }
-      const double pmax = s[static_cast<std::size_t>(kmax)] - iso;
-      const double pmin = iso - s[static_cast<std::size_t>(kmin)];
+      // A lobe's extremum at the start of the search (J + 60 ms, within the smoothing width) is
+      // the ST segment still sloping out of the QRS — depressed or elevated ST on its way to the
+      // T wave —, not a T peak: it has no lobe there (QTDB sele0609: a lead's ST depression of
+      // 0.2 mV outweighed the other lead's T wave, so only the ST voted and the T end came 85 ms
+      // early). two_lobes below does the same at the far end.
+      const double pmax = kmax > t_lo + hs ? s[static_cast<std::size_t>(kmax)] - iso : 0.0;
+      const double pmin = kmin > t_lo + hs ? iso - s[static_cast<std::size_t>(kmin)] : 0.0;
       // A T wave with two lobes — ST depression then an upright T, an upright T then a negative
       // terminal part, the biphasic T of ischaemia — ends after its later lobe, whichever is
       // larger: the end of repolarisation is where the last lobe returns to baseline (QTDB

@@ -259,6 +259,48 @@ TEST_CASE("analyze: fast rate measures ST at J+40 ms", "[analyze]") {
   for (const auto& m : a.per_lead) CHECK(m.st_late_offset_ms == 40);
 }
 
+// The T end rule "an extremum at the start of the T search is the ST sloping out of the QRS, not
+// a T peak" (delineate_fiducials.cpp): a 2-lead record at 250 Hz (QTDB's layout) whose lead II has
+// 0.3 mV of ST depression at J recovering to baseline by 200 ms and no T wave, while V5 has a
+// 0.12 mV T wave ending at 360 ms. Read as a T, the depression would outweigh V5's T (only T waves
+// ≥ half the largest vote) and end the "T" where it recovers, 160 ms early.
+TEST_CASE("analyze: ST depression recovering after J is not read as the T wave",
+          "[analyze][t_end]") {
+  const double fs = 250, hr_bpm = 60, seconds = 10;
+  SignalBlock b;
+  b.sample_rate_hz = fs;
+  b.lead_names = {"II", "V5"};
+  const auto n = static_cast<std::size_t>(seconds * fs);
+  std::vector<std::int64_t> rs;
+  for (double t = 0.5; t < seconds - 0.5; t += 60.0 / hr_bpm) rs.push_back(std::llround(t * fs));
+  for (int l = 0; l < 2; ++l) {
+    std::vector<float> x(n, 0.f);
+    for (const auto r0 : rs) {
+      for (auto k = r0 - static_cast<std::int64_t>(0.3 * fs);
+           k < r0 + static_cast<std::int64_t>(0.6 * fs); ++k) {
+        const double t = static_cast<double>(k - r0) / fs;
+        const double scale = l == 0 ? 1.0 : 0.6;
+        double v = hann(t, -0.200, -0.110, 100 * scale) + hann(t, kOnset, -0.010, -150 * scale) +
+                   hann(t, -0.022, 0.022, 1300 * scale) + hann(t, 0.010, kJ, -350 * scale);
+        if (l == 0) {
+          v += -300.0 * rise(t, 0.027, kJ) * (1.0 - rise(t, kJ, 0.200));  // ST depression, no T
+        } else {
+          v += hann(t, 0.140, kTEnd, 120);  // a low T wave
+        }
+        x[static_cast<std::size_t>(k)] += static_cast<float>(v);
+      }
+    }
+    b.samples_uv.push_back(std::move(x));
+  }
+  const auto a = analyze(b);
+  REQUIRE(a.median.t_end_samples);
+  const double t_end_ms =
+      static_cast<double>(*a.median.t_end_samples - a.median.r_index_samples) * 1000.0 / fs;
+  CHECK(t_end_ms == Approx(kTEnd * 1000).margin(24.0));
+  REQUIRE(a.global.qt_ms);
+  CHECK(*a.global.qt_ms == Approx((kTEnd - kOnset) * 1000).margin(24.0));
+}
+
 TEST_CASE("analyze: quality flags flat and saturated leads", "[analyze][quality]") {
   auto s = synth_record(500, 10.0, 70.0, 12);
   std::fill(s.block.samples_uv[7].begin(), s.block.samples_uv[7].end(), 0.f);  // V2 off
