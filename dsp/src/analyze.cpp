@@ -584,6 +584,11 @@ Analysis analyze_recorded(const SignalBlock& block, const AnalysisOptions& optio
       t_end_uncertain = true;
       problem(nl, "t_end_uncertain",
               "T end differs by " + fmt(*t, 0) + " ms between the limb and the chest leads: QT not measured");
+      // A T end the analysis doubts is not reported anywhere — not on the median beat (the
+      // station would draw it), not on the beats of its shape (below) — only used inside, where
+      // something must stand between one beat and the next (the TP knots above, the per-beat
+      // search windows).
+      a.median.t_end_samples.reset();
     }
 
     // --- 6. Per-beat fiducials from local templates (±K dominant beats). --------------------
@@ -651,7 +656,7 @@ Analysis analyze_recorded(const SignalBlock& block, const AnalysisOptions& optio
       };
       a.beats[i].qrs_onset_sample = map(bf.qrs_onset);
       a.beats[i].qrs_offset_sample = map(bf.qrs_offset);
-      a.beats[i].t_end_sample = map(bf.t_end);
+      if (!t_end_uncertain) a.beats[i].t_end_sample = map(bf.t_end);
     }
 
     // Beats outside the clean dominant set (premature or noisy sinus beats, ectopics): delineated
@@ -680,7 +685,9 @@ Analysis analyze_recorded(const SignalBlock& block, const AnalysisOptions& optio
       };
       a.beats[i].qrs_onset_sample = map(bf.qrs_onset);
       a.beats[i].qrs_offset_sample = map(bf.qrs_offset);
-      a.beats[i].t_end_sample = map(bf.t_end);
+      // A beat of another shape was delineated on its own; one of the median's shape shares its
+      // doubted T end.
+      if (!(t_end_uncertain && same_shape)) a.beats[i].t_end_sample = map(bf.t_end);
     }
   }
 

@@ -157,6 +157,17 @@ void print_stats(std::ostream& out, const std::string& name, const DelineationSt
       out << "  95 % CI over records " << 100.0 * ci.lo << "–" << 100.0 * ci.hi << " %";
     }
     out << "\n";
+    // Beats whose fiducial analyze did not report (none found, or doubted: a T end the lead
+    // groups disagree on is not reported). The share above leaves them out; this one counts
+    // each of them as a gross error, so neither figure hides them.
+    if (e.missing > 0) {
+      const auto with = g.above + e.missing, of = g.measured + e.missing;
+      out << "  " << std::setw(11) << ""
+          << " not reported for " << e.missing
+          << " beats; counting them as off by more: " << std::setw(5)
+          << 100.0 * static_cast<double>(with) / static_cast<double>(of) << " % (" << with << "/"
+          << of << ")\n";
+    }
   };
   row("QRS onset", s.onset);
   tails(s.onset, kGrossOnsetMs);

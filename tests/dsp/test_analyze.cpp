@@ -616,6 +616,18 @@ TEST_CASE("analyze: fiducial agreement — real records whose views disagree", "
     CHECK_FALSE(has_problem(a, "j_point_uncertain"));
     CHECK_FALSE(a.global.qt_ms);
     CHECK_FALSE(a.global.qtc_ms);
+    // The doubted T end is reported nowhere: not on the median beat, not on the beats whose
+    // T end came from it; the J points stay.
+    CHECK_FALSE(a.median.t_end_samples);
+    REQUIRE(a.median.qrs_offset_samples);
+    int dominant = 0;
+    for (const auto& b : a.beats) {
+      if (!b.dominant) continue;
+      ++dominant;
+      CHECK_FALSE(b.t_end_sample);
+      CHECK(b.qrs_offset_sample);
+    }
+    CHECK(dominant > 0);
   } else {
     WARN("LUDB not available under " << data.string());
   }

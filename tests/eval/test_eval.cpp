@@ -187,6 +187,18 @@ TEST_CASE("print_delineation prints the gross-error share and p95 per fiducial",
   print_delineation(out2, report2, false);
   CHECK(out2.str().find("|error| > 80 ms in  50.0 % of beats (2/4)  p95 |error|  100.0 ms  95 % CI "
                         "over records 0.0–100.0 %") != std::string::npos);
+  CHECK(out2.str().find("not reported") == std::string::npos);  // nothing missing, no line
+
+  // T ends analyze did not report: the share of reported beats, then the share counting each
+  // unreported beat as a gross error.
+  two.t_end.missing = 2;
+  DelineationReport report3;
+  report3.databases.push_back({"ludb", two});
+  std::ostringstream out3;
+  print_delineation(out3, report3, false);
+  CHECK(out3.str().find("|error| > 80 ms in  50.0 % of beats (2/4)") != std::string::npos);
+  CHECK(out3.str().find("not reported for 2 beats; counting them as off by more:  66.7 % (4/6)") !=
+        std::string::npos);
 }
 
 TEST_CASE("print_injection: each cell's critical share with its Wilson interval",

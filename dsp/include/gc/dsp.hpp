@@ -39,7 +39,7 @@ struct Beat {
   std::int64_t r_sample = 0;
   std::optional<std::int64_t> qrs_onset_sample;
   std::optional<std::int64_t> qrs_offset_sample;  // J point
-  std::optional<std::int64_t> t_end_sample;
+  std::optional<std::int64_t> t_end_sample;  // nullopt for the median's shape when t_end_uncertain
   bool dominant = false;  // used to build the median beat
   bool noisy = false;
 };
@@ -51,7 +51,7 @@ struct MedianBeat {
   std::optional<std::int64_t> p_onset_samples;
   std::optional<std::int64_t> qrs_onset_samples;
   std::optional<std::int64_t> qrs_offset_samples;  // J point
-  std::optional<std::int64_t> t_end_samples;
+  std::optional<std::int64_t> t_end_samples;       // nullopt when t_end_uncertain (QT not measured)
   int n_beats_used = 0;
   std::vector<std::vector<float>> samples_uv;
   // How well the J point and T end agree between independent views of the same beat (issue 12
