@@ -1,6 +1,7 @@
 // Hostile load: 5,000 idle connections held open against a TLS server while a well-behaved cart
 // streams; garbage and truncated frames. Each idle connection must be closed at the handshake
-// deadline, memory must stay bounded, and the cart must lose nothing with ack p99 < 100 ms.
+// deadline, memory must stay bounded, and the cart must lose nothing with ack p99 < 100 ms
+// (400 ms under AddressSanitizer; see kAckP99LimitMs).
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -25,6 +26,18 @@ using namespace gc::test;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+// The cart's ack p99 while 5,000 idle connections wait: 100 ms is the promise, measured in the
+// Release build. Under AddressSanitizer (the CI's second pass, which checks memory safety, not
+// latency) every handshake and allocation runs several times slower on the same two cores, next
+// to another test: p99 220 ms was seen there once (2026-12-05). The bound there is 400 ms, still
+// a fifth of the 2 s handshake deadline: the cart is served during the flood, not starved until
+// the idle connections are closed.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr double kAckP99LimitMs = 400;
+#else
+constexpr double kAckP99LimitMs = 100;
+#endif
 
 double rss_mib() {
   std::ifstream in("/proc/self/status");
@@ -178,7 +191,7 @@ TEST_CASE("five thousand idle connections: closed at the handshake deadline, mem
   CHECK(result.complete);
   CHECK(result.chunks_acked == result.chunks);
   CHECK(result.reconnects == 0);
-  CHECK(result.ack_latency_p99_ms < 100);
+  CHECK(result.ack_latency_p99_ms < kAckP99LimitMs);
   const auto state = server.store().find_study(device.device_id, "steady-1");
   REQUIRE(state);
   CHECK(state->complete);
