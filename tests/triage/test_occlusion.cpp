@@ -265,6 +265,18 @@ TEST_CASE("normal means normal: what is outside normal limits is named", "[triag
   f = evaluate(q, patient(Sex::female, 50));
   CHECK(f.category == Category::abnormal);
   CHECK(codes(f).count("qtc_out_of_range"));
+
+  // A QT the analysis could not measure (T end doubted) is named, not passed as normal.
+  auto unmeasured = normal_ecg();
+  unmeasured.global.qt_ms.reset();
+  unmeasured.global.qtc_ms.reset();
+  f = evaluate(unmeasured, patient(Sex::male, 50));
+  CHECK(f.category == Category::abnormal);
+  CHECK(f.tier == Tier::routine);
+  CHECK(codes(f).count("qt_not_measured"));
+  CHECK_FALSE(codes(f).count("NORM"));
+  CHECK(contains(f.explanation_en, "QT not measured (T end uncertain): measure QT by hand"));
+  CHECK(contains(f.explanation_zh, "QT 未能测量"));
 }
 
 TEST_CASE("pacing not assessable at a low sample rate is stated in the read", "[triage][pacing]") {

@@ -64,6 +64,8 @@ std::vector<Evidence> outside_normal_limits(const LeadTable& table, const dsp::A
   }
   if (const auto& qtc = analysis.global.qtc_ms; qtc && (*qtc < kQtcLowMs || *qtc > kQtcHighMs)) {
     out.push_back({"qtc_out_of_range", {}, *qtc});
+  } else if (!qtc) {
+    out.push_back({"qt_not_measured", {}, 0});
   }
   return out;
 }

@@ -14,7 +14,12 @@
 //     (AHA/ACCF/HRS 2009 recommendations, part VI);
 //   - QRS ≥ 120 ms (clearly, given the sampling) or QTc outside 340–470 ms (AHA/ACCF/HRS 2009,
 //     part IV: QTc ≥ 470 ms women / 450 ms men prolonged, < 340 ms short; the upper limit used
-//     is the women's, so that no man with 450–470 ms is called abnormal on QTc alone).
+//     is the women's, so that no man with 450–470 ms is called abnormal on QTc alone);
+//   - QTc not measured (the analysis doubts the T end — its limb and chest leads end the T more
+//     than 100 ms apart — or found none): `normal` vouches that QTc lies within the limits above,
+//     and an unmeasured QT cannot; the reader measures it by hand (a long QT — congenital, drug-
+//     induced, hypokalaemia — is the finding an automatic `normal` would hide). Project rule, no
+//     published threshold: it only names what was not measured.
 #pragma once
 
 #include <optional>

@@ -66,6 +66,7 @@ const std::vector<StatementText> kTable = {
     {"wide_qrs", "greenchannel", K::ms, "QRS duration {value}", "QRS 时限 {value}"},
     {"short_qrs", "greenchannel", K::ms, "QRS duration {value} below the physiological range: delineation doubtful", "QRS 时限 {value} 低于生理范围：测量可疑"},
     {"qtc_out_of_range", "greenchannel", K::ms, "QTc {value} outside 340–470 ms", "QTc {value} 超出 340–470 ms"},
+    {"qt_not_measured", "greenchannel", K::none, "QT not measured (T end uncertain): measure QT by hand", "QT 未能测量（T 波终点不确定）：请人工测量 QT"},
     {"chest_pain_human_read", "greenchannel", K::none, "chest pain with findings that need a human read: urgent human read", "胸痛伴需人工判读的改变：需紧急人工判读"},
     {"chest_pain_ischaemia", "greenchannel", K::none, "chest pain with ST-T changes of acute ischaemia {leads} below the STEMI criteria: urgent human read", "胸痛伴 {leads} 急性缺血性 ST-T 改变，未达 STEMI 标准：需紧急人工判读"},
     {"poor_quality", "greenchannel", K::none, "poor ECG quality: repeat the ECG", "心电图质量差：请重新记录"},
