@@ -76,7 +76,10 @@ int eval_delineation(int argc, char** argv) {
            "cardiologist's annotation (.q2c), that annotator is scored against the first\n"
            "the same way, with this detector on the same beats, as the human reference.\n"
            "Below each fiducial: the share of measured beats with |error| > 40 ms (QRS onset,\n"
-           "QRS offset) or > 80 ms (T end), and the 95th percentile of |error|.\n";
+           "QRS offset) or > 80 ms (T end), and the 95th percentile of |error|. LUDB's T\n"
+           "end is also scored against the latest T end a second lead confirms within 40 ms\n"
+           "(a diagnostic: one lead's T end annotated far after the others decides the\n"
+           "latest-lead reference alone).\n";
     return 0;
   }
   const auto report = eval::run_delineation({args.data, args.db, args.only});

@@ -77,7 +77,7 @@ std::vector<AnnotatedBeat> ludb_beats(const fs::path& hea, double sample_rate_hz
         return std::llabs(b.peak - w.peak) <= tol;
       });
       if (it == beats.end()) {
-        beats.push_back({w.peak, w.on, w.off, std::nullopt});
+        beats.push_back({w.peak, w.on, w.off, std::nullopt, std::nullopt});
         continue;
       }
       if (w.on && (!it->qrs_onset || *w.on < *it->qrs_onset)) it->qrs_onset = w.on;
@@ -87,15 +87,29 @@ std::vector<AnnotatedBeat> ludb_beats(const fs::path& hea, double sample_rate_hz
   std::sort(beats.begin(), beats.end(),
             [](const auto& x, const auto& y) { return x.peak < y.peak; });
   // T ends: each lead's T wave belongs to the last beat before its peak.
+  std::vector<std::vector<I64>> lead_t_ends(beats.size());
   for (const auto& lead : per_lead) {
     for (const auto& w : lead) {
       if (w.symbol != 't' || !w.off) continue;
-      AnnotatedBeat* owner = nullptr;
-      for (auto& b : beats) {
-        if (b.peak < w.peak) owner = &b;
+      std::size_t owner = beats.size();
+      for (std::size_t k = 0; k < beats.size(); ++k) {
+        if (beats[k].peak < w.peak) owner = k;
       }
-      if (!owner) continue;
-      if (!owner->t_end || *w.off > *owner->t_end) owner->t_end = w.off;
+      if (owner == beats.size()) continue;
+      lead_t_ends[owner].push_back(*w.off);
+    }
+  }
+  const auto confirm = static_cast<I64>(std::llround(kConfirmingLeadMs / 1000.0 * sample_rate_hz));
+  for (std::size_t k = 0; k < beats.size(); ++k) {
+    auto& ends = lead_t_ends[k];
+    if (ends.empty()) continue;
+    std::sort(ends.begin(), ends.end());
+    beats[k].t_end = ends.back();
+    for (std::size_t i = ends.size(); i-- > 1;) {
+      if (ends[i] - ends[i - 1] <= confirm) {
+        beats[k].t_end_confirmed = ends[i];
+        break;
+      }
     }
   }
   return beats;
@@ -144,6 +158,8 @@ void score(const std::vector<AnnotatedBeat>& ann, const dsp::Analysis& a, Deline
     st.onset.add(b.qrs_onset, d->qrs_onset_sample, a.sample_rate_hz);
     st.offset.add(b.qrs_offset, d->qrs_offset_sample, a.sample_rate_hz);
     st.t_end.add(b.t_end, d->t_end_sample, a.sample_rate_hz);
+    if (b.t_end_confirmed)
+      st.t_end_confirmed.add(b.t_end_confirmed, d->t_end_sample, a.sample_rate_hz);
   }
 }
 

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "gc/eval.hpp"
@@ -43,6 +44,14 @@ const ClassTally& class_of(const DatabaseTally& d, const std::string& cls) {
   }
   FAIL("no class " << cls << " in " << d.source);
   throw std::logic_error("unreachable");
+}
+
+// The dev data directory when `relative` exists under it; otherwise the test warns and skips.
+std::optional<fs::path> dev_data_with(const fs::path& relative) {
+  const fs::path data = GC_ECG_DATA_DIR;
+  if (fs::exists(data / relative)) return data;
+  WARN("no " << relative.string() << " under " GC_ECG_DATA_DIR " — skipped");
+  return std::nullopt;
 }
 
 }  // namespace
@@ -199,6 +208,38 @@ TEST_CASE("print_delineation prints the gross-error share and p95 per fiducial",
   CHECK(out3.str().find("|error| > 80 ms in  50.0 % of beats (2/4)") != std::string::npos);
   CHECK(out3.str().find("not reported for 2 beats; counting them as off by more:  66.7 % (4/6)") !=
         std::string::npos);
+  CHECK(out3.str().find("a second lead confirms") == std::string::npos);  // no LUDB reference
+
+  // LUDB beats scored against the latest T end a second lead confirms: its own line.
+  two.t_end_confirmed.err_ms = {100, 10, 0, 0};
+  DelineationReport report4;
+  report4.databases.push_back({"ludb", two});
+  std::ostringstream out4;
+  print_delineation(out4, report4, false);
+  CHECK(
+      out4.str().find("LUDB beats against the latest T end a second lead confirms (within 40 ms): "
+                      "> 80 ms in  25.0 % (1/4)") != std::string::npos);
+}
+
+TEST_CASE("run_delineation: LUDB 29's T-end tail is one lead's late annotation",
+          "[eval][delineation][data]") {
+  const auto data = dev_data_with("ludb/data/29.hea");
+  if (!data) return;
+  DelineationOptions options;
+  options.data = *data;
+  options.db = "ludb";
+  options.only = "29";
+  const auto report = run_delineation(options);
+  REQUIRE(report.databases.size() == 1);
+  const auto& s = report.databases[0].stats;
+  REQUIRE(s.records == 1);
+  // Lead II's T end is annotated ~150 ms after every other lead's, on a lead with almost no T
+  // wave: against the latest lead most beats are gross errors, against the latest T end that a
+  // second lead confirms none is.
+  REQUIRE(s.t_end.err_ms.size() >= 6);
+  CHECK(s.t_end_confirmed.err_ms.size() == s.t_end.err_ms.size());
+  CHECK(gross_errors(s.t_end.err_ms, kGrossTEndMs).above >= 5);
+  CHECK(gross_errors(s.t_end_confirmed.err_ms, kGrossTEndMs).above == 0);
 }
 
 TEST_CASE("print_injection: each cell's critical share with its Wilson interval",
@@ -456,13 +497,10 @@ TEST_CASE("run_stemi --chest-pain: an acute STEMI read abnormal goes from routin
   // LUDB 33 (acute anterior + lateral STEMI with LVH) is read abnormal: routine without chest
   // pain, an urgent human read with it (triage/src/tier_policy.cpp). The option must reach every
   // reading, the also-as one included.
-  const fs::path data = GC_ECG_DATA_DIR;
-  if (!fs::exists(data / "ludb" / "data" / "33.hea")) {
-    WARN("no LUDB at " GC_ECG_DATA_DIR " — skipped");
-    return;
-  }
+  const auto data = dev_data_with("ludb/data/33.hea");
+  if (!data) return;
   StemiOptions options;
-  options.data = data;
+  options.data = *data;
   options.only = "ludb/data/33.hea";
   const auto without = run_stemi(options);
   REQUIRE(without.readings.size() == 1);

@@ -87,6 +87,9 @@ struct ErrStats {
 
 struct DelineationStats {
   ErrStats onset, offset, t_end;
+  // LUDB beats against the latest T end another lead confirms (a diagnostic; see
+  // AnnotatedBeat::t_end_confirmed): empty for QTDB.
+  ErrStats t_end_confirmed;
   int annotated = 0, unmatched = 0, records = 0, failed = 0;
   void merge(const DelineationStats& other);
 };
