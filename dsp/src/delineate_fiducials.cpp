@@ -10,6 +10,12 @@ namespace {
 
 using I64 = std::int64_t;
 constexpr double kMinTVoteUv = 30;  // a lead votes on the T end only with a T (lobe) of this size
+// A lead has a clear QRS when its steepest QRS slope reaches this share of the strongest lead's.
+constexpr double kClearQrsSlopeFraction = 0.2;
+// A terminal deflection (below) is steep for at least this long — a noise spike is one or two
+// samples — and has ended when its slope falls below this share of its own steepest slope.
+constexpr double kDeflectionMinS = 0.008;
+constexpr double kDeflectionSettleFraction = 0.2;
 
 I64 clampi(I64 v, I64 lo, I64 hi) { return std::max(lo, std::min(hi, v)); }
 
@@ -80,6 +86,38 @@ std::optional<I64> walk_below(const std::vector<float>& v, I64 from, I64 limit, 
   }
   if (run > 0 && accept_partial) return start;  // reached the search limit while already below threshold
   return std::nullopt;
+}
+
+// A lead's terminal QRS deflection after the spatial J point `j`: the R′ of right bundle-branch
+// block in V1, a late slurred S. Within (j, look_hi] the lead's slope `d` climbs again to a clear
+// QRS's steepness — ≥ kClearQrsSlopeFraction of the lead's own QRS peak slope above its baseline
+// activity `dn`, and of the strongest lead's — and stays there ≥ kDeflectionMinS. The QRS is not
+// over: the lead ends where that deflection settles (below kDeflectionSettleFraction of its
+// steepest slope, and below `settle_thr`, for `persist` samples), by `limit`. Nothing when there
+// is no such deflection or it has not settled by then. QTDB sel232 (RBBB): V1's R′ ran on to 60 ms
+// past the spatial J, V1 never settled within the per-lead extension and did not vote, J came
+// 41 ms early at the top of the R′, QRS read 76 ms and the R′ as a Brugada coved ST. ST and T
+// slopes are far below these shares, so a lead merging into its ST-T has no such deflection.
+std::optional<I64> terminal_deflection_end(const std::vector<float>& d, I64 j, I64 look_hi,
+                                           I64 limit, double dn, double lead_peak, double strongest,
+                                           double settle_thr, I64 persist, double fs) {
+  if (j + 1 > look_hi) return std::nullopt;
+  I64 km = j + 1;
+  for (I64 k = km + 1; k <= look_hi; ++k) {
+    if (d[static_cast<std::size_t>(k)] > d[static_cast<std::size_t>(km)]) km = k;
+  }
+  const double steep =
+      std::max(dn + kClearQrsSlopeFraction * (lead_peak - dn), kClearQrsSlopeFraction * strongest);
+  const double dk = d[static_cast<std::size_t>(km)];
+  if (!(dk > steep)) return std::nullopt;
+  I64 lo = km, hi = km;
+  while (lo - 1 > j && d[static_cast<std::size_t>(lo - 1)] > steep) --lo;
+  while (hi + 1 <= limit && d[static_cast<std::size_t>(hi + 1)] > steep) ++hi;
+  if (hi - lo + 1 < std::max<I64>(2, static_cast<I64>(std::llround(kDeflectionMinS * fs))))
+    return std::nullopt;
+  return walk_below(d, km, limit, +1, std::max(settle_thr, kDeflectionSettleFraction * dk), persist,
+                    0, 0,
+                    /*accept_partial=*/false);
 }
 
 }  // namespace
@@ -171,10 +209,11 @@ Fiducials delineate(const std::vector<std::span<const float>>& leads, double fs,
     const double strongest = *std::max_element(peak.begin(), peak.end());
     const I64 ext_on = std::max(on_lo, *sp_on - S(prm.lead_extend_on_s));
     const I64 ext_off = std::min(off_hi, *sp_off + S(prm.lead_extend_off_s));
+    const I64 late_off = std::min(off_hi, *sp_off + S(prm.lead_late_deflection_s));
     for (std::size_t l = 0; l < leads.size(); ++l) {
-      if (peak[l] < 0.2 * strongest) continue;
+      if (peak[l] < kClearQrsSlopeFraction * strongest) continue;
       const auto& x = leads[l];
-      for (I64 k = std::max(h, b_lo); k <= std::min(L - h - 1, ext_off); ++k) {
+      for (I64 k = std::max(h, b_lo); k <= std::min(L - h - 1, late_off); ++k) {
         d[static_cast<std::size_t>(k)] = std::fabs(x[k + h] - x[k - h]);
       }
       double dn = 0;
@@ -183,8 +222,15 @@ Fiducials delineate(const std::vector<std::span<const float>>& leads, double fs,
       const auto o = walk_below(d, peak_at[l], ext_on, -1, dn + prm.lead_onset_fraction * (peak[l] - dn), persist);
       // A lead that has not settled by the limit (fragmented, noisy, or merging into its ST-T)
       // has no QRS end of its own to offer: it does not vote, rather than voting the limit.
-      const auto e = walk_below(d, peak_at[l], ext_off, +1, dn + prm.lead_offset_fraction * (peak[l] - dn), persist,
-                                0, 0, /*accept_partial=*/false);
+      const double off_thr = dn + prm.lead_offset_fraction * (peak[l] - dn);
+      auto e =
+          walk_below(d, peak_at[l], ext_off, +1, off_thr, persist, 0, 0, /*accept_partial=*/false);
+      // ... unless it moves again, as steeply as a QRS, after the spatial J: then it ends later.
+      if (const auto late = terminal_deflection_end(d, *sp_off, ext_off, late_off, dn, peak[l],
+                                                    strongest, off_thr, persist, fs);
+          late && (!e || *late > *e)) {
+        e = late;
+      }
       if (o) ons.push_back(*o);
       if (e) offs.push_back(*e);
     }

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <numbers>
 #include <random>
@@ -259,6 +260,40 @@ TEST_CASE("analyze: fast rate measures ST at J+40 ms", "[analyze]") {
   for (const auto& m : a.per_lead) CHECK(m.st_late_offset_ms == 40);
 }
 
+namespace {
+
+// A 10 s, 60 bpm, 250 Hz record (QTDB's layout) of the named leads, every beat drawn by
+// `beat(lead index, seconds from R)` in µV over R − 0.3 s … R + 0.6 s.
+SignalBlock record_of_beats(std::vector<std::string> lead_names,
+                            const std::function<double(int, double)>& beat) {
+  const double fs = 250, hr_bpm = 60, seconds = 10;
+  SignalBlock b;
+  b.sample_rate_hz = fs;
+  b.lead_names = std::move(lead_names);
+  const auto n = static_cast<std::size_t>(seconds * fs);
+  std::vector<std::int64_t> rs;
+  for (double t = 0.5; t < seconds - 0.5; t += 60.0 / hr_bpm) rs.push_back(std::llround(t * fs));
+  for (int l = 0; l < static_cast<int>(b.lead_names.size()); ++l) {
+    std::vector<float> x(n, 0.f);
+    for (const auto r0 : rs) {
+      for (auto k = r0 - static_cast<std::int64_t>(0.3 * fs);
+           k < r0 + static_cast<std::int64_t>(0.6 * fs); ++k) {
+        x[static_cast<std::size_t>(k)] +=
+            static_cast<float>(beat(l, static_cast<double>(k - r0) / fs));
+      }
+    }
+    b.samples_uv.push_back(std::move(x));
+  }
+  return b;
+}
+
+// A median-beat fiducial in ms after its R.
+double ms_after_r(const gc::dsp::Analysis& a, std::int64_t sample) {
+  return static_cast<double>(sample - a.median.r_index_samples) * 1000.0 / a.sample_rate_hz;
+}
+
+}  // namespace
+
 // The T end rule "an extremum at the start of the T search is the ST sloping out of the QRS, not
 // a T peak" (delineate_fiducials.cpp): a 2-lead record at 250 Hz (QTDB's layout) whose lead II has
 // 0.3 mV of ST depression at J recovering to baseline by 200 ms and no T wave, while V5 has a
@@ -266,39 +301,45 @@ TEST_CASE("analyze: fast rate measures ST at J+40 ms", "[analyze]") {
 // ≥ half the largest vote) and end the "T" where it recovers, 160 ms early.
 TEST_CASE("analyze: ST depression recovering after J is not read as the T wave",
           "[analyze][t_end]") {
-  const double fs = 250, hr_bpm = 60, seconds = 10;
-  SignalBlock b;
-  b.sample_rate_hz = fs;
-  b.lead_names = {"II", "V5"};
-  const auto n = static_cast<std::size_t>(seconds * fs);
-  std::vector<std::int64_t> rs;
-  for (double t = 0.5; t < seconds - 0.5; t += 60.0 / hr_bpm) rs.push_back(std::llround(t * fs));
-  for (int l = 0; l < 2; ++l) {
-    std::vector<float> x(n, 0.f);
-    for (const auto r0 : rs) {
-      for (auto k = r0 - static_cast<std::int64_t>(0.3 * fs);
-           k < r0 + static_cast<std::int64_t>(0.6 * fs); ++k) {
-        const double t = static_cast<double>(k - r0) / fs;
-        const double scale = l == 0 ? 1.0 : 0.6;
-        double v = hann(t, -0.200, -0.110, 100 * scale) + hann(t, kOnset, -0.010, -150 * scale) +
-                   hann(t, -0.022, 0.022, 1300 * scale) + hann(t, 0.010, kJ, -350 * scale);
-        if (l == 0) {
-          v += -300.0 * rise(t, 0.027, kJ) * (1.0 - rise(t, kJ, 0.200));  // ST depression, no T
-        } else {
-          v += hann(t, 0.140, kTEnd, 120);  // a low T wave
-        }
-        x[static_cast<std::size_t>(k)] += static_cast<float>(v);
-      }
+  const auto b = record_of_beats({"II", "V5"}, [](int l, double t) {
+    const double scale = l == 0 ? 1.0 : 0.6;
+    double v = hann(t, -0.200, -0.110, 100 * scale) + hann(t, kOnset, -0.010, -150 * scale) +
+               hann(t, -0.022, 0.022, 1300 * scale) + hann(t, 0.010, kJ, -350 * scale);
+    if (l == 0) {
+      v += -300.0 * rise(t, 0.027, kJ) * (1.0 - rise(t, kJ, 0.200));  // ST depression, no T
+    } else {
+      v += hann(t, 0.140, kTEnd, 120);  // a low T wave
     }
-    b.samples_uv.push_back(std::move(x));
-  }
+    return v;
+  });
   const auto a = analyze(b);
   REQUIRE(a.median.t_end_samples);
-  const double t_end_ms =
-      static_cast<double>(*a.median.t_end_samples - a.median.r_index_samples) * 1000.0 / fs;
-  CHECK(t_end_ms == Approx(kTEnd * 1000).margin(24.0));
+  CHECK(ms_after_r(a, *a.median.t_end_samples) == Approx(kTEnd * 1000).margin(24.0));
   REQUIRE(a.global.qt_ms);
   CHECK(*a.global.qt_ms == Approx((kTEnd - kOnset) * 1000).margin(24.0));
+}
+
+// Right bundle-branch block: V1's terminal R′ rises after a pause in which every lead is quiet,
+// less steeply than the spatial re-arm threshold, and runs on past the per-lead extension. It is
+// QRS: the J point is where the R′ ends (QTDB sel232 was read as a 76 ms QRS with a Brugada ST).
+TEST_CASE("analyze: a terminal R' keeps the QRS open until it ends", "[analyze][j_point]") {
+  constexpr double kRPrimeEnd = 0.124;
+  const auto b = record_of_beats({"II", "V1"}, [](int l, double t) {
+    double v = hann(t, -0.200, -0.110, 100);  // P
+    if (l == 0) {
+      v += hann(t, kOnset, -0.010, -150) + hann(t, -0.022, 0.022, 1300) +
+           hann(t, 0.010, 0.040, -350) + hann(t, 0.140, kTEnd, 300);
+    } else {
+      v += hann(t, -0.010, 0.030, -500) + hann(t, 0.060, kRPrimeEnd, 500) +  // S, then R′
+           hann(t, 0.160, kTEnd, -150);
+    }
+    return v;
+  });
+  const auto a = analyze(b);
+  REQUIRE(a.median.qrs_offset_samples);
+  CHECK(ms_after_r(a, *a.median.qrs_offset_samples) == Approx(kRPrimeEnd * 1000).margin(20.0));
+  REQUIRE(a.global.qrs_duration_ms);
+  CHECK(*a.global.qrs_duration_ms >= 140);
 }
 
 TEST_CASE("analyze: quality flags flat and saturated leads", "[analyze][quality]") {
@@ -596,15 +637,28 @@ TEST_CASE("analyze: fiducial agreement — real records whose views disagree", "
     return std::any_of(a.quality.problems.begin(), a.quality.problems.end(),
                        [&](const gc::dsp::QualityProblem& p) { return p.kind == kind; });
   };
-  // QTDB sel232: the J point of half its beats is > 40 ms from the cardiologist's; lead 1 alone
-  // and lead 2 alone place it 72 ms apart on a narrow QRS.
-  if (std::filesystem::exists(data / "qtdb" / "sel232.hea")) {
-    const auto a = analyze(block_from_wfdb(data / "qtdb" / "sel232.hea"));
+  // PTB-XL 00195: the limb and the chest leads alone place the J point 52 ms apart on a narrow
+  // QRS.
+  const auto ptbxl_195 = data / "ptbxl" / "records500" / "00000" / "00195_hr.hea";
+  if (std::filesystem::exists(ptbxl_195)) {
+    const auto a = analyze(block_from_wfdb(ptbxl_195));
     REQUIRE(a.median.j_lead_spread_ms);
     CHECK(*a.median.j_lead_spread_ms > 40);
     CHECK(has_problem(a, "j_point_leads_disagree"));
     // Reported, but lead groups may disagree under an injury current: the read goes on.
     CHECK(a.quality.ok);
+  } else {
+    WARN("PTB-XL not available under " << data.string());
+  }
+  // QTDB sel232 (right bundle-branch block) was this test's disagreeing record until V1's terminal
+  // R′ kept the QRS open: lead 1 alone had ended the QRS 72 ms before V1 alone, at the top of the
+  // R′. Now the QRS is as wide as the block makes it, and there is no narrow QRS to disagree on.
+  if (std::filesystem::exists(data / "qtdb" / "sel232.hea")) {
+    const auto a = analyze(block_from_wfdb(data / "qtdb" / "sel232.hea"));
+    REQUIRE(a.global.qrs_duration_ms);
+    CHECK(*a.global.qrs_duration_ms >= 120);
+    CHECK_FALSE(has_problem(a, "j_point_leads_disagree"));
+    CHECK_FALSE(has_problem(a, "j_point_uncertain"));
   } else {
     WARN("QTDB not available under " << data.string());
   }
