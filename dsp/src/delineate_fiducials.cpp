@@ -115,9 +115,8 @@ std::optional<I64> terminal_deflection_end(const std::vector<float>& d, I64 j, I
   while (hi + 1 <= limit && d[static_cast<std::size_t>(hi + 1)] > steep) ++hi;
   if (hi - lo + 1 < std::max<I64>(2, static_cast<I64>(std::llround(kDeflectionMinS * fs))))
     return std::nullopt;
-  return walk_below(d, km, limit, +1, std::max(settle_thr, kDeflectionSettleFraction * dk), persist,
-                    0, 0,
-                    /*accept_partial=*/false);
+  const double settled = std::max(settle_thr, kDeflectionSettleFraction * dk);
+  return walk_below(d, km, limit, +1, settled, persist, 0, 0, /*accept_partial=*/false);
 }
 
 }  // namespace

@@ -43,8 +43,8 @@ struct DelineationParams {
   double lead_offset_fraction = 0.06;
   double lead_extend_on_s = 0.03;      // how far per-lead limits may extend the spatial ones
   double lead_extend_off_s = 0.06;
-  double lead_late_deflection_s =
-      0.10;  // a lead's terminal deflection (R′, late S) may end this late
+  // How far after the spatial J point a lead's terminal deflection (R′, late S) may end.
+  double lead_late_deflection_s = 0.10;
   std::size_t lead_rank = 0;           // k-th earliest onset / latest offset (0 = extreme)
 };
 const DelineationParams& delineation_params();

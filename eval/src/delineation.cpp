@@ -78,8 +78,7 @@ void DelineationStats::merge(const DelineationStats& o) {
   onset.merge(o.onset);
   offset.merge(o.offset);
   t_end.merge(o.t_end);
-  if (!o.t_end_confirmed.err_ms.empty() || o.t_end_confirmed.missing > 0)
-    t_end_confirmed.merge(o.t_end_confirmed);
+  t_end_confirmed.merge(o.t_end_confirmed);
   annotated += o.annotated;
   unmatched += o.unmatched;
   records += o.records;
