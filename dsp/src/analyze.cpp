@@ -62,6 +62,26 @@ std::string fmt(double v, int decimals = 0) {
   return s;
 }
 
+// Why a T end on the search bound is not a measurement (quality detail of t_end_uncertain).
+std::string t_end_limit_text(detail::TSearchLimit limit) {
+  switch (limit) {
+    case detail::TSearchLimit::next_beat:
+      return "T wave still returning to baseline 160 ms before the next QRS, where the T-end "
+             "search "
+             "stops (fused with the next P wave?): QT not measured";
+    case detail::TSearchLimit::qtc_max:
+      return "T wave still returning to baseline at QTc " +
+             fmt(detail::delineation_params().qtc_max_s * 1000.0, 0) +
+             " ms, where the T-end search stops: QT not measured (it may be very long: measure by "
+             "hand)";
+    case detail::TSearchLimit::window:
+      return "T wave still returning to baseline at the end of the beat template: QT not measured";
+    case detail::TSearchLimit::none:
+      break;
+  }
+  return "T end uncertain: QT not measured";
+}
+
 void validate(const SignalBlock& b) {
   if (!valid_sample_rate_hz(b.sample_rate_hz)) {
     throw std::invalid_argument("analyze: sample rate must be > 0 and <= 100 kHz");
@@ -580,10 +600,19 @@ Analysis analyze_recorded(const SignalBlock& block, const AnalysisOptions& optio
       problem(nl, "j_point_leads_disagree",
               "J point differs by " + fmt(*j, 0) + " ms between the limb and the chest leads: ST measured at the J point of all leads");
     }
-    if (const auto t = a.median.t_end_lead_spread_ms; t && *t > kTEndUncertainMs + resolution_ms) {
+    const auto t_lead_spread = a.median.t_end_lead_spread_ms;
+    if (mfid.t_end && mfid.t_end_limit != detail::TSearchLimit::none) {
+      // The T wave had not returned to baseline where the search stopped: the "T end" is the
+      // search bound, and a QT measured to it is a guess.
+      t_end_uncertain = true;
+      problem(nl, "t_end_uncertain", t_end_limit_text(mfid.t_end_limit));
+    } else if (t_lead_spread && *t_lead_spread > kTEndUncertainMs + resolution_ms) {
       t_end_uncertain = true;
       problem(nl, "t_end_uncertain",
-              "T end differs by " + fmt(*t, 0) + " ms between the limb and the chest leads: QT not measured");
+              "T end differs by " + fmt(*t_lead_spread, 0) +
+                  " ms between the limb and the chest leads: QT not measured");
+    }
+    if (t_end_uncertain) {
       // A T end the analysis doubts is not reported anywhere — not on the median beat (the
       // station would draw it), not on the beats of its shape (below) — only used inside, where
       // something must stand between one beat and the next (the TP knots above, the per-beat

@@ -247,11 +247,20 @@ Fiducials delineate(const std::vector<std::span<const float>>& leads, double fs,
   // --- T end, per lead, trapezium area ---------------------------------------------------
   const I64 hs = std::max<I64>(1, S(0.010));  // smoothing half-width for the slow T wave
   const I64 rr_i = static_cast<I64>(std::llround(rr));
+  // The search ends before the next beat's P wave (RR − 160 ms after R, at most 620 ms), where
+  // QTc (Bazett) would reach qtc_max_s — later waves (U, the next P) are not mistaken for T —,
+  // and within the template. A T end on that bound is the bound, not a measurement
+  // (t_end_limit).
   I64 t_hi = r + std::min(rr_i - S(0.16), S(0.62));
-  // Physiological bound: the search ends where QTc (Bazett) would reach qtc_max_s; a T end found
-  // there still reads as a very long QT, but later waves (U, the next P) are not mistaken for T.
-  if (rr > 0) t_hi = std::min(t_hi, on + S(prm.qtc_max_s * std::sqrt(rr / fs)));
-  t_hi = std::min(t_hi, L - 1 - 2 * hs);
+  TSearchLimit limit = TSearchLimit::next_beat;
+  if (rr > 0 && on + S(prm.qtc_max_s * std::sqrt(rr / fs)) < t_hi) {
+    t_hi = on + S(prm.qtc_max_s * std::sqrt(rr / fs));
+    limit = TSearchLimit::qtc_max;
+  }
+  if (L - 1 - 2 * hs < t_hi) {
+    t_hi = L - 1 - 2 * hs;
+    limit = TSearchLimit::window;
+  }
   I64 t_lo = J + S(0.06);
   if (hint && hint->t_end) {
     t_hi = std::min(t_hi, *hint->t_end + S(0.10));
@@ -356,6 +365,10 @@ Fiducials delineate(const std::vector<std::span<const float>>& leads, double fs,
       // single lead's drift cannot decide).
       const auto k = std::min<std::size_t>(ends.size() - 1, static_cast<std::size_t>(prm.t_rank_fraction * static_cast<double>(ends.size())));
       t_end_latest = ends[ends.size() - 1 - k];
+      // The trapezium's end reaches the last sample only while the wave is still returning to
+      // baseline there (QTDB sel36/sel38: QTc 617–622 ms "measured" on the 620 ms bound, 100–
+      // 130 ms after the cardiologist's T end).
+      if (!hint && *t_end_latest >= t_hi - 1) f.t_end_limit = limit;
     }
   }
   if (t_end_latest) {

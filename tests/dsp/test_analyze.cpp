@@ -319,6 +319,39 @@ TEST_CASE("analyze: ST depression recovering after J is not read as the T wave",
   CHECK(*a.global.qt_ms == Approx((kTEnd - kOnset) * 1000).margin(24.0));
 }
 
+// A T wave still returning to baseline where the T-end search stops (delineate_fiducials.cpp:
+// t_end_limit): the trapezium's "end" is the search bound, not a measurement, so no QT is reported
+// and the quality says why. 60 bpm, 250 Hz; a T wave from 250 to 700 ms after R (a QT of
+// ~740 ms, QTc 740 ms) is still falling at the search's QTc 620 ms; the same record with a T
+// ending at 360 ms is measured.
+TEST_CASE("analyze: a T wave still returning at the search limit is not measured",
+          "[analyze][t_end]") {
+  const auto record = [](double t_from, double t_to) {
+    return record_of_beats({"II", "V5"}, [=](int l, double t) {
+      const double scale = l == 0 ? 1.0 : 0.6;
+      return hann(t, -0.200, -0.110, 100 * scale) + hann(t, kOnset, -0.010, -150 * scale) +
+             hann(t, -0.022, 0.022, 1300 * scale) + hann(t, 0.010, kJ, -350 * scale) +
+             hann(t, t_from, t_to, 300 * scale);
+    });
+  };
+  const auto measured = analyze(record(0.140, kTEnd));
+  CHECK_FALSE(has_problem(measured, "", "t_end_uncertain"));
+  REQUIRE(measured.global.qt_ms);
+  CHECK(*measured.global.qt_ms == Approx((kTEnd - kOnset) * 1000).margin(24.0));
+
+  const auto unended = analyze(record(0.250, 0.700));
+  CHECK(has_problem(unended, "", "t_end_uncertain"));
+  CHECK_FALSE(unended.global.qt_ms);
+  CHECK_FALSE(unended.global.qtc_ms);
+  CHECK_FALSE(unended.median.t_end_samples);
+  const auto it = std::find_if(unended.quality.problems.begin(), unended.quality.problems.end(),
+                               [](const auto& p) { return p.kind == "t_end_uncertain"; });
+  REQUIRE(it != unended.quality.problems.end());
+  CHECK(it->detail.find("still returning to baseline") != std::string::npos);
+  // ST does not depend on the T end: the read goes on.
+  CHECK(unended.quality.ok);
+}
+
 // Right bundle-branch block: V1's terminal R′ rises after a pause in which every lead is quiet,
 // less steeply than the spatial re-arm threshold, and runs on past the per-lead extension. It is
 // QRS: the J point is where the R′ ends (QTDB sel232 was read as a 76 ms QRS with a Brugada ST).
@@ -659,6 +692,18 @@ TEST_CASE("analyze: fiducial agreement — real records whose views disagree", "
     CHECK(*a.global.qrs_duration_ms >= 120);
     CHECK_FALSE(has_problem(a, "j_point_leads_disagree"));
     CHECK_FALSE(has_problem(a, "j_point_uncertain"));
+  } else {
+    WARN("QTDB not available under " << data.string());
+  }
+  // QTDB sel38: a broad T wave with a late shoulder still descending at QTc 620 ms, where the
+  // T-end search stops; measured to that bound it read QTc 622 ms, 104 ms after the
+  // cardiologist's T end on every beat. Now it is not measured.
+  if (std::filesystem::exists(data / "qtdb" / "sel38.hea")) {
+    const auto a = analyze(block_from_wfdb(data / "qtdb" / "sel38.hea"));
+    CHECK(has_problem(a, "t_end_uncertain"));
+    CHECK_FALSE(a.global.qtc_ms);
+    CHECK_FALSE(a.median.t_end_samples);
+    CHECK(a.quality.ok);
   } else {
     WARN("QTDB not available under " << data.string());
   }
