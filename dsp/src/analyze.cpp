@@ -67,13 +67,12 @@ std::string t_end_limit_text(detail::TSearchLimit limit) {
   switch (limit) {
     case detail::TSearchLimit::next_beat:
       return "T wave still returning to baseline 160 ms before the next QRS, where the T-end "
-             "search "
-             "stops (fused with the next P wave?): QT not measured";
+             "search stops (fused with the next P wave?): QT not measured";
     case detail::TSearchLimit::qtc_max:
       return "T wave still returning to baseline at QTc " +
              fmt(detail::delineation_params().qtc_max_s * 1000.0, 0) +
-             " ms, where the T-end search stops: QT not measured (it may be very long: measure by "
-             "hand)";
+             " ms, where the T-end search stops: QT not measured (it may be very long: "
+             "measure by hand)";
     case detail::TSearchLimit::window:
       return "T wave still returning to baseline at the end of the beat template: QT not measured";
     case detail::TSearchLimit::none:

@@ -253,9 +253,11 @@ Fiducials delineate(const std::vector<std::span<const float>>& leads, double fs,
   // (t_end_limit).
   I64 t_hi = r + std::min(rr_i - S(0.16), S(0.62));
   TSearchLimit limit = TSearchLimit::next_beat;
-  if (rr > 0 && on + S(prm.qtc_max_s * std::sqrt(rr / fs)) < t_hi) {
-    t_hi = on + S(prm.qtc_max_s * std::sqrt(rr / fs));
-    limit = TSearchLimit::qtc_max;
+  if (rr > 0) {
+    if (const I64 qtc_hi = on + S(prm.qtc_max_s * std::sqrt(rr / fs)); qtc_hi < t_hi) {
+      t_hi = qtc_hi;
+      limit = TSearchLimit::qtc_max;
+    }
   }
   if (L - 1 - 2 * hs < t_hi) {
     t_hi = L - 1 - 2 * hs;
