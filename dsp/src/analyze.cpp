@@ -600,7 +600,7 @@ Analysis analyze_recorded(const SignalBlock& block, const AnalysisOptions& optio
               "J point differs by " + fmt(*j, 0) + " ms between the limb and the chest leads: ST measured at the J point of all leads");
     }
     const auto t_lead_spread = a.median.t_end_lead_spread_ms;
-    if (mfid.t_end && mfid.t_end_limit != detail::TSearchLimit::none) {
+    if (mfid.t_end_limit != detail::TSearchLimit::none) {
       // The T wave had not returned to baseline where the search stopped: the "T end" is the
       // search bound, and a QT measured to it is a guess.
       t_end_uncertain = true;

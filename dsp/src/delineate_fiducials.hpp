@@ -27,9 +27,9 @@ struct Fiducials {
   std::optional<std::int64_t> qrs_onset;
   std::optional<std::int64_t> qrs_offset;  // J point
   std::optional<std::int64_t> t_end;
-  // Set when the T end is the last sample of the search range: the T wave was still returning to
-  // baseline where the search had to stop, so `t_end` is that bound, not a measured end (set on
-  // the median beat only; a local template's range follows the median beat's T end).
+  // Set (with `t_end`) when the T end is the last sample of the search range: the T wave was still
+  // returning to baseline where the search had to stop, so `t_end` is that bound, not a measured
+  // end (set on the median beat only; a local template's range follows the median beat's T end).
   TSearchLimit t_end_limit = TSearchLimit::none;
   // Ventricular pacemaker stimulus of this (paced) template, set only when it lies within 40 ms
   // before the QRS onset or inside the QRS: the isoelectric reference is taken before it.
