@@ -188,10 +188,13 @@ int eval_stemi(int argc, char** argv) {
   bool verbose = false;
   for (int i = 1; i < argc; ++i) {
     const std::string s = argv[i];
-    if ((s == "--data" || s == "--record" || s == "--sex" || s == "--age" || s == "--also-as") &&
+    if ((s == "--data" || s == "--record" || s == "--sex" || s == "--age" || s == "--also-as" ||
+         s == "--resample-hz") &&
         i + 1 < argc) {
       const std::string v = argv[++i];
-      if (s == "--data") {
+      if (s == "--resample-hz") {
+        options.resample_hz = eval::parse_rate_option(v);
+      } else if (s == "--data") {
         options.data = v;
       } else if (s == "--record") {
         options.only = v;
@@ -210,7 +213,7 @@ int eval_stemi(int argc, char** argv) {
       std::cout
           << "usage: greenchannel eval stemi [--data DIR] [--record SUBSTRING] [--verbose]\n"
              "                               [--sex M|F|U] [--age YEARS] [--also-as SEX,AGE]\n"
-             "                               [--chest-pain]\n"
+             "                               [--chest-pain] [--resample-hz HZ]\n"
              "Runs dsp::analyze + triage::evaluate over the 12-lead records of DIR/MANIFEST.tsv\n"
              "and prints the confusion matrix, sensitivity, specificity, the false-\"stemi\" "
              "rate\n"
@@ -222,7 +225,9 @@ int eval_stemi(int argc, char** argv) {
              "--also-as SEX,AGE (e.g. M,40) repeats the per-class tables and the headline with\n"
              "every record read as that patient.\n"
              "--chest-pain reads every record (both readings) as a chest-pain patient's: the\n"
-             "urgent column then shows what the chest-pain tier costs and catches per class.\n";
+             "urgent column then shows what the chest-pain tier costs and catches per class.\n"
+             "--resample-hz HZ reads every record resampled to HZ (50-2000; band-limited): how\n"
+             "much of the read depends on the rate the records were made at.\n";
       return 0;
     } else {
       throw std::invalid_argument("unknown option '" + s + "'");

@@ -37,6 +37,7 @@
 
 #include "gc/eval.hpp"
 #include "gc/record_input.hpp"
+#include "gc/resample.hpp"
 
 namespace gc::eval {
 
@@ -218,6 +219,20 @@ int parse_age_option(const std::string& v) {
     throw std::invalid_argument("age must be whole years 0–130, not '" + v + "'");
   }
   return age;
+}
+
+double parse_rate_option(const std::string& v) {
+  std::size_t used = 0;
+  double hz = -1;
+  try {
+    hz = std::stod(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != v.size() || !(hz >= 50 && hz <= 2000)) {
+    throw std::invalid_argument("a sample rate must be 50–2000 Hz, not '" + v + "'");
+  }
+  return hz;
 }
 
 PatientOverride parse_patient_override(const std::string& v) {
@@ -728,6 +743,7 @@ StemiReport run_stemi(const StemiOptions& options) {
 
   StemiReport report;
   report.data = options.data;
+  report.resample_hz = options.resample_hz;
   report.readings.push_back({options.patient, {}});
   if (options.also_as) report.readings.push_back({*options.also_as, {}});
   for (auto& reading : report.readings) reading.patient.chest_pain |= options.chest_pain;
@@ -752,6 +768,7 @@ StemiReport run_stemi(const StemiOptions& options) {
           if (patient.sex == triage::Sex::unknown) patient.sex = it->second.sex;
         }
       }
+      if (options.resample_hz) loaded.block = resample(loaded.block, *options.resample_hz);
       analysis = dsp::analyze(loaded.block);
       base.qrs_duration_ms = analysis->global.qrs_duration_ms;
       base.pacing_spikes = analysis->global.pacing_spikes;
@@ -788,6 +805,10 @@ void print_stemi(std::ostream& out, const StemiReport& report, bool verbose) {
   std::vector<StemiRecord> dev;
   for (const auto& r : main.records) {
     if (r.row.dev_set) dev.push_back(r);
+  }
+  if (report.resample_hz) {
+    out << "every record resampled to " << *report.resample_hz
+        << " Hz before it is analysed (--resample-hz)\n";
   }
   if (!main.patient.empty()) {
     out << "every record read " << main.patient.label() << " (--sex/--age/--chest-pain)\n";

@@ -211,6 +211,7 @@ triage::PatientContext apply_override(triage::PatientContext patient, const Pati
 PatientOverride parse_patient_override(const std::string& text);
 triage::Sex parse_sex_option(const std::string& text);  // M, F, U (unknown); throws otherwise
 int parse_age_option(const std::string& text);          // whole years 0–130; throws otherwise
+double parse_rate_option(const std::string& text);      // Hz, 50–2000; throws otherwise
 
 struct ManifestRow {
   std::string source, record_id, relative_path, label_class, labels_verbatim;
@@ -284,6 +285,9 @@ struct StemiOptions {
   PatientOverride patient;                 // replaces every record's age/sex
   std::optional<PatientOverride> also_as;  // a second reading of every record
   bool chest_pain = false;                 // every reading (main and also_as) with chest pain
+  // Every record resampled to this rate before it is analysed (gc/resample.hpp): how much of the
+  // read depends on the rate the dev records were recorded at.
+  std::optional<double> resample_hz;
 };
 
 struct StemiReading {
@@ -295,6 +299,7 @@ struct StemiReport {
   std::filesystem::path data;
   int skipped = 0;                     // dev records with < 12 leads
   double dev_seconds = 0;              // reading + analysis + triage of the dev records
+  std::optional<double> resample_hz;   // as StemiOptions
   std::vector<StemiReading> readings;  // [0] the main reading, [1] --also-as
 };
 
