@@ -159,7 +159,7 @@ Pacing detect_pacing(const std::vector<std::span<const float>>& raw, double fs,
     const I64 q1 = std::min(n - 2, qrs_ends[b]);
     if (s1 <= s0 || q1 <= s0) continue;
     ++scored;
-    bool found = false;
+    std::vector<I64> hits;  // per lead: where a spike passing the sharpness tests sits
     for (const auto& x : raw) {
       double spike = 0;
       I64 ks = s0;
@@ -182,13 +182,22 @@ Pacing detect_pacing(const std::vector<std::span<const float>>& raw, double fs,
       const double noise_floor = floor_sum / static_cast<double>(s1 - s0 + 1);
       // Stimuli seen through a cart's anti-alias filter are ~100–500 µV and 1–3 samples wide:
       // far sharper than anything else in the beat.
-      if (spike >= 80.0 && spike > 4.0 * rest && spike > 8.0 * noise_floor) {
-        found = true;
-        at.push_back(ks - onsets[b]);
+      if (spike >= 80.0 && spike > 4.0 * rest && spike > 8.0 * noise_floor) hits.push_back(ks);
+    }
+    // A stimulus is the pacemaker's field, seen at the same instant in every lead that picks it
+    // up; a narrow R apex that passes the sharpness tests in one lead is not (at 250–300 Hz,
+    // or behind a 225 Hz low-pass, PTB-XL 00029's and LUDB 75's R waves did, see
+    // kMinStimulusLeads).
+    const std::size_t need = std::min(kMinStimulusLeads, raw.size());
+    for (const auto h : hits) {
+      const auto together = static_cast<std::size_t>(std::count_if(
+          hits.begin(), hits.end(), [&](I64 g) { return std::llabs(g - h) <= excl; }));
+      if (together >= need) {
+        at.push_back(h - onsets[b]);
+        ++with_spike;
         break;
       }
     }
-    if (found) ++with_spike;
   }
   out.paced = scored >= 3 && 2 * with_spike > scored;
   if (out.paced && !at.empty()) {

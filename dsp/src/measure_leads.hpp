@@ -24,6 +24,15 @@ void measure_lead(std::span<const float> m, double fs_hz, const Fiducials& fid,
 // each beat's given onset (negative = before it); `spike_half_width_samples`: how far either
 // side of that position the stimulus artefact reaches.
 // raw: unfiltered leads µV; onsets: per-beat QRS onsets; qrs_ends: per-beat J points.
+// A beat carries a stimulus only when at least kMinStimulusLeads leads (all of them, if fewer)
+// show the spike at the same instant (± spike_half_width_samples): a stimulus artefact is the
+// pacemaker's field and reaches every lead at once, a sharp R apex is one lead's QRS. Measured
+// with `greenchannel eval stemi --resample-hz R` on the 379 twelve-lead dev records: requiring
+// one lead, stimuli were found in records outside the paced class 10 times over R = 250–1000 Hz
+// (5 at 250 Hz; at 500 Hz in PTB-XL 00029, a normal ECG, once a 225 Hz low-pass had touched it);
+// requiring two, 2 (PTB-XL 00029 at 250 and 300 Hz), with the same 5 of 7 paced records found
+// at the recorded rates.
+inline constexpr std::size_t kMinStimulusLeads = 2;
 struct Pacing {
   bool paced = false;
   std::optional<std::int64_t> spike_from_onset_samples;

@@ -1,5 +1,7 @@
 // gc::eval::resample (the band-limited resampling behind `eval stemi --resample-hz`): gain,
 // phase and length on tones whose values are known, alias rejection, and the arguments it refuses.
+// And what the resampled reads showed: a sharp R apex is not a pacemaker stimulus (two real
+// records that the one-lead stimulus test read as paced once resampled).
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
@@ -100,4 +102,24 @@ TEST_CASE("resample and --resample-hz refuse what they cannot do", "[eval][resam
     INFO(bad);
     CHECK_THROWS_AS(eval::parse_rate_option(bad), std::invalid_argument);
   }
+}
+
+// Found with `eval stemi --resample-hz`: read with the one-lead stimulus test, PTB-XL 00029 (a
+// normal ECG) was "ventricular pacing, QRS 46 ms" once a 225 Hz low-pass had touched it (500 Hz
+// → 500 Hz), and LUDB 75 at 250 Hz. Their sharp R apex is one lead's; a stimulus reaches them all.
+// A paced record is still read as paced at its own rate.
+TEST_CASE("resampled real records: a sharp R apex is not read as a pacemaker stimulus",
+          "[eval][resample][pacing][data]") {
+  const fs::path data = GC_ECG_DATA_DIR;
+  const fs::path normal = data / "ptbxl/records500/00000/00029_hr.hea";
+  const fs::path lvh = data / "ludb/data/75.hea";
+  const fs::path paced = data / "ptbxl/records500/00000/00143_hr.hea";
+  if (!fs::exists(normal) || !fs::exists(lvh) || !fs::exists(paced)) {
+    WARN("PTB-XL / LUDB records not under " GC_ECG_DATA_DIR " — skipped");
+    return;
+  }
+  CHECK_FALSE(
+      dsp::analyze(eval::resample(eval::load_record(normal).block, 500)).global.pacing_spikes);
+  CHECK_FALSE(dsp::analyze(eval::resample(eval::load_record(lvh).block, 250)).global.pacing_spikes);
+  CHECK(dsp::analyze(eval::load_record(paced).block).global.pacing_spikes);
 }
