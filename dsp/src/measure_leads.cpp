@@ -148,7 +148,8 @@ Pacing detect_pacing(const std::vector<std::span<const float>>& raw, double fs,
   int with_spike = 0, scored = 0;
   const I64 excl = std::max<I64>(2, S(0.006));
   out.spike_half_width_samples = excl;
-  std::vector<I64> at;  // spike positions relative to the beat's onset
+  std::vector<I64> at;    // spike positions relative to the beat's onset
+  std::vector<I64> hits;  // per beat, per lead: where a spike passing the sharpness tests sits
   // At most 16 beats, evenly spread: enough for a majority vote on a long recording.
   const std::size_t stride = std::max<std::size_t>(1, onsets.size() / 16);
   for (std::size_t b = 0; b < onsets.size(); b += stride) {
@@ -159,7 +160,7 @@ Pacing detect_pacing(const std::vector<std::span<const float>>& raw, double fs,
     const I64 q1 = std::min(n - 2, qrs_ends[b]);
     if (s1 <= s0 || q1 <= s0) continue;
     ++scored;
-    std::vector<I64> hits;  // per lead: where a spike passing the sharpness tests sits
+    hits.clear();
     for (const auto& x : raw) {
       double spike = 0;
       I64 ks = s0;

@@ -50,7 +50,7 @@ dsp::SignalBlock resample(const dsp::SignalBlock& in, double out_rate_hz) {
   // The kernel depends on the output instant's fractional position between input samples, so it
   // is computed per output sample once and applied to every lead.
   out.samples_uv.assign(in.samples_uv.size(), std::vector<float>(n_out));
-  std::vector<double> weights(static_cast<std::size_t>(2 * half_taps + 1));
+  std::vector<double> weights(static_cast<std::size_t>(2 * half_taps));
   for (std::size_t k = 0; k < n_out; ++k) {
     const double t_s = static_cast<double>(k) / out_rate_hz;
     const double centre = t_s * fs_in;  // in input samples

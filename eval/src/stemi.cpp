@@ -207,32 +207,36 @@ triage::Sex parse_sex_option(const std::string& v) {
   return s;
 }
 
-int parse_age_option(const std::string& v) {
+namespace {
+// The whole of `v` read by `parse` (std::stoi, std::stod), or nullopt.
+template <typename T, typename Parse>
+std::optional<T> parse_whole(const std::string& v, Parse parse) {
   std::size_t used = 0;
-  int age = -1;
   try {
-    age = std::stoi(v, &used);
+    const T x = parse(v, &used);
+    if (used == v.size()) return x;
   } catch (const std::exception&) {
-    used = 0;
   }
-  if (used != v.size() || age < 0 || age > 130) {
+  return std::nullopt;
+}
+}  // namespace
+
+int parse_age_option(const std::string& v) {
+  const auto age = parse_whole<int>(
+      v, [](const std::string& s, std::size_t* used) { return std::stoi(s, used); });
+  if (!age || *age < 0 || *age > 130) {
     throw std::invalid_argument("age must be whole years 0–130, not '" + v + "'");
   }
-  return age;
+  return *age;
 }
 
 double parse_rate_option(const std::string& v) {
-  std::size_t used = 0;
-  double hz = -1;
-  try {
-    hz = std::stod(v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != v.size() || !(hz >= 50 && hz <= 2000)) {
+  const auto hz = parse_whole<double>(
+      v, [](const std::string& s, std::size_t* used) { return std::stod(s, used); });
+  if (!hz || !(*hz >= 50 && *hz <= 2000)) {
     throw std::invalid_argument("a sample rate must be 50–2000 Hz, not '" + v + "'");
   }
-  return hz;
+  return *hz;
 }
 
 PatientOverride parse_patient_override(const std::string& v) {
