@@ -103,8 +103,12 @@ std::optional<I64> terminal_deflection_end(const std::vector<float>& d, I64 j, I
                                            double settle_thr, I64 persist, double fs) {
   if (j + 1 > look_hi) return std::nullopt;
   I64 km = j + 1;
+  float d_km = d[static_cast<std::size_t>(km)];
   for (I64 k = km + 1; k <= look_hi; ++k) {
-    if (d[static_cast<std::size_t>(k)] > d[static_cast<std::size_t>(km)]) km = k;
+    if (const float dk = d[static_cast<std::size_t>(k)]; dk > d_km) {
+      d_km = dk;
+      km = k;
+    }
   }
   const double steep =
       std::max(dn + kClearQrsSlopeFraction * (lead_peak - dn), kClearQrsSlopeFraction * strongest);
@@ -149,10 +153,14 @@ Fiducials delineate(const std::vector<std::span<const float>>& leads, double fs,
 
   const I64 pk_lo = clampi(r - S(0.08), h, L - h - 1), pk_hi = clampi(r + S(0.08), h, L - h - 1);
   I64 kp = pk_lo;
+  float v_kp = v[static_cast<std::size_t>(kp)];
   for (I64 k = pk_lo; k <= pk_hi; ++k) {
-    if (v[static_cast<std::size_t>(k)] > v[static_cast<std::size_t>(kp)]) kp = k;
+    if (const float vk = v[static_cast<std::size_t>(k)]; vk > v_kp) {
+      v_kp = vk;
+      kp = k;
+    }
   }
-  const double vmax = v[static_cast<std::size_t>(kp)];
+  const double vmax = v_kp;
   if (!(vmax > 0)) return f;
   // Baseline activity: a low percentile of the velocity before the QRS (the PR segment).
   const I64 b_lo = clampi(r - S(0.30), h, L - h - 1), b_hi = clampi(r - S(0.06), h, L - h - 1);
@@ -291,9 +299,17 @@ Fiducials delineate(const std::vector<std::span<const float>>& leads, double fs,
       }
       const I64 pk_end = t_hi - S(0.04);
       I64 kmax = t_lo, kmin = t_lo;
+      float s_max = s[static_cast<std::size_t>(t_lo)], s_min = s_max;
       for (I64 k = t_lo; k <= pk_end; ++k) {
-        if (s[static_cast<std::size_t>(k)] > s[static_cast<std::size_t>(kmax)]) kmax = k;
-        if (s[static_cast<std::size_t>(k)] < s[static_cast<std::size_t>(kmin)]) kmin = k;
+        const float sk = s[static_cast<std::size_t>(k)];
+        if (sk > s_max) {
+          s_max = sk;
+          kmax = k;
+        }
+        if (sk < s_min) {
+          s_min = sk;
+          kmin = k;
+        }
       }
       // A lobe's extremum at the start of the search (J + 60 ms, within the smoothing width) is
       // the ST segment still sloping out of the QRS — depressed or elevated ST on its way to the

@@ -19,6 +19,7 @@
 #include "gc/dsp.hpp"
 #include "min_max.hpp"
 #include "qrs_detail.hpp"
+#include "select.hpp"
 
 namespace gc::dsp {
 namespace detail {
@@ -58,18 +59,15 @@ std::vector<float> moving_average(const std::vector<float>& x, std::int64_t half
   return y;
 }
 
-float percentile_of(std::vector<float>& v, double q) {
+float percentile_of(std::vector<float>& v, double q) {  // reorders v
   if (v.empty()) return 0;
-  const auto k = v.begin() + static_cast<std::ptrdiff_t>(q * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), k, v.end());
-  return *k;
+  return kth_smallest(v.data(), v.size(),
+                      static_cast<std::size_t>(q * static_cast<double>(v.size() - 1)));
 }
 
 float median_of(std::vector<float>& v) {  // reorders v
   if (v.empty()) return 0;
-  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
-  std::nth_element(v.begin(), mid, v.end());
-  return *mid;
+  return kth_smallest(v.data(), v.size(), v.size() / 2);
 }
 
 float median_copy(std::vector<float> v) { return median_of(v); }
