@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "select.hpp"
+
 namespace gc::dsp::detail {
 
 namespace {
@@ -20,36 +22,15 @@ constexpr double kDeflectionSettleFraction = 0.2;
 I64 clampi(I64 v, I64 lo, I64 hi) { return std::max(lo, std::min(hi, v)); }
 
 // p-th quantile of [first, last) — the k-th smallest, k = ⌊p·(n−1)⌋ — without touching the
-// input. Delineation asks for low quantiles of short stretches (the 10th percentile of ~120
-// velocities, per lead, per beat): the k+1 smallest are kept in a max-heap, so most values cost
-// one comparison. Larger k falls back to nth_element on a reused scratch buffer. Both give the
-// same order statistic.
+// input (selected on a reused copy).
 double percentile(std::vector<float>::const_iterator first, std::vector<float>::const_iterator last,
                   double p) {
   const auto n = static_cast<std::size_t>(last - first);
   if (n == 0) return 0;
   const auto k = static_cast<std::size_t>(p * static_cast<double>(n - 1));
-  constexpr std::size_t kHeapMax = 64;
-  if (k < kHeapMax) {
-    float heap[kHeapMax];
-    std::size_t m = 0;
-    for (auto it = first; it != last; ++it) {
-      const float x = *it;
-      if (m <= k) {
-        heap[m++] = x;
-        std::push_heap(heap, heap + m);
-      } else if (x < heap[0]) {
-        std::pop_heap(heap, heap + m);
-        heap[m - 1] = x;
-        std::push_heap(heap, heap + m);
-      }
-    }
-    return heap[0];
-  }
   thread_local std::vector<float> v;
   v.assign(first, last);
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return v[k];
+  return kth_smallest(v.data(), n, k);
 }
 
 // Walks from `from` in direction `step` (±1) until the velocity stays below `thr` for `persist`

@@ -3,57 +3,62 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <vector>
 
 namespace gc::dsp::detail {
 
-// The k-th smallest of a[0, n) (k < n), as std::nth_element would place at a[k]; a is
-// reordered. Only the value is returned (the range is not left partitioned around it).
+// The k-th smallest of a[0, n) (k < n), the value std::nth_element would place at a[k]. a is
+// used as working space: its contents afterwards are unspecified.
 //
 // The analysis takes many medians and percentiles of a few hundred samples (per-window noise
-// floors, per-block baselines). std::nth_element's partition branches on every comparison and
-// mispredicts about half of them on noisy data; this quickselect partitions without branches
-// (Lomuto, the comparison result added to the write index) and splits off the run of values
-// equal to the pivot, so flat stretches (a lead off: all zeros) finish in one pass. After 64
-// rounds — an adversarial order — it hands over to std::nth_element. The result is the same
-// value either way for finite input.
+// floors, per-block baselines, PR-segment activity). std::nth_element's partition branches on
+// every comparison and mispredicts about half of them on noisy data. This quickselect has no
+// data-dependent branch in its inner loop: each value is written both to the front (below the
+// pivot) and the back (above it) of a second buffer and only the matching write position
+// advances; values equal to the pivot are dropped, so ties and flat stretches (a lead off: all
+// zeros) end in one pass. After 64 rounds — an adversarial order — it hands over to
+// std::nth_element. For finite input the result is the same value as nth_element's.
 inline float kth_smallest(float* a, std::size_t n, std::size_t k) {
-  std::size_t lo = 0, hi = n;  // a[k] lies in [lo, hi)
+  thread_local std::vector<float> scratch;
+  if (scratch.size() < n) scratch.resize(n);
+  float* src = a;
+  float* dst = scratch.data();
+  auto lo = static_cast<std::ptrdiff_t>(0),
+       hi = static_cast<std::ptrdiff_t>(n);  // a[k] in src[lo, hi)
+  const auto kk = static_cast<std::ptrdiff_t>(k);
   for (int round = 0; hi - lo > 16; ++round) {
     if (round == 64) {
-      std::nth_element(a + lo, a + k, a + hi);
-      return a[k];
+      std::nth_element(src + lo, src + kk, src + hi);
+      return src[kk];
     }
-    const float x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi - 1];
+    const float x = src[lo], y = src[lo + (hi - lo) / 2], z = src[hi - 1];
     const float p = std::max(std::min(x, y), std::min(std::max(x, y), z));  // median of three
-    std::size_t m = lo;                                                     // [lo, m) < p
-    for (std::size_t i = lo; i < hi; ++i) {
-      const float t = a[i];
-      a[i] = a[m];
-      a[m] = t;
-      m += static_cast<std::size_t>(t < p);
+    std::ptrdiff_t below = lo, above = hi - 1;  // next write positions in dst
+    for (std::ptrdiff_t i = lo; i < hi; ++i) {
+      const float t = src[i];
+      dst[below] = t;
+      dst[above] = t;
+      below += static_cast<std::ptrdiff_t>(t < p);
+      above -= static_cast<std::ptrdiff_t>(p < t);
     }
-    if (k < m) {
-      hi = m;
-      continue;
+    // dst[lo, below) < p, dst(above, hi) > p; the values in between equal p.
+    if (kk < below) {
+      hi = below;
+    } else if (kk > above) {
+      lo = above + 1;
+    } else {
+      return p;
     }
-    std::size_t e = m;  // [m, e) == p
-    for (std::size_t i = m; i < hi; ++i) {
-      const float t = a[i];
-      a[i] = a[e];
-      a[e] = t;
-      e += static_cast<std::size_t>(!(p < t));
-    }
-    if (k < e) return p;
-    lo = e;
+    std::swap(src, dst);
   }
   // A short stretch: insertion sort.
-  for (std::size_t i = lo + 1; i < hi; ++i) {
-    const float t = a[i];
-    std::size_t j = i;
-    for (; j > lo && t < a[j - 1]; --j) a[j] = a[j - 1];
-    a[j] = t;
+  for (std::ptrdiff_t i = lo + 1; i < hi; ++i) {
+    const float t = src[i];
+    std::ptrdiff_t j = i;
+    for (; j > lo && t < src[j - 1]; --j) src[j] = src[j - 1];
+    src[j] = t;
   }
-  return a[k];
+  return src[kk];
 }
 
 }  // namespace gc::dsp::detail

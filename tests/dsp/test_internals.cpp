@@ -180,10 +180,6 @@ TEST_CASE("kth_smallest: the order statistic std::nth_element gives, on every sh
         std::nth_element(ref.begin(), ref.begin() + static_cast<std::ptrdiff_t>(k), ref.end());
         INFO("shape " << shape << ", n " << n << ", k " << k);
         CHECK(gc::dsp::detail::kth_smallest(got.data(), n, k) == ref[k]);
-        std::sort(got.begin(), got.end());  // a permutation of the input: nothing lost or made up
-        std::vector<float> sorted = v;
-        std::sort(sorted.begin(), sorted.end());
-        CHECK(got == sorted);
       }
     }
   }
