@@ -233,6 +233,7 @@ Analysis analyze_recorded(const SignalBlock& block, const AnalysisOptions& optio
   // --- 2. Raw-signal quality per lead. ------------------------------------------------------
   double mains50 = 0, mains60 = 0;
   std::optional<std::pair<std::size_t, double>> strongest_mains;  // lead, tone amplitude µV
+  std::vector<std::size_t> toned;  // leads whose mains tones are measured
   for (std::size_t l = 0; l < nl; ++l) {
     const auto q = detail::raw_lead_quality(raw[l], fs);
     if (q.flat_fraction >= kFlatFractionUnusable) {
@@ -251,11 +252,19 @@ Analysis analyze_recorded(const SignalBlock& block, const AnalysisOptions& optio
     if (q.wander_uv >= kWanderReportUv) {
       problem(l, "baseline_wander", "baseline moves " + fmt(q.wander_uv / 1000.0, 1) + " mV");
     }
-    const auto [a50, a60] = detail::tone_amplitudes_uv(raw[l], fs, 50.0, 60.0);
-    mains50 += a50;
-    mains60 += a60;
-    if (!strongest_mains || std::max(a50, a60) > strongest_mains->second) {
-      strongest_mains = std::pair{l, std::max(a50, a60)};
+    toned.push_back(l);
+  }
+  {
+    std::vector<std::span<const float>> toned_raw;
+    for (const auto l : toned) toned_raw.emplace_back(raw[l]);
+    const auto tones = detail::tone_amplitudes_uv(toned_raw, fs, 50.0, 60.0);
+    for (std::size_t k = 0; k < toned.size(); ++k) {
+      const auto [a50, a60] = tones[k];
+      mains50 += a50;
+      mains60 += a60;
+      if (!strongest_mains || std::max(a50, a60) > strongest_mains->second) {
+        strongest_mains = std::pair{toned[k], std::max(a50, a60)};
+      }
     }
   }
   // Mains frequency: the clearly stronger of 50/60 Hz, when present at all.

@@ -141,7 +141,18 @@ struct ToneSetup {
   double mean = 0, w = 0, c = 0;
 };
 
-ToneSetup tone_setup(std::span<const float> x, double fs_hz, double f_hz) {
+// Two leads' means over the same stretch, summed interleaved (each exactly as the single sum).
+void tone_means(ToneSetup& p, ToneSetup& q) {
+  double sp = 0, sq = 0;
+  for (std::size_t i = 0; i < p.len; ++i) {
+    sp += p.x[i];
+    sq += q.x[i];
+  }
+  p.mean = sp / static_cast<double>(p.len);
+  q.mean = sq / static_cast<double>(q.len);
+}
+
+ToneSetup tone_setup(std::span<const float> x, double fs_hz, double f_hz, bool with_mean = true) {
   ToneSetup t;
   const std::size_t n = x.size();
   if (n < 16 || f_hz <= 0 || f_hz >= fs_hz / 2) return t;
@@ -155,8 +166,10 @@ ToneSetup tone_setup(std::span<const float> x, double fs_hz, double f_hz) {
   const auto m = static_cast<std::size_t>(std::floor(cycles * fs_hz / f_hz));
   t.len = std::min(keep, std::max<std::size_t>(m, 1));
   t.x = x;
-  for (std::size_t i = 0; i < t.len; ++i) t.mean += x[i];
-  t.mean /= static_cast<double>(t.len);
+  if (with_mean) {
+    for (std::size_t i = 0; i < t.len; ++i) t.mean += x[i];
+    t.mean /= static_cast<double>(t.len);
+  }
   t.w = 2 * std::numbers::pi * f_hz / fs_hz;
   t.c = 2 * std::cos(t.w);
   t.valid = true;
@@ -212,6 +225,73 @@ std::pair<double, double> tone_amplitudes_uv(std::span<const float> x, double fs
     b1 = b0;
   }
   return {tone_finish(ta, a1, a2), tone_finish(tb, b1, b2)};
+}
+
+std::vector<std::pair<double, double>> tone_amplitudes_uv(
+    const std::vector<std::span<const float>>& leads, double fs_hz, double f_a_hz, double f_b_hz) {
+  std::vector<std::pair<double, double>> out(leads.size());
+  std::size_t l = 0;
+  for (; l + 1 < leads.size(); l += 2) {
+    ToneSetup pa = tone_setup(leads[l], fs_hz, f_a_hz, false),
+              pb = tone_setup(leads[l], fs_hz, f_b_hz, false);
+    ToneSetup qa = tone_setup(leads[l + 1], fs_hz, f_a_hz, false),
+              qb = tone_setup(leads[l + 1], fs_hz, f_b_hz, false);
+    const bool paired = pa.valid && pb.valid && qa.valid && qb.valid &&
+                        pa.x.data() == pb.x.data() && qa.x.data() == qb.x.data() &&
+                        pa.len == qa.len && pb.len == qb.len;
+    if (!paired) {
+      out[l] = tone_amplitudes_uv(leads[l], fs_hz, f_a_hz, f_b_hz);
+      out[l + 1] = tone_amplitudes_uv(leads[l + 1], fs_hz, f_a_hz, f_b_hz);
+      continue;
+    }
+    // Both frequencies usually span the same whole number of samples (2 s at 50 and 60 Hz):
+    // then one mean serves both.
+    tone_means(pa, qa);
+    if (pb.len == pa.len) {
+      pb.mean = pa.mean;
+      qb.mean = qa.mean;
+    } else {
+      tone_means(pb, qb);
+    }
+    // The single-lead recursion of each (lead, frequency), operation for operation.
+    double pa1 = 0, pa2 = 0, pb1 = 0, pb2 = 0, qa1 = 0, qa2 = 0, qb1 = 0, qb2 = 0;
+    const std::size_t both = std::min(pa.len, pb.len);
+    for (std::size_t i = 0; i < both; ++i) {
+      const double v = pa.x[i], w = qa.x[i];
+      const double pa0 = (v - pa.mean) + pa.c * pa1 - pa2;
+      const double pb0 = (v - pb.mean) + pb.c * pb1 - pb2;
+      const double qa0 = (w - qa.mean) + qa.c * qa1 - qa2;
+      const double qb0 = (w - qb.mean) + qb.c * qb1 - qb2;
+      pa2 = pa1;
+      pa1 = pa0;
+      pb2 = pb1;
+      pb1 = pb0;
+      qa2 = qa1;
+      qa1 = qa0;
+      qb2 = qb1;
+      qb1 = qb0;
+    }
+    for (std::size_t i = both; i < pa.len; ++i) {
+      const double pa0 = (pa.x[i] - pa.mean) + pa.c * pa1 - pa2;
+      const double qa0 = (qa.x[i] - qa.mean) + qa.c * qa1 - qa2;
+      pa2 = pa1;
+      pa1 = pa0;
+      qa2 = qa1;
+      qa1 = qa0;
+    }
+    for (std::size_t i = both; i < pb.len; ++i) {
+      const double pb0 = (pb.x[i] - pb.mean) + pb.c * pb1 - pb2;
+      const double qb0 = (qb.x[i] - qb.mean) + qb.c * qb1 - qb2;
+      pb2 = pb1;
+      pb1 = pb0;
+      qb2 = qb1;
+      qb1 = qb0;
+    }
+    out[l] = {tone_finish(pa, pa1, pa2), tone_finish(pb, pb1, pb2)};
+    out[l + 1] = {tone_finish(qa, qa1, qa2), tone_finish(qb, qb1, qb2)};
+  }
+  if (l < leads.size()) out[l] = tone_amplitudes_uv(leads[l], fs_hz, f_a_hz, f_b_hz);
+  return out;
 }
 
 NoiseStats hf_noise(std::span<const float> x, double fs_hz, std::span<const std::int64_t> r) {

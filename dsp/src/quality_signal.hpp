@@ -31,6 +31,11 @@ double tone_amplitude_uv(std::span<const float> x_uv, double fs_hz, double f_hz)
 // which hides their latency — mains 50 and 60 Hz are always asked together).
 std::pair<double, double> tone_amplitudes_uv(std::span<const float> x_uv, double fs_hz, double f_a_hz,
                                              double f_b_hz);
+// The same for several leads of one length: two leads' four recursions run interleaved
+// (identical results again).
+std::vector<std::pair<double, double>> tone_amplitudes_uv(
+    const std::vector<std::span<const float>>& leads_uv, double fs_hz, double f_a_hz,
+    double f_b_hz);
 
 // High-frequency (≳ 40 Hz) noise RMS outside the QRS complexes of a filtered lead, and the
 // median QRS peak-to-peak amplitude of that lead over the given beats.

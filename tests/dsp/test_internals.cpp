@@ -92,6 +92,36 @@ TEST_CASE("tone amplitudes: the paired Goertzel equals two single ones and reads
   }
 }
 
+TEST_CASE("tone amplitudes over several leads: bit for bit what each lead gives alone",
+          "[internals]") {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> noise(0.f, 20.f);
+  for (const double fs : {100.0, 257.0, 500.0, 1000.0}) {
+    for (const std::size_t n_leads : {1u, 2u, 5u, 12u}) {
+      std::vector<std::vector<float>> leads(n_leads,
+                                            std::vector<float>(static_cast<std::size_t>(10 * fs)));
+      for (std::size_t l = 0; l < n_leads; ++l) {
+        for (std::size_t i = 0; i < leads[l].size(); ++i) {
+          const double t = static_cast<double>(i) / fs;
+          leads[l][i] = static_cast<float>(5.0 * static_cast<double>(l + 1) *
+                                               std::sin(2 * std::numbers::pi * 50.0 * t) +
+                                           100.0 * static_cast<double>(l)) +
+                        noise(rng);
+        }
+      }
+      std::vector<std::span<const float>> spans(leads.begin(), leads.end());
+      const auto all = gc::dsp::detail::tone_amplitudes_uv(spans, fs, 50.0, 60.0);
+      REQUIRE(all.size() == n_leads);
+      for (std::size_t l = 0; l < n_leads; ++l) {
+        INFO("fs " << fs << ", lead " << l << " of " << n_leads);
+        const auto one = gc::dsp::detail::tone_amplitudes_uv(spans[l], fs, 50.0, 60.0);
+        CHECK(all[l].first == one.first);
+        CHECK(all[l].second == one.second);
+      }
+    }
+  }
+}
+
 TEST_CASE("isoelectric spline: a linear baseline through the knots is removed exactly", "[internals]") {
   std::vector<float> x(5000);
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = 200.0f + 0.3f * static_cast<float>(i);
