@@ -132,17 +132,33 @@ RawLeadQuality raw_lead_quality(std::span<const float> x, double fs_hz) {
 
 namespace {
 
-// Goertzel set-up for one frequency on x (see tone_amplitude_uv): the analysed stretch, its mean
-// and the recursion coefficients.
-struct ToneSetup {
+// Goertzel on one frequency over x (see tone_amplitude_uv): the analysed stretch, its mean, the
+// recursion's coefficient and state. The recursions of several tones (two frequencies, two
+// leads) step interleaved, which hides their latency; each performs the same operations as alone.
+struct Tone {
   bool valid = false;
   std::span<const float> x;
   std::size_t len = 0;
   double mean = 0, w = 0, c = 0;
+  double s1 = 0, s2 = 0;
+  void step(double v) {
+    const double s0 = (v - mean) + c * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  void run(std::size_t from) {  // the rest of the stretch
+    for (std::size_t i = from; i < len; ++i) step(x[i]);
+  }
+  double amplitude_uv() const {
+    const double re = s1 - s2 * std::cos(w);
+    const double im = s2 * std::sin(w);
+    const double amp = 2 * std::sqrt(re * re + im * im) / static_cast<double>(len);
+    return std::isfinite(amp) ? amp : 0;
+  }
 };
 
 // Two leads' means over the same stretch, summed interleaved (each exactly as the single sum).
-void tone_means(ToneSetup& p, ToneSetup& q) {
+void tone_means(Tone& p, Tone& q) {
   double sp = 0, sq = 0;
   for (std::size_t i = 0; i < p.len; ++i) {
     sp += p.x[i];
@@ -152,8 +168,8 @@ void tone_means(ToneSetup& p, ToneSetup& q) {
   q.mean = sq / static_cast<double>(q.len);
 }
 
-ToneSetup tone_setup(std::span<const float> x, double fs_hz, double f_hz, bool with_mean = true) {
-  ToneSetup t;
+Tone tone_setup(std::span<const float> x, double fs_hz, double f_hz, bool with_mean = true) {
+  Tone t;
   const std::size_t n = x.size();
   if (n < 16 || f_hz <= 0 || f_hz >= fs_hz / 2) return t;
   // Goertzel on the mean-removed signal, over a whole number of cycles to limit leakage.
@@ -176,55 +192,30 @@ ToneSetup tone_setup(std::span<const float> x, double fs_hz, double f_hz, bool w
   return t;
 }
 
-double tone_finish(const ToneSetup& t, double s1, double s2) {
-  const double re = s1 - s2 * std::cos(t.w);
-  const double im = s2 * std::sin(t.w);
-  const double amp = 2 * std::sqrt(re * re + im * im) / static_cast<double>(t.len);
-  return std::isfinite(amp) ? amp : 0;
-}
-
 }  // namespace
 
 double tone_amplitude_uv(std::span<const float> x, double fs_hz, double f_hz) {
-  const ToneSetup t = tone_setup(x, fs_hz, f_hz);
+  Tone t = tone_setup(x, fs_hz, f_hz);
   if (!t.valid) return 0;
-  double s1 = 0, s2 = 0;
-  for (std::size_t i = 0; i < t.len; ++i) {
-    const double s0 = (t.x[i] - t.mean) + t.c * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  return tone_finish(t, s1, s2);
+  t.run(0);
+  return t.amplitude_uv();
 }
 
 std::pair<double, double> tone_amplitudes_uv(std::span<const float> x, double fs_hz, double f_a_hz,
                                              double f_b_hz) {
-  const ToneSetup ta = tone_setup(x, fs_hz, f_a_hz), tb = tone_setup(x, fs_hz, f_b_hz);
+  Tone ta = tone_setup(x, fs_hz, f_a_hz), tb = tone_setup(x, fs_hz, f_b_hz);
   if (!ta.valid || !tb.valid || ta.x.data() != tb.x.data()) {
     return {tone_amplitude_uv(x, fs_hz, f_a_hz), tone_amplitude_uv(x, fs_hz, f_b_hz)};
   }
-  double a1 = 0, a2 = 0, b1 = 0, b2 = 0;
   const std::size_t both = std::min(ta.len, tb.len);
   for (std::size_t i = 0; i < both; ++i) {
     const double v = ta.x[i];
-    const double a0 = (v - ta.mean) + ta.c * a1 - a2;
-    const double b0 = (v - tb.mean) + tb.c * b1 - b2;
-    a2 = a1;
-    a1 = a0;
-    b2 = b1;
-    b1 = b0;
+    ta.step(v);
+    tb.step(v);
   }
-  for (std::size_t i = both; i < ta.len; ++i) {
-    const double a0 = (ta.x[i] - ta.mean) + ta.c * a1 - a2;
-    a2 = a1;
-    a1 = a0;
-  }
-  for (std::size_t i = both; i < tb.len; ++i) {
-    const double b0 = (tb.x[i] - tb.mean) + tb.c * b1 - b2;
-    b2 = b1;
-    b1 = b0;
-  }
-  return {tone_finish(ta, a1, a2), tone_finish(tb, b1, b2)};
+  ta.run(both);
+  tb.run(both);
+  return {ta.amplitude_uv(), tb.amplitude_uv()};
 }
 
 std::vector<std::pair<double, double>> tone_amplitudes_uv(
@@ -232,10 +223,10 @@ std::vector<std::pair<double, double>> tone_amplitudes_uv(
   std::vector<std::pair<double, double>> out(leads.size());
   std::size_t l = 0;
   for (; l + 1 < leads.size(); l += 2) {
-    ToneSetup pa = tone_setup(leads[l], fs_hz, f_a_hz, false),
-              pb = tone_setup(leads[l], fs_hz, f_b_hz, false);
-    ToneSetup qa = tone_setup(leads[l + 1], fs_hz, f_a_hz, false),
-              qb = tone_setup(leads[l + 1], fs_hz, f_b_hz, false);
+    Tone pa = tone_setup(leads[l], fs_hz, f_a_hz, false),
+         pb = tone_setup(leads[l], fs_hz, f_b_hz, false);
+    Tone qa = tone_setup(leads[l + 1], fs_hz, f_a_hz, false),
+         qb = tone_setup(leads[l + 1], fs_hz, f_b_hz, false);
     const bool paired = pa.valid && pb.valid && qa.valid && qb.valid &&
                         pa.x.data() == pb.x.data() && qa.x.data() == qb.x.data() &&
                         pa.len == qa.len && pb.len == qb.len;
@@ -253,42 +244,17 @@ std::vector<std::pair<double, double>> tone_amplitudes_uv(
     } else {
       tone_means(pb, qb);
     }
-    // The single-lead recursion of each (lead, frequency), operation for operation.
-    double pa1 = 0, pa2 = 0, pb1 = 0, pb2 = 0, qa1 = 0, qa2 = 0, qb1 = 0, qb2 = 0;
     const std::size_t both = std::min(pa.len, pb.len);
     for (std::size_t i = 0; i < both; ++i) {
       const double v = pa.x[i], w = qa.x[i];
-      const double pa0 = (v - pa.mean) + pa.c * pa1 - pa2;
-      const double pb0 = (v - pb.mean) + pb.c * pb1 - pb2;
-      const double qa0 = (w - qa.mean) + qa.c * qa1 - qa2;
-      const double qb0 = (w - qb.mean) + qb.c * qb1 - qb2;
-      pa2 = pa1;
-      pa1 = pa0;
-      pb2 = pb1;
-      pb1 = pb0;
-      qa2 = qa1;
-      qa1 = qa0;
-      qb2 = qb1;
-      qb1 = qb0;
+      pa.step(v);
+      pb.step(v);
+      qa.step(w);
+      qb.step(w);
     }
-    for (std::size_t i = both; i < pa.len; ++i) {
-      const double pa0 = (pa.x[i] - pa.mean) + pa.c * pa1 - pa2;
-      const double qa0 = (qa.x[i] - qa.mean) + qa.c * qa1 - qa2;
-      pa2 = pa1;
-      pa1 = pa0;
-      qa2 = qa1;
-      qa1 = qa0;
-    }
-    for (std::size_t i = both; i < pb.len; ++i) {
-      const double pb0 = (pb.x[i] - pb.mean) + pb.c * pb1 - pb2;
-      const double qb0 = (qb.x[i] - qb.mean) + qb.c * qb1 - qb2;
-      pb2 = pb1;
-      pb1 = pb0;
-      qb2 = qb1;
-      qb1 = qb0;
-    }
-    out[l] = {tone_finish(pa, pa1, pa2), tone_finish(pb, pb1, pb2)};
-    out[l + 1] = {tone_finish(qa, qa1, qa2), tone_finish(qb, qb1, qb2)};
+    for (Tone* t : {&pa, &pb, &qa, &qb}) t->run(both);
+    out[l] = {pa.amplitude_uv(), pb.amplitude_uv()};
+    out[l + 1] = {qa.amplitude_uv(), qb.amplitude_uv()};
   }
   if (l < leads.size()) out[l] = tone_amplitudes_uv(leads[l], fs_hz, f_a_hz, f_b_hz);
   return out;
