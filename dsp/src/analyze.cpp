@@ -537,7 +537,7 @@ Analysis analyze_recorded(const SignalBlock& block, const AnalysisOptions& optio
     // that moves by more than its limit between these views sits on an ambiguous shape (a J
     // that may be read in the ST segment or in the QRS body, a T end on the U wave or the next
     // P): it is reported, and the read does not measure at a guessed place. The views are
-    // delineated without the median's fiducials as a hint (a hint bounds the search to ±40 ms
+    // delineated without the median's fiducials as a hint (a hint bounds the search to 16–40 ms
     // around it, which would cap the very disagreement looked for).
     if (mfid.qrs_offset || mfid.t_end) {
       const double ms_per_sample = 1000.0 / fs;

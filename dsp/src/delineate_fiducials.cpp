@@ -155,10 +155,10 @@ Fiducials delineate(const std::vector<std::span<const float>>& leads, double fs,
   I64 on_lo = clampi(r - S(0.20), h, kp), off_hi = clampi(r + S(0.20), kp, L - h - 1);
   I64 on_from = kp, off_from = kp;
   if (hint && hint->qrs_onset && hint->qrs_offset) {
-    on_lo = clampi(*hint->qrs_onset - S(0.04), h, kp);
-    off_hi = clampi(*hint->qrs_offset + S(0.04), kp, L - h - 1);
-    on_from = clampi(*hint->qrs_onset + S(0.04), on_lo, kp);
-    off_from = clampi(*hint->qrs_offset - S(0.04), kp, off_hi);
+    on_lo = clampi(*hint->qrs_onset - S(prm.hint_qrs_s), h, kp);
+    off_hi = clampi(*hint->qrs_offset + S(prm.hint_j_late_s), kp, L - h - 1);
+    on_from = clampi(*hint->qrs_onset + S(prm.hint_qrs_s), on_lo, kp);
+    off_from = clampi(*hint->qrs_offset - S(prm.hint_qrs_s), kp, off_hi);
   }
   // Noise can keep the velocity above a low threshold all the way to the search limit; the
   // threshold is then raised step by step (a noisy beat gets wider-tolerance limits, not none).

@@ -58,12 +58,28 @@ struct DelineationParams {
   // How far after the spatial J point a lead's terminal deflection (R′, late S) may end.
   double lead_late_deflection_s = 0.10;
   std::size_t lead_rank = 0;           // k-th earliest onset / latest offset (0 = extreme)
+  // With a hint (a local template, or a beat of the median's shape): its QRS onset lies within
+  // ±hint_qrs_s of the median beat's, its J point from hint_qrs_s before to hint_j_late_s after
+  // the median's. The median beat is the consensus of every clean beat; a local template of a
+  // few beats is noisier, and on a sloping ST segment (upsloping ST depression in the ST-change
+  // records of QTDB) its spatial velocity stays above the J threshold longer, so its J drifts
+  // late while the QRS itself has not changed (same shape class; a real change of conduction
+  // is another shape and is delineated without a hint). The late bound swept on QTDB beats,
+  // J > 40 ms off: 0 ms 2.9 %, 8 ms 2.3 %, 12–20 ms 1.1 %, 24 ms 1.3 %, 30 ms 1.8 %, 40 ms
+  // 1.9 % (before 2026-12-05); LUDB 1.3 % from 12 to 40 ms. 16 ms is the middle of the
+  // plateau. Per record, sele0606 (J +41 → +17 ms on average), sel820 (+30 → +10), sel40 and
+  // sele0114 moved towards the annotations; sel52 (−11 ms) and sele0704 (−8 ms), whose median
+  // beat's J is early, moved away. The onset bound is not tightened: at ±20 ms QTDB onsets
+  // > 40 ms off rose from 0.6 to 1.5 %.
+  double hint_qrs_s = 0.04;
+  double hint_j_late_s = 0.016;
 };
 const DelineationParams& delineation_params();
 
 // leads: template samples [n_leads][len] µV (analysable leads only), fiducial R at r_index.
 // rr_samples: the beat's reference RR. `hint` (from the median beat) narrows the searches for
-// per-beat templates to ±40 ms (QRS) / ±30 ms (T) around the hinted positions.
+// per-beat templates to ±40 ms (QRS onset), −40/+16 ms (J) and ±30 ms (T) around the hinted
+// positions (DelineationParams::hint_qrs_s, hint_j_late_s).
 Fiducials delineate(const std::vector<std::span<const float>>& leads, double fs_hz,
                     std::int64_t r_index, double rr_samples, const Fiducials* hint = nullptr);
 

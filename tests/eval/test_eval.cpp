@@ -242,6 +242,31 @@ TEST_CASE("run_delineation: LUDB 29's T-end tail is one lead's late annotation",
   CHECK(gross_errors(s.t_end_confirmed.err_ms, kGrossTEndMs).above == 0);
 }
 
+TEST_CASE("run_delineation: beats keep near the median beat's J on an upsloping ST (QTDB)",
+          "[eval][delineation][data]") {
+  // sele0606 (ST-change record, upsloping ST depression in ML5) and sel820: their local templates'
+  // spatial velocity stayed above the J threshold on the sloping ST, so the beats' J drifted up
+  // to 40 ms past the median beat's: 11 of sele0606's 30 annotated beats and 4 of sel820's were
+  // > 40 ms after the cardiologist's J (mean +41 and +30 ms). A beat's J now comes at most
+  // 16 ms after the median beat's (DelineationParams::hint_j_late_s).
+  for (const char* rec : {"sele0606", "sel820"}) {
+    const auto data = dev_data_with(std::string("qtdb/") + rec + ".hea");
+    if (!data) return;
+    DelineationOptions options;
+    options.data = *data;
+    options.db = "qtdb";
+    options.only = rec;
+    const auto report = run_delineation(options);
+    REQUIRE(report.databases.size() == 1);
+    const auto& s = report.databases[0].stats;
+    REQUIRE(s.records == 1);
+    REQUIRE(s.offset.err_ms.size() >= 25);
+    INFO(rec);
+    CHECK(gross_errors(s.offset.err_ms, kGrossJMs).above == 0);
+    CHECK(s.offset.mean() < 20);
+  }
+}
+
 TEST_CASE("print_injection: each cell's critical share with its Wilson interval",
           "[eval][inject]") {
   InjectionReport report;
