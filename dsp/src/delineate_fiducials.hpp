@@ -66,7 +66,7 @@ struct DelineationParams {
   // late while the QRS itself has not changed (same shape class; a real change of conduction
   // is another shape and is delineated without a hint). The late bound swept on QTDB beats,
   // J > 40 ms off: 0 ms 2.9 %, 8 ms 2.3 %, 12–20 ms 1.1 %, 24 ms 1.3 %, 30 ms 1.8 %, 40 ms
-  // 1.9 % (before 2026-12-05); LUDB 1.3 % from 12 to 40 ms. 16 ms is the middle of the
+  // 1.9 % (the bound until 2026-12-05); LUDB 1.3 % from 12 to 40 ms. 16 ms is the middle of the
   // plateau. Per record, sele0606 (J +41 → +17 ms on average), sel820 (+30 → +10), sel40 and
   // sele0114 moved towards the annotations; sel52 (−11 ms) and sele0704 (−8 ms), whose median
   // beat's J is early, moved away. The onset bound is not tightened: at ±20 ms QTDB onsets
